@@ -1,0 +1,1 @@
+"""The extension framework and the built-in extensions."""

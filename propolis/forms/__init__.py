@@ -1,0 +1,1 @@
+"""Pages generated from metadata: forms, lists, detail pages, the object manager."""

@@ -1,0 +1,10 @@
+"""The platform: storage, records, query, tenancy, auth, the JSON API, tasks, CLI."""
+
+from pyramid.config import Configurator
+
+
+def includeme(config: Configurator) -> None:
+    config.include(".web")
+    config.include(".auth")
+    config.include(".api")
+    config.include(".tasks")

@@ -1,0 +1,15 @@
+"""Alembic environment for the system database. ``propolis initdb`` runs it with a
+connection in ``config.attributes["connection"]``."""
+
+from alembic import context
+
+from propolis.platform.tenancy.models import SystemBase
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SystemBase.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,61 @@
+"""Per-request plumbing: the databases, the enterprise's metadata, the language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import zope.sqlalchemy
+from pyramid.config import Configurator
+from pyramid.request import Request
+from sqlalchemy.orm import Session
+
+from propolis.platform.db import Database
+from propolis.platform.meta.effective import Effective, effective_cache, load_effective
+
+LANGUAGES = ("zh", "en")
+
+
+def _sysdb(request: Request) -> Session:
+    session = request.registry.database.system_sessionmaker()
+    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    return session
+
+
+def _db(request: Request) -> Session:
+    """The enterprise's own storage; which enterprise comes from the login, never
+    from the URL."""
+    identity = request.identity
+    if identity is None:
+        raise RuntimeError("request.db needs an authenticated request")
+    session = request.registry.database.tenant_session(identity.account)
+    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    return session
+
+
+def _effective(request: Request) -> Effective:
+    identity = request.identity
+    return effective_cache.get(
+        identity.account,
+        identity.metadata_version,
+        lambda: load_effective(request.db.connection(), identity.metadata_version),
+    )
+
+
+def _lang(request: Request) -> str:
+    best = request.accept_language.lookup(["zh", "en"], default="zh")
+    return best if best in LANGUAGES else "zh"
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.get_settings()
+    config.registry.database = Database(
+        settings["propolis.database_url"], settings.get("propolis.tenant_dir")
+    )
+    config.add_request_method(_sysdb, "sysdb", reify=True)
+    config.add_request_method(_db, "db", reify=True)
+    config.add_request_method(_effective, "effective", reify=True)
+    config.add_request_method(_lang, "lang", reify=True)
+
+
+def registry_database(registry: Any) -> Database:
+    return registry.database

@@ -1,0 +1,1 @@
+"""The data-reporting system: periods, aggregation, charts."""
