@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import zope.sqlalchemy
+from zope.sqlalchemy.datamanager import STATUS_CHANGED
 from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy.orm import Session
@@ -15,10 +16,16 @@ from propolis.platform.meta.effective import Effective, effective_cache, load_ef
 LANGUAGES = ("zh", "en")
 
 
-def _sysdb(request: Request) -> Session:
-    session = request.registry.database.system_sessionmaker()
-    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+def _join(request: Request, session: Session) -> Session:
+    # Generated tables are written with Core statements, which zope.sqlalchemy can't
+    # see; "changed" from the start makes the request's transaction commit them.
+    zope.sqlalchemy.register(session, transaction_manager=request.tm,
+                             initial_state=STATUS_CHANGED)
     return session
+
+
+def _sysdb(request: Request) -> Session:
+    return _join(request, request.registry.database.system_sessionmaker())
 
 
 def _db(request: Request) -> Session:
@@ -27,9 +34,7 @@ def _db(request: Request) -> Session:
     identity = request.identity
     if identity is None:
         raise RuntimeError("request.db needs an authenticated request")
-    session = request.registry.database.tenant_session(identity.account)
-    zope.sqlalchemy.register(session, transaction_manager=request.tm)
-    return session
+    return _join(request, request.registry.database.tenant_session(identity.account))
 
 
 def _effective(request: Request) -> Effective:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.authorization import Allowed, Denied
+from pyramid.security import Allowed, Denied
 from pyramid.config import Configurator
 from pyramid.request import Request
 

@@ -1,0 +1,371 @@
+"""Problems found in metadata: where (file, line, path), what, and how to fix it.
+
+Every message exists in English and Chinese because the HTTP API answers in the
+user's language (zh by default) while the command line prints English.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+PathPart = str | int
+
+
+class Text(NamedTuple):
+    """A message fragment in both languages."""
+
+    en: str
+    zh: str
+
+
+NO_TEXT = Text("", "")
+
+
+def render_path(path: Iterable[PathPart]) -> str:
+    """``("fields", 3, "type")`` → ``fields[3].type``; the document itself → ``""``."""
+    rendered = ""
+    for part in path:
+        if isinstance(part, int):
+            rendered += f"[{part}]"
+        else:
+            rendered += f".{part}" if rendered else part
+    return rendered
+
+
+def quote(value: Any) -> str:
+    """A value as it appears in a message: strings in quotes, the rest as JSON."""
+    text = f"'{value}'" if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document; ``path`` is rendered like ``fields[3].type``."""
+
+    source: str
+    path: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+    message_zh: str = ""
+    fix_zh: str = ""
+    code: str = ""
+
+    def as_text(self) -> dict[str, str]:
+        """Message and fix in one sentence per language, as the API returns them."""
+        en = f"{self.message} — {self.fix}" if self.fix else self.message
+        message_zh, fix_zh = self.message_zh or self.message, self.fix_zh or self.fix
+        zh = f"{message_zh}；{fix_zh}" if fix_zh else message_zh
+        return {"en": en, "zh": zh}
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        if self.path:
+            where += f" {self.path}"
+        return f"{where}: {self.as_text()['en']}"
+
+
+class MetadataError(Exception):
+    """Metadata that cannot be used; ``problems`` lists everything found at once."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# code → (message, fix); placeholders are filled by ``problem()``.
+_CATALOG: dict[str, tuple[Text, Text]] = {
+    "yaml_syntax": (
+        Text("invalid YAML: {detail}", "YAML 语法错误：{detail}"),
+        Text(
+            "check the indentation, colons, quotes and duplicate keys on this line "
+            "and the line above",
+            "检查这一行及上一行的缩进、冒号、引号和重复的键",
+        ),
+    ),
+    "unreadable": (
+        Text("cannot read the file: {detail}", "无法读取文件：{detail}"),
+        Text(
+            "check the path, and that the file is UTF-8 text",
+            "检查路径，并确认文件是 UTF-8 文本",
+        ),
+    ),
+    "not_a_mapping": (
+        Text(
+            "a metadata document must be a mapping of keys to values",
+            "元数据文档必须是键值映射",
+        ),
+        Text(
+            "start it with 'kind: object' (or approval, report, extension)",
+            "以 'kind: object'（或 approval、report、extension）开头",
+        ),
+    ),
+    "missing_kind": (
+        Text("the document has no kind", "文档缺少 kind"),
+        Text(
+            "add 'kind:' with one of {allowed}", "添加 'kind:'，取值为 {allowed} 之一"
+        ),
+    ),
+    "unknown_kind": (
+        Text("{value} is not a document kind", "{value} 不是文档类型"),
+        Text("use one of {allowed}{hint}", "可选值：{allowed}{hint}"),
+    ),
+    "unknown_key": (
+        Text("unknown key '{key}'{where}", "未知的键 '{key}'{where}"),
+        Text(
+            "remove it, or check the spelling{hint}; allowed keys: {allowed}",
+            "删除它或检查拼写{hint}；允许的键：{allowed}",
+        ),
+    ),
+    "required": (
+        Text("missing required key '{key}'", "缺少必填的键 '{key}'"),
+        Text("add '{key}: …' here", "在这里添加 '{key}: …'"),
+    ),
+    "type": (
+        Text(
+            "expected {expected}, found {found}",
+            "类型不对：应为{expected}，实际是{found}",
+        ),
+        Text("write {expected} here", "这里应填写{expected}"),
+    ),
+    "enum": (
+        Text("{value} is not a valid {title}", "{value} 不是有效的{title}"),
+        Text("use one of {allowed}{hint}", "可选值：{allowed}{hint}"),
+    ),
+    "const": (
+        Text(
+            "{value} is not allowed here, only {expected}",
+            "这里不能是 {value}，只能是 {expected}",
+        ),
+        Text("set it to {expected}, or remove it", "改为 {expected}，或删除它"),
+    ),
+    "pattern": (
+        Text("{value} is not a valid {title}", "{value} 不是有效的{title}"),
+        Text("use {rule}", "应为{rule}"),
+    ),
+    "not_allowed": (
+        Text("'{key}' is not allowed here", "这里不允许使用 '{key}'"),
+        Text("remove it", "删除它"),
+    ),
+    "minimum": (
+        Text("{value} is less than {limit}", "{value} 小于 {limit}"),
+        Text("use {limit} or more", "使用不小于 {limit} 的值"),
+    ),
+    "exclusive_minimum": (
+        Text("{value} is not greater than {limit}", "{value} 不大于 {limit}"),
+        Text("use a value greater than {limit}", "使用大于 {limit} 的值"),
+    ),
+    "maximum": (
+        Text("{value} is more than {limit}", "{value} 大于 {limit}"),
+        Text("use {limit} or less", "使用不大于 {limit} 的值"),
+    ),
+    "min_items": (
+        Text(
+            "the list has {count} item(s), at least {limit} needed",
+            "列表有 {count} 项，至少需要 {limit} 项",
+        ),
+        Text("add the missing item(s)", "补上缺少的项"),
+    ),
+    "min_length": (
+        Text("the text is empty", "内容为空"),
+        Text("write a value, or remove the key", "填写内容，或删除这个键"),
+    ),
+    "unique_items": (
+        Text("the list contains {value} more than once", "列表中 {value} 出现了多次"),
+        Text("remove the repeated value", "删除重复的值"),
+    ),
+    "min_properties": (
+        Text("needs at least {limit} key(s)", "至少需要 {limit} 个键"),
+        Text("add one of {allowed}", "添加以下之一：{allowed}"),
+    ),
+    "max_properties": (
+        Text(
+            "has {count} keys, at most {limit} allowed",
+            "有 {count} 个键，最多允许 {limit} 个",
+        ),
+        Text("keep only one of {allowed}", "只保留以下之一：{allowed}"),
+    ),
+    "schema": (
+        Text("{detail}", "{detail}"),
+        Text(
+            "see 'propolis metadata schema {kind}'",
+            "参见 'propolis metadata schema {kind}'",
+        ),
+    ),
+    "duplicate_document": (
+        Text(
+            "{kind} '{name}' is defined more than once in this batch",
+            "{kind} '{name}' 在本批文档中重复定义",
+        ),
+        Text(
+            "keep one definition and merge the others into it",
+            "只保留一份定义，把其余内容合并进去",
+        ),
+    ),
+    "duplicate_name": (
+        Text("{what} '{name}' is defined more than once", "{what} '{name}' 重复定义"),
+        Text("give each {what} its own name", "为每个{what}使用不同的名称"),
+    ),
+    "system_field_name": (
+        Text("'{name}' is the name of a system field", "'{name}' 是系统字段名"),
+        Text(
+            "choose another api_name; every object already has {allowed}",
+            "换一个 api_name；每个对象都已有 {allowed}",
+        ),
+    ),
+    "reserved_word": (
+        Text(
+            "'{name}' is a reserved word in SQL or CEL",
+            "'{name}' 是 SQL 或 CEL 的保留字",
+        ),
+        Text(
+            "choose another api_name, e.g. '{name}_value'",
+            "换一个 api_name，例如 '{name}_value'",
+        ),
+    ),
+    "unknown_object": (
+        Text("object '{name}' does not exist", "对象 '{name}' 不存在"),
+        Text(
+            "define it in the same batch, or use an existing object{hint}: {allowed}",
+            "在同一批文档中定义它，或使用已有的对象{hint}：{allowed}",
+        ),
+    ),
+    "unknown_field": (
+        Text("'{name}' is not a field of {owner}", "'{name}' 不是{owner}的字段"),
+        Text("use one of {allowed}{hint}", "可选：{allowed}{hint}"),
+    ),
+    "wrong_field_type": (
+        Text(
+            "'{name}' is a {actual} field, but {expected} is needed here",
+            "'{name}' 是 {actual} 字段，这里需要{expected}",
+        ),
+        Text("choose {expected}", "请选择{expected}"),
+    ),
+    "self_dependency": (
+        Text("'{name}' cannot depend on itself", "'{name}' 不能依赖自身"),
+        Text("name another select field of the object", "填写本对象的另一个单选字段"),
+    ),
+    "rollup_via_target": (
+        Text(
+            "'{origin}.{via}' points to '{target}', not to '{name}'",
+            "'{origin}.{via}' 指向 '{target}'，而不是 '{name}'",
+        ),
+        Text(
+            "choose a lookup or master_detail field of '{origin}' whose to is '{name}'",
+            "选择 '{origin}' 中 to 为 '{name}' 的查找关系或主从关系字段",
+        ),
+    ),
+    "expression_syntax": (
+        Text("{what} does not compile: {detail}", "{what}无法编译：{detail}"),
+        Text(
+            "fix the CEL expression; fields are variables named by api_name, "
+            "e.g. qty * price",
+            "修正 CEL 表达式；字段按 api_name 作为变量使用，例如 qty * price",
+        ),
+    ),
+    "expression_unknown_name": (
+        Text(
+            "{what} uses '{name}', which is not a field of {owner}",
+            "{what}使用了 '{name}'，它不是{owner}的字段",
+        ),
+        Text("use one of {allowed}{hint}", "可选：{allowed}{hint}"),
+    ),
+    "expression_unknown_member": (
+        Text(
+            "{what} uses '{name}.{member}', but '{name}' has no '{member}'",
+            "{what}使用了 '{name}.{member}'，但 '{name}' 没有 '{member}'",
+        ),
+        Text("use one of {allowed}{hint}", "可选：{allowed}{hint}"),
+    ),
+    "expression_no_members": (
+        Text(
+            "{what} uses '{name}.{member}', but a {actual} value has no members",
+            "{what}使用了 '{name}.{member}'，但 {actual} 类型的值没有成员",
+        ),
+        Text(
+            "use '{name}' itself; only table, area and location values have members",
+            "直接使用 '{name}'；只有子表、地区和定位类型的值有成员",
+        ),
+    ),
+    "default_not_option": (
+        Text("default {value} is not one of the options", "默认值 {value} 不在选项中"),
+        Text("use one of {allowed}", "可选：{allowed}"),
+    ),
+    "option_parent_missing": (
+        Text(
+            "option {value} has no parent, but the field depends on '{parent}'",
+            "选项 {value} 没有 parent，但该字段依赖 '{parent}'",
+        ),
+        Text(
+            "add 'parent:' with one of {allowed}",
+            "添加 'parent:'，取值为 {allowed} 之一",
+        ),
+    ),
+    "option_parent_unknown": (
+        Text(
+            "parent {value} is not an option of '{parent}'",
+            "parent {value} 不是 '{parent}' 的选项",
+        ),
+        Text("use one of {allowed}", "可选：{allowed}"),
+    ),
+    "option_parent_unexpected": (
+        Text(
+            "option {value} has a parent, but the field has no depends_on",
+            "选项 {value} 设置了 parent，但该字段没有 depends_on",
+        ),
+        Text(
+            "add depends_on naming the parent select, or remove parent",
+            "添加 depends_on 指向上级单选字段，或删除 parent",
+        ),
+    ),
+    "layer_change": (
+        Text(
+            "field '{name}' of '{object}' has {key} {old} in a lower layer; "
+            "a later layer cannot change it to {new}",
+            "对象 '{object}' 的字段 '{name}' 在下层的 {key} 是 {old}，"
+            "上层不能改为 {new}",
+        ),
+        Text(
+            "keep {key}: {old}, or add a new field with another api_name and hide "
+            "this one with 'hidden: true'",
+            "保持 {key}: {old}；或新建一个不同 api_name 的字段，"
+            "并用 'hidden: true' 隐藏此字段",
+        ),
+    ),
+}
+
+
+def _fill(template: str, params: dict[str, Any], lang: str) -> str:
+    def fragment(value: Any) -> str:
+        if isinstance(value, Text):
+            return value.zh if lang == "zh" else value.en
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+
+    return template.format(**{k: fragment(v) for k, v in params.items()})
+
+
+def problem(
+    code: str,
+    source: str,
+    path: Sequence[PathPart] = (),
+    line: int | None = None,
+    **params: Any,
+) -> Problem:
+    """Builds the problem ``code`` of the catalog in both languages. A ``Text`` param
+    is used in its language, a list is joined with commas."""
+    message, fix = _CATALOG[code]
+    return Problem(
+        source=source,
+        path=render_path(path),
+        message=_fill(message.en, params, "en"),
+        fix=_fill(fix.en, params, "en"),
+        line=line,
+        message_zh=_fill(message.zh, params, "zh"),
+        fix_zh=_fill(fix.zh, params, "zh"),
+        code=code,
+    )

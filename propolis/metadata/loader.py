@@ -1,0 +1,166 @@
+"""Reads metadata documents, YAML or JSON, keeping where every value was written.
+
+JSON is parsed by the same YAML loader (JSON is YAML), so problems in JSON files get
+line numbers too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedBase, CommentedMap
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
+
+from propolis.metadata.errors import MetadataError, PathPart, Problem, problem
+
+SYSTEM_OBJECT_FILES = ("department.yaml", "user.yaml")
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Document:
+    """One metadata document: plain Python ``data`` plus where it came from.
+
+    ``node`` is the round-trip YAML tree that remembers positions; documents built in
+    code (e.g. from an API request body) have none, and their problems no line.
+    """
+
+    data: dict[str, Any]
+    source: str = "<document>"
+    node: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str | None:
+        kind = self.data.get("kind")
+        return kind if isinstance(kind, str) else None
+
+    @property
+    def api_name(self) -> str | None:
+        name = self.data.get("api_name")
+        return name if isinstance(name, str) else None
+
+    def position(self, path: Sequence[PathPart]) -> tuple[int, int] | None:
+        """1-based (line, column) of the value at ``path`` — of its key inside a
+        mapping — or of the nearest enclosing value when ``path`` is not written."""
+        node = self.node
+        if node is None:
+            return None
+        where = (node.lc.line, node.lc.col)
+        for part in path:
+            recorded = (
+                node.lc.data.get(part) if isinstance(node, CommentedBase) else None
+            )
+            if recorded is None:
+                break
+            where = (recorded[0], recorded[1])
+            node = node[part]
+        return where[0] + 1, where[1] + 1
+
+    def line(self, path: Sequence[PathPart]) -> int | None:
+        """1-based line of the value at ``path`` (see ``position``)."""
+        where = self.position(path)
+        return where[0] if where else None
+
+    def problem(self, path: Sequence[PathPart], code: str, **params: Any) -> Problem:
+        """A catalog problem located at ``path`` of this document."""
+        return problem(code, self.source, path, self.line(path), **params)
+
+
+def load_text(text: str, source: str = "<string>") -> list[Document]:
+    """Every document of a YAML (``---``-separated) or JSON text."""
+    try:
+        nodes = [n for n in YAML(typ="rt").load_all(text) if n is not None]
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = exc.problem or exc.context or "unreadable"
+        if exc.problem and exc.context:
+            detail = f"{exc.problem} ({exc.context})"
+        line = mark.line + 1 if mark else None
+        raise MetadataError(
+            [problem("yaml_syntax", source, (), line, detail=detail)]
+        ) from None
+    except YAMLError as exc:
+        raise MetadataError([problem("yaml_syntax", source, detail=str(exc))]) from None
+    problems: list[Problem] = []
+    documents: list[Document] = []
+    for node in nodes:
+        if isinstance(node, CommentedMap):
+            documents.append(Document(_plain(node), source, node))
+        else:
+            line = node.lc.line + 1 if isinstance(node, CommentedBase) else None
+            problems.append(problem("not_a_mapping", source, (), line))
+    if problems:
+        raise MetadataError(problems)
+    return documents
+
+
+def load_path(path: str | os.PathLike[str]) -> list[Document]:
+    """Every document of one file; problems name the path as given."""
+    source = os.fspath(path)
+    try:
+        # utf-8-sig: editors on Windows like to start files with a BOM
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise MetadataError([problem("unreadable", source, detail=detail)]) from None
+    return load_text(text, source)
+
+
+def load_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Document]:
+    """Every document of the given files and of the metadata files (.yaml, .yml,
+    .json) below the given directories; problems of all files are raised together."""
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for path in paths:
+        found = (
+            sorted(p for p in Path(path).rglob("*") if p.suffix in SUFFIXES)
+            if Path(path).is_dir()
+            else [path]
+        )
+        for file in found:
+            try:
+                documents += load_path(file)
+            except MetadataError as exc:
+                problems += exc.problems
+    if problems:
+        raise MetadataError(problems)
+    return documents
+
+
+def load_system_documents() -> list[Document]:
+    """The system objects (``department``, ``user``) as written in the package."""
+    folder = files("propolis.metadata") / "system"
+    documents: list[Document] = []
+    for name in SYSTEM_OBJECT_FILES:
+        documents += load_text(
+            folder.joinpath(name).read_text("utf-8"), f"system/{name}"
+        )
+    return documents
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's position-carrying types → plain dicts, lists and scalars."""
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value) for value in node]
+    if isinstance(node, bool | ScalarBoolean):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, dt.date):
+        # metadata is JSON-shaped: an unquoted YAML date stays the text it was
+        return node.isoformat()
+    return node

@@ -1,0 +1,244 @@
+"""Fills every default of a (valid) metadata document, so that code downstream never
+checks whether a key is present.
+
+Normalizing is idempotent, and keeps keys it does not know (later stages may add
+their own). Optional values that are absent become ``None``. The default list view
+and layout are marked ``generated: True``: they are recomputed from the fields on
+every normalization (so a field added by a later layer shows up in them) and give
+way as soon as the object declares views or layouts of its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+NUMERIC_TYPES = frozenset({"number", "currency", "percent"})
+COMPUTED_TYPES = frozenset({"autonumber", "formula", "rollup", "quote"})
+DEFAULT_PRECISION = 2
+DEFAULT_MAX_LENGTH = 255
+DEFAULT_LIST_COLUMNS = 5  # the name field and the next four
+DEFAULT_SORT = ["-updated_at"]
+_FILE_DEFAULTS = {
+    "file": {"max_size_mb": 20, "max_count": 10, "accept": []},
+    "image": {"max_size_mb": 10, "max_count": 10, "accept": ["image/*"]},
+}
+
+
+def text(value: str | Mapping[str, str] | None, fallback: str) -> dict[str, str]:
+    """A translatable text as ``{"zh", "en"}``: a plain string serves both languages,
+    a missing language borrows the other one, nothing at all becomes ``fallback``."""
+    if value is None:
+        return {"zh": fallback, "en": fallback}
+    if isinstance(value, str):
+        return {"zh": value, "en": value}
+    zh, en = value.get("zh"), value.get("en")
+    return {"zh": zh or en or fallback, "en": en or zh or fallback}
+
+
+def optional_text(value: str | Mapping[str, str] | None) -> dict[str, str] | None:
+    """Like ``text`` but absence stays ``None``."""
+    return None if value is None else text(value, "")
+
+
+def normalize_field(field: Mapping[str, Any]) -> dict[str, Any]:
+    """One field (or table column) with its defaults; see ``normalize_object``."""
+    out = copy.deepcopy(dict(field))
+    ftype = out["type"]
+    out["label"] = text(out.get("label"), out["api_name"])
+    out["help"] = optional_text(out.get("help"))
+    for key in ("required", "unique", "searchable", "hidden"):
+        out.setdefault(key, False)
+    out["readonly"] = ftype in COMPUTED_TYPES or out.get("readonly", False)
+    out.setdefault("default", None)
+    if ftype == "text":
+        out.setdefault("max_length", DEFAULT_MAX_LENGTH)
+    elif ftype in NUMERIC_TYPES:
+        out.setdefault("precision", DEFAULT_PRECISION)
+        out.setdefault("min", None)
+        out.setdefault("max", None)
+    elif ftype in ("select", "multiselect"):
+        out["options"] = [_option(option) for option in out["options"]]
+        out.setdefault("depends_on", None)
+    elif ftype == "formula":
+        numeric = out["returns"] in NUMERIC_TYPES
+        out["precision"] = out.get("precision", DEFAULT_PRECISION) if numeric else None
+    elif ftype == "rollup":
+        out.setdefault("field", None)
+    elif ftype == "table":
+        out["fields"] = [normalize_field(column) for column in out["fields"]]
+    elif ftype in _FILE_DEFAULTS:
+        for key, value in _FILE_DEFAULTS[ftype].items():
+            out.setdefault(key, copy.copy(value))
+    return out
+
+
+def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A new object document with every default filled.
+
+    Object: ``label`` {zh, en} (default: api_name), ``description`` {zh, en} | None,
+    ``name_field`` (default: the field ``name``, else the first field, else ``id``),
+    ``deletable`` True, ``sharing`` "hierarchy", ``permissions`` {} (each role:
+    ``verbs``, ``scope`` "own", ``fields`` {}), ``validations`` [] (each ``message``
+    {zh, en}), ``list_views`` and ``layouts`` (see the module docstring).
+
+    Field: ``label`` {zh, en} (default: api_name), ``help`` {zh, en} | None,
+    ``required``/``unique``/``searchable``/``hidden`` False, ``readonly`` (always True
+    for formula, rollup, quote, autonumber), ``default`` None; text ``max_length``
+    255; number/currency/percent ``precision`` 2, ``min``/``max`` None; select and
+    multiselect ``options`` [{value, label {zh, en}, parent | None}], ``depends_on``
+    None; formula ``precision`` (2 when ``returns`` is numeric, else None); rollup
+    ``field`` None for count; file/image ``max_size_mb``, ``max_count``, ``accept``;
+    table columns normalized the same way.
+    """
+    out = copy.deepcopy(dict(doc))
+    name = out["api_name"]
+    fields = [normalize_field(f) for f in out.get("fields", [])]
+    out.update(
+        kind="object",
+        label=text(out.get("label"), name),
+        description=optional_text(out.get("description")),
+        deletable=out.get("deletable", True),
+        sharing=out.get("sharing", "hierarchy"),
+        fields=fields,
+        permissions={
+            role: {
+                "verbs": list(grant["verbs"]),
+                "scope": grant.get("scope", "own"),
+                "fields": dict(grant.get("fields", {})),
+            }
+            for role, grant in out.get("permissions", {}).items()
+        },
+        validations=[
+            {"rule": rule["rule"], "message": text(rule["message"], rule["rule"])}
+            for rule in out.get("validations", [])
+        ],
+    )
+    out["name_field"] = out.get("name_field") or _default_name_field(fields)
+    out["list_views"] = [
+        _list_view(view)
+        for view in out.get("list_views", [])
+        if not view.get("generated")
+    ] or [_default_list_view(out["name_field"], fields)]
+    out["layouts"] = [
+        _layout(layout)
+        for layout in out.get("layouts", [])
+        if not layout.get("generated")
+    ] or [_default_layout(fields)]
+    return out
+
+
+def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Any kind of document with its defaults filled (objects: ``normalize_object``)."""
+    kind = doc["kind"]
+    if kind == "object":
+        return normalize_object(doc)
+    out = copy.deepcopy(dict(doc))
+    out["label"] = text(out.get("label"), out["api_name"])
+    out["description"] = optional_text(out.get("description"))
+    if kind == "approval":
+        out["mode"] = out.get("mode", "fixed")
+        out["steps"] = [
+            {
+                **step,
+                "when": step.get("when"),
+                "sign": step.get("sign", "any"),
+                "percentage": step.get("percentage"),
+                "label": optional_text(step.get("label")),
+            }
+            for step in out.get("steps", [])
+        ]
+        out.setdefault("cc", [])
+    elif kind == "report":
+        out["fields"] = [normalize_field(f) for f in out["fields"]]
+        out["assignees"] = {
+            "departments": [],
+            "users": [],
+            "roles": [],
+            **out.get("assignees", {}),
+        }
+        out.setdefault("due", None)
+    elif kind == "extension":
+        out["requires"] = {
+            "propolis": None,
+            "extensions": {},
+            **out.get("requires", {}),
+        }
+        out.setdefault("contents", [])
+    return out
+
+
+def _option(option: str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(option, str):
+        option = {"value": option}
+    value = option["value"]
+    return {
+        "value": value,
+        "label": text(option.get("label"), value),
+        "parent": option.get("parent"),
+    }
+
+
+def _default_name_field(fields: list[dict[str, Any]]) -> str:
+    names = [f["api_name"] for f in fields]
+    if "name" in names:
+        return "name"
+    return names[0] if names else "id"
+
+
+def _list_view(view: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **view,
+        "label": text(view.get("label"), view["api_name"]),
+        "sort": list(view.get("sort", DEFAULT_SORT)),
+        "filters": list(view.get("filters", [])),
+        "generated": False,
+    }
+
+
+def _layout(layout: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **layout,
+        "label": text(layout.get("label"), layout["api_name"]),
+        "sections": [
+            {
+                **section,
+                "label": optional_text(section.get("label")),
+                "columns": section.get("columns", 2),
+            }
+            for section in layout["sections"]
+        ],
+        "generated": False,
+    }
+
+
+def _default_list_view(name_field: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    others = [
+        f["api_name"]
+        for f in fields
+        if f["api_name"] != name_field and f["type"] != "table" and not f["hidden"]
+    ]
+    return {
+        "api_name": "all",
+        "label": {"zh": "全部", "en": "All"},
+        "columns": [name_field, *others[: DEFAULT_LIST_COLUMNS - 1]],
+        "sort": list(DEFAULT_SORT),
+        "filters": [],
+        "generated": True,
+    }
+
+
+def _default_layout(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "api_name": "default",
+        "label": {"zh": "默认布局", "en": "Default"},
+        "sections": [
+            {
+                "label": {"zh": "基本信息", "en": "Details"},
+                "columns": 2,
+                "fields": [f["api_name"] for f in fields if not f["hidden"]],
+            }
+        ],
+        "generated": True,
+    }

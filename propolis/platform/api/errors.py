@@ -1,0 +1,118 @@
+"""Every failure of an API call is JSON ``{"error": {"code", "message", "fields"}}``
+with a 4xx status, in the caller's language; nothing else ever leaves /api."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pyramid.httpexceptions import HTTPException
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from propolis.metadata.errors import MetadataError
+from propolis.platform.errors import AppError, t
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: t("请求无效", "Bad request"),
+    401: t("请先登录", "Log in first"),
+    403: t("没有权限", "Not allowed"),
+    404: t("未找到", "Not found"),
+    405: t("不支持该请求方法", "Method not allowed"),
+    413: t("请求体过大", "Request body too large"),
+}
+
+
+def error_response(request: Request, error: AppError) -> Response:
+    response = Response(json_body=error.as_json(getattr(request, "lang", "zh")),
+                        status=error.status, charset="utf-8")
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def metadata_error(error: MetadataError) -> AppError:
+    """Metadata problems as an API error: each problem under its path, with the fix."""
+    fields: dict[str, list[dict[str, str]]] = {}
+    for problem in error.problems:
+        fields.setdefault(problem.path or "$", []).append(problem.as_text())
+    return AppError("invalid_metadata", t("元数据有误", "Invalid metadata"), fields)
+
+
+@exception_view_config(AppError)
+def app_error_view(exc: AppError, request: Request) -> Response:
+    return error_response(request, exc)
+
+
+@exception_view_config(MetadataError)
+def metadata_error_view(exc: MetadataError, request: Request) -> Response:
+    return error_response(request, metadata_error(exc))
+
+
+@notfound_view_config()
+def notfound_view(request: Request) -> Response:
+    return error_response(request, AppError("not_found", HTTP_MESSAGES[404], status=404))
+
+
+@forbidden_view_config()
+def forbidden_view(request: Request) -> Response:
+    if request.identity is None:
+        return error_response(
+            request, AppError("unauthenticated", HTTP_MESSAGES[401], status=401)
+        )
+    return error_response(request, AppError("forbidden", HTTP_MESSAGES[403], status=403))
+
+
+@exception_view_config(HTTPException)
+def http_exception_view(exc: HTTPException, request: Request) -> Response:
+    code = exc.status_code if 400 <= exc.status_code < 500 else 400
+    message = HTTP_MESSAGES.get(code, HTTP_MESSAGES[400])
+    return error_response(request, AppError(exc.title.lower().replace(" ", "_"),
+                                            message, status=code))
+
+
+def body_limit_tween_factory(
+    handler: Callable[[Request], Response], registry: Registry
+) -> Callable[[Request], Response]:
+    """Refuses oversized bodies before anything reads them."""
+    limit = int(registry.settings.get("propolis.max_body_bytes", 5 * 1024 * 1024))
+
+    def tween(request: Request) -> Response:
+        length = request.content_length
+        if length is not None and length > limit:
+            return error_response(request, AppError(
+                "body_too_large",
+                t(f"请求体超过 {limit // 1024 // 1024} MB 上限",
+                  f"The request body exceeds the {limit // 1024 // 1024} MB limit"),
+                status=413))
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            body = request.body_file_raw.read(limit + 1)
+            if len(body) > limit:
+                return error_response(request, AppError(
+                    "body_too_large", HTTP_MESSAGES[413], status=413))
+            request.body = body
+        return handler(request)
+
+    return tween
+
+
+def json_body(request: Request) -> Any:
+    try:
+        return request.json_body
+    except ValueError as exc:
+        raise AppError(
+            "invalid_json",
+            t(f"请求体不是有效的 JSON：{exc}", f"The body is not valid JSON: {exc}"),
+        ) from None
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise AppError("invalid_json", t("请求体应为 JSON 对象", "The body must be a JSON object"))
+    return body

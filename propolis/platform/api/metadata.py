@@ -1,0 +1,98 @@
+"""Admin routes that change an enterprise's metadata, and the jobs they start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from propolis.metadata import Document
+from propolis.platform.api.errors import json_object
+from propolis.platform.api.views import object_name, require_admin
+from propolis.platform.auth import AUTHENTICATED
+from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.meta import services as meta
+from propolis.platform.meta.jobs import backfill
+from propolis.platform.storage.platform_tables import jobs
+from propolis.platform.tenancy import services as tenancy
+from propolis.settings import as_bool
+
+
+def _applied(request: Request, applied: tenancy.Applied, dry_run: bool) -> dict[str, Any]:
+    if not dry_run:
+        for job_id in applied.jobs:
+            request.task(backfill).delay(request.identity.account, job_id)
+    return {
+        "version": applied.version,
+        "dry_run": dry_run,
+        "plan": applied.plan.as_json(),
+        "steps": applied.plan.describe(request.lang),
+        "jobs": applied.jobs,
+    }
+
+
+@view_config(route_name="api.metadata.object", request_method="PUT", renderer="json",
+             permission=AUTHENTICATED)
+def put_object(request: Request) -> dict[str, Any]:
+    """Creates or changes one object from a JSON document; ``?dry_run=1`` only plans."""
+    require_admin(request)
+    body = json_object(request)
+    name = request.matchdict["object"]
+    body.setdefault("kind", "object")
+    if body.get("api_name", name) != name:
+        raise AppError("invalid", t("api_name 与地址中的对象名不一致",
+                                    "api_name differs from the object in the URL"),
+                       {"api_name": [t(f"应为 {name}", f"must be {name!r}")]})
+    body["api_name"] = name
+    dry_run = as_bool(request.params.get("dry_run", "false"))
+    applied = tenancy.apply_metadata(
+        request.registry.database, request.identity.account,
+        [Document(body, f"{name}.json")], session=request.db, sysdb=request.sysdb,
+        user_id=request.actor.user_id, dry_run=dry_run)
+    return _applied(request, applied, dry_run)
+
+
+@view_config(route_name="api.metadata.rollback", request_method="POST",
+             renderer="json", permission=AUTHENTICATED)
+def rollback(request: Request) -> dict[str, Any]:
+    require_admin(request)
+    body = json_object(request)
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise AppError("invalid", t("请给出要回滚到的版本号", "Give the version to roll back to"),
+                       {"version": [t("应为正整数", "must be a positive integer")]})
+    name = object_name(request)
+    dry_run = as_bool(request.params.get("dry_run", "false"))
+    applied = tenancy.rollback_metadata(
+        request.registry.database, request.identity.account, name, version,
+        session=request.db, sysdb=request.sysdb, user_id=request.actor.user_id,
+        dry_run=dry_run)
+    return _applied(request, applied, dry_run)
+
+
+@view_config(route_name="api.metadata.versions", request_method="GET", renderer="json",
+             permission=AUTHENTICATED)
+def list_versions(request: Request) -> dict[str, Any]:
+    require_admin(request)
+    return {"current": request.identity.metadata_version, "versions": [
+        {"version": v.version, "created_at": v.created_at, "created_by": v.created_by,
+         "comment": v.comment, "summary": v.summary}
+        for v in meta.versions(request.db)
+    ]}
+
+
+@view_config(route_name="api.job", request_method="GET", renderer="json",
+             permission=AUTHENTICATED)
+def get_job(request: Request) -> dict[str, Any]:
+    row = request.db.execute(select(jobs).where(jobs.c.id == request.matchdict["id"])
+                             ).first()
+    if row is None:
+        raise NotFound("not_found", t("任务不存在", "No such job"))
+    progress = (row.done / row.total) if row.total else (1.0 if row.status == "done"
+                                                         else 0.0)
+    return {"id": row.id, "kind": row.kind, "status": row.status, "total": row.total,
+            "done": row.done, "progress": round(progress, 4), "error": row.error,
+            "payload": row.payload, "created_at": row.created_at,
+            "updated_at": row.updated_at}

@@ -1,0 +1,143 @@
+"""Handlers of the ``propolis`` command's subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from sqlalchemy import select
+
+from propolis.platform.cli import CommandError, Context, command, print_json
+
+
+@command("initdb")
+def initdb(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.migrate import initdb as upgrade
+
+    upgrade(ctx.database)
+    print("propolis: system database is up to date")
+
+
+@command("tenant list")
+def tenant_list(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.models import Enterprise
+
+    with ctx.database.system_sessionmaker() as session:
+        rows = session.execute(select(Enterprise).order_by(Enterprise.account)).scalars()
+        for e in rows:
+            print(f"{e.account}\t{e.name}\t{','.join(e.extensions or []) or '-'}"
+                  f"\t{e.status}")
+
+
+@command("metadata validate")
+def metadata_validate(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.metadata import load_paths, validate_documents
+
+    documents = load_paths(args.paths)
+    validate_documents(documents)
+    print(f"propolis: {len(documents)} document(s) valid")
+
+
+@command("metadata schema")
+def metadata_schema(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.metadata import KINDS, kind_schema
+
+    if args.kind is None:
+        print_json({kind: kind_schema(kind) for kind in KINDS})
+        return
+    if args.kind not in KINDS:
+        raise CommandError(f"unknown kind {args.kind!r}; kinds: {', '.join(KINDS)}")
+    print(json.dumps(kind_schema(args.kind), ensure_ascii=False, indent=2))
+
+
+@command("worker")
+def worker(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tasks import configure
+
+    app = configure(ctx.settings)
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}"]
+    if args.beat:
+        argv.append("--beat")
+    app.worker_main(argv)
+
+
+@command("beat")
+def beat(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tasks import configure
+
+    configure(ctx.settings).start(["beat", "--loglevel=INFO"])
+
+
+@command("tenant create")
+def tenant_create(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.services import create_enterprise
+
+    created = create_enterprise(
+        ctx.database, account=args.account, name=args.name,
+        admin_phone=args.admin_phone, admin_password=args.admin_password,
+        admin_name=args.admin_name, extensions=args.extension)
+    print(f"propolis: enterprise {created.account} created; admin user "
+          f"{created.admin_id} logs in with {args.admin_phone}")
+
+
+def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
+    from propolis.metadata import load_paths
+    from propolis.platform.meta.jobs import run_backfill
+    from propolis.platform.tenancy.services import apply_metadata
+
+    applied = apply_metadata(ctx.database, args.tenant, load_paths(args.paths),
+                             comment="propolis metadata apply", dry_run=dry_run)
+    steps = applied.plan.describe("en")
+    print(f"propolis: {'plan for' if dry_run else 'applied'} version {applied.version}: "
+          f"{len(steps)} change(s)")
+    for step in steps:
+        print(f"  - {step}")
+    for job_id in applied.jobs:
+        # the command line waits for its backfills instead of needing a worker
+        run_backfill(ctx.database, args.tenant, job_id)
+        print(f"  backfilled (job {job_id})")
+
+
+@command("metadata plan")
+def metadata_plan(ctx: Context, args: argparse.Namespace) -> None:
+    _apply(ctx, args, dry_run=True)
+
+
+@command("metadata apply")
+def metadata_apply(ctx: Context, args: argparse.Namespace) -> None:
+    _apply(ctx, args, dry_run=False)
+
+
+@command("metadata export")
+def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
+    import os
+
+    from ruamel.yaml import YAML
+
+    from propolis.platform.tenancy.services import current_version, effective_for
+
+    effective = effective_for(ctx.database, args.tenant,
+                              current_version(ctx.database, args.tenant))
+    os.makedirs(args.dir, exist_ok=True)
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    for name, obj in sorted(effective.objects.items()):
+        doc = {"kind": "object",
+               **{k: v for k, v in obj.doc.items() if k not in ("kind", "archived_fields")}}
+        with open(os.path.join(args.dir, f"{name}.yaml"), "w", encoding="utf-8") as out:
+            yaml.dump(doc, out)
+    print(f"propolis: wrote {len(effective.objects)} object(s) to {args.dir}")
+
+
+@command("demo")
+def demo(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.demo import create_demo
+
+    password = create_demo(ctx.database)
+    if password is None:
+        print("propolis: the demo enterprise exists already (account demo, login "
+              "13800000000)")
+    else:
+        print("propolis: demo enterprise created — account: demo, login: 13800000000, "
+              f"password: {password}  (shown once)")
