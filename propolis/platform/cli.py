@@ -43,6 +43,11 @@ class Context:
             self._settings = load_settings(self.ini)
         return self._settings
 
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
     @property
     def database(self) -> Any:
         if self._database is None:
@@ -115,20 +120,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         print(f"propolis: {name} is not available", file=sys.stderr)
         return 2
+    ctx = Context(args.config)
     try:
-        return handler(Context(args.config), args) or 0
+        return handler(ctx, args) or 0
     except (CommandError, SettingsError) as exc:
         print(f"propolis: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # the contract: one line, non-zero, whatever failed
         from propolis.metadata.errors import MetadataError
+        from propolis.platform.errors import AppError
 
         if isinstance(exc, MetadataError):
             print(str(exc), file=sys.stderr)
             return 1
+        if isinstance(exc, AppError):
+            error = exc.as_json("en")["error"]
+            details = "; ".join(f"{name}: {', '.join(messages)}"
+                                for name, messages in error["fields"].items())
+            print(f"propolis: {error['message']}" + (f" ({details})" if details else ""),
+                  file=sys.stderr)
+            return 1
+        if os.environ.get("PROPOLIS_DEBUG"):
+            raise
         print(f"propolis: {name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        ctx.close()
 
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

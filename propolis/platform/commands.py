@@ -123,8 +123,8 @@ def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
     yaml.default_flow_style = False
     yaml.allow_unicode = True
     for name, obj in sorted(effective.objects.items()):
-        doc = {"kind": "object",
-               **{k: v for k, v in obj.doc.items() if k not in ("kind", "archived_fields")}}
+        doc = exportable({"kind": "object", **{
+            k: v for k, v in obj.doc.items() if k not in ("kind", "archived_fields")}})
         with open(os.path.join(args.dir, f"{name}.yaml"), "w", encoding="utf-8") as out:
             yaml.dump(doc, out)
     print(f"propolis: wrote {len(effective.objects)} object(s) to {args.dir}")
@@ -141,3 +141,15 @@ def demo(ctx: Context, args: argparse.Namespace) -> None:
     else:
         print("propolis: demo enterprise created — account: demo, login: 13800000000, "
               f"password: {password}  (shown once)")
+
+
+def exportable(value: object) -> object:
+    """A normalized document as a person would write it: no empty values, no
+    generated default views or layouts, so that it validates again as it is."""
+    if isinstance(value, dict):
+        return {k: exportable(v) for k, v in value.items()
+                if v is not None and k != "generated"}
+    if isinstance(value, list):
+        return [exportable(v) for v in value
+                if not (isinstance(v, dict) and v.get("generated"))]
+    return value

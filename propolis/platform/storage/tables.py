@@ -132,8 +132,8 @@ def object_tables(
     main = Table(table_name(name), metadata, *system_columns(), *field_columns(fields))
     for field in fields:
         if field.get("unique") and column_type(field) is not None:
-            Index(f"uq_{main.name}_{field['api_name']}", main.c[field["api_name"]],
-                  unique=True)
+            Index(identifier(f"uq_{main.name}_{field['api_name']}"),
+                  main.c[field["api_name"]], unique=True)
     children = {}
     for field in fields:
         if field["type"] != "table":
@@ -146,7 +146,9 @@ def object_tables(
                    ForeignKey(f"{main.name}.id", ondelete="CASCADE"),
                    nullable=False, index=True),
             Column("row_order", Integer, nullable=False, default=0),
-            *field_columns(field["fields"]),
+            # removed sub-fields keep their columns, like the object's own
+            *field_columns(list(field["fields"])
+                           + list(field.get("archived_fields", []))),
         )
     return main, children
 

@@ -1,0 +1,303 @@
+"""An enterprise's metadata versions: applying documents, listing the versions,
+rolling one object back.
+
+Each change is a new row of the tenant's ``meta_versions``: the tenant's own layer
+of documents after the change, the effective metadata it produced and the storage
+plan that was applied. The functions run in the caller's transaction on the
+tenant's storage and never commit; a refused or failing change leaves no trace.
+
+The enterprise row in the system database says which version is current
+(``Enterprise.metadata_version``, which keys the effective-metadata cache). The two
+databases cannot share a transaction, so the CALLER sets it to the returned version
+after the tenant transaction has committed. Should that second step fail, the
+tenant is ahead of the enterprise row and every change is refused as a conflict
+until the row is set to ``latest_version``.
+
+Metadata errors of the documents themselves (``MetadataError`` from layering) and
+storage refusals (``PlanError``) propagate unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from propolis.metadata.layering import merge_layers
+from propolis.platform.db import Database
+from propolis.platform.errors import Conflict, NotFound, t
+from propolis.platform.storage.planner import (
+    Plan,
+    apply_plan,
+    ensure_trigram,
+    plan_changes,
+    tenant_schema,
+)
+from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
+
+Doc = dict[str, Any]
+
+
+def create_tenant_storage(database: Database, account: str) -> None:
+    """Creates an enterprise's storage (its schema or file) and the platform tables
+    in it. On PostgreSQL it also makes sure pg_trgm is installed, here, once, rather
+    than in the first metadata change that needs it, where two enterprises'
+    changes could race to create it."""
+    database.create_tenant_storage(account)
+    with database.tenant_engine(account).begin() as conn:
+        platform_metadata.create_all(conn)
+        if not database.is_sqlite:
+            ensure_trigram(conn)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One metadata version as listed to admins; ``summary`` counts the storage
+    operations of its plan by kind."""
+
+    version: int
+    created_at: dt.datetime
+    created_by: str | None
+    comment: str | None
+    summary: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Stored:
+    version: int
+    documents: list[Doc]
+    effective: Mapping[str, Any]
+
+
+def _connection(target: Session | Connection) -> Connection:
+    return target.connection() if isinstance(target, Session) else target
+
+
+def _check_account(conn: Connection, account: str) -> None:
+    """Refuses a connection to another enterprise's storage than ``account``'s."""
+    if conn.dialect.name == "sqlite":
+        found = os.path.basename(conn.engine.url.database or "")
+        expected = f"{account}.sqlite"
+    else:
+        found, expected = str(tenant_schema(conn)), f"t_{account}"
+    if found != expected:
+        raise ValueError(f"connection is to {found!r}, not to {account!r}'s storage")
+
+
+def latest_version(target: Session | Connection) -> int:
+    """The newest stored metadata version (0 before the first change)."""
+    conn = _connection(target)
+    return int(conn.execute(select(func.max(meta_versions.c.version))).scalar() or 0)
+
+
+def _stored(conn: Connection, version: int) -> _Stored:
+    if version == 0:
+        return _Stored(0, [], {"objects": {}})
+    row = conn.execute(
+        select(meta_versions.c.documents, meta_versions.c.effective).where(
+            meta_versions.c.version == version
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            "version_not_found",
+            t(
+                f"没有元数据版本 {version}。",
+                f"There is no metadata version {version}.",
+            ),
+        )
+    return _Stored(version, list(row.documents), row.effective)
+
+
+def _begin_change(
+    conn: Connection, account: str, current_version: int, dry_run: bool
+) -> _Stored:
+    """Checks the connection, serialises changes of this enterprise and refuses
+    documents prepared against an older version than the stored one."""
+    _check_account(conn, account)
+    if not dry_run and conn.dialect.name == "postgresql":
+        # readers go on; a second change waits here, then sees the new version and
+        # is refused below instead of failing on the version's primary key.
+        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock.)
+        schema = conn.dialect.identifier_preparer.quote(str(tenant_schema(conn)))
+        conn.execute(
+            text(f"LOCK TABLE {schema}.meta_versions IN SHARE ROW EXCLUSIVE MODE")
+        )
+    latest = latest_version(conn)
+    if latest != current_version:
+        raise Conflict(
+            "metadata_version_conflict",
+            t(
+                f"元数据已被修改（当前版本 {latest}，提交基于版本 {current_version}），"
+                "请重新加载后再提交。",
+                f"The metadata changed meanwhile (now version {latest}, the change was "
+                f"made on version {current_version}); reload and submit again.",
+            ),
+        )
+    return _stored(conn, latest)
+
+
+def _apply_layer(
+    conn: Connection,
+    previous: _Stored,
+    layer: list[Doc],
+    system_objects: Sequence[Doc],
+    extension_objects: Sequence[Doc],
+    user_id: str | None,
+    comment: str | None,
+    dry_run: bool,
+) -> tuple[int, Plan]:
+    objects = merge_layers(list(system_objects), list(extension_objects), layer)
+    plan = plan_changes(
+        previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
+    )
+    version = previous.version + 1
+    if dry_run:
+        return version, plan
+    apply_plan(conn, plan)
+    conn.execute(
+        insert(meta_versions).values(
+            version=version,
+            created_at=dt.datetime.now(dt.UTC),
+            created_by=user_id,
+            comment=comment,
+            documents=layer,
+            # approvals, reports … of the previous version are carried over as they are
+            effective={**previous.effective, "objects": plan.effective},
+            plan=plan.as_json(),
+        )
+    )
+    return version, plan
+
+
+def apply_documents(
+    target: Session | Connection,
+    *,
+    account: str,
+    current_version: int,
+    documents: Sequence[Doc],
+    system_objects: Sequence[Doc],
+    extension_objects: Sequence[Doc],
+    user_id: str | None,
+    comment: str | None = None,
+    dry_run: bool = False,
+) -> tuple[int, Plan]:
+    """Applies object documents to an enterprise and returns ``(version, plan)``.
+
+    ``documents`` (validated, normalized) replace, by api_name, the documents of the
+    same objects in the enterprise's own layer; the other objects of that layer stay.
+    The effective objects are then merged from the layers (system < extensions <
+    the enterprise's own, ``merge_layers``), planned against the current effective
+    objects, applied, and stored as a new version. Removing a field is applying its
+    object's document without it (the field is archived, its data kept); restoring
+    it is applying the document with the field again.
+
+    ``current_version`` is the version the documents were prepared on; an older one
+    than the stored newest raises ``Conflict``. With ``dry_run`` nothing is changed:
+    the result is the version the change would get and its plan (``propolis
+    metadata plan``, the object manager's preview). The caller bumps
+    ``Enterprise.metadata_version`` after the commit (see the module docstring).
+    """
+    conn = _connection(target)
+    previous = _begin_change(conn, account, current_version, dry_run)
+    replaced = {doc["api_name"]: dict(doc) for doc in documents}
+    layer = [replaced.pop(doc["api_name"], doc) for doc in previous.documents]
+    layer += replaced.values()
+    return _apply_layer(
+        conn,
+        previous,
+        layer,
+        system_objects,
+        extension_objects,
+        user_id,
+        comment,
+        dry_run,
+    )
+
+
+def rollback_object(
+    target: Session | Connection,
+    *,
+    account: str,
+    object_name: str,
+    to_version: int,
+    current_version: int,
+    system_objects: Sequence[Doc],
+    extension_objects: Sequence[Doc],
+    user_id: str | None,
+    comment: str | None = None,
+    dry_run: bool = False,
+) -> tuple[int, Plan]:
+    """Makes a new version in which the enterprise's own document of ``object_name``
+    is the one it had at ``to_version`` (absent then: the enterprise's document is
+    removed, so only the system and extension layers define the object). Fields
+    added since are archived with their data, never dropped; a change the storage
+    cannot take back (a lowered max_length …) raises ``PlanError``. Arguments and
+    result as for ``apply_documents``."""
+    conn = _connection(target)
+    previous = _begin_change(conn, account, current_version, dry_run)
+    old = next(
+        (
+            doc
+            for doc in _stored(conn, to_version).documents
+            if doc["api_name"] == object_name
+        ),
+        None,
+    )
+    names = [doc["api_name"] for doc in previous.documents]
+    if old is None and object_name not in names:
+        raise NotFound(
+            "object_not_in_versions",
+            t(
+                f"对象 {object_name} 在版本 {to_version} 和当前版本中"
+                "都不是本企业定义的。",
+                f"Object {object_name} is defined by this enterprise neither in "
+                f"version {to_version} nor now.",
+            ),
+        )
+    # the object's document keeps its place in the layer (order matters to merging)
+    layer = [doc for doc in previous.documents if doc["api_name"] != object_name]
+    if old is not None:
+        layer.insert(
+            names.index(object_name) if object_name in names else len(layer), old
+        )
+    return _apply_layer(
+        conn,
+        previous,
+        layer,
+        system_objects,
+        extension_objects,
+        user_id,
+        comment or f"rollback {object_name} to version {to_version}",
+        dry_run,
+    )
+
+
+def versions(target: Session | Connection) -> list[VersionInfo]:
+    """The enterprise's metadata versions, newest first."""
+    conn = _connection(target)
+    rows = conn.execute(
+        select(
+            meta_versions.c.version,
+            meta_versions.c.created_at,
+            meta_versions.c.created_by,
+            meta_versions.c.comment,
+            meta_versions.c.plan,
+        ).order_by(meta_versions.c.version.desc())
+    )
+    return [
+        VersionInfo(
+            version=row.version,
+            created_at=row.created_at,
+            created_by=row.created_by,
+            comment=row.comment,
+            summary=dict(Counter(op["kind"] for op in row.plan["operations"])),
+        )
+        for row in rows
+    ]
