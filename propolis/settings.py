@@ -16,6 +16,7 @@ ENVIRONMENT = {
     "propolis.secret": "PROPOLIS_SECRET",
     "propolis.extensions": "PROPOLIS_EXTENSIONS",
     "propolis.celery_always_eager": "PROPOLIS_CELERY_ALWAYS_EAGER",
+    "propolis.beat_schedule": "PROPOLIS_BEAT_SCHEDULE",
 }
 
 DEFAULTS = {
@@ -26,6 +27,7 @@ DEFAULTS = {
     "propolis.extensions": "",
     "propolis.max_body_bytes": "5242880",
     "propolis.celery_always_eager": "false",
+    "propolis.beat_schedule": "var/celerybeat-schedule",
 }
 
 

@@ -57,7 +57,7 @@ def worker(ctx: Context, args: argparse.Namespace) -> None:
     app = configure(ctx.settings)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}"]
     if args.beat:
-        argv.append("--beat")
+        argv += ["--beat", f"--schedule={_schedule_file(ctx)}"]
     app.worker_main(argv)
 
 
@@ -65,7 +65,16 @@ def worker(ctx: Context, args: argparse.Namespace) -> None:
 def beat(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.platform.tasks import configure
 
-    configure(ctx.settings).start(["beat", "--loglevel=INFO"])
+    configure(ctx.settings).start(["beat", "--loglevel=INFO",
+                                   f"--schedule={_schedule_file(ctx)}"])
+
+
+def _schedule_file(ctx: Context) -> str:
+    import os
+
+    path = ctx.settings["propolis.beat_schedule"]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return path
 
 
 @command("tenant create")

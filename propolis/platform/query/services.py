@@ -1,0 +1,195 @@
+"""Pages of records: filters, multi-column sort, keyword search and keyset cursors.
+
+No OFFSET and no ``count(*)``: a page is the rows after the last row of the previous
+page in the sort order (``id`` last, so the order is total). The cursor is url-safe
+base64 of ``[sort, values]``: the sort it belongs to and the last row's sort values
+(decimals as strings, dates and times ISO), so it stays exact and cannot be replayed
+against another sort order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    select,
+)
+
+from propolis.platform.errors import AppError
+from propolis.platform.query.filters import (
+    LIKE_ESCAPE,
+    SortKey,
+    compile_filters,
+    compile_sort,
+    invalid,
+    keyset_after,
+    like_escape,
+)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_TERMS = 10
+MAX_Q = 200
+# The FTS5 trigram tokenizer indexes three-character sequences: shorter terms
+# cannot use it and go to LIKE.
+TRIGRAM = 3
+
+_fts_metadata = MetaData()
+
+
+def fts_table(name: str) -> Table:
+    """The SQLite FTS5 table ``name`` (created and kept in step with
+    ``search_text`` by the storage planner) as a Core table to search."""
+    return Table(name, _fts_metadata, Column("record_id", String),
+                 Column("body", Text), keep_existing=True)
+
+
+def _bad_cursor() -> AppError:
+    return invalid("cursor", "翻页游标无效，请从第一页重新开始",
+                   "invalid cursor: start again from the first page")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    return value
+
+
+def _decode(key: SortKey, value: Any) -> Any:
+    if value is None:
+        return None
+    k = key.target.kind
+    if k == "number":
+        number = Decimal(value)
+        return int(number) if key.target.column.type.python_type is int else number
+    if k == "date":
+        return dt.date.fromisoformat(value)
+    if k == "time":
+        return dt.time.fromisoformat(value)
+    if k == "datetime":
+        return dt.datetime.fromisoformat(value)
+    if not isinstance(value, str | bool):
+        raise TypeError(value)
+    return value
+
+
+def _signature(keys: Sequence[SortKey]) -> list[str]:
+    return [("-" if k.descending else "") + k.target.name for k in keys]
+
+
+def encode_cursor(keys: Sequence[SortKey], row: Row[Any]) -> str:
+    """The cursor after ``row``."""
+    payload = [_signature(keys), [_encode(row._mapping[k.target.name]) for k in keys]]
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(keys: Sequence[SortKey], cursor: Any) -> list[Any]:
+    """The sort values in a cursor; 400 when it is malformed or made for another
+    sort order."""
+    if not isinstance(cursor, str) or len(cursor) > 4000:
+        raise _bad_cursor()
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        signature, values = json.loads(raw)
+        if signature != _signature(keys) or len(values) != len(keys):
+            raise _bad_cursor()
+        return [_decode(k, v) for k, v in zip(keys, values, strict=True)]
+    except (binascii.Error, ValueError, TypeError, InvalidOperation,
+            UnicodeDecodeError):
+        raise _bad_cursor() from None
+
+
+def check_limit(limit: Any) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int) or not (
+            1 <= limit <= MAX_LIMIT):
+        raise invalid("limit", f"应为 1 到 {MAX_LIMIT} 的整数",
+                      f"must be an integer from 1 to {MAX_LIMIT}")
+    return limit
+
+
+def keyword_condition(
+    table: Table, q: Any, dialect: str, fts: Table | None
+) -> ColumnElement[bool] | None:
+    """Every whitespace-separated term of ``q`` must occur in the record's
+    ``search_text``. Terms are literals: LIKE wildcards are escaped and FTS5 terms
+    are quoted phrases, so no query syntax gets through."""
+    if q is None:
+        return None
+    if not isinstance(q, str) or len(q) > MAX_Q:
+        raise invalid("q", f"应为不超过 {MAX_Q} 个字符的文本",
+                      f"must be text of at most {MAX_Q} characters")
+    terms = list(dict.fromkeys(q.lower().split()))[:MAX_TERMS]
+    if not terms:
+        return None
+    text = table.c.search_text
+    conditions: list[ColumnElement[bool]] = []
+    phrases = []
+    for term in terms:
+        if dialect == "postgresql":
+            # ILIKE '%term%' is served by the GIN trigram index on search_text
+            conditions.append(text.ilike(f"%{like_escape(term)}%",
+                                         escape=LIKE_ESCAPE))
+        elif fts is not None and len(term) >= TRIGRAM:
+            phrases.append('"' + term.replace('"', '""') + '"')
+        else:
+            conditions.append(text.like(f"%{like_escape(term)}%", escape=LIKE_ESCAPE))
+    if phrases and fts is not None:
+        matches = select(fts.c.record_id).where(
+            fts.c.body.op("MATCH")(" AND ".join(phrases)))
+        conditions.append(table.c.id.in_(matches))
+    return and_(*conditions)
+
+
+def query_page(
+    conn: Connection,
+    table: Table,
+    fields: Mapping[str, Mapping[str, Any]],
+    *,
+    filters: Any = None,
+    sort: Any = None,
+    limit: Any = None,
+    cursor: Any = None,
+    q: Any = None,
+    deleted: bool = False,
+    fts: Table | None = None,
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of the object's rows (live ones, or those in the recycle bin when
+    ``deleted``) and the cursor of the next page (None on the last)."""
+    dialect = conn.dialect.name
+    size = check_limit(limit)
+    conditions = compile_filters(fields, table, filters or [], dialect)
+    keys = compile_sort(fields, table, sort or [])
+    conditions.append(table.c.deleted_at.is_not(None) if deleted
+                      else table.c.deleted_at.is_(None))
+    keyword = keyword_condition(table, q, dialect, fts)
+    if keyword is not None:
+        conditions.append(keyword)
+    if cursor is not None:
+        conditions.append(keyset_after(keys, decode_cursor(keys, cursor)))
+    stmt = (select(table).where(*conditions)
+            .order_by(*[k.order_by() for k in keys]).limit(size + 1))
+    rows = list(conn.execute(stmt))
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    return rows, encode_cursor(keys, rows[-1])

@@ -1,0 +1,227 @@
+"""Values the platform computes on save: autonumbers, formulas and rollups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Executable
+
+from propolis.metadata.expressions import (
+    CompiledExpression,
+    ExpressionError,
+    compile_expression,
+    to_decimal_places,
+)
+from propolis.platform.records.values import kind, precision, quantize
+from propolis.platform.storage.platform_tables import autonumber_counters
+from propolis.platform.storage.tables import STRING_LENGTHS
+
+TEXT_LIMIT = STRING_LENGTHS["text"]
+TOKEN_RE = re.compile(r"\{(YYYY|YY|MM|DD|seq:(\d+))\}")
+
+
+class Autonumber:
+    """A format such as ``KH-{YYYY}{MM}-{seq:5}``: the sequence restarts in every
+    period that the format's date parts name (here: every month)."""
+
+    def __init__(self, fmt: str) -> None:
+        self.format = fmt
+        tokens = {m[1] for m in TOKEN_RE.finditer(fmt)}
+        if "DD" in tokens:
+            self.period_format = "%Y%m%d"
+        elif "MM" in tokens:
+            self.period_format = "%Y%m"
+        elif tokens & {"YYYY", "YY"}:
+            self.period_format = "%Y"
+        else:
+            self.period_format = ""
+
+    def period(self, day: dt.date) -> str:
+        return day.strftime(self.period_format) if self.period_format else "-"
+
+    def render(self, day: dt.date, seq: int) -> str:
+        def part(match: re.Match[str]) -> str:
+            token = match[1]
+            if match[2]:
+                return str(seq).zfill(int(match[2]))
+            return {"YYYY": f"{day.year:04d}", "YY": f"{day.year % 100:02d}",
+                    "MM": f"{day.month:02d}", "DD": f"{day.day:02d}"}[token]
+
+        return TOKEN_RE.sub(part, self.format)
+
+
+def _counter_statement(dialect: str) -> Executable:
+    # One statement takes the next value: it inserts the period's row or, when
+    # another transaction got there first, waits for that row's lock and
+    # increments it, so concurrent savers in any process never share a number.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    c = autonumber_counters.c
+    stmt = insert(autonumber_counters).values(
+        object=bindparam("object"), field=bindparam("field"),
+        period=bindparam("period"), value=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[c.object, c.field, c.period], set_={"value": c.value + 1}
+    ).returning(c.value)
+
+
+_COUNTERS = {name: _counter_statement(name) for name in ("postgresql", "sqlite")}
+
+
+def next_number(
+    conn: Connection, object: str, field: str, numbering: Autonumber, day: dt.date
+) -> str:
+    """Takes the next number of ``field`` inside the caller's transaction."""
+    seq = conn.execute(
+        _COUNTERS[conn.dialect.name],
+        {"object": object, "field": field, "period": numbering.period(day)},
+    ).scalar_one()
+    return numbering.render(day, seq)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula field with its compiled expression."""
+
+    field: Mapping[str, Any]
+    expression: CompiledExpression
+
+    @property
+    def name(self) -> str:
+        return str(self.field["api_name"])
+
+    def compute(self, variables: Mapping[str, Any], tz: str) -> Any:
+        """The field's value; ExpressionError when the result has the wrong type."""
+        result = self.expression.evaluate(variables, tz=tz)
+        if result is None:
+            return None
+        k = kind(self.field)
+        if k == "number":
+            if isinstance(result, bool) or not isinstance(result, Decimal | int):
+                raise ExpressionError(f"the result {result!r} is not a number")
+            return to_decimal_places(result, precision(self.field))
+        if k == "string":
+            # the column holds STRING_LENGTHS["text"] characters
+            return (result if isinstance(result, str) else str(result))[:TEXT_LIMIT]
+        if k == "date":
+            if isinstance(result, dt.datetime) or not isinstance(result, dt.date):
+                raise ExpressionError(f"the result {result!r} is not a date")
+            return result
+        if not isinstance(result, bool):
+            raise ExpressionError(f"the result {result!r} is not true or false")
+        return result
+
+
+def ordered_formulas(fields: Iterable[Mapping[str, Any]]) -> list[Formula]:
+    """The formula fields in an order where each comes after the formulas it uses."""
+    formulas = {f["api_name"]: Formula(f, compile_expression(f["expression"]))
+                for f in fields if f["type"] == "formula"}
+    ordered: list[Formula] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ValueError(f"formula {name!r} depends on itself")
+        state[name] = "visiting"
+        for ref in sorted(formulas[name].expression.references & formulas.keys()):
+            visit(ref)
+        state[name] = "done"
+        ordered.append(formulas[name])
+
+    for name in formulas:
+        visit(name)
+    return ordered
+
+
+@dataclass(frozen=True)
+class RollupLink:
+    """Rollup fields of ``parent`` fed by the child object through its field
+    ``via``."""
+
+    parent: str
+    via: str
+    rollups: tuple[Mapping[str, Any], ...]
+
+    @property
+    def watched(self) -> frozenset[str]:
+        """Child fields whose change changes the parent's values."""
+        return frozenset({self.via, *(r["field"] for r in self.rollups
+                                      if r.get("field"))})
+
+
+def rollup_links(
+    objects: Mapping[str, Mapping[str, Any]], child: str
+) -> list[RollupLink]:
+    """Every link through which records of ``child`` feed rollups elsewhere."""
+    grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for parent, doc in objects.items():
+        for field in doc["fields"]:
+            if field["type"] == "rollup" and field["from"] == child:
+                grouped.setdefault((parent, field["via"]), []).append(field)
+    return [RollupLink(p, v, tuple(r)) for (p, v), r in grouped.items()]
+
+
+def empty_rollup(field: Mapping[str, Any]) -> Decimal | None:
+    """A rollup's value over no children: counts and sums are 0, the rest empty."""
+    return Decimal(0) if field["function"] in ("count", "sum") else None
+
+
+def refresh_rollups(
+    conn: Connection,
+    link: RollupLink,
+    child: Table,
+    parent: Table,
+    parent_ids: Collection[str],
+) -> None:
+    """Recomputes the link's rollup values of the given parents in SQL over their
+    children that are not in the recycle bin."""
+    ids = sorted({i for i in parent_ids if i})
+    if not ids:
+        return
+    via = child.c[link.via]
+    columns = [via.label("pid"), func.count().label("n")]
+    for r in link.rollups:
+        name, fn = r["api_name"], r["function"]
+        if fn == "count":
+            continue
+        col = child.c[r["field"]]
+        if fn == "avg":
+            # the mean is taken in Decimal: an SQL avg() is a float on SQLite
+            columns += [func.sum(col).label(f"s_{name}"),
+                        func.count(col).label(f"c_{name}")]
+        else:
+            columns.append(getattr(func, fn)(col).label(f"v_{name}"))
+    found = {row.pid: row._mapping for row in conn.execute(
+        select(*columns).where(via.in_(ids), child.c.deleted_at.is_(None))
+        .group_by(via))}
+    params = []
+    for pid in ids:
+        row = found.get(pid)
+        values: dict[str, Any] = {"_pid": pid}
+        for r in link.rollups:
+            name, fn = r["api_name"], r["function"]
+            if row is None:
+                values[f"_v_{name}"] = empty_rollup(r)
+            elif fn == "count":
+                values[f"_v_{name}"] = Decimal(row["n"])
+            elif fn == "avg":
+                total, n = row[f"s_{name}"], row[f"c_{name}"]
+                values[f"_v_{name}"] = (quantize(Decimal(total) / n, precision(r))
+                                        if n else None)
+            else:
+                value = row[f"v_{name}"]
+                values[f"_v_{name}"] = (Decimal(0) if value is None and fn == "sum"
+                                        else value)
+        params.append(values)
+    stmt = (update(parent).where(parent.c.id == bindparam("_pid"))
+            .values({r["api_name"]: bindparam(f"_v_{r['api_name']}")
+                     for r in link.rollups}))
+    conn.execute(stmt, params)

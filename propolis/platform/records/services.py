@@ -1,0 +1,851 @@
+"""The record service: the one way records are created, read, changed, deleted and
+found, whatever the entry point (JSON API, HTML forms, import, extension code).
+
+A save runs in the order of ARCHITECTURE.md: unknown and read-only fields, the
+object's JSON Schema, references that must exist, uniqueness, defaults, autonumbers,
+formulas, validation rules; then one INSERT (or UPDATE) of the record, its table
+rows, its search row and one history row; then the rollups of the records it feeds.
+
+What an object needs for that (validators, compiled expressions, statements) is
+prepared once per metadata version and kept in ``ObjectMeta.cache``. Writing
+``search_text`` is all a save does for keyword search: PostgreSQL's trigram index
+follows by itself and on SQLite the storage planner's triggers keep the FTS5 table
+in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from zope.interface import implementer
+
+from propolis.metadata.expressions import (
+    ExpressionError,
+    compile_expression,
+    evaluate_rule,
+)
+from propolis.platform.auth.passwords import hash_password, is_hash
+from propolis.platform.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Text,
+    t,
+)
+from propolis.platform.ids import new_id
+from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.query.services import fts_table, query_page
+from propolis.platform.records import history
+from propolis.platform.records.compute import (
+    Autonumber,
+    RollupLink,
+    empty_rollup,
+    next_number,
+    ordered_formulas,
+    refresh_rollups,
+    rollup_links,
+)
+from propolis.platform.records.interfaces import Actor, IRecordService
+from propolis.platform.records.schema import (
+    Errors,
+    make_validator,
+    object_schema,
+    writable,
+)
+from propolis.platform.records.values import (
+    OUTPUT_SYSTEM_FIELDS,
+    SYSTEM_FIELDS,
+    ValueProblem,
+    from_column,
+    from_json,
+    kind,
+    search_words,
+    to_column,
+    to_json,
+    to_json_value,
+    zone,
+)
+from propolis.platform.storage.planner import search_table_name
+from propolis.platform.storage.platform_tables import files
+from propolis.platform.storage.tables import column_type
+
+REFERENCE_TARGETS = {"user": "user", "department": "department"}
+# Write-only fields: stored as an argon2 hash, never read back, searched or filtered
+# on, and only their change (not the value) goes into the history.
+SECRETS = {"user": frozenset({"password"})}
+MASK = "******"
+INVALID = t("数据有误", "Invalid data")
+CACHE_KEY = "records.plan"
+# Columns a save writes besides the fields.
+SYSTEM_COLUMNS = ("id", "owner", "owner_department", "created_by", "created_at",
+                  "updated_by", "updated_at", "life_status", "version", "deleted_at",
+                  "deleted_by", "search_text")
+UNKNOWN = t("没有这个字段", "unknown field")
+COMPUTED = t("由系统计算，不能写入", "is computed and cannot be written")
+SYSTEM = t("系统字段不能写入", "is a system field and cannot be written")
+MISSING = t("找不到所选的记录（可能已删除）", "the chosen record does not exist "
+            "(or is in the recycle bin)")
+MISSING_FILE = t("找不到上传的文件", "unknown file id")
+TAKEN = t("已被其他记录使用（包括回收站中的记录）",
+          "is already used by another record (the recycle bin included)")
+
+
+def _text(message: Any) -> dict[str, str]:
+    if isinstance(message, str):
+        return t(message, message)
+    return t(message.get("zh") or message.get("en", ""),
+             message.get("en") or message.get("zh", ""))
+
+
+def _invalid(errors: Errors) -> AppError:
+    return AppError("invalid", INVALID, errors)
+
+
+def _add(errors: Errors, name: str, message: Text) -> None:
+    if message not in errors.setdefault(name, []):
+        errors[name].append(message)
+
+
+def reference_target(field: Mapping[str, Any]) -> str | None:
+    """The object a reference field points to (None for other fields)."""
+    ftype = field["type"]
+    if ftype in REFERENCE_TARGETS:
+        return REFERENCE_TARGETS[ftype]
+    if ftype in ("lookup", "master_detail"):
+        return str(field["to"])
+    return None
+
+
+def _references(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    return [(f["api_name"], target) for f in fields
+            if (target := reference_target(f)) is not None]
+
+
+class _Plan:
+    """Everything about one object that saves and reads need, built once per
+    metadata version."""
+
+    def __init__(self, effective: Effective, obj: ObjectMeta) -> None:
+        self.name = obj.api_name
+        self.table: Table = effective.tables.main[self.name]
+        self.children: dict[str, Table] = effective.tables.children[self.name]
+        self.fields = obj.fields
+        self.deletable = bool(obj.doc.get("deletable", True))
+        fields = list(obj.fields.values())
+        self.stored = [f for f in fields if column_type(f) is not None]
+        self.tables = [f for f in fields if f["type"] == "table"]
+        self.writable = frozenset(f["api_name"] for f in fields if writable(f))
+        self.create_validator = make_validator(object_schema(fields, create=True))
+        self.update_validator = make_validator(object_schema(fields, create=False))
+        self.unique = [f["api_name"] for f in self.stored if f.get("unique")]
+        self.defaults = {f["api_name"]: f for f in fields
+                         if f.get("default") is not None and writable(f)}
+        self.references = _references(self.stored)
+        self.row_references = {f["api_name"]: _references(f["fields"])
+                               for f in self.tables}
+        self.file_fields = [f["api_name"] for f in self.stored if kind(f) == "files"]
+        self.row_file_fields = {
+            f["api_name"]: [s["api_name"] for s in f["fields"]
+                            if column_type(s) is not None and kind(s) == "files"]
+            for f in self.tables}
+        self.autonumbers = [(f["api_name"], Autonumber(f["format"]))
+                            for f in self.stored if f["type"] == "autonumber"]
+        self.formulas = ordered_formulas(fields)
+        self.row_formulas = {f["api_name"]: ordered_formulas(f["fields"])
+                             for f in self.tables}
+        self.rules = [(compile_expression(v["rule"]), _text(v["message"]))
+                      for v in obj.doc.get("validations", ())]
+        self.dependent = [f for f in fields if f.get("depends_on")
+                          and f["type"] in ("select", "multiselect")]
+        self.searchable = [f for f in fields
+                           if f.get("searchable") and column_type(f) is not None]
+        self.searchable_rows = {
+            f["api_name"]: [s for s in f["fields"]
+                            if s.get("searchable") and column_type(s) is not None]
+            for f in self.tables}
+        self.has_search = bool(self.searchable
+                               or any(self.searchable_rows.values()))
+        self.own_rollups = [f for f in self.stored if f["type"] == "rollup"]
+        # formulas that use a rollup, directly or through another formula: they
+        # change when a child record does
+        derived = {f["api_name"] for f in self.own_rollups}
+        self.rollup_formulas = []
+        for formula in self.formulas:  # in dependency order: one pass suffices
+            if formula.expression.references & derived:
+                derived.add(formula.name)
+                self.rollup_formulas.append(formula)
+        self.links: list[RollupLink] = rollup_links(
+            {n: o.doc for n, o in effective.objects.items()}, self.name)
+        # quote fields grouped by the lookup they read through: one query each
+        self.quotes: dict[str, list[tuple[str, Table, Mapping[str, Any]]]] = {}
+        for f in fields:
+            if f["type"] == "quote":
+                target = reference_target(obj.fields[f["via"]]) or ""
+                if f["field"] in SECRETS.get(target, ()):
+                    continue  # reads as null
+                self.quotes.setdefault(f["via"], []).append(
+                    (f["api_name"], effective.tables.main[target],
+                     effective.objects[target].fields[f["field"]]))
+        self.secrets = SECRETS.get(self.name, frozenset()) & obj.fields.keys()
+        self.visible = {n: f for n, f in obj.fields.items() if n not in self.secrets}
+        self.history_names = [n for n, f in self.visible.items()
+                              if f["type"] not in ("quote", "rollup")]
+        self.insert = insert(self.table)
+        self.child_inserts = {n: insert(c) for n, c in self.children.items()}
+        self.fts = fts_table(search_table_name(self.name))
+
+
+@implementer(IRecordService)
+class RecordService:
+    """Records of one enterprise, on behalf of one actor, inside the caller's
+    transaction (the service never commits)."""
+
+    def __init__(
+        self,
+        session: Session,
+        effective: Effective,
+        actor: Actor,
+        *,
+        lang: str = "zh",
+        tz: str = "Asia/Shanghai",
+    ) -> None:
+        self.session = session
+        self.effective = effective
+        self.actor = actor
+        self.lang = lang  # the language API callers render AppErrors in
+        self.tz = tz
+        zone(tz)  # an unknown zone fails here rather than in the middle of a save
+
+    # -- public API ----------------------------------------------------------
+
+    def create(self, object: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validates and stores a new record; returns it as JSON values."""
+        plan = self._plan(object)
+        self._check_keys(plan, data)
+        conn = self.session.connection()
+        now = dt.datetime.now(dt.UTC)
+        data = {**{n: self._default(f, now) for n, f in plan.defaults.items()
+                   if n not in data}, **data}
+        errors = plan.create_validator.errors(data)
+        if errors:
+            raise _invalid(errors)
+        actor = self.actor.user_id
+        rec: dict[str, Any] = {
+            "id": new_id(), "owner": actor,
+            "owner_department": self.actor.department_id, "created_by": actor,
+            "created_at": now, "updated_by": actor, "updated_at": now,
+            "life_status": "normal", "version": 1, "deleted_at": None,
+            "deleted_by": None}
+        for f in plan.stored:
+            rec[f["api_name"]] = None
+        for f in plan.own_rollups:
+            rec[f["api_name"]] = empty_rollup(f)
+        for f in plan.tables:
+            rec[f["api_name"]] = []
+        rec.update(self._parse(plan, data, {}))
+        self._check_dependent(plan, rec, None)
+        self._check_references(conn, plan, rec, None)
+        self._check_unique(conn, plan, rec, plan.unique, exclude=None)
+        if plan.autonumbers:
+            day = now.astimezone(zone(self.tz)).date()
+            for name, numbering in plan.autonumbers:
+                rec[name] = next_number(conn, plan.name, name, numbering, day)
+        self._compute(plan, rec)
+        rec["search_text"] = self._search_text(plan, rec)
+        params = {f["api_name"]: to_column(f, rec[f["api_name"]]) for f in plan.stored}
+        for name in SYSTEM_COLUMNS:
+            params[name] = rec[name]
+        self._guarded(conn, plan, plan.insert, params, rec,
+                      any(rec[n] is not None for n in plan.unique))
+        for f in plan.tables:
+            self._insert_rows(conn, plan, f, rec)
+        out = self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
+        history.write(conn, object=plan.name, record_id=rec["id"], version=1,
+                      action="create", actor_id=actor, at=now,
+                      changes={**{n: [None, out[n]] for n in plan.history_names
+                                  if out[n] not in (None, [])},
+                               **{n: [None, MASK] for n in plan.secrets if rec[n]}})
+        for link in plan.links:
+            self._refresh(conn, link, plan, [rec[link.via]])
+        return out
+
+    def get(self, object: str, id: str) -> dict[str, Any]:
+        """One record; 404 when it does not exist or is in the recycle bin."""
+        plan = self._plan(object)
+        conn = self.session.connection()
+        rec = self._load(conn, plan, id)
+        return self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
+
+    def update(
+        self,
+        object: str,
+        id: str,
+        data: Mapping[str, Any],
+        *,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Changes the fields in ``data``. ``version``, when given, must be the
+        record's current version (else 409 naming the current one). Nothing is
+        written, and the version stays, when no value changes."""
+        plan = self._plan(object)
+        self._check_keys(plan, data)
+        conn = self.session.connection()
+        old = self._load(conn, plan, id, lock=True)
+        self._check_unlocked(old)
+        if version is not None and version != old["version"]:
+            raise Conflict(
+                "conflict",
+                t(f"记录已被他人修改，当前版本为 {old['version']}，请刷新后重试",
+                  f"The record was changed by someone else: it is now at version "
+                  f"{old['version']}; reload and try again"))
+        errors = plan.update_validator.errors(data)
+        if errors:
+            raise _invalid(errors)
+        rec = dict(old)
+        rec.update(self._parse(plan, data, old))
+        self._check_dependent(plan, rec, set(data))
+        self._check_references(conn, plan, rec, old)
+        changed_unique = [n for n in plan.unique if rec[n] != old[n]]
+        self._check_unique(conn, plan, rec, changed_unique, exclude=id)
+        self._compute(plan, rec)
+        rec["search_text"] = self._search_text(plan, rec)
+        old_out = self._json(plan, old, {})
+        out = self._json(plan, rec, {})
+        changes = history.diff(old_out, out, plan.history_names)
+        for name in plan.secrets & data.keys():
+            changes[name] = [MASK if old[name] else None, MASK if rec[name] else None]
+        quoted = self._quotes(conn, plan, [rec])[id]
+        if not changes:
+            return {**out, **quoted}
+        now = dt.datetime.now(dt.UTC)
+        rec.update(version=old["version"] + 1, updated_by=self.actor.user_id,
+                   updated_at=now)
+        values = {f["api_name"]: to_column(f, rec[f["api_name"]])
+                  for f in plan.stored if f["api_name"] in changes}
+        values.update(version=rec["version"], updated_by=rec["updated_by"],
+                      updated_at=now, search_text=rec["search_text"])
+        stmt = (update(plan.table)
+                .where(plan.table.c.id == id, plan.table.c.version == old["version"])
+                .values(values))
+        result = self._guarded(conn, plan, stmt, None, rec,
+                               any(rec[n] is not None for n in changed_unique))
+        if result.rowcount != 1:  # changed between our read and our write
+            raise Conflict("conflict", t("记录已被他人修改，请刷新后重试",
+                                         "The record was changed by someone else; "
+                                         "reload and try again"))
+        for f in plan.tables:
+            if f["api_name"] in changes:
+                conn.execute(delete(plan.children[f["api_name"]]).where(
+                    plan.children[f["api_name"]].c.parent_id == id))
+                self._insert_rows(conn, plan, f, rec)
+        out.update(version=rec["version"], updated_by=rec["updated_by"],
+                   updated_at=to_json_value(now, self.tz))
+        history.write(conn, object=plan.name, record_id=id, version=rec["version"],
+                      action="update", actor_id=self.actor.user_id, at=now,
+                      changes=changes)
+        for link in plan.links:
+            if link.watched & changes.keys():
+                self._refresh(conn, link, plan, [old[link.via], rec[link.via]])
+        return {**out, **quoted}
+
+    def delete(self, object: str, id: str) -> None:
+        """Moves a record to the recycle bin (403 for objects whose records can
+        never be deleted)."""
+        plan = self._plan(object)
+        if not plan.deletable:
+            raise Forbidden("not_deletable", t("该对象的记录不能删除",
+                                               "Records of this object cannot be "
+                                               "deleted"))
+        conn = self.session.connection()
+        rec = self._load(conn, plan, id, lock=True)
+        self._check_unlocked(rec)
+        self._move(conn, plan, rec, "delete")
+
+    def restore(self, object: str, id: str) -> dict[str, Any]:
+        """Takes a record out of the recycle bin; 404 unless it is in there."""
+        plan = self._plan(object)
+        conn = self.session.connection()
+        rec = self._load(conn, plan, id, deleted=True, lock=True)
+        self._move(conn, plan, rec, "restore")
+        return self._json(plan, rec, self._quotes(conn, plan, [rec])[id])
+
+    def list_deleted(
+        self, object: str, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """The recycle bin, most recently deleted first, a page at a time."""
+        plan = self._plan(object)
+        conn = self.session.connection()
+        rows, next_cursor = query_page(conn, plan.table, plan.visible,
+                                       sort=["-deleted_at"], limit=limit,
+                                       cursor=cursor, deleted=True)
+        return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
+
+    def history(self, object: str, id: str) -> list[dict[str, Any]]:
+        """A record's field-level changes, oldest first (also while it is in the
+        recycle bin)."""
+        plan = self._plan(object)
+        conn = self.session.connection()
+        self._load(conn, plan, id, deleted=None)
+        return history.read(conn, plan.name, id, self.tz)
+
+    def query(
+        self,
+        object: str,
+        *,
+        filters: list[dict[str, Any]] | None = None,
+        sort: list[str] | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        q: str | None = None,
+    ) -> dict[str, Any]:
+        """A page of live records matching every filter and every keyword of
+        ``q``, in ``sort`` order (``id`` breaks ties), and the next page's
+        cursor."""
+        plan = self._plan(object)
+        conn = self.session.connection()
+        rows, next_cursor = query_page(
+            conn, plan.table, plan.visible, filters=filters, sort=sort, limit=limit,
+            cursor=cursor, q=q, fts=plan.fts if self._fts(conn, plan) else None)
+        return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
+
+    # -- reading ---------------------------------------------------------------
+
+    def _plan(self, object: str) -> _Plan:
+        obj = self.effective.object(object)
+        if obj is None:
+            raise NotFound("no_such_object",
+                           t(f"没有对象 {object}", f"There is no object {object!r}"))
+        plan = obj.cache.get(CACHE_KEY)
+        if plan is None:
+            plan = obj.cache[CACHE_KEY] = _Plan(self.effective, obj)
+        return plan
+
+    @staticmethod
+    def _fts(conn: Connection, plan: _Plan) -> bool:
+        return plan.has_search and conn.dialect.name == "sqlite"
+
+    def _from_row(self, plan: _Plan, row: Mapping[Any, Any]) -> dict[str, Any]:
+        rec = {name: row[name] for name in SYSTEM_COLUMNS}
+        for f in plan.stored:
+            rec[f["api_name"]] = from_column(f, row[f["api_name"]])
+        return rec
+
+    def _load(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        id: str,
+        *,
+        deleted: bool | None = False,
+        lock: bool = False,
+    ) -> dict[str, Any]:
+        stmt = select(plan.table).where(plan.table.c.id == id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).first()
+        if row is None or (deleted is not None
+                           and (row.deleted_at is not None) != deleted):
+            raise NotFound("not_found", t("记录不存在或已删除",
+                                          "The record does not exist or was deleted"))
+        rec = self._from_row(plan, row._mapping)
+        rows = self._load_rows(conn, plan, [id])
+        for f in plan.tables:
+            rec[f["api_name"]] = rows[f["api_name"]].get(id, [])
+        return rec
+
+    def _load_rows(
+        self, conn: Connection, plan: _Plan, ids: list[str]
+    ) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for f in plan.tables:
+            child = plan.children[f["api_name"]]
+            by_parent: dict[str, list[dict[str, Any]]] = {}
+            subs = [s for s in f["fields"] if column_type(s) is not None]
+            if ids:
+                for row in conn.execute(
+                        select(child).where(child.c.parent_id.in_(ids))
+                        .order_by(child.c.parent_id, child.c.row_order)):
+                    m = row._mapping
+                    item = {"id": m["id"]}
+                    for s in subs:
+                        item[s["api_name"]] = from_column(s, m[s["api_name"]])
+                    by_parent.setdefault(m["parent_id"], []).append(item)
+            found[f["api_name"]] = by_parent
+        return found
+
+    def _page(
+        self, conn: Connection, plan: _Plan, rows: list[Any]
+    ) -> list[dict[str, Any]]:
+        recs = [self._from_row(plan, row._mapping) for row in rows]
+        if plan.tables:
+            children = self._load_rows(conn, plan, [r["id"] for r in recs])
+            for rec in recs:
+                for f in plan.tables:
+                    rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
+        quoted = self._quotes(conn, plan, recs)
+        return [self._json(plan, rec, quoted[rec["id"]]) for rec in recs]
+
+    def _quotes(
+        self, conn: Connection, plan: _Plan, recs: list[dict[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
+        """Quote values of a page of records: one query per lookup field quoted
+        through, whatever the page size."""
+        quoted: dict[str, dict[str, Any]] = {r["id"]: {} for r in recs}
+        for via, quotes in plan.quotes.items():
+            target = quotes[0][1]
+            ids = {r[via] for r in recs if r.get(via)}
+            found: dict[str, Mapping[Any, Any]] = {}
+            columns = [target.c[f["api_name"]] for _, _, f in quotes
+                       if column_type(f) is not None]
+            if ids and columns:
+                found = {row.id: row._mapping for row in conn.execute(
+                    select(target.c.id, *columns).where(
+                        target.c.id.in_(sorted(ids)), target.c.deleted_at.is_(None)))}
+            for rec in recs:
+                source = found.get(rec.get(via))  # type: ignore[arg-type]
+                for name, _, f in quotes:
+                    value = None
+                    if source is not None and f["api_name"] in source:
+                        value = from_column(f, source[f["api_name"]])
+                    quoted[rec["id"]][name] = to_json(f, value, self.tz)
+        return quoted
+
+    def _json(
+        self, plan: _Plan, rec: Mapping[str, Any], quoted: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": rec["id"]}
+        tz = self.tz
+        for name, f in plan.visible.items():
+            ftype = f["type"]
+            if ftype == "quote":
+                out[name] = quoted.get(name)
+            elif ftype == "table":
+                out[name] = [
+                    {"id": row["id"], **{s["api_name"]: to_json(s, row.get(
+                        s["api_name"]), tz) for s in f["fields"]}}
+                    for row in rec[name]]
+            else:
+                out[name] = to_json(f, rec[name], tz)
+        for name in OUTPUT_SYSTEM_FIELDS:
+            out[name] = to_json_value(rec[name], tz)
+        if rec["deleted_at"] is not None:
+            out["deleted_at"] = to_json_value(rec["deleted_at"], tz)
+            out["deleted_by"] = rec["deleted_by"]
+        return out
+
+    # -- saving ----------------------------------------------------------------
+
+    def _check_keys(self, plan: _Plan, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            raise AppError("invalid", t("记录应为 JSON 对象",
+                                        "A record is a JSON object"))
+        errors: Errors = {}
+        for name in data:
+            if name in plan.writable:
+                continue
+            if name in plan.fields:
+                errors[name] = [COMPUTED]
+            elif name in SYSTEM_FIELDS or name == "search_text":
+                errors[name] = [SYSTEM]
+            else:
+                errors[str(name)] = [UNKNOWN]
+        if errors:
+            raise _invalid(errors)
+
+    @staticmethod
+    def _check_unlocked(rec: Mapping[str, Any]) -> None:
+        if rec["life_status"] == "in_review":
+            raise Conflict("locked", t("记录正在审批中，已锁定",
+                                       "The record is under approval and locked"))
+
+    def _default(self, field: Mapping[str, Any], now: dt.datetime) -> Any:
+        value = field["default"]
+        # date and datetime defaults may name the moment of the save
+        if field["type"] == "date" and value == "today":
+            return now.astimezone(zone(self.tz)).date().isoformat()
+        if field["type"] == "datetime" and value == "now":
+            return now.isoformat()
+        return value
+
+    def _parse(
+        self, plan: _Plan, data: Mapping[str, Any], old: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The written fields as Python values; table rows that name one of the
+        record's existing rows keep its id, others get a new one."""
+        values: dict[str, Any] = {}
+        errors: Errors = {}
+        for name, raw in data.items():
+            field = plan.fields[name]
+            try:
+                if name in plan.secrets:
+                    values[name] = (raw if raw is None or is_hash(raw)
+                                    else hash_password(raw))
+                    continue
+                if field["type"] != "table":
+                    values[name] = from_json(field, raw)
+                    continue
+                known = {row["id"] for row in old.get(name, ())}
+                rows = []
+                for raw_row in raw or ():
+                    row_id = raw_row.get("id")
+                    row = {"id": row_id if row_id in known else new_id()}
+                    for sub in field["fields"]:
+                        if column_type(sub) is not None:
+                            row[sub["api_name"]] = (
+                                from_json(sub, raw_row.get(sub["api_name"]))
+                                if writable(sub) else None)
+                    known.discard(row_id)  # a row id sent twice is one row
+                    rows.append(row)
+                values[name] = rows
+            except ValueProblem as problem:
+                _add(errors, name, problem.message)
+        if errors:
+            raise _invalid(errors)
+        return values
+
+    def _check_dependent(
+        self, plan: _Plan, rec: Mapping[str, Any], written: set[str] | None
+    ) -> None:
+        """A select that depends on another takes only the options under the
+        other's value."""
+        errors: Errors = {}
+        for f in plan.dependent:
+            name, parent = f["api_name"], f["depends_on"]
+            if written is not None and not written & {name, parent}:
+                continue
+            value, chosen = rec[name], rec.get(parent)
+            allowed = set(chosen) if isinstance(chosen, list) else {chosen}
+            parents = {o["value"]: o.get("parent") for o in f.get("options", ())}
+            for v in (value if isinstance(value, list) else [value]):
+                if v is not None and parents.get(v) is not None \
+                        and parents[v] not in allowed:
+                    _add(errors, name, t(f"与「{parent}」的选择不匹配",
+                                         f"does not go with the chosen {parent}"))
+        if errors:
+            raise _invalid(errors)
+
+    def _check_references(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        rec: Mapping[str, Any],
+        old: Mapping[str, Any] | None,
+    ) -> None:
+        """Referenced records and files must exist; only new values are checked
+        (keeping a reference to a record deleted since is allowed)."""
+        wanted: dict[str, dict[str, set[str]]] = {}  # target -> id -> fields
+        new_files: dict[str, set[str]] = {}
+
+        def want(target: str, value: Any, field: str) -> None:
+            wanted.setdefault(target, {}).setdefault(value, set()).add(field)
+
+        for name, target in plan.references:
+            value = rec[name]
+            if value is not None and (old is None or old[name] != value):
+                want(target, value, name)
+        for name in plan.file_fields:
+            before = set(old[name] or ()) if old is not None else set()
+            for file_id in set(rec[name] or ()) - before:
+                new_files.setdefault(file_id, set()).add(name)
+        for f in plan.tables:
+            name = f["api_name"]
+            old_rows = old[name] if old is not None else []
+            for sub, target in plan.row_references[name]:
+                before = {r.get(sub) for r in old_rows}
+                for row in rec[name]:
+                    if row.get(sub) is not None and row[sub] not in before:
+                        want(target, row[sub], name)
+            for sub in plan.row_file_fields[name]:
+                before = {i for r in old_rows for i in r.get(sub) or ()}
+                for row in rec[name]:
+                    for file_id in set(row.get(sub) or ()) - before:
+                        new_files.setdefault(file_id, set()).add(name)
+        errors: Errors = {}
+        for target, ids in wanted.items():
+            table = self.effective.tables.main.get(target)
+            existing: set[str] = set()
+            if table is not None:
+                existing = set(conn.execute(
+                    select(table.c.id).where(table.c.id.in_(sorted(ids)),
+                                             table.c.deleted_at.is_(None))).scalars())
+            for missing in ids.keys() - existing:
+                for name in ids[missing]:
+                    _add(errors, name, MISSING)
+        if new_files:
+            existing = set(conn.execute(
+                select(files.c.id).where(files.c.id.in_(sorted(new_files)))).scalars())
+            for missing in new_files.keys() - existing:
+                for name in new_files[missing]:
+                    _add(errors, name, MISSING_FILE)
+        if errors:
+            raise _invalid(errors)
+
+    def _check_unique(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        rec: Mapping[str, Any],
+        names: Iterable[str],
+        *,
+        exclude: str | None,
+    ) -> None:
+        """A clear 400 before the unique index would refuse the write. Records in
+        the recycle bin count: the index covers them, so they can be restored."""
+        values = {n: rec[n] for n in names if rec[n] is not None}
+        if not values:
+            return
+        table = plan.table
+        fields = plan.fields
+        stmt = select(*[table.c[n] for n in values]).where(or_(*[
+            table.c[n] == to_column(fields[n], v) for n, v in values.items()]))
+        if exclude is not None:
+            stmt = stmt.where(table.c.id != exclude)
+        errors: Errors = {}
+        for row in conn.execute(stmt):
+            for n, v in values.items():
+                if row._mapping[n] == v:
+                    errors[n] = [TAKEN]
+        if errors:
+            raise _invalid(errors)
+
+    def _guarded(
+        self,
+        conn: Connection,
+        plan: _Plan,
+        stmt: Executable,
+        params: dict[str, Any] | None,
+        rec: Mapping[str, Any],
+        unique: bool,
+    ) -> Any:
+        """Runs the record's INSERT/UPDATE; when it writes unique values, inside a
+        SAVEPOINT so that losing a race to a concurrent save becomes the same 400
+        as the check before it, with the transaction still usable."""
+        if not unique:
+            return conn.execute(stmt, params)
+        try:
+            with self.session.begin_nested():
+                # the SAVEPOINT is emitted when the session hands out its connection
+                return self.session.connection().execute(stmt, params)
+        except IntegrityError:
+            self._check_unique(conn, plan, rec, plan.unique, exclude=rec["id"])
+            raise _invalid({n: [TAKEN] for n in plan.unique}) from None
+
+    def _compute(self, plan: _Plan, rec: dict[str, Any]) -> None:
+        """Formulas (table row formulas first, then the record's in dependency
+        order), then the validation rules over the complete record."""
+        errors: Errors = {}
+        tz = self.tz
+        for name, formulas in plan.row_formulas.items():
+            if not formulas:
+                continue
+            for row in rec[name]:
+                variables = {**rec, **row}
+                for formula in formulas:
+                    try:
+                        row[formula.name] = variables[formula.name] = \
+                            formula.compute(variables, tz)
+                    except ExpressionError as exc:
+                        _add(errors, name, t(f"{formula.name} 无法计算：{exc}",
+                                             f"{formula.name} cannot be computed: "
+                                             f"{exc}"))
+        for formula in plan.formulas:
+            try:
+                rec[formula.name] = formula.compute(rec, tz)
+            except ExpressionError as exc:
+                rec[formula.name] = None
+                _add(errors, formula.name, t(f"无法计算：{exc}",
+                                             f"cannot be computed: {exc}"))
+        if errors:
+            raise _invalid(errors)
+        failed = []
+        for rule, message in plan.rules:
+            try:
+                passed = evaluate_rule(rule, rec, tz=tz)
+            except ExpressionError:
+                passed = False  # a rule that cannot be checked does not pass
+            if not passed:
+                failed.append((rule, message))
+        if failed:
+            for rule, message in failed:
+                for ref in sorted(rule.references & plan.fields.keys()):
+                    _add(errors, ref, message)
+            raise AppError("invalid", t("；".join(m["zh"] for _, m in failed),
+                                        "; ".join(m["en"] for _, m in failed)),
+                           errors)
+
+    def _search_text(self, plan: _Plan, rec: Mapping[str, Any]) -> str | None:
+        if not plan.has_search:
+            return None
+        words = [search_words(f, rec[f["api_name"]]) for f in plan.searchable]
+        for name, subs in plan.searchable_rows.items():
+            for row in rec[name]:
+                words.extend(search_words(s, row.get(s["api_name"])) for s in subs)
+        return " ".join(w for w in words if w).lower() or None
+
+    def _insert_rows(
+        self, conn: Connection, plan: _Plan, field: Mapping[str, Any],
+        rec: Mapping[str, Any],
+    ) -> None:
+        name = field["api_name"]
+        subs = [s for s in field["fields"] if column_type(s) is not None]
+        params = []
+        for order, row in enumerate(rec[name]):
+            item = {"id": row["id"], "parent_id": rec["id"], "row_order": order}
+            for s in subs:
+                item[s["api_name"]] = to_column(s, row.get(s["api_name"]))
+            params.append(item)
+        if params:
+            conn.execute(plan.child_inserts[name], params)
+
+    def _move(
+        self, conn: Connection, plan: _Plan, rec: dict[str, Any], action: str
+    ) -> None:
+        """To the recycle bin (``delete``) or out of it (``restore``)."""
+        now = dt.datetime.now(dt.UTC)
+        deleting = action == "delete"
+        rec.update(version=rec["version"] + 1,
+                   deleted_at=now if deleting else None,
+                   deleted_by=self.actor.user_id if deleting else None)
+        conn.execute(update(plan.table).where(plan.table.c.id == rec["id"]).values(
+            version=rec["version"], deleted_at=rec["deleted_at"],
+            deleted_by=rec["deleted_by"]))
+        history.write(conn, object=plan.name, record_id=rec["id"],
+                      version=rec["version"], action=action,
+                      actor_id=self.actor.user_id, at=now, changes={})
+        for link in plan.links:
+            self._refresh(conn, link, plan, [rec[link.via]])
+
+    def _refresh(
+        self, conn: Connection, link: RollupLink, plan: _Plan, parents: list[Any]
+    ) -> None:
+        """Recomputes the parents' rollups fed through ``link``, then their formulas
+        that use them. Derived values: no new version, no history row."""
+        ids = sorted({p for p in parents if p})
+        parent = self._plan(link.parent)
+        refresh_rollups(conn, link, plan.table, parent.table, ids)
+        if not parent.rollup_formulas:
+            return
+        for pid in ids:
+            try:
+                rec = self._load(conn, parent, pid, deleted=None)
+            except NotFound:  # a dangling reference feeds nothing
+                continue
+            values = {}
+            for formula in parent.rollup_formulas:
+                try:
+                    value = formula.compute(rec, self.tz)
+                except ExpressionError:
+                    value = None  # the child's save is not the parent's to refuse
+                if value != rec[formula.name]:
+                    rec[formula.name] = value
+                    values[formula.name] = to_column(formula.field, value)
+            if values:
+                conn.execute(update(parent.table).where(parent.table.c.id == pid)
+                             .values(values))
