@@ -150,7 +150,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

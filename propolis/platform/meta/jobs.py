@@ -47,8 +47,8 @@ def run_backfill(database: Database, account: str, job_id: str,
     effective = effective_for(database, account, current_version(database, account))
     table = effective.tables.main[obj]
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(table)
-                             .where(table.c.deleted_at.is_(None))).scalar_one()
+        # records in the recycle bin too: restored, they must have their values
+        total = conn.execute(select(func.count()).select_from(table)).scalar_one()
     _set(database, account, job_id, status="running", total=total, done=0)
     done, after = 0, None
     try:

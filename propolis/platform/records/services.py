@@ -415,6 +415,82 @@ class RecordService:
             cursor=cursor, q=q, fts=plan.fts if self._fts(conn, plan) else None)
         return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
 
+    def backfill(
+        self, object: str, fields: Iterable[str], *, after: str | None, limit: int
+    ) -> tuple[str | None, int]:
+        """Fills computed values of existing records after a metadata change, for
+        up to ``limit`` records with ids after ``after`` (in the recycle bin too).
+        ``fields`` are what the plan asked for: rollups are recomputed in SQL,
+        autonumbers given to records that have none (in creation order), every
+        formula recomputed, ``search_text`` rebuilt. Returns the last id done (None
+        when no records were left) and how many were done. Derived values: no new
+        version, no history row, no validation rule can refuse them."""
+        plan = self._plan(object)
+        wanted = set(fields)
+        conn = self.session.connection()
+        stmt = select(plan.table.c.id).order_by(plan.table.c.id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(plan.table.c.id > after)
+        ids = list(conn.execute(stmt).scalars())
+        if not ids:
+            return None, 0
+        rollups = {f["api_name"] for f in plan.own_rollups} & wanted
+        if rollups:
+            for child in self.effective.objects.values():
+                child_plan = self._plan(child.api_name)
+                for link in child_plan.links:
+                    if link.parent == plan.name and any(
+                            r["api_name"] in rollups for r in link.rollups):
+                        refresh_rollups(conn, link, child_plan.table, plan.table, ids)
+        rows = conn.execute(select(plan.table).where(plan.table.c.id.in_(ids))
+                            .order_by(plan.table.c.created_at, plan.table.c.id)).all()
+        recs = [self._from_row(plan, row._mapping) for row in rows]
+        children = self._load_rows(conn, plan, ids) if plan.tables else {}
+        for rec in recs:
+            for f in plan.tables:
+                rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
+            before = {f["api_name"]: rec[f["api_name"]] for f in plan.stored}
+            before_rows = {n: [dict(r) for r in rec[n]] for n in plan.row_formulas}
+            for name, numbering in plan.autonumbers:
+                if name in wanted and rec[name] is None:
+                    day = rec["created_at"].astimezone(zone(self.tz)).date()
+                    rec[name] = next_number(conn, plan.name, name, numbering, day)
+            self._recompute(plan, rec)
+            values = {f["api_name"]: to_column(f, rec[f["api_name"]])
+                      for f in plan.stored
+                      if rec[f["api_name"]] != before[f["api_name"]]}
+            if "search_text" in wanted:
+                values["search_text"] = self._search_text(plan, rec)
+            if values:
+                conn.execute(update(plan.table)
+                             .where(plan.table.c.id == rec["id"]).values(values))
+            for name, formulas in plan.row_formulas.items():
+                child = plan.children[name]
+                for row, old in zip(rec[name], before_rows[name], strict=True):
+                    changed = {f.name: to_column(f.field, row[f.name])
+                               for f in formulas if row[f.name] != old.get(f.name)}
+                    if changed:
+                        conn.execute(update(child).where(child.c.id == row["id"])
+                                     .values(changed))
+        return ids[-1], len(ids)
+
+    def _recompute(self, plan: _Plan, rec: dict[str, Any]) -> None:
+        """Every formula of a stored record; one that cannot be computed is empty."""
+        for name, formulas in plan.row_formulas.items():
+            for row in rec[name]:
+                variables = {**rec, **row}
+                for formula in formulas:
+                    try:
+                        value = formula.compute(variables, self.tz)
+                    except ExpressionError:
+                        value = None
+                    row[formula.name] = variables[formula.name] = value
+        for formula in plan.formulas:
+            try:
+                rec[formula.name] = formula.compute(rec, self.tz)
+            except ExpressionError:
+                rec[formula.name] = None
+
     # -- reading ---------------------------------------------------------------
 
     def _plan(self, object: str) -> _Plan:

@@ -51,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
-from propolis.platform.db import new_metadata
+from propolis.platform.db import FTS_KEY, new_metadata
 from propolis.platform.errors import AppError, t
 from propolis.platform.storage.tables import (
     SYSTEM_COLUMNS,
@@ -916,7 +916,10 @@ class _Applier:
     def _create_fts(self, op: Operation) -> None:
         """SQLite: the FTS5 table and the triggers that keep it equal to the main
         table's ``search_text``, so writing ``search_text`` is all the record code
-        does on either database (PostgreSQL's GIN index follows by itself)."""
+        does on either database (PostgreSQL's GIN index follows by itself). An FTS
+        row's rowid is a hash of the record id (``FTS_KEY``, registered on every
+        connection), so a trigger finds the row to replace by its key instead of
+        scanning the FTS table."""
         fts, main = op.details["name"], op.details["table"]
         exists = self.conn.execute(
             text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
@@ -930,17 +933,19 @@ class _Applier:
             "record_id UNINDEXED, body, tokenize='trigram')",
             f"CREATE TRIGGER {q(identifier(fts + '_ai'))} AFTER INSERT ON {q(main)} "
             f"WHEN new.search_text IS NOT NULL BEGIN "
-            f"INSERT INTO {q(fts)} (record_id, body) "
-            f"VALUES (new.id, new.search_text); END",
+            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
+            f"VALUES ({FTS_KEY}(new.id), new.id, new.search_text); END",
             f"CREATE TRIGGER {q(identifier(fts + '_au'))} "
             f"AFTER UPDATE OF search_text ON {q(main)} "
             f"WHEN old.search_text IS NOT new.search_text BEGIN "
-            f"DELETE FROM {q(fts)} WHERE record_id = old.id; "
-            f"INSERT INTO {q(fts)} (record_id, body) SELECT new.id, new.search_text "
+            f"DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); "
+            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
+            f"SELECT {FTS_KEY}(new.id), new.id, new.search_text "
             f"WHERE new.search_text IS NOT NULL; END",
             f"CREATE TRIGGER {q(identifier(fts + '_ad'))} AFTER DELETE ON {q(main)} "
-            f"BEGIN DELETE FROM {q(fts)} WHERE record_id = old.id; END",
-            f"INSERT INTO {q(fts)} (record_id, body) SELECT id, search_text "
+            f"BEGIN DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); END",
+            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
+            f"SELECT {FTS_KEY}(id), id, search_text "
             f"FROM {q(main)} WHERE search_text IS NOT NULL",
         ]
         for statement in statements:
