@@ -11,6 +11,7 @@ from sqlalchemy import select
 from propolis.metadata import Document
 from propolis.platform.api.errors import json_object
 from propolis.platform.api.views import object_name, require_admin
+from propolis.platform.audit import record_event
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.meta import services as meta
@@ -20,8 +21,14 @@ from propolis.platform.tenancy import services as tenancy
 from propolis.settings import as_bool
 
 
-def _applied(request: Request, applied: tenancy.Applied, dry_run: bool) -> dict[str, Any]:
+def _applied(request: Request, applied: tenancy.Applied, dry_run: bool,
+             action: str) -> dict[str, Any]:
     if not dry_run:
+        record_event(request.db.connection(), actor_id=request.actor.user_id,
+                     action=action, target=request.matchdict["object"],
+                     details={"version": applied.version,
+                              "plan": applied.plan.describe("en")},
+                     ip=request.client_addr)
         for job_id in applied.jobs:
             request.task(backfill).delay(request.identity.account, job_id)
     return {
@@ -51,7 +58,7 @@ def put_object(request: Request) -> dict[str, Any]:
         request.registry.database, request.identity.account,
         [Document(body, f"{name}.json")], session=request.db, sysdb=request.sysdb,
         user_id=request.actor.user_id, dry_run=dry_run)
-    return _applied(request, applied, dry_run)
+    return _applied(request, applied, dry_run, "metadata.apply")
 
 
 @view_config(route_name="api.metadata.rollback", request_method="POST",
@@ -69,7 +76,7 @@ def rollback(request: Request) -> dict[str, Any]:
         request.registry.database, request.identity.account, name, version,
         session=request.db, sysdb=request.sysdb, user_id=request.actor.user_id,
         dry_run=dry_run)
-    return _applied(request, applied, dry_run)
+    return _applied(request, applied, dry_run, "metadata.rollback")
 
 
 @view_config(route_name="api.metadata.versions", request_method="GET", renderer="json",

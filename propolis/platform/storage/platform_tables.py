@@ -3,7 +3,11 @@ schema; bound to the tenant's schema like the generated tables)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from typing import Any
+
+from sqlalchemy import (
+    Column, Connection, Index, Integer, MetaData, String, Table, Text, event, text,
+)
 
 from propolis.platform.db import new_metadata
 from propolis.platform.storage.types import UTCDateTime, json_type
@@ -77,3 +81,46 @@ jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# The admin audit log: every configuration change (metadata, roles, organisation).
+# Append-only: no route changes it, and the database refuses UPDATE and DELETE
+# (triggers created with the table, below).
+audit_log = Table(
+    "audit_log",
+    platform_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("actor_id", String(32)),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200)),
+    Column("details", json_type(), nullable=False),
+    Column("ip", String(64)),
+)
+
+_SQLITE = (
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
+)
+_POSTGRES = (
+    "CREATE OR REPLACE FUNCTION {schema}.audit_log_refuse() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log cannot be changed'; "
+    "END $$",
+    "DROP TRIGGER IF EXISTS audit_log_no_change ON {schema}.audit_log",
+    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON "
+    "{schema}.audit_log FOR EACH ROW EXECUTE FUNCTION {schema}.audit_log_refuse()",
+)
+
+
+@event.listens_for(audit_log, "after_create")
+def protect(target: Any, conn: Connection, **kw: Any) -> None:
+    """Installs the triggers that make the table append-only."""
+    if conn.dialect.name == "sqlite":
+        for statement in _SQLITE:
+            conn.execute(text(statement))
+        return
+    schema_map = conn.get_execution_options().get("schema_translate_map") or {}
+    schema = conn.dialect.identifier_preparer.quote(schema_map.get(None) or "public")
+    for statement in _POSTGRES:
+        conn.execute(text(statement.format(schema=schema)))

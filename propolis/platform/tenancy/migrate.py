@@ -6,6 +6,7 @@ import os
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import select
 
 from propolis.platform.db import Database
 
@@ -19,8 +20,21 @@ def alembic_config() -> Config:
 
 
 def initdb(database: Database) -> None:
-    """Creates or upgrades the system database to the newest revision."""
+    """Creates or upgrades the system database to the newest revision, then gives
+    every enterprise the platform tables a newer release added."""
     cfg = alembic_config()
     with database.system_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    upgrade_tenants(database)
+
+
+def upgrade_tenants(database: Database) -> None:
+    from propolis.platform.storage.platform_tables import platform_metadata
+    from propolis.platform.tenancy.models import Enterprise
+
+    with database.system_engine.connect() as conn:
+        accounts = list(conn.execute(select(Enterprise.account)).scalars())
+    for account in accounts:
+        with database.tenant_engine(account).begin() as conn:
+            platform_metadata.create_all(conn)  # only what is missing
