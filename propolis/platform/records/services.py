@@ -455,7 +455,7 @@ class RecordService:
                 if name in wanted and rec[name] is None:
                     day = rec["created_at"].astimezone(zone(self.tz)).date()
                     rec[name] = next_number(conn, plan.name, name, numbering, day)
-            self._recompute(plan, rec)
+            self._formulas(plan, rec, None)
             values = {f["api_name"]: to_column(f, rec[f["api_name"]])
                       for f in plan.stored
                       if rec[f["api_name"]] != before[f["api_name"]]}
@@ -474,22 +474,34 @@ class RecordService:
                                      .values(changed))
         return ids[-1], len(ids)
 
-    def _recompute(self, plan: _Plan, rec: dict[str, Any]) -> None:
-        """Every formula of a stored record; one that cannot be computed is empty."""
+    def _formulas(
+        self, plan: _Plan, rec: dict[str, Any], errors: Errors | None
+    ) -> None:
+        """Every formula of a record: table row formulas first, then the record's in
+        dependency order. One that cannot be computed is empty, and named in
+        ``errors`` when given (a save refuses it; a backfill leaves it empty)."""
+        tz = self.tz
         for name, formulas in plan.row_formulas.items():
             for row in rec[name]:
                 variables = {**rec, **row}
                 for formula in formulas:
                     try:
-                        value = formula.compute(variables, self.tz)
-                    except ExpressionError:
+                        value = formula.compute(variables, tz)
+                    except ExpressionError as exc:
                         value = None
+                        if errors is not None:
+                            _add(errors, name, t(
+                                f"{formula.name} 无法计算：{exc}",
+                                f"{formula.name} cannot be computed: {exc}"))
                     row[formula.name] = variables[formula.name] = value
         for formula in plan.formulas:
             try:
-                rec[formula.name] = formula.compute(rec, self.tz)
-            except ExpressionError:
+                rec[formula.name] = formula.compute(rec, tz)
+            except ExpressionError as exc:
                 rec[formula.name] = None
+                if errors is not None:
+                    _add(errors, formula.name, t(f"无法计算：{exc}",
+                                                 f"cannot be computed: {exc}"))
 
     # -- reading ---------------------------------------------------------------
 
@@ -818,26 +830,7 @@ class RecordService:
         order), then the validation rules over the complete record."""
         errors: Errors = {}
         tz = self.tz
-        for name, formulas in plan.row_formulas.items():
-            if not formulas:
-                continue
-            for row in rec[name]:
-                variables = {**rec, **row}
-                for formula in formulas:
-                    try:
-                        row[formula.name] = variables[formula.name] = \
-                            formula.compute(variables, tz)
-                    except ExpressionError as exc:
-                        _add(errors, name, t(f"{formula.name} 无法计算：{exc}",
-                                             f"{formula.name} cannot be computed: "
-                                             f"{exc}"))
-        for formula in plan.formulas:
-            try:
-                rec[formula.name] = formula.compute(rec, tz)
-            except ExpressionError as exc:
-                rec[formula.name] = None
-                _add(errors, formula.name, t(f"无法计算：{exc}",
-                                             f"cannot be computed: {exc}"))
+        self._formulas(plan, rec, errors)
         if errors:
             raise _invalid(errors)
         failed = []
