@@ -248,6 +248,23 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
         Text("'{name}' cannot depend on itself", "'{name}' 不能依赖自身"),
         Text("name another select field of the object", "填写本对象的另一个单选字段"),
     ),
+    "formula_cycle": (
+        Text("formulas depend on each other in a circle: {cycle}",
+             "公式之间循环引用：{cycle}"),
+        Text("make one of them use plain fields only", "让其中一个公式只引用普通字段"),
+    ),
+    "formula_reads_quote": (
+        Text("{what} reads the quote field '{name}', which is only known when the "
+             "record is read", "{what}引用了引用字段 '{name}'，它只在读取记录时才有值"),
+        Text("use a lookup's own field in a rollup, or copy the value into a field",
+             "请改用普通字段"),
+    ),
+    "not_in_table": (
+        Text("'{key}' is not supported for a field inside a table",
+             "子表中的字段不支持 '{key}'"),
+        Text("remove it, or make the field a field of the object itself",
+             "请删除它，或把该字段改为对象本身的字段"),
+    ),
     "rollup_via_target": (
         Text(
             "'{origin}.{via}' points to '{target}', not to '{name}'",

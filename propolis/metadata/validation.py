@@ -377,6 +377,7 @@ class _Checks:
         self.check_fields(
             data.get("fields", []), ("fields",), fields, _object(name), name
         )
+        self.check_formula_cycles(fields)
         names = sorted(fields.keys() | SYSTEM_FIELDS.keys())
         if "name_field" in data:
             field = fields.get(data["name_field"])
@@ -432,6 +433,42 @@ class _Checks:
                     sorted(fields),
                     name,
                 )
+
+    def check_formula_cycles(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
+        """Formulas are computed in dependency order, so they may not refer to each
+        other in a circle."""
+        from propolis.metadata.expressions import ExpressionError, compile_expression
+
+        uses: dict[str, set[str]] = {}
+        for name, field in fields.items():
+            if field["type"] != "formula":
+                continue
+            try:
+                refs = compile_expression(field["expression"]).references
+            except ExpressionError:
+                continue  # reported as a syntax error
+            uses[name] = {r for r in refs if r in fields
+                          and fields[r]["type"] == "formula"}
+        done: set[str] = set()
+
+        def visit(name: str, trail: list[str]) -> None:
+            if name in trail:
+                cycle = trail[trail.index(name):] + [name]
+                written = [f.get("api_name") for f in self.doc.data.get("fields", [])]
+                path: tuple[PathPart, ...] = (
+                    ("fields", written.index(name), "expression")
+                    if name in written else ("fields",))
+                self.add(path, "formula_cycle", cycle=" → ".join(cycle))
+                done.update(cycle)  # one report per circle
+                return
+            if name in done:
+                return
+            for used in sorted(uses.get(name, ())):
+                visit(used, [*trail, name])
+            done.add(name)
+
+        for name in sorted(uses):
+            visit(name, [])
 
     def check_approval(self) -> None:
         data = self.doc.data
@@ -502,6 +539,13 @@ class _Checks:
                 self.check_select(field, here, scope)
             elif ftype == "table":
                 columns = {c["api_name"]: c for c in field["fields"]}
+                for j, column in enumerate(raw.get("fields", [])):
+                    for key in ("unique", "depends_on"):
+                        if column.get(key):
+                            self.add((*here, "fields", j, key), "not_in_table", key=key)
+                    if column.get("type") == "quote":
+                        self.add((*here, "fields", j, "type"), "not_in_table",
+                                 key="quote")
                 self.check_fields(
                     raw.get("fields", []),
                     (*here, "fields"),
@@ -640,14 +684,9 @@ class _Checks:
         if value_type is None:
             self.unknown_field((*here, "field"), field["field"], names, source_name)
             return
+        # the stored rollup column is a decimal, for min and max too
         allowed = set(NUMERIC_TYPES)
         expected = Text("a number, currency or percent field", "数字、金额或百分比字段")
-        if field["function"] in ("min", "max"):
-            allowed |= {"date", "datetime"}
-            expected = Text(
-                "a number, currency, percent, date or datetime field",
-                "数字、金额、百分比、日期或日期时间字段",
-            )
         if value_type not in allowed:
             self.add(
                 (*here, "field"),
@@ -692,7 +731,8 @@ class _Checks:
         target = self.objects.get(target_name)
         if target is None:  # unknown (reported at the lookup) or itself broken
             return
-        names = sorted({f["api_name"] for f in target["fields"]} | SYSTEM_FIELDS.keys())
+        names = sorted(f["api_name"] for f in target["fields"]
+                       if f["type"] not in ("table", "quote"))
         if field["field"] not in names:
             self.unknown_field((*here, "field"), field["field"], names, target_name)
 
@@ -732,6 +772,9 @@ class _Checks:
                 continue
             members = sorted(compiled.member_references.get(name, ()))
             field = scope.get(name)
+            if field is not None and field["type"] == "quote":
+                self.add(path, "formula_reads_quote", what=what, name=name)
+                continue
             if not members:
                 continue
             if field is None or field["type"] not in ("table", *_MEMBERS):

@@ -96,11 +96,14 @@ def field_schema(field: Mapping[str, Any]) -> dict[str, Any]:
         schema = {"type": "string",
                   "maxLength": TEXT_LIMIT if ftype == "textarea" else RICHTEXT_LIMIT}
     elif ftype in ("number", "currency", "percent"):
-        schema = {"type": "number"}
-        if field.get("min") is not None:
-            schema["minimum"] = field["min"]
-        if field.get("max") is not None:
-            schema["maximum"] = field["max"]
+        # what the column holds exactly on both databases (SQLite keeps a 64-bit
+        # count of the smallest unit): 18 digits in all, ``precision`` of them
+        # after the point
+        bound = 10 ** (18 - int(field.get("precision", 2))) - 1
+        low, high = field.get("min"), field.get("max")
+        schema = {"type": "number",
+                  "minimum": -bound if low is None else max(low, -bound),
+                  "maximum": bound if high is None else min(high, bound)}
     elif ftype == "date":
         schema = {"type": "string", "format": "date"}
     elif ftype == "time":

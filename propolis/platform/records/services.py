@@ -30,7 +30,7 @@ from propolis.metadata.expressions import (
     compile_expression,
     evaluate_rule,
 )
-from propolis.platform.auth.passwords import hash_password, is_hash
+from propolis.platform.auth.passwords import hash_password
 from propolis.platform.errors import (
     AppError,
     Conflict,
@@ -673,8 +673,8 @@ class RecordService:
             field = plan.fields[name]
             try:
                 if name in plan.secrets:
-                    values[name] = (raw if raw is None or is_hash(raw)
-                                    else hash_password(raw))
+                    # always hashed here: a client can't plant a hash of its choice
+                    values[name] = None if raw is None else hash_password(raw)
                     continue
                 if field["type"] != "table":
                     values[name] = from_json(field, raw)

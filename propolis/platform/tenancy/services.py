@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from propolis.metadata import Document, validate_documents
 from propolis.metadata.layering import merge_layers
 from propolis.metadata.validation import load_system_objects
-from propolis.platform.auth.passwords import hash_password
 from propolis.platform.db import ACCOUNT_RE, Database
 from propolis.platform.errors import AppError, Conflict, NotFound, t
 from propolis.platform.ids import new_id
@@ -90,6 +89,15 @@ def validate_for(
     lower = merge_layers(system, ext, [])
     existing = {n: o.doc for n, o in effective.objects.items() if n not in names}
     existing.update({n: lower[n] for n in names if n in lower})
+    others = [d for d in docs if d.kind not in (None, "object")]
+    if others:
+        # approvals, reports and extensions are applied by their own engines
+        raise AppError("not_an_object", t(
+            "这里只能提交对象（kind: object）文档",
+            "Only object documents (kind: object) can be applied here"),
+            {d.source: [t(f"kind 为 {d.kind}，请通过对应的功能提交",
+                          f"kind is {d.kind}; submit it where that kind is managed")]
+             for d in others})
     return validate_documents(docs, existing=existing)
 
 
@@ -258,7 +266,7 @@ def create_enterprise(
             department = records.create("department", {"name": "总部"})
             admin_id = records.create("user", {
                 "name": admin_name, "phone": admin_phone,
-                "password": hash_password(admin_password),
+                "password": admin_password,
                 "main_department": department["id"],
                 "roles": ["admin", "employee"], "status": "active",
             })["id"]

@@ -363,6 +363,8 @@ def test_rollup_from_via_and_field_are_checked() -> None:
         ("unknown_object", "fields[12].from"),
         ("wrong_field_type", "fields[13].via"),
         ("wrong_field_type", "fields[14].field"),
+        # the stored rollup is a decimal: max over a datetime is refused
+        ("wrong_field_type", "fields[15].field"),
         ("unknown_field", "fields[16].field"),
     ]
 
@@ -592,3 +594,37 @@ def test_a_document_for_a_system_object_extends_it() -> None:
     names = [f["api_name"] for f in user["fields"]]
     assert names[0] == "name" and names[-1] == "employee_no"
     assert user["deletable"] is False
+
+
+def test_formulas_may_not_refer_to_each_other_in_a_circle() -> None:
+    doc = {"kind": "object", "api_name": "loop", "fields": [
+        {"api_name": "fa", "type": "formula", "returns": "number", "expression": "fb + 1"},
+        {"api_name": "fb", "type": "formula", "returns": "number", "expression": "fc * 2"},
+        {"api_name": "fc", "type": "formula", "returns": "number", "expression": "fa"},
+        {"api_name": "fd", "type": "formula", "returns": "number", "expression": "fa"},
+    ]}
+    with pytest.raises(MetadataError) as caught:
+        validate_documents([doc])
+    [problem] = caught.value.problems
+    assert problem.path == "fields[0].expression"
+    assert "fa → fb → fc → fa" in problem.message
+
+
+def test_table_fields_refuse_what_rows_cannot_do() -> None:
+    doc = {"kind": "object", "api_name": "order_form", "fields": [
+        {"api_name": "customer", "type": "lookup", "to": "user"},
+        {"api_name": "level", "type": "quote", "via": "customer", "field": "name"},
+        {"api_name": "total", "type": "formula", "returns": "text",
+         "expression": "level"},
+        {"api_name": "items", "type": "table", "fields": [
+            {"api_name": "sku", "type": "text", "unique": True},
+            {"api_name": "kind", "type": "select", "options": ["a"]},
+            {"api_name": "sub", "type": "select", "depends_on": "kind",
+             "options": [{"value": "x", "parent": "a"}]},
+        ]},
+    ]}
+    with pytest.raises(MetadataError) as caught:
+        validate_documents([doc])
+    paths = sorted(p.path for p in caught.value.problems)
+    assert paths == ["fields[2].expression", "fields[3].fields[0].unique",
+                     "fields[3].fields[2].depends_on"]
