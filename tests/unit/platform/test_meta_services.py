@@ -23,18 +23,12 @@ from propolis.platform.meta.services import (
     versions,
 )
 from propolis.platform.storage.planner import Plan, PlanError
-from propolis.platform.storage.platform_tables import meta_versions
+from propolis.platform.storage.platform_tables import platform_metadata, meta_versions
 from tests.conftest import unique_account
 
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 SYSTEM = load_system_objects()
-PLATFORM_TABLES = {
-    "meta_versions",
-    "record_history",
-    "autonumber_counters",
-    "files",
-    "jobs",
-}
+PLATFORM_TABLES = set(platform_metadata.tables)
 
 
 def obj(name: str, *fields: dict[str, Any]) -> dict[str, Any]:
