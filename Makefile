@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test bench install lint clean
+.PHONY: serve test bench install lint clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,23 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/ruff check propolis tests benchmarks
+
+# Translations: extract the strings, merge them into the zh and en catalogues (new
+# ones are added empty: translate them in propolis/locale/*/LC_MESSAGES/propolis.po),
+# compile the .mo files. Commit all of it.
+LOCALES := propolis/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALES)/messages.pot --project=propolis \
+	  --no-location --sort-output -w 88 propolis
+	for lang in zh en; do \
+	  if [ -f $(LOCALES)/$$lang/LC_MESSAGES/propolis.po ]; then \
+	    $(BIN)/pybabel update -D propolis -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang \
+	      -w 88 --no-fuzzy-matching; \
+	  else \
+	    $(BIN)/pybabel init -D propolis -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang -w 88; \
+	  fi; \
+	done
+	$(BIN)/pybabel compile -D propolis -d $(LOCALES) --statistics
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -1,7 +1,8 @@
 """Runs every benchmark on SQLite and PostgreSQL and writes BENCHMARKS.md.
 
-Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P4, BENCH_CREATES (default
-2,000) records for P3, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server."""
+Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P2b/P4, BENCH_CREATES
+(default 2,000) records for P3, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL
+server."""
 
 from __future__ import annotations
 
@@ -33,9 +34,13 @@ def main() -> int:
         with setup(kind) as s:
             found = [runs.p3_create(s, creates)]
             print(f"  {found[-1]}", file=sys.stderr)
-            runs.bulk_load(s, rows)
+            org = runs.organisation(s)
+            runs.bulk_load(s, rows, org.owners)
             found.append(runs.p2a_query(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
+            for row in runs.p2b_visibility(s, org, rows):
+                found.append(row)
+                print(f"  {row}", file=sys.stderr)
             found.append(runs.p4_add_field(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
         results[kind] = found
@@ -67,6 +72,12 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int) -> None:
         f"- P2a: first page (50) of `status = open AND amount >= 1000` sorted by "
         f"`-updated_at` on {rows:,} rows, through the query engine vs the same SQL "
         "by hand on the same table; p50 of 50 runs.",
+        f"- P2b: first page (50, newest first) of the same {rows:,} rows, owned by "
+        "10,002 employees in two trees of 5,001, read as the top manager of one "
+        "tree (5,000 people below them: about half the rows are theirs to see) and "
+        "as a sales rep at its bottom (only their own), through the record service "
+        "with the visibility condition, vs the admin's unfiltered page; p50 of 50 "
+        "runs. Goal ≤ 1.5×.",
         f"- P4: seconds to add a field to the {rows:,}-row table (plan, DDL, new "
         "metadata version).",
         "",

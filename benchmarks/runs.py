@@ -1,4 +1,5 @@
-"""The measured runs. Each returns rows for BENCHMARKS.md: (name, ours, baseline, unit)."""
+"""The measured runs. Each returns rows for BENCHMARKS.md: (name, ours, baseline,
+unit)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,30 @@ import datetime as dt
 import os
 import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Column, Date, Integer, MetaData, String, Table, Text, insert, select,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
 )
 
 from benchmarks.common import Setup, p50, timed
 from propolis.metadata import load_paths
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import effective_cache, load_effective
+from propolis.platform.permissions.hierarchy import USERS
 from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.types import ExactDecimal, UTCDateTime
@@ -111,13 +125,15 @@ def p3_create(s: Setup, n: int) -> Row:
     return ("P3 create, one per transaction", n / min(ours), n / min(base), "records/s")
 
 
-def bulk_load(s: Setup, rows: int) -> None:
+def bulk_load(s: Setup, rows: int, owners: list[str] | None = None) -> None:
     """Fills the generated deal table directly (the data a query benchmark needs;
-    the record service's own speed is P3's business)."""
+    the record service's own speed is P3's business), owned at random by
+    ``owners`` (default: the admin)."""
     eff = effective(s)
     table = eff.tables.main["deal"]
     engine = s.database.tenant_engine(s.account)
     rng = random.Random(2)
+    owners = owners or [s.admin_id]
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     batch = 20000
     for offset in range(0, rows, batch):
@@ -126,7 +142,7 @@ def bulk_load(s: Setup, rows: int) -> None:
             d = deal_data(i, rng)
             at = start + dt.timedelta(seconds=i * 7)
             values.append({
-                "id": new_id(), "owner": s.admin_id, "created_by": s.admin_id,
+                "id": new_id(), "owner": rng.choice(owners), "created_by": s.admin_id,
                 "created_at": at, "updated_by": s.admin_id, "updated_at": at,
                 "life_status": "normal", "version": 1, "name": d["name"],
                 "amount": Decimal(str(d["amount"])), "qty": Decimal(d["qty"]),
@@ -136,6 +152,12 @@ def bulk_load(s: Setup, rows: int) -> None:
             })
         with engine.begin() as conn:
             conn.execute(insert(table), values)
+    if engine.dialect.name == "postgresql":
+        # what autovacuum does soon after such a load: statistics for the planner
+        # to choose by (SQLite keeps none unless asked), and the visibility map
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM ANALYZE"))
 
 
 def p2a_query(s: Setup, rows: int) -> Row:
@@ -184,3 +206,81 @@ def p4_add_field(s: Setup, rows: int) -> Row:
     apply_metadata(s.database, s.account, [doc])
     seconds = time.perf_counter() - start
     return (f"P4 add a field to a {rows:,}-row table", seconds, float("nan"), "s")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The users P2b reads as: a top manager with ``below`` people under them, a
+    sales rep at the bottom of that tree, and a second tree of the same size
+    whose records the manager must not see."""
+
+    top: str
+    leaf: str
+    owners: list[str]
+
+
+def organisation(s: Setup, below: int = 5000, fanout: int = 10) -> Organisation:
+    """Two trees of ``below`` + 1 users (each user has ``fanout`` direct reports
+    until the tree is full), written straight into the user table with their
+    superior chains built the way an upgrade builds them."""
+    eff = effective(s)
+    users = eff.tables.main["user"]
+    now = dt.datetime.now(dt.UTC)
+    values: list[dict[str, Any]] = []
+    tops = []
+    for tree in range(2):
+        ids = [new_id() for _ in range(below + 1)]
+        tops.append(ids)
+        for i, user_id in enumerate(ids):
+            values.append({
+                "id": user_id, "owner": s.admin_id, "created_by": s.admin_id,
+                "created_at": now, "updated_by": s.admin_id, "updated_at": now,
+                "life_status": "normal", "version": 1, "name": f"员工 {tree}-{i}",
+                "phone": f"139{tree}{i:07d}", "roles": ["employee"],
+                "status": "active",
+                "superior": ids[(i - 1) // fanout] if i else None})
+    engine = s.database.tenant_engine(s.account)
+    with engine.begin() as conn:
+        conn.execute(insert(users), values)
+        USERS.rebuild(conn)
+    return Organisation(tops[0][0], tops[0][-1], [*tops[0], *tops[1]])
+
+
+def p2b_visibility(s: Setup, org: Organisation, rows: int) -> list[Row]:
+    """The first page (50, newest first) as the top manager of 5,000 people and
+    as a sales rep at the bottom, each against the same page as the admin, who
+    sees everything unfiltered. Each user's page carries the visibility condition
+    (own, superior chain, joint follower); the admin's carries none."""
+    eff = effective(s)
+    session = s.database.tenant_session(s.account)
+    admin = Actor(user_id=s.admin_id, roles=frozenset({"admin", "employee"}))
+
+    def page(actor: Actor, expected: int) -> Callable[[], None]:
+        def run() -> None:
+            with session.begin():
+                found = RecordService(session, eff, actor).query(
+                    "deal", filters=[], sort=["-updated_at"], limit=50, cursor=None,
+                    q=None)
+                assert len(found["records"]) == expected, len(found["records"])
+        return run
+
+    table = eff.tables.main["deal"]
+    with s.database.tenant_engine(s.account).connect() as conn:
+        leaf_rows = min(50, conn.execute(select(func.count()).select_from(table)
+                                         .where(table.c.owner == org.leaf)
+                                         ).scalar_one())
+    found = []
+    for label, actor, expected in (
+            ("top manager, 5,000 below", Actor(org.top, None,
+                                               frozenset({"employee"})), 50),
+            ("sales rep", Actor(org.leaf, None, frozenset({"employee"})), leaf_rows)):
+        ours_run, base_run = page(actor, expected), page(admin, 50)
+        ours_run(), base_run()  # warm caches
+        ours, base = [], []
+        for _ in range(5):
+            ours += timed(ours_run, 10)
+            base += timed(base_run, 10)
+        found.append((f"P2b first page as a {label} vs admin, {rows:,} rows",
+                      p50(ours) * 1000, p50(base) * 1000, "ms (p50)"))
+    session.close()
+    return found

@@ -199,7 +199,10 @@ class Tenant:
     file_ids: list[str]
 
     def actor(self) -> Actor:
-        return Actor(self.user_id, self.department_id, frozenset({"employee"}))
+        # the enterprise admin: these tests are about records, not permissions
+        # (tests/unit/permissions and the permission matrix are)
+        return Actor(self.user_id, self.department_id,
+                     frozenset({"admin", "employee"}))
 
 
 def make_tenant(

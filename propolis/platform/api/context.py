@@ -1,14 +1,18 @@
 """The caller as the services see them: ``request.actor`` (the user, their main
 department and roles, read fresh on every request so a change of role or status
-applies at once) and ``request.records`` (the record service for this request)."""
+applies at once), ``request.access`` (what they may do: the one access policy every
+service of the request asks) and ``request.records`` (the record service for this
+request)."""
 
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.events import ContextFound
 from pyramid.request import Request
 from sqlalchemy import select
 
 from propolis.platform.errors import AppError, t
+from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 
@@ -26,10 +30,28 @@ def _actor(request: Request) -> Actor:
                  roles=frozenset(row.roles or ()) | {"employee"})
 
 
+def _access(request: Request) -> AccessPolicy:
+    return AccessPolicy(request.effective, request.actor)
+
+
 def _records(request: Request) -> RecordService:
-    return RecordService(request.db, request.effective, request.actor, lang=request.lang)
+    return RecordService(request.db, request.effective, request.actor,
+                         lang=request.lang, policy=request.access)
+
+
+def _active_users_only(event: ContextFound) -> None:
+    """A token outlives a change of its user's status: every API call but logging
+    in checks that the user still exists and is active, whether or not its view
+    needs ``request.actor`` (listing objects, files, jobs, the OpenAPI document)."""
+    request = event.request
+    route = request.matched_route
+    if (request.identity is not None and route is not None
+            and route.name.startswith("api.") and route.name != "api.session"):
+        request.actor  # noqa: B018 - raises the 401
 
 
 def includeme(config: Configurator) -> None:
     config.add_request_method(_actor, "actor", reify=True)
+    config.add_request_method(_access, "access", reify=True)
     config.add_request_method(_records, "records", reify=True)
+    config.add_subscriber(_active_users_only, ContextFound)

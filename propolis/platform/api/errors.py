@@ -3,6 +3,7 @@ with a 4xx status, in the caller's language; nothing else ever leaves /api."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -29,8 +30,9 @@ HTTP_MESSAGES = {
 
 
 def error_response(request: Request, error: AppError) -> Response:
-    response = Response(json_body=error.as_json(getattr(request, "lang", "zh")),
-                        status=error.status, charset="utf-8")
+    body = json.dumps(error.as_json(getattr(request, "lang", "zh")), ensure_ascii=False)
+    response = Response(body=body.encode(), status=error.status,
+                        content_type="application/json", charset="utf-8")
     if error.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
@@ -103,12 +105,60 @@ def body_limit_tween_factory(
 
 def json_body(request: Request) -> Any:
     try:
-        return request.json_body
+        body = request.json_body
+    except RecursionError:  # nested deeper than the parser goes
+        raise AppError("invalid_json", t("请求体的 JSON 嵌套过深",
+                                         "The JSON of the body is nested too deeply"),
+                       ) from None
     except ValueError as exc:
         raise AppError(
             "invalid_json",
             t(f"请求体不是有效的 JSON：{exc}", f"The body is not valid JSON: {exc}"),
         ) from None
+    bad = unstorable_text(body)
+    if bad is not None:
+        raise AppError("invalid_text", t("文本中有无法保存的字符",
+                                         "The text contains characters that cannot be "
+                                         "stored"),
+                       {bad: [t("含有空字符（U+0000）或不成对的代理码位",
+                                "contains a NUL character (U+0000) or an unpaired "
+                                "surrogate")]})
+    return body
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+        return False
+    return True
+
+
+def unstorable_text(body: Any) -> str | None:
+    """The top-level key under which the body holds a string that no database can
+    store as text (PostgreSQL refuses NUL, UTF-8 has no lone surrogates), "$" for
+    the body itself; None when there is none. JSON allows both as escapes, so they
+    are refused here, named, rather than failing the write."""
+    pending: list[tuple[str, Any]] = (
+        [(str(k), v) for k, v in body.items()] if isinstance(body, dict)
+        else [("$", body)])
+    if isinstance(body, dict) and not all(_storable(k) for k in body):
+        return "$"
+    while pending:
+        top, value = pending.pop()
+        if isinstance(value, str):
+            if not _storable(value):
+                return top
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if not _storable(k):
+                    return top
+                pending.append((top, v))
+        elif isinstance(value, list):
+            pending.extend((top, v) for v in value)
+    return None
 
 
 def json_object(request: Request) -> dict[str, Any]:

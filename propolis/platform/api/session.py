@@ -1,4 +1,9 @@
-"""Login and logout: ``POST /api/v1/session`` → ``{"token"}``; ``DELETE`` revokes it."""
+"""Login and logout: ``POST /api/v1/session`` → ``{"token"}``; ``DELETE`` revokes it.
+
+After a few failures the next attempt must carry a solved captcha (``captcha_id``
+from ``GET /api/v1/captcha`` and the ``captcha`` answer); after more, attempts are
+refused with 429 and ``Retry-After`` (see ``propolis.platform.accounts.throttle``).
+``"remember": false`` asks for a short-lived token (12 hours instead of 30 days)."""
 
 from __future__ import annotations
 
@@ -7,17 +12,16 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import or_, select
 
+from propolis.platform.accounts.services import client_of, login
 from propolis.platform.api.errors import json_object
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.auth.passwords import verify_password
-from propolis.platform.auth.tokens import issue_token, revoke_token
+from propolis.platform.auth.tokens import (
+    BROWSER_LIFETIME,
+    SESSION_LIFETIME,
+    revoke_token,
+)
 from propolis.platform.errors import AppError, t
-from propolis.platform.meta.effective import effective_cache, load_effective
-from propolis.platform.tenancy.models import Enterprise
-
-WRONG = t("企业账号、登录名或密码错误", "Wrong enterprise account, login or password")
 
 
 def _required_text(body: dict[str, Any], key: str) -> str:
@@ -28,8 +32,18 @@ def _required_text(body: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise AppError("invalid", t(f"{key} 应为字符串", f"{key} must be a string"),
+                       {key: [t("应为字符串", "must be a string")]})
+    return value.strip() or None
+
+
 @view_config(route_name="api.session", request_method="POST", renderer="json")
-def login(request: Request) -> dict[str, Any]:
+def login_view(request: Request) -> dict[str, Any]:
     body = json_object(request)
     account = _required_text(body, "account").lower()
     login_name = _required_text(body, "login")
@@ -37,30 +51,20 @@ def login(request: Request) -> dict[str, Any]:
     if not isinstance(password, str):
         raise AppError("invalid", t("请填写密码", "password is required"),
                        {"password": [t("必填", "required")]})
-    enterprise = request.sysdb.execute(
-        select(Enterprise).where(Enterprise.account == account,
-                                 Enterprise.status == "active")
-    ).scalar_one_or_none()
-    if enterprise is None:
-        verify_password(None, password)  # same time as a real check
-        raise AppError("login_failed", WRONG, status=401)
-    database = request.registry.database
-    with database.tenant_session(enterprise.account) as session, session.begin():
-        effective = effective_cache.get(
-            enterprise.account, enterprise.metadata_version,
-            lambda: load_effective(session.connection(), enterprise.metadata_version))
-        users = effective.tables.main["user"]
-        row = session.execute(
-            select(users.c.id, users.c.password, users.c.status).where(
-                or_(users.c.phone == login_name, users.c.login_name == login_name),
-                users.c.deleted_at.is_(None),
-            )
-        ).first()
-    if row is None or not verify_password(row.password, password) \
-            or row.status != "active":
-        raise AppError("login_failed", WRONG, status=401)
-    token = issue_token(request.sysdb, enterprise.id, row.id)
-    return {"token": token, "user_id": row.id, "account": enterprise.account}
+    remember = body.get("remember", True)
+    if not isinstance(remember, bool):
+        raise AppError("invalid", t("remember 应为 true 或 false",
+                                    "remember must be true or false"),
+                       {"remember": [t("应为布尔值", "must be a boolean")]})
+    done = login(
+        request.registry.database, request.registry.settings["propolis.secret"],
+        account=account, login=login_name, password=password,
+        client=client_of(request), now=request.now,
+        captcha_id=_optional_text(body, "captcha_id"),
+        captcha_answer=_optional_text(body, "captcha"),
+        lifetime=SESSION_LIFETIME if remember else BROWSER_LIFETIME,
+    )
+    return {"token": done.token, "user_id": done.user_id, "account": done.account}
 
 
 @view_config(route_name="api.session", request_method="DELETE",

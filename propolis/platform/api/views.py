@@ -3,6 +3,7 @@ build SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pyramid.request import Request
@@ -12,6 +13,8 @@ from pyramid.view import view_config, view_defaults
 from propolis.platform.api.errors import json_object
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.permissions.grants import VERBS
+from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.records.services import RecordService
 
 
@@ -21,6 +24,39 @@ def object_name(request: Request) -> str:
         raise NotFound("no_such_object",
                        t(f"没有对象 {name}", f"There is no object {name!r}"))
     return name
+
+
+def described(doc: Mapping[str, Any], access: AccessPolicy) -> dict[str, Any]:
+    """An object's effective metadata with the user's permissions applied: hidden
+    fields left out (of list views and layouts too), each field's ``access``
+    (``read`` ones ``readonly``), the verbs the user has as ``access``. Only the
+    enterprise admin sees every role's ``permissions``."""
+    name = doc["api_name"]
+    field_access = access.field_access(name)
+    hidden = access.hidden(name)
+    out = {k: v for k, v in doc.items()
+           if k not in ("archived_fields", "fields", "list_views", "layouts")}
+    if not access.unrestricted:
+        out.pop("permissions", None)
+    out["access"] = {"verbs": [v for v in VERBS if access.allows(name, v)]}
+    # without a verb that writes, every field the user sees is read-only to them
+    writes = access.allows(name, "create") or access.allows(name, "edit")
+    out["fields"] = []
+    for f in doc["fields"]:
+        if f["api_name"] in hidden:
+            continue
+        level = field_access.get(f["api_name"], "edit") if writes else "read"
+        out["fields"].append({**f, "access": level,
+                              "readonly": bool(f.get("readonly")) or level == "read"})
+    out["list_views"] = [
+        {**view, "columns": [c for c in view["columns"] if c not in hidden]}
+        for view in doc.get("list_views", ())]
+    out["layouts"] = [
+        {**layout, "sections": [
+            {**section, "fields": [f for f in section["fields"] if f not in hidden]}
+            for section in layout["sections"]]}
+        for layout in doc.get("layouts", ())]
+    return out
 
 
 def require_admin(request: Request) -> None:
@@ -39,19 +75,25 @@ class ObjectViews:
 
     @view_config(route_name="api.objects", request_method="GET")
     def list_objects(self) -> dict[str, Any]:
+        """The objects the user may read."""
+        effective = self.request.effective
         return {"objects": [
-            {"api_name": name, "label": obj.label}
-            for name, obj in sorted(self.request.effective.objects.items())
+            {"api_name": name, "label": effective.objects[name].label}
+            for name in self.request.access.readable_objects()
         ]}
 
     @view_config(route_name="api.object", request_method="GET")
     def describe(self) -> dict[str, Any]:
-        obj = self.request.effective.object(object_name(self.request))
-        return {k: v for k, v in obj.doc.items() if k != "archived_fields"}
+        """The object as the user may see it (403 without the read verb)."""
+        name = object_name(self.request)
+        access = self.request.access
+        access.require(name, "read")
+        return described(self.request.effective.objects[name].doc, access)
 
     @view_config(route_name="api.records", request_method="POST")
     def create(self) -> Any:
-        record = self.records.create(object_name(self.request), json_object(self.request))
+        record = self.records.create(object_name(self.request),
+                                     json_object(self.request))
         self.request.response.status = 201
         return record
 
@@ -65,7 +107,8 @@ class ObjectViews:
         version = body.pop("version", None)
         if version is not None and (isinstance(version, bool)
                                     or not isinstance(version, int)):
-            raise AppError("invalid", t("version 应为整数", "version must be an integer"),
+            raise AppError("invalid",
+                           t("version 应为整数", "version must be an integer"),
                            {"version": [t("应为整数", "must be an integer")]})
         return self.records.update(object_name(self.request),
                                    self.request.matchdict["id"], body, version=version)
@@ -100,7 +143,8 @@ class ObjectViews:
         unknown = set(body) - {"filters", "sort", "limit", "cursor", "q"}
         if unknown:
             raise AppError("invalid", t("查询参数有误", "Unknown query keys"),
-                           {k: [t("不支持的参数", "unknown key")] for k in sorted(unknown)})
+                           {k: [t("不支持的参数", "unknown key")]
+                            for k in sorted(unknown)})
         return self.records.query(
             object_name(self.request),
             filters=body.get("filters") or [],

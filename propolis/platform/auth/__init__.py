@@ -1,30 +1,66 @@
-"""Authentication: bearer tokens from ``POST /api/v1/session``; argon2 passwords."""
+"""Authentication: access tokens carried by ``Authorization: Bearer`` (the API) or
+by the signed session cookie (the pages); argon2 passwords; CSRF for cookies."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from pyramid.security import Allowed, Denied
 from pyramid.config import Configurator
-from pyramid.request import Request
+from pyramid.request import Request, RequestLocalCache
+from pyramid.security import Allowed, Denied
 
-from propolis.platform.auth.tokens import Identity, resolve_token
+from propolis.platform.auth.session import COOKIE_NAME, session_factory
+from propolis.platform.auth.tokens import Identity, needs_touch, resolve_token, touch
+from propolis.platform.auth.tokens import utcnow as utcnow
+from propolis.settings import as_bool
 
 AUTHENTICATED = "authenticated"
 
+log = logging.getLogger(__name__)
 
-class BearerTokenPolicy:
-    """Pyramid security policy: ``Authorization: Bearer <token>``. Permissions
-    beyond "logged in" are decided by the record service's access checks."""
+
+def bearer_token(request: Request) -> str | None:
+    header = request.authorization
+    if not header or header.authtype.lower() != "bearer" or not header.params:
+        return None
+    token = header.params if isinstance(header.params, str) else None
+    return token.strip() if token and token.strip() else None
+
+
+class TokenPolicy:
+    """Pyramid security policy. An ``Authorization`` header decides alone (a wrong
+    one is not rescued by a cookie); without one, the token kept in the session
+    cookie counts. Permissions beyond "logged in" are decided by the services'
+    access checks."""
+
+    def __init__(self) -> None:
+        self._cache = RequestLocalCache(self._load)
+
+    def _load(self, request: Request) -> Identity | None:
+        database = request.registry.database
+        if request.headers.get("Authorization"):
+            token = bearer_token(request)
+            identity = resolve_token(database, token, now=request.now) \
+                if token else None
+        elif COOKIE_NAME in request.cookies:
+            token = request.session.get("token")
+            identity = resolve_token(database, token, now=request.now, via="cookie") \
+                if isinstance(token, str) and token else None
+        else:
+            identity = None
+        if identity is not None and needs_touch(identity, request.now):
+            request.add_finished_callback(_toucher(identity, request.now))
+        return identity
 
     def identity(self, request: Request) -> Identity | None:
-        header = request.authorization
-        if not header or header.authtype.lower() != "bearer" or not header.params:
-            return None
-        token = header.params if isinstance(header.params, str) else None
-        if not token:
-            return None
-        return resolve_token(request.registry.database, token.strip())
+        return self._cache.get_or_create(request)
+
+    def forget_cached(self, request: Request) -> None:
+        """After a login or logout within the request."""
+        self._cache.clear(request)
 
     def authenticated_userid(self, request: Request) -> str | None:
         identity = request.identity
@@ -44,5 +80,44 @@ class BearerTokenPolicy:
         return []
 
 
+def _toucher(identity: Identity, now: dt.datetime) -> Callable[[Request], None]:
+    # After the response and the request's own transaction: on SQLite a write
+    # here can never wait behind the request's own write lock.
+    def finished(request: Request) -> None:
+        try:
+            touch(request.registry.database, identity, now)
+        except Exception:  # a missed "last used" must not fail anything
+            log.warning("could not record the use of a token", exc_info=True)
+
+    return finished
+
+
+def csrf_applies(request: Request) -> bool:
+    """CSRF is checked on every state-changing request a browser could be tricked
+    into sending with its cookie: the pages' forms, and API calls authenticated by
+    the cookie. A bearer token is proof enough, and the API's own login and
+    registration (no cookie involved) need none."""
+    if request.headers.get("Authorization"):
+        return False
+    if request.path.startswith("/api/"):
+        identity = request.identity
+        return identity is not None and identity.via == "cookie"
+    return True
+
+
+def _now(request: Request) -> dt.datetime:
+    return request.registry.clock()
+
+
 def includeme(config: Configurator) -> None:
-    config.set_security_policy(BearerTokenPolicy())
+    settings = config.get_settings()
+    # Time comes from one injectable clock, so tests of back-off and expiry never
+    # sleep: they replace ``registry.clock``.
+    if not hasattr(config.registry, "clock"):
+        config.registry.clock = utcnow
+    config.add_request_method(_now, "now", reify=True)
+    config.set_security_policy(TokenPolicy())
+    config.set_session_factory(session_factory(
+        settings["propolis.secret"],
+        secure=as_bool(settings.get("propolis.secure_cookies", "false"))))
+    config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)

@@ -21,8 +21,8 @@ def is_hash(value: str | None) -> bool:
 
 
 def verify_password(stored: str | None, password: str) -> bool:
+    real = stored if stored and is_hash(stored) else None
     try:
-        return _hasher.verify(stored if is_hash(stored) else _DUMMY, password) and \
-            is_hash(stored)
+        return _hasher.verify(real or _DUMMY, password) and real is not None
     except (VerificationError, InvalidHashError):
         return False

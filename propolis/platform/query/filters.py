@@ -130,7 +130,7 @@ def _scalar(target: Target, value: Any) -> Any:
     return parse[k](value)
 
 
-def _multiselect_has(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
+def multiselect_has(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return column.op("@>")(bindparam(None, [value], type_=JSONB))
     item = func.json_each(column).table_valued("value")
@@ -168,7 +168,7 @@ def condition(
                        {target.name: [problem.message]}) from None
     if op == "contains":
         if target.kind == "multiselect":
-            return _multiselect_has(col, operand, dialect)
+            return multiselect_has(col, operand, dialect)
         return col.ilike(f"%{like_escape(operand)}%", escape=LIKE_ESCAPE)
     if op == "startswith":
         return col.ilike(f"{like_escape(operand)}%", escape=LIKE_ESCAPE)

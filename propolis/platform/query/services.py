@@ -27,7 +27,10 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    false,
+    func,
     select,
+    union_all,
 )
 
 from propolis.platform.errors import AppError
@@ -127,18 +130,24 @@ def check_limit(limit: Any) -> int:
     return limit
 
 
+def keyword_terms(q: Any) -> list[str]:
+    """The distinct lower-case terms of a keyword query (400 when it is not text
+    or too long)."""
+    if q is None:
+        return []
+    if not isinstance(q, str) or len(q) > MAX_Q:
+        raise invalid("q", f"应为不超过 {MAX_Q} 个字符的文本",
+                      f"must be text of at most {MAX_Q} characters")
+    return list(dict.fromkeys(q.lower().split()))[:MAX_TERMS]
+
+
 def keyword_condition(
     table: Table, q: Any, dialect: str, fts: Table | None
 ) -> ColumnElement[bool] | None:
     """Every whitespace-separated term of ``q`` must occur in the record's
     ``search_text``. Terms are literals: LIKE wildcards are escaped and FTS5 terms
     are quoted phrases, so no query syntax gets through."""
-    if q is None:
-        return None
-    if not isinstance(q, str) or len(q) > MAX_Q:
-        raise invalid("q", f"应为不超过 {MAX_Q} 个字符的文本",
-                      f"must be text of at most {MAX_Q} characters")
-    terms = list(dict.fromkeys(q.lower().split()))[:MAX_TERMS]
+    terms = keyword_terms(q)
     if not terms:
         return None
     text = table.c.search_text
@@ -160,6 +169,33 @@ def keyword_condition(
     return and_(*conditions)
 
 
+def visible_page(
+    table: Table,
+    branches: Sequence[ColumnElement[bool]],
+    conditions: Sequence[ColumnElement[bool]],
+    order: Sequence[Any],
+    limit: int,
+) -> ColumnElement[bool]:
+    """Rows in any of ``branches`` (the ways a user reaches records: their own,
+    their subordinates', the ones they follow …), as a condition for the page made
+    of ``conditions`` in ``order``.
+
+    Two or more branches are not simply OR-ed: no database can use an index for an
+    OR of subqueries, so the page would scan rows in sort order until it found
+    enough of the user's, which for a user who sees few records means most of the
+    table. Instead each branch takes its own first page (plain semi-joins, which
+    the database plans with its statistics: a top manager's by walking the sort
+    order, a sales rep's through the owner index) and the page is the first rows
+    of their union, so keyset pagination stays exact."""
+    if not branches:
+        return false()
+    if len(branches) == 1:
+        return branches[0]
+    pages = [select(table.c.id).where(*conditions, branch).order_by(*order)
+             .limit(limit).subquery() for branch in branches]
+    return table.c.id.in_(union_all(*[select(page.c.id) for page in pages]))
+
+
 def query_page(
     conn: Connection,
     table: Table,
@@ -172,22 +208,36 @@ def query_page(
     q: Any = None,
     deleted: bool = False,
     fts: Table | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    visible: Sequence[ColumnElement[bool]] | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """One page of the object's rows (live ones, or those in the recycle bin when
-    ``deleted``) and the cursor of the next page (None on the last)."""
+    ``deleted``) and the cursor of the next page (None on the last). ``where``
+    adds conditions; ``visible``, when given, keeps the rows in any of its
+    branches (see ``visible_page``)."""
     dialect = conn.dialect.name
     size = check_limit(limit)
     conditions = compile_filters(fields, table, filters or [], dialect)
     keys = compile_sort(fields, table, sort or [])
-    conditions.append(table.c.deleted_at.is_not(None) if deleted
-                      else table.c.deleted_at.is_(None))
+    if deleted:
+        conditions.append(table.c.deleted_at.is_not(None))
+    elif dialect == "sqlite":
+        # Without statistics SQLite takes "deleted_at IS NULL" for a selective
+        # index lookup and sorts every live row; likely() tells it the term holds
+        # for nearly every row, so it walks the sort order's index instead.
+        conditions.append(func.likely(table.c.deleted_at.is_(None)))
+    else:
+        conditions.append(table.c.deleted_at.is_(None))
     keyword = keyword_condition(table, q, dialect, fts)
     if keyword is not None:
         conditions.append(keyword)
+    conditions.extend(where)
     if cursor is not None:
         conditions.append(keyset_after(keys, decode_cursor(keys, cursor)))
-    stmt = (select(table).where(*conditions)
-            .order_by(*[k.order_by() for k in keys]).limit(size + 1))
+    order = [k.order_by() for k in keys]
+    if visible is not None:
+        conditions.append(visible_page(table, visible, conditions, order, size + 1))
+    stmt = select(table).where(*conditions).order_by(*order).limit(size + 1)
     rows = list(conn.execute(stmt))
     if len(rows) <= size:
         return rows, None

@@ -23,7 +23,10 @@ class IRecordService(Interface):
     methods have no bodies for a type checker to check.)
 
     Values in and out are the JSON values of CONTRACT §2; records out are JSON-ready
-    dicts with ``id``, every field and the system fields. Errors are ``AppError``s.
+    dicts with ``id``, every field the actor may see and the system fields. Every
+    method acts on the actor's behalf (CONTRACT §5): a record they cannot reach is
+    a 404 like a missing one, a verb their roles do not grant a 403. Errors are
+    ``AppError``s.
     """
 
     def create(object: str, data: dict[str, Any]):
@@ -49,6 +52,13 @@ class IRecordService(Interface):
 
     def history(object: str, id: str):
         """Field-level changes of a record, oldest first."""
+
+    def transfer(object: str, id: str, owner: str):
+        """Hands a record to another user (the ``transfer`` verb); returns it."""
+
+    def check(object: str, id: str, verb: str):
+        """Raises as acting on the record would: 404 when the actor cannot reach
+        it, 403 when ``verb`` is not theirs on it."""
 
     def query(
         object: str,

@@ -1,16 +1,26 @@
 """The record service: the one way records are created, read, changed, deleted and
 found, whatever the entry point (JSON API, HTML forms, import, extension code).
 
-A save runs in the order of ARCHITECTURE.md: unknown and read-only fields, the
-object's JSON Schema, references that must exist, uniqueness, defaults, autonumbers,
-formulas, validation rules; then one INSERT (or UPDATE) of the record, its table
-rows, its search row and one history row; then the rollups of the records it feeds.
+A save runs in the order of ARCHITECTURE.md: the object permission, unknown and
+read-only fields (the user's field permissions included), the object's JSON
+Schema, references that must exist, uniqueness, defaults, autonumbers, formulas,
+validation rules; then one INSERT (or UPDATE) of the record, its table rows, its
+search row and one history row; then the rollups of the records it feeds.
 
 What an object needs for that (validators, compiled expressions, statements) is
 prepared once per metadata version and kept in ``ObjectMeta.cache``. Writing
 ``search_text`` is all a save does for keyword search: PostgreSQL's trigram index
 follows by itself and on SQLite the storage planner's triggers keep the FTS5 table
 in step.
+
+Every way in goes through the actor's ``AccessPolicy``
+(``propolis.platform.permissions``): the verbs their roles grant, the records each
+verb reaches (a SQL condition inside the service's own statements: record reads,
+pages, keyword search, lookup checks and quotes), the fields they may not see or
+change. A record the actor cannot reach is a 404 exactly like a missing id; a
+reachable one without the verb is a 403. Saving a user or a department also keeps
+the superior chain and the department tree (closure tables) in step, in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +29,17 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    delete,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -41,6 +61,9 @@ from propolis.platform.errors import (
 )
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.permissions.hierarchy import CLOSURES
+from propolis.platform.permissions.policy import READ, AccessPolicy, forbidden
+from propolis.platform.permissions.search import keyword_over_fields
 from propolis.platform.query.services import fts_table, query_page
 from propolis.platform.records import history
 from propolis.platform.records.compute import (
@@ -88,6 +111,7 @@ SYSTEM_COLUMNS = ("id", "owner", "owner_department", "created_by", "created_at",
                   "updated_by", "updated_at", "life_status", "version", "deleted_at",
                   "deleted_by", "search_text")
 UNKNOWN = t("没有这个字段", "unknown field")
+READ_ONLY = t("没有修改该字段的权限", "you may not change this field")
 COMPUTED = t("由系统计算，不能写入", "is computed and cannot be written")
 SYSTEM = t("系统字段不能写入", "is a system field and cannot be written")
 MISSING = t("找不到所选的记录（可能已删除）", "the chosen record does not exist "
@@ -172,6 +196,9 @@ class _Plan:
             for f in self.tables}
         self.has_search = bool(self.searchable
                                or any(self.searchable_rows.values()))
+        # the fields whose values are in search_text
+        self.searched = frozenset({f["api_name"] for f in self.searchable}
+                                  | {n for n, s in self.searchable_rows.items() if s})
         self.own_rollups = [f for f in self.stored if f["type"] == "rollup"]
         # formulas that use a rollup, directly or through another formula: they
         # change when a child record does
@@ -185,11 +212,13 @@ class _Plan:
             {n: o.doc for n, o in effective.objects.items()}, self.name)
         # quote fields grouped by the lookup they read through: one query each
         self.quotes: dict[str, list[tuple[str, Table, Mapping[str, Any]]]] = {}
+        self.quote_targets: dict[str, str] = {}
         for f in fields:
             if f["type"] == "quote":
                 target = reference_target(obj.fields[f["via"]]) or ""
                 if f["field"] in SECRETS.get(target, ()):
                     continue  # reads as null
+                self.quote_targets[f["via"]] = target
                 self.quotes.setdefault(f["via"], []).append(
                     (f["api_name"], effective.tables.main[target],
                      effective.objects[target].fields[f["field"]]))
@@ -215,10 +244,12 @@ class RecordService:
         *,
         lang: str = "zh",
         tz: str = "Asia/Shanghai",
+        policy: AccessPolicy | None = None,
     ) -> None:
         self.session = session
         self.effective = effective
         self.actor = actor
+        self.policy = policy or AccessPolicy(effective, actor)
         self.lang = lang  # the language API callers render AppErrors in
         self.tz = tz
         zone(tz)  # an unknown zone fails here rather than in the middle of a save
@@ -228,6 +259,7 @@ class RecordService:
     def create(self, object: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Validates and stores a new record; returns it as JSON values."""
         plan = self._plan(object)
+        self.policy.require(plan.name, "create")
         self._check_keys(plan, data)
         conn = self.session.connection()
         now = dt.datetime.now(dt.UTC)
@@ -266,6 +298,9 @@ class RecordService:
                       any(rec[n] is not None for n in plan.unique))
         for f in plan.tables:
             self._insert_rows(conn, plan, f, rec)
+        closure = CLOSURES.get(plan.name)
+        if closure is not None:
+            closure.added(conn, rec["id"], rec[closure.field])
         out = self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
         history.write(conn, object=plan.name, record_id=rec["id"], version=1,
                       action="create", actor_id=actor, at=now,
@@ -274,14 +309,14 @@ class RecordService:
                                **{n: [None, MASK] for n in plan.secrets if rec[n]}})
         for link in plan.links:
             self._refresh(conn, link, plan, [rec[link.via]])
-        return out
+        return self.policy.strip(plan.name, out)
 
     def get(self, object: str, id: str) -> dict[str, Any]:
         """One record; 404 when it does not exist or is in the recycle bin."""
         plan = self._plan(object)
         conn = self.session.connection()
-        rec = self._load(conn, plan, id)
-        return self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
+        rec = self._load(conn, plan, id, verb=READ)
+        return self._out(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
 
     def update(
         self,
@@ -297,7 +332,7 @@ class RecordService:
         plan = self._plan(object)
         self._check_keys(plan, data)
         conn = self.session.connection()
-        old = self._load(conn, plan, id, lock=True)
+        old = self._load(conn, plan, id, lock=True, verb="edit")
         self._check_unlocked(old)
         if version is not None and version != old["version"]:
             raise Conflict(
@@ -312,6 +347,11 @@ class RecordService:
         rec.update(self._parse(plan, data, old))
         self._check_dependent(plan, rec, set(data))
         self._check_references(conn, plan, rec, old)
+        closure = CLOSURES.get(plan.name)
+        moved = (closure if closure is not None
+                 and rec[closure.field] != old[closure.field] else None)
+        if moved is not None:
+            moved.check_move(conn, id, rec[moved.field])
         changed_unique = [n for n in plan.unique if rec[n] != old[n]]
         self._check_unique(conn, plan, rec, changed_unique, exclude=id)
         self._compute(plan, rec)
@@ -323,7 +363,7 @@ class RecordService:
             changes[name] = [MASK if old[name] else None, MASK if rec[name] else None]
         quoted = self._quotes(conn, plan, [rec])[id]
         if not changes:
-            return {**out, **quoted}
+            return self.policy.strip(plan.name, {**out, **quoted})
         now = dt.datetime.now(dt.UTC)
         rec.update(version=old["version"] + 1, updated_by=self.actor.user_id,
                    updated_at=now)
@@ -345,6 +385,8 @@ class RecordService:
                 conn.execute(delete(plan.children[f["api_name"]]).where(
                     plan.children[f["api_name"]].c.parent_id == id))
                 self._insert_rows(conn, plan, f, rec)
+        if moved is not None:
+            moved.moved(conn, id, rec[moved.field])
         out.update(version=rec["version"], updated_by=rec["updated_by"],
                    updated_at=to_json_value(now, self.tz))
         history.write(conn, object=plan.name, record_id=id, version=rec["version"],
@@ -353,7 +395,7 @@ class RecordService:
         for link in plan.links:
             if link.watched & changes.keys():
                 self._refresh(conn, link, plan, [old[link.via], rec[link.via]])
-        return {**out, **quoted}
+        return self.policy.strip(plan.name, {**out, **quoted})
 
     def delete(self, object: str, id: str) -> None:
         """Moves a record to the recycle bin (403 for objects whose records can
@@ -364,27 +406,30 @@ class RecordService:
                                                "Records of this object cannot be "
                                                "deleted"))
         conn = self.session.connection()
-        rec = self._load(conn, plan, id, lock=True)
+        rec = self._load(conn, plan, id, lock=True, verb="delete")
         self._check_unlocked(rec)
         self._move(conn, plan, rec, "delete")
 
     def restore(self, object: str, id: str) -> dict[str, Any]:
-        """Takes a record out of the recycle bin; 404 unless it is in there."""
+        """Takes a record out of the recycle bin (the ``delete`` verb again); 404
+        unless it is in there."""
         plan = self._plan(object)
         conn = self.session.connection()
-        rec = self._load(conn, plan, id, deleted=True, lock=True)
+        rec = self._load(conn, plan, id, deleted=True, lock=True, verb="delete")
         self._move(conn, plan, rec, "restore")
-        return self._json(plan, rec, self._quotes(conn, plan, [rec])[id])
+        return self._out(plan, rec, self._quotes(conn, plan, [rec])[id])
 
     def list_deleted(
         self, object: str, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         """The recycle bin, most recently deleted first, a page at a time."""
         plan = self._plan(object)
+        self.policy.require(plan.name, READ)
         conn = self.session.connection()
-        rows, next_cursor = query_page(conn, plan.table, plan.visible,
-                                       sort=["-deleted_at"], limit=limit,
-                                       cursor=cursor, deleted=True)
+        rows, next_cursor = query_page(
+            conn, plan.table, self._readable(plan), sort=["-deleted_at"],
+            limit=limit, cursor=cursor, deleted=True,
+            visible=self.policy.branches(plan.name, plan.table, READ, conn))
         return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
 
     def history(self, object: str, id: str) -> list[dict[str, Any]]:
@@ -392,8 +437,14 @@ class RecordService:
         recycle bin)."""
         plan = self._plan(object)
         conn = self.session.connection()
-        self._load(conn, plan, id, deleted=None)
-        return history.read(conn, plan.name, id, self.tz)
+        self._load(conn, plan, id, deleted=None, verb=READ)
+        entries = history.read(conn, plan.name, id, self.tz)
+        hidden = self.policy.hidden(plan.name)
+        if hidden:
+            for entry in entries:
+                entry["changes"] = {n: v for n, v in entry["changes"].items()
+                                    if n not in hidden}
+        return entries
 
     def query(
         self,
@@ -409,11 +460,68 @@ class RecordService:
         ``q``, in ``sort`` order (``id`` breaks ties), and the next page's
         cursor."""
         plan = self._plan(object)
+        self.policy.require(plan.name, READ)
         conn = self.session.connection()
+        where: list[ColumnElement[bool]] = []
+        hidden = self.policy.hidden(plan.name)
+        if q is not None and hidden & plan.searched:
+            # search_text holds the hidden values too: match the visible fields
+            keyword = keyword_over_fields(
+                plan.table, [f for f in plan.searchable if f["api_name"] not in hidden],
+                {n: (plan.children[n], subs)
+                 for n, subs in plan.searchable_rows.items()
+                 if subs and n not in hidden},
+                q, conn.dialect.name)
+            where = [keyword] if keyword is not None else []
+            q = None
         rows, next_cursor = query_page(
-            conn, plan.table, plan.visible, filters=filters, sort=sort, limit=limit,
-            cursor=cursor, q=q, fts=plan.fts if self._fts(conn, plan) else None)
+            conn, plan.table, self._readable(plan), filters=filters, sort=sort,
+            limit=limit, cursor=cursor, q=q,
+            fts=plan.fts if self._fts(conn, plan) else None, where=where,
+            visible=self.policy.branches(plan.name, plan.table, READ, conn))
         return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
+
+    def transfer(self, object: str, id: str, owner: Any) -> dict[str, Any]:
+        """Hands a record to another user (the ``transfer`` verb): ``owner`` and
+        ``owner_department`` (the new owner's main department) change, a new
+        version with its history row (action ``transfer``)."""
+        plan = self._plan(object)
+        conn = self.session.connection()
+        if not isinstance(owner, str) or not owner:
+            raise _invalid({"owner": [t("应为员工 id", "must be a user id")]})
+        rec = self._load(conn, plan, id, lock=True, verb="transfer")
+        self._check_unlocked(rec)
+        users = self.effective.tables.main["user"]
+        stmt = select(users.c.main_department).where(users.c.id == owner,
+                                                     users.c.deleted_at.is_(None))
+        reach = self.policy.condition("user", users, READ)
+        if reach is not None:
+            stmt = stmt.where(reach)
+        found = conn.execute(stmt).first()
+        if found is None or not self.policy.allows("user", READ):
+            raise _invalid({"owner": [MISSING]})
+        if owner == rec["owner"]:
+            return self._out(plan, rec, self._quotes(conn, plan, [rec])[id])
+        now = dt.datetime.now(dt.UTC)
+        changes = {"owner": [rec["owner"], owner],
+                   "owner_department": [rec["owner_department"], found.main_department]}
+        rec.update(owner=owner, owner_department=found.main_department,
+                   version=rec["version"] + 1, updated_by=self.actor.user_id,
+                   updated_at=now)
+        conn.execute(update(plan.table).where(plan.table.c.id == id).values(
+            owner=owner, owner_department=rec["owner_department"],
+            version=rec["version"], updated_by=rec["updated_by"], updated_at=now))
+        history.write(conn, object=plan.name, record_id=id, version=rec["version"],
+                      action="transfer", actor_id=self.actor.user_id, at=now,
+                      changes={k: v for k, v in changes.items() if v[0] != v[1]})
+        return self._out(plan, rec, self._quotes(conn, plan, [rec])[id])
+
+    def check(self, object: str, id: str, verb: str) -> None:
+        """Raises as a read or change of the record would: 404 when the actor
+        cannot reach the record (or it does not exist), 403 when ``verb`` is not
+        theirs on it."""
+        plan = self._plan(object)
+        self._load(self.session.connection(), plan, id, verb=verb)
 
     def backfill(
         self, object: str, fields: Iterable[str], *, after: str | None, limit: int
@@ -533,15 +641,32 @@ class RecordService:
         *,
         deleted: bool | None = False,
         lock: bool = False,
+        verb: str | None = None,
     ) -> dict[str, Any]:
-        stmt = select(plan.table).where(plan.table.c.id == id)
+        """The record ``id``. With ``verb``, on the actor's behalf: the record must
+        be one they reach (else the same 404 as a missing id) and ``verb`` theirs
+        on it (else 403)."""
+        table = plan.table
+        policy = self.policy
+        checked = None if policy.unrestricted else verb
+        stmt = select(table).where(table.c.id == id)
+        if checked is not None:
+            reach = policy.condition(plan.name, table, checked)
+            stmt = stmt.add_columns((true() if reach is None else reach)
+                                    .label("_reach"))
+            visible = policy.condition(plan.name, table)
+            if visible is not None:
+                stmt = stmt.where(visible)
         if lock:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(of=table)
         row = conn.execute(stmt).first()
         if row is None or (deleted is not None
                            and (row.deleted_at is not None) != deleted):
             raise NotFound("not_found", t("记录不存在或已删除",
                                           "The record does not exist or was deleted"))
+        if checked is not None and not (policy.allows(plan.name, checked)
+                                        and row._mapping["_reach"]):
+            raise forbidden()
         rec = self._from_row(plan, row._mapping)
         rows = self._load_rows(conn, plan, [id])
         for f in plan.tables:
@@ -578,7 +703,18 @@ class RecordService:
                 for f in plan.tables:
                     rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
         quoted = self._quotes(conn, plan, recs)
-        return [self._json(plan, rec, quoted[rec["id"]]) for rec in recs]
+        return [self._out(plan, rec, quoted[rec["id"]]) for rec in recs]
+
+    def _out(
+        self, plan: _Plan, rec: Mapping[str, Any], quoted: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A record as the actor may see it."""
+        return self.policy.strip(plan.name, self._json(plan, rec, quoted))
+
+    def _readable(self, plan: _Plan) -> dict[str, Mapping[str, Any]]:
+        """The fields the actor may filter and sort on."""
+        hidden = self.policy.hidden(plan.name)
+        return {n: f for n, f in plan.visible.items() if n not in hidden}
 
     def _quotes(
         self, conn: Connection, plan: _Plan, recs: list[dict[str, Any]]
@@ -586,16 +722,23 @@ class RecordService:
         """Quote values of a page of records: one query per lookup field quoted
         through, whatever the page size."""
         quoted: dict[str, dict[str, Any]] = {r["id"]: {} for r in recs}
+        policy = self.policy
         for via, quotes in plan.quotes.items():
             target = quotes[0][1]
+            target_object = plan.quote_targets[via]
             ids = {r[via] for r in recs if r.get(via)}
             found: dict[str, Mapping[Any, Any]] = {}
+            # a quote shows only what the actor could read on the quoted record
+            hidden = policy.hidden(target_object)
             columns = [target.c[f["api_name"]] for _, _, f in quotes
-                       if column_type(f) is not None]
-            if ids and columns:
-                found = {row.id: row._mapping for row in conn.execute(
-                    select(target.c.id, *columns).where(
-                        target.c.id.in_(sorted(ids)), target.c.deleted_at.is_(None)))}
+                       if column_type(f) is not None and f["api_name"] not in hidden]
+            if ids and columns and policy.allows(target_object, READ):
+                stmt = select(target.c.id, *columns).where(
+                    target.c.id.in_(sorted(ids)), target.c.deleted_at.is_(None))
+                reach = policy.condition(target_object, target, READ)
+                if reach is not None:
+                    stmt = stmt.where(reach)
+                found = {row.id: row._mapping for row in conn.execute(stmt)}
             for rec in recs:
                 source = found.get(rec.get(via))  # type: ignore[arg-type]
                 for name, _, f in quotes:
@@ -635,10 +778,15 @@ class RecordService:
             raise AppError("invalid", t("记录应为 JSON 对象",
                                         "A record is a JSON object"))
         errors: Errors = {}
+        hidden = self.policy.hidden(plan.name)
+        readonly = self.policy.readonly(plan.name)
         for name in data:
-            if name in plan.writable:
-                continue
-            if name in plan.fields:
+            if name in hidden:  # as if it did not exist
+                errors[str(name)] = [UNKNOWN]
+            elif name in plan.writable:
+                if name in readonly:
+                    errors[name] = [READ_ONLY]
+            elif name in plan.fields:
                 errors[name] = [COMPUTED]
             elif name in SYSTEM_FIELDS or name == "search_text":
                 errors[name] = [SYSTEM]
@@ -759,10 +907,14 @@ class RecordService:
         for target, ids in wanted.items():
             table = self.effective.tables.main.get(target)
             existing: set[str] = set()
-            if table is not None:
-                existing = set(conn.execute(
-                    select(table.c.id).where(table.c.id.in_(sorted(ids)),
-                                             table.c.deleted_at.is_(None))).scalars())
+            # a record the actor cannot read is one that does not exist
+            if table is not None and self.policy.allows(target, READ):
+                stmt = select(table.c.id).where(table.c.id.in_(sorted(ids)),
+                                                table.c.deleted_at.is_(None))
+                reach = self.policy.condition(target, table, READ)
+                if reach is not None:
+                    stmt = stmt.where(reach)
+                existing = set(conn.execute(stmt).scalars())
             for missing in ids.keys() - existing:
                 for name in ids[missing]:
                     _add(errors, name, MISSING)
@@ -888,6 +1040,12 @@ class RecordService:
         history.write(conn, object=plan.name, record_id=rec["id"],
                       version=rec["version"], action=action,
                       actor_id=self.actor.user_id, at=now, changes={})
+        closure = CLOSURES.get(plan.name)
+        if closure is not None:
+            if deleting:
+                closure.removed(conn, rec["id"])
+            else:
+                closure.restored(conn, rec["id"], rec[closure.field])
         for link in plan.links:
             self._refresh(conn, link, plan, [rec[link.via]])
 

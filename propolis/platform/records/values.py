@@ -136,7 +136,11 @@ def parse_datetime(value: Any) -> dt.datetime:
         raise ValueProblem(t(
             "时间应为带时区的 ISO 8601 格式，如 2026-11-28T09:30:00+08:00",
             "a date-time is ISO 8601 with an offset, e.g. 2026-11-28T09:30:00+08:00"))
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31 late in the day west of UTC, and the like
+        raise ValueProblem(t("时间超出可表示的范围（公元 1 年至 9999 年）",
+                             "the date-time is out of range (years 1 to 9999)")) from None
 
 
 def sanitize_html(value: str) -> str:

@@ -124,3 +124,126 @@ def protect(target: Any, conn: Connection, **kw: Any) -> None:
     schema = conn.dialect.identifier_preparer.quote(schema_map.get(None) or "public")
     for statement in _POSTGRES:
         conn.execute(text(statement.format(schema=schema)))
+
+
+# -- the organisation (propolis.platform.org) ------------------------------------
+
+# Enterprise-wide organisation settings, one JSON value per key (e.g. the defaults
+# given to new users: ``new_user_defaults`` = {"roles": [...], "department": id}).
+org_settings = Table(
+    "org_settings",
+    platform_metadata,
+    Column("key", String(63), primary_key=True),
+    Column("value", json_type(), nullable=False),
+    Column("updated_by", String(32)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Invitations to join the enterprise: a link anyone holding it may use until it
+# expires (``max_uses`` null), or one addressed to a phone or email (used once).
+# The token is kept as is: it only lets someone file a join request that an admin
+# still reviews, and admins need to see and resend the links they made.
+org_invitations = Table(
+    "org_invitations",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # link | phone | email
+    Column("target", String(200)),  # the phone or email of a direct invitation
+    Column("department", String(32)),
+    Column("message", json_type()),  # {"zh", "en"}: what the admin forwards
+    Column("max_uses", Integer),
+    Column("uses", Integer, nullable=False, default=0),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Column("created_by", String(32)),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Requests to join (待审核): nobody becomes a user, and so nobody logs in, before an
+# admin approves. The password is kept only as its argon2 hash.
+org_join_requests = Table(
+    "org_join_requests",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("invitation_id", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("phone", String(64), nullable=False, index=True),
+    Column("email", String(200)),
+    Column("password_hash", String(200), nullable=False),
+    Column("department", String(32)),
+    Column("reason", Text),
+    Column("user_id", String(32)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("reviewed_by", String(32)),
+    Column("reviewed_at", UTCDateTime()),
+)
+
+# Employee imports from XLSX: the rows as read, each row's errors, and the outcome,
+# so the error report can be downloaded as a workbook after the answer.
+org_imports = Table(
+    "org_imports",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),  # imported | rejected
+    Column("file_name", String(255)),
+    Column("total", Integer, nullable=False),
+    Column("imported", Integer, nullable=False),
+    Column("columns", json_type(), nullable=False),
+    Column("rows", json_type(), nullable=False),
+    Column("errors", json_type(), nullable=False),
+    Column("created_by", String(32)),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The superior chain as a closure table: one row per (user, user at or below them),
+# ``depth`` 0 for the user themself. Visibility asks "is the owner below me?" with
+# one indexed lookup instead of walking the chain. Kept in step by the record
+# service, in the transaction that changes a user's ``superior``
+# (``propolis.platform.permissions.hierarchy``).
+user_hierarchy = Table(
+    "user_hierarchy",
+    platform_metadata,
+    Column("ancestor", String(32), primary_key=True),
+    Column("descendant", String(32), primary_key=True),
+    Column("depth", Integer, nullable=False),
+    Index("ix_user_hierarchy_descendant", "descendant", "ancestor"),
+)
+
+# The department tree the same way (``parent``), for the data scope "department":
+# a department and everything under it.
+department_tree = Table(
+    "department_tree",
+    platform_metadata,
+    Column("ancestor", String(32), primary_key=True),
+    Column("descendant", String(32), primary_key=True),
+    Column("depth", Integer, nullable=False),
+    Index("ix_department_tree_descendant", "descendant", "ancestor"),
+)
+
+# Joint followers (联合跟进人): users who see a record (``access`` "read") or may also
+# change it ("edit") whoever owns it. The second index serves visibility: "the
+# records of this object that I follow".
+record_team = Table(
+    "record_team",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("access", String(8), nullable=False),
+    Column("added_by", String(32)),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Index("ix_record_team_user_id", "user_id", "object", "record_id"),
+)
+
+
+@event.listens_for(user_hierarchy, "after_create")
+@event.listens_for(department_tree, "after_create")
+def fill_closure(target: Any, conn: Connection, **kw: Any) -> None:
+    """An enterprise made before these tables existed gets them filled from its
+    users' superiors and departments' parents, in the upgrade's transaction."""
+    # imported here: the permissions package builds on this module
+    from propolis.platform.permissions.hierarchy import closure_for_table
+
+    closure_for_table(target.name).rebuild(conn)

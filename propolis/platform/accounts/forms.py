@@ -1,0 +1,98 @@
+"""The accounts pages' forms. They carry and render the fields; what is valid is
+decided by the services (the same checks as the API), whose per-field messages
+the views put back on the fields. CSRF is Pyramid's: every form posts the
+session's ``csrf_token``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pyramid.i18n import TranslationStringFactory
+from pyramid.request import Request
+from wtforms import BooleanField, Form, HiddenField, PasswordField, StringField
+
+_ = TranslationStringFactory("propolis")
+
+
+class PageForm(Form):
+    """Labels in the page's language; errors from a service's ``fields``."""
+
+    csrf_token = HiddenField()
+
+    def __init__(self, request: Request, formdata: Any = None, **kwargs: Any) -> None:
+        super().__init__(formdata, **kwargs)
+        self.request = request
+        self.csrf_token.data = request.csrf_token
+        for field in self:
+            if field.label.text:
+                field.label.text = request.localizer.translate(field.label.text)
+
+    def add_errors(self, fields: Mapping[str, list[Any]],
+                   renamed: Mapping[str, str] | None = None) -> list[str]:
+        """Puts each message under its field; returns those that fit no field."""
+        left = []
+        for name, messages in fields.items():
+            target = getattr(self, (renamed or {}).get(name, name), None)
+            texts = [self.request.translate(m) for m in messages]
+            if target is None or name == "csrf_token":
+                left.extend(texts)
+            else:
+                target.errors = list(target.errors) + texts
+        return left
+
+    def required(self, *names: str) -> bool:
+        """Marks the empty fields among ``names``; True when none is empty."""
+        ok = True
+        for name in names:
+            field = getattr(self, name)
+            if not (field.data or "").strip():
+                field.errors = [self.request.localizer.translate(_("Required"))]
+                ok = False
+        return ok
+
+
+class LoginForm(PageForm):
+    account = StringField(_("Enterprise account"))
+    login = StringField(_("Phone or login name"))
+    password = PasswordField(_("Password"))
+    captcha = StringField(_("Captcha"))
+    captcha_id = HiddenField()
+    remember = BooleanField(_("Remember me for 30 days"))
+    next = HiddenField()
+
+
+class RegisterForm(PageForm):
+    account = StringField(_("Enterprise account"))
+    name = StringField(_("Enterprise name"))
+    admin_name = StringField(_("Your name"))
+    phone = StringField(_("Mobile phone"))
+    password = PasswordField(_("Password"))
+    captcha = StringField(_("Captcha"))
+    captcha_id = HiddenField()
+
+
+class PasswordForm(PageForm):
+    old_password = PasswordField(_("Current password"))
+    new_password = PasswordField(_("New password"))
+
+
+class VerifyForm(PageForm):
+    password = PasswordField(_("Password"))
+    next = HiddenField()
+
+
+class TokenForm(PageForm):
+    label = StringField(_("What the token is for"))
+    expires_in_days = StringField(_("Valid for (days, empty: no expiry)"))
+
+
+class ResetForm(PageForm):
+    login = StringField(_("Employee's phone or login name"))
+    password = PasswordField(_("New password"))
+
+
+class ActionForm(PageForm):
+    """A button that posts one id (revoke this session, this token)."""
+
+    id = HiddenField()

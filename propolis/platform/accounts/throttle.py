@@ -1,0 +1,153 @@
+"""Failed-login counting: a captcha after a few failures, then exponential back-off.
+
+Counters live in the system database (``login_throttle``) so every web process
+sees the same ones. Three keys count each failure:
+
+- the *subject* (an enterprise account with the login typed, or a user confirming
+  their password): protects one person whatever the attacker's address;
+- the client's *IP*: slows down guessing spread over many logins;
+- the *pair* of both: what a success may take back. A success clears the subject
+  and subtracts the pair's failures from the IP's count, so a colleague behind the
+  same NAT who mistyped is forgiven, while an attacker who logs into an account of
+  their own between guesses wins nothing back.
+
+Keys are hashes of what was typed, whether or not such a login exists, so the
+answers never tell which accounts exist. A counter is forgotten a day after its
+last failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from propolis.platform.tenancy.models import LoginThrottle
+
+
+@dataclass(frozen=True)
+class Limits:
+    captcha_after: int = 3  # this many failures, and the next attempt needs a captcha
+    backoff_after: int = 5  # this many, and each further failure blocks for a while
+    first_delay: dt.timedelta = dt.timedelta(seconds=1)  # doubling from here
+    max_delay: dt.timedelta = dt.timedelta(minutes=15)
+    forget_after: dt.timedelta = dt.timedelta(days=1)
+
+    def delay(self, failures: int) -> dt.timedelta | None:
+        if failures < self.backoff_after:
+            return None
+        exponent = min(failures - self.backoff_after, 32)  # 2**32 s is past any cap
+        return min(self.first_delay * (2 ** exponent), self.max_delay)
+
+
+LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class State:
+    failures: int  # the larger of the subject's and the IP's counts
+    subject_failures: int
+    captcha_required: bool
+    retry_after: int | None  # whole seconds to wait, None when not blocked
+
+
+def login_subject(account: str, login: str) -> str:
+    return f"login\0{account.strip().lower()}\0{login.strip().lower()}"
+
+
+def user_subject(enterprise_id: int, user_id: str) -> str:
+    return f"user\0{enterprise_id}\0{user_id}"
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
+
+
+def _keys(subject: str, ip: str | None) -> tuple[str, str | None, str | None]:
+    if not ip:
+        return _key("s", subject), None, None
+    return _key("s", subject), _key("ip", ip), _key("pair", subject, ip)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def check(conn: Connection, subject: str, ip: str | None, now: dt.datetime,
+          limits: Limits = LIMITS) -> State:
+    """What the next attempt must satisfy; changes nothing."""
+    subject_key, ip_key, _ = _keys(subject, ip)
+    wanted = [k for k in (subject_key, ip_key) if k]
+    rows = conn.execute(
+        select(LoginThrottle.key, LoginThrottle.failures,
+               LoginThrottle.last_failure_at, LoginThrottle.blocked_until)
+        .where(LoginThrottle.key.in_(wanted))).all()
+    counts = {}
+    retry_after = None
+    for row in rows:
+        last = _aware(row.last_failure_at)
+        if last is None or last < now - limits.forget_after:
+            continue
+        counts[row.key] = row.failures
+        until = _aware(row.blocked_until)
+        if until is not None and until > now:
+            wait = math.ceil((until - now).total_seconds())
+            retry_after = max(retry_after or 0, wait)
+    failures = max(counts.values(), default=0)
+    return State(failures, counts.get(subject_key, 0),
+                 failures >= limits.captcha_after, retry_after)
+
+
+def record_failure(conn: Connection, subject: str, ip: str | None, now: dt.datetime,
+                   limits: Limits = LIMITS) -> None:
+    """Counts one failure under each key (atomically, so concurrent failures in
+    several processes all count) and starts the back-off where it is due."""
+    subject_key, ip_key, pair_key = _keys(subject, ip)
+    stale = now - limits.forget_after
+    conn.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at < stale,
+        (LoginThrottle.blocked_until.is_(None)) | (LoginThrottle.blocked_until < now)))
+    table: Any = LoginThrottle.__table__
+    make_insert = postgresql.insert if conn.dialect.name == "postgresql" \
+        else sqlite.insert
+    for key in (subject_key, ip_key, pair_key):
+        if key is None:
+            continue
+        stmt: Any = make_insert(table).values(key=key, failures=1,
+                                             last_failure_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"failures": case((table.c.last_failure_at < stale, 1),
+                                   else_=table.c.failures + 1),
+                  "last_failure_at": now},
+        ).returning(table.c.failures)
+        failures = conn.execute(stmt).scalar_one()
+        delay = limits.delay(failures)
+        if delay is not None and key != pair_key:
+            conn.execute(update(LoginThrottle).where(LoginThrottle.key == key)
+                         .values(blocked_until=now + delay))
+
+
+def record_success(conn: Connection, subject: str, ip: str | None,
+                   limits: Limits = LIMITS) -> None:
+    """Clears the subject's counter and takes back from the IP's what this subject
+    failed from there."""
+    subject_key, ip_key, pair_key = _keys(subject, ip)
+    if pair_key is not None:
+        own = conn.execute(delete(LoginThrottle).where(LoginThrottle.key == pair_key)
+                           .returning(LoginThrottle.failures)).scalar_one_or_none()
+        if own:
+            left = LoginThrottle.failures - own
+            conn.execute(update(LoginThrottle).where(LoginThrottle.key == ip_key)
+                         .values(failures=case((left < 0, 0), else_=left)))
+            conn.execute(update(LoginThrottle).where(
+                LoginThrottle.key == ip_key,
+                LoginThrottle.failures < limits.backoff_after,
+            ).values(blocked_until=None))
+    conn.execute(delete(LoginThrottle).where(LoginThrottle.key == subject_key))

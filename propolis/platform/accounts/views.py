@@ -1,0 +1,454 @@
+"""The accounts pages: login, logout, registration, the user's own account page and
+the admin console (home, security, audit log) behind a password step-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from pyramid.csrf import new_csrf_token
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import or_, select
+
+from propolis.platform.accounts import services, throttle
+from propolis.platform.accounts.api import security_overview
+from propolis.platform.accounts.forms import (
+    ActionForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    ResetForm,
+    TokenForm,
+    VerifyForm,
+)
+from propolis.platform.accounts.pages import (
+    PageUser,
+    error_page,
+    render_page,
+    safe_next,
+)
+from propolis.platform.accounts.services import Client, Throttled, client_of
+from propolis.platform.audit import entries, record_event
+from propolis.platform.auth import tokens
+from propolis.platform.auth.session import DEVICE_COOKIE, DEVICE_SECONDS
+from propolis.platform.errors import AppError
+
+_ = TranslationStringFactory("propolis")
+
+TEMPLATES = "propolis.platform.accounts:templates/accounts/"
+STEP_UP = dt.timedelta(minutes=30)
+
+
+def _secret(request: Request) -> str:
+    return request.registry.settings["propolis.secret"]
+
+
+def _redirect(location: str) -> Response:
+    return HTTPSeeOther(location=location)
+
+
+def _to_login(request: Request) -> Response:
+    return _redirect("/login?" + urlencode({"next": request.path_qs}))
+
+
+def _captcha_image(request: Request, form: LoginForm | RegisterForm) -> str:
+    made = services.new_captcha(request.registry.database, _secret(request),
+                                request.now)
+    form.captcha_id.data = made.id
+    form.captcha.data = ""
+    return made.image
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- login and logout ------------------------------------------------------------
+
+def _start_session(request: Request, done: services.LoggedIn, remember: bool,
+                   target: str, device_id: str) -> Response:
+    """A new token per login, and a new session (so a new cookie and CSRF token):
+    nothing a page saw before the login is valid after it."""
+    old = request.session.get("token")
+    if isinstance(old, str) and old:
+        tokens.revoke_token(request.sysdb, tokens.token_hash(old))
+    request.session.invalidate()
+    request.session["token"] = done.token
+    request.session["remember"] = remember
+    new_csrf_token(request)
+    response = _redirect(target)
+    if request.cookies.get(DEVICE_COOKIE) != device_id:
+        response.set_cookie(DEVICE_COOKIE, device_id, max_age=DEVICE_SECONDS,
+                            httponly=True, samesite="Lax",
+                            secure=request.scheme == "https")
+    return response
+
+
+@view_config(route_name="accounts.login", request_method=("GET", "POST"))
+def login_page(request: Request) -> Response:
+    posted = request.method == "POST"
+    form = LoginForm(request, request.POST if posted else None,
+                     account=request.params.get("account", ""),
+                     next=request.params.get("next", ""))
+    client = client_of(request)
+    device_id = client.device_id or secrets.token_hex(16)
+    client = Client(client.ip, client.user_agent, device_id)
+    error = None
+    status = 200
+    retry_after = None
+    if posted and form.required("account", "login", "password"):
+        remember = bool(form.remember.data)
+        try:
+            done = services.login(
+                request.registry.database, _secret(request),
+                account=form.account.data, login=form.login.data,
+                password=form.password.data, client=client, now=request.now,
+                captcha_id=form.captcha_id.data or None,
+                captcha_answer=form.captcha.data or None, kind=tokens.BROWSER,
+                lifetime=tokens.SESSION_LIFETIME if remember
+                else tokens.BROWSER_LIFETIME)
+        except Throttled as exc:
+            error, status, retry_after = request.translate(exc.message), 429, \
+                exc.retry_after
+        except AppError as exc:
+            error = request.translate(exc.message)
+            form.add_errors({k: v for k, v in exc.fields.items() if k == "captcha"})
+        else:
+            default = "/admin" if "admin" in done.roles else "/account"
+            return _start_session(request, done, remember,
+                                  safe_next(form.next.data, default), device_id)
+    subject = throttle.login_subject(form.account.data or "", form.login.data or "")
+    state = services.throttle_state(request.registry.database, subject, client,
+                                    request.now)
+    image = _captcha_image(request, form) if state.captcha_required else None
+    form.password.data = ""
+    response = render_page(request, TEMPLATES + "login.html", {
+        "form": form, "error": error, "captcha_image": image,
+        "flashes": request.session.pop_flash()}, status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return _no_store(response)
+
+
+@view_config(route_name="accounts.logout", request_method="POST")
+def logout_page(request: Request) -> Response:
+    token = request.session.get("token")
+    if isinstance(token, str) and token:
+        tokens.revoke_token(request.sysdb, tokens.token_hash(token))
+    request.session.invalidate()
+    new_csrf_token(request)
+    return _redirect("/login")
+
+
+# -- registration ----------------------------------------------------------------
+
+@view_config(route_name="accounts.register", request_method=("GET", "POST"))
+def register_page(request: Request) -> Response:
+    posted = request.method == "POST"
+    form = RegisterForm(request, request.POST if posted else None)
+    error = None
+    if posted:
+        solved = services.solve_captcha(request.registry.database, _secret(request),
+                                        form.captcha_id.data, form.captcha.data,
+                                        request.now)
+        if not solved:
+            form.captcha.errors = [request.localizer.translate(
+                _("Wrong or expired captcha; try the new one"))]
+        else:
+            try:
+                created = services.register(request.registry.database, {
+                    name: getattr(form, name).data for name in
+                    ("account", "name", "admin_name", "phone", "password")})
+            except AppError as exc:
+                left = form.add_errors(exc.fields)
+                error = request.translate(exc.message) if left or not exc.fields \
+                    else None
+            else:
+                request.session.flash(request.localizer.translate(_(
+                    "Your enterprise is ready. Log in with your phone and password.")))
+                return _redirect("/login?" + urlencode({"account": created.account}))
+        if error is None and any(f.errors for f in form):
+            error = request.localizer.translate(_("Please correct the marked fields."))
+    image = _captcha_image(request, form)
+    form.password.data = ""
+    return _no_store(render_page(request, TEMPLATES + "register.html", {
+        "form": form, "error": error, "captcha_image": image},
+        400 if posted else 200))
+
+
+# -- the user's own account ------------------------------------------------------
+
+def _account_values(request: Request, user: PageUser, **extra: Any) -> dict[str, Any]:
+    identity = request.identity
+    sessions = tokens.list_tokens(request.sysdb, identity.enterprise_id,
+                                  user_ids=[user.id], kinds=tokens.LOGIN_KINDS,
+                                  now=request.now)
+    personal = tokens.list_tokens(request.sysdb, identity.enterprise_id,
+                                  user_ids=[user.id], kinds=[tokens.PERSONAL],
+                                  now=request.now)
+    values = {
+        "user": user,
+        "password_form": PasswordForm(request),
+        "token_form": TokenForm(request),
+        "action_form": ActionForm(request),
+        "sessions": [services.token_json(s, identity.token_hash) for s in sessions],
+        "tokens": [services.token_json(s) for s in personal],
+        "new_token": None,
+        "flashes": request.session.pop_flash(),
+    }
+    values.update(extra)
+    return values
+
+
+@view_config(route_name="accounts.account", request_method="GET")
+def account_page(request: Request) -> Response:
+    user = request.page_user
+    if user is None:
+        return _to_login(request)
+    return _no_store(render_page(request, TEMPLATES + "account.html",
+                                 _account_values(request, user)))
+
+
+@view_config(route_name="accounts.account.action", request_method="POST")
+def account_action(request: Request) -> Response:
+    user = request.page_user
+    if user is None:
+        return _to_login(request)
+    identity = request.identity
+    action = request.matchdict["action"]
+    flash = request.session.flash
+    translate = request.localizer.translate
+    if action == "password":
+        form = PasswordForm(request, request.POST)
+        try:
+            services.change_password(request.db, request.sysdb, request.effective,
+                                     identity, form.old_password.data,
+                                     form.new_password.data, request.now,
+                                     database=request.registry.database,
+                                     client=client_of(request))
+        except AppError as exc:
+            form.add_errors(exc.fields or {"old_password": [exc.message]})
+            return _no_store(render_page(request, TEMPLATES + "account.html",
+                                         _account_values(request, user,
+                                                         password_form=form),
+                                         exc.status))
+        flash(translate(_("Password changed. Your other sessions have ended.")))
+    elif action == "logout-all":
+        tokens.revoke_user_tokens(request.sysdb, identity.enterprise_id, user.id)
+        request.session.invalidate()
+        new_csrf_token(request)
+        return _redirect("/login")
+    elif action == "revoke-session":
+        tokens.revoke_by_id(request.sysdb, identity.enterprise_id,
+                            request.POST.get("id", ""), user_id=user.id,
+                            kinds=tokens.LOGIN_KINDS)
+        flash(translate(_("Session ended.")))
+    elif action == "revoke-token":
+        tokens.revoke_by_id(request.sysdb, identity.enterprise_id,
+                            request.POST.get("id", ""), user_id=user.id,
+                            kinds=[tokens.PERSONAL])
+        flash(translate(_("Token revoked.")))
+    elif action == "create-token":
+        form = TokenForm(request, request.POST)
+        days_text = (form.expires_in_days.data or "").strip()
+        body: dict[str, Any] = {"label": form.label.data or ""}
+        if days_text:
+            body["expires_in_days"] = int(days_text) if days_text.isdigit() else -1
+        try:
+            issued, label = services.create_personal_token(
+                request.sysdb, identity, body, client_of(request), request.now)
+        except AppError as exc:
+            form.add_errors(exc.fields)
+            return _no_store(render_page(request, TEMPLATES + "account.html",
+                                         _account_values(request, user,
+                                                         token_form=form), 400))
+        # shown once, on this answer only; never stored
+        return _no_store(render_page(request, TEMPLATES + "account.html",
+                                     _account_values(request, user, new_token={
+                                         "token": issued.token, "label": label})))
+    else:
+        return error_page(request, _("Not found"), _("There is no such page."), 404)
+    return _redirect("/account")
+
+
+# -- the admin console -----------------------------------------------------------
+
+def _console_user(request: Request) -> PageUser | Response:
+    """The admin of this page, or where to send the browser: the login page, a
+    refusal, or the password prompt when the last one is over 30 minutes old."""
+    user = request.page_user
+    if user is None:
+        return _to_login(request)
+    if not user.is_admin:
+        return error_page(request, _("Not allowed"),
+                          _("The admin console is for enterprise admins."), 403)
+    at = request.session.get("stepup_at")
+    token_of = request.session.get("stepup_token")
+    now = request.now.timestamp()
+    if (not isinstance(at, int | float) or token_of != request.identity.public_id
+            or not 0 <= now - at <= STEP_UP.total_seconds()):
+        return _redirect("/admin/verify?" + urlencode({"next": request.path_qs}))
+    return user
+
+
+def _audit(request: Request, user: PageUser, action: str, target: str | None,
+           details: dict[str, Any]) -> None:
+    record_event(request.db.connection(), actor_id=user.id, action=action,
+                 target=target, details=details, ip=request.remote_addr)
+
+
+@view_config(route_name="admin.verify", request_method=("GET", "POST"))
+def verify_page(request: Request) -> Response:
+    user = request.page_user
+    if user is None:
+        return _to_login(request)
+    if not user.is_admin:
+        return error_page(request, _("Not allowed"),
+                          _("The admin console is for enterprise admins."), 403)
+    posted = request.method == "POST"
+    form = VerifyForm(request, request.POST if posted else None,
+                      next=request.params.get("next", ""))
+    error, status, retry_after = None, 200, None
+    if posted:
+        target = safe_next(form.next.data, "/admin")
+        if not target.startswith("/admin"):
+            target = "/admin"
+        try:
+            ok = services.confirm_password(request.registry.database, request.identity,
+                                           form.password.data or "", client_of(request),
+                                           request.now)
+        except Throttled as exc:
+            error, status, retry_after = request.translate(exc.message), 429, \
+                exc.retry_after
+        else:
+            if ok:
+                request.session["stepup_at"] = request.now.timestamp()
+                request.session["stepup_token"] = request.identity.public_id
+                _audit(request, user, "console.step_up", None, {})
+                return _redirect(target)
+            form.password.errors = [request.localizer.translate(_("Wrong password"))]
+            status = 400
+    form.password.data = ""
+    response = render_page(request, TEMPLATES + "admin_verify.html",
+                           {"form": form, "error": error, "user": user}, status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return _no_store(response)
+
+
+def console_summary(request: Request) -> dict[str, int]:
+    """The home page's numbers, counted by the organisation service."""
+    from propolis.platform.org.services import console_summary as org_summary
+
+    return dict(org_summary(request.db.connection(), request.sysdb,
+                            request.identity.enterprise_id, tz=_timezone(request),
+                            now=request.now))
+
+
+def _timezone(request: Request) -> str:
+    return request.registry.settings.get("propolis.timezone", "Asia/Shanghai")
+
+
+@view_config(route_name="admin.home", request_method="GET")
+def admin_home(request: Request) -> Response:
+    user = _console_user(request)
+    if isinstance(user, Response):
+        return user
+    return _no_store(render_page(request, TEMPLATES + "admin_home.html", {
+        "user": user, "summary": console_summary(request)}))
+
+
+def _security_values(request: Request, user: PageUser, **extra: Any) -> dict[str, Any]:
+    values = {"user": user, "overview": security_overview(request),
+              "action_form": ActionForm(request), "reset_form": ResetForm(request),
+              "flashes": request.session.pop_flash()}
+    values.update(extra)
+    return values
+
+
+@view_config(route_name="admin.security", request_method="GET")
+def admin_security(request: Request) -> Response:
+    user = _console_user(request)
+    if isinstance(user, Response):
+        return user
+    return _no_store(render_page(request, TEMPLATES + "admin_security.html",
+                                 _security_values(request, user)))
+
+
+@view_config(route_name="admin.security.action", request_method="POST")
+def admin_security_action(request: Request) -> Response:
+    user = _console_user(request)
+    if isinstance(user, Response):
+        return user
+    identity = request.identity
+    action = request.matchdict["action"]
+    translate = request.localizer.translate
+    users = request.effective.tables.main["user"]
+    if action == "revoke":
+        public_id = request.POST.get("id", "")
+        owner = tokens.token_owner(request.sysdb, identity.enterprise_id, public_id)
+        if owner is not None:
+            tokens.revoke_by_id(request.sysdb, identity.enterprise_id, public_id)
+            _audit(request, user, "session.revoke", f"user:{owner[0]}",
+                   {"session": public_id, "kind": owner[1]})
+            request.session.flash(translate(_("Session ended.")))
+    elif action == "revoke-user":
+        target = request.POST.get("id", "")
+        if request.db.execute(select(users.c.id).where(users.c.id == target)).first():
+            count = tokens.revoke_user_tokens(request.sysdb, identity.enterprise_id,
+                                              target)
+            _audit(request, user, "session.revoke_all", f"user:{target}",
+                   {"revoked_tokens": count})
+            request.session.flash(translate(_("All sessions of the employee ended.")))
+    elif action == "reset":
+        form = ResetForm(request, request.POST)
+        login = (form.login.data or "").strip()
+        row = request.db.execute(select(users.c.id).where(
+            or_(users.c.phone == login, users.c.login_name == login),
+            users.c.deleted_at.is_(None))).first() if login else None
+        if row is None:
+            form.login.errors = [translate(_("No employee has this phone or login "
+                                             "name"))]
+        else:
+            try:
+                services.reset_password(request.db, request.sysdb, request.effective,
+                                        identity, row.id, form.password.data,
+                                        request.now, request.remote_addr)
+            except AppError as exc:
+                form.add_errors(exc.fields)
+            else:
+                request.session.flash(translate(_(
+                    "Password reset. The employee's sessions have ended.")))
+                return _redirect("/admin/security")
+        form.password.data = ""
+        return _no_store(render_page(request, TEMPLATES + "admin_security.html",
+                                     _security_values(request, user, reset_form=form),
+                                     400))
+    else:
+        return error_page(request, _("Not found"), _("There is no such page."), 404)
+    return _redirect("/admin/security")
+
+
+@view_config(route_name="admin.audit", request_method="GET")
+def admin_audit(request: Request) -> Response:
+    user = _console_user(request)
+    if isinstance(user, Response):
+        return user
+    before = request.params.get("before")
+    before_id = int(before) if before and before.isdigit() else None
+    page = entries(request.db.connection(), limit=50, before_id=before_id)
+    actors = {e["actor_id"] for e in page if e["actor_id"]}
+    users = request.effective.tables.main["user"]
+    names = dict(request.db.execute(select(users.c.id, users.c.name).where(
+        users.c.id.in_(sorted(actors)))).all()) if actors else {}
+    return _no_store(render_page(request, TEMPLATES + "admin_audit.html", {
+        "user": user, "entries": page, "names": names,
+        "older": page[-1]["id"] if len(page) == 50 else None}))
+

@@ -1,0 +1,508 @@
+"""``GET /api/v1/openapi.json``: an OpenAPI 3.1 document of the caller's enterprise,
+generated from its effective metadata.
+
+Every object gets the record routes of CONTRACT §4 as literal paths
+(``/objects/customer/records`` …) and three schemas: ``<api_name>`` (a record as
+the API returns it), ``<api_name>Input`` (a new record) and ``<api_name>Patch`` (a
+change). Component names use the api_name unchanged: api_names are lower case, so
+they can never collide with the fixed, capitalised schemas (``Error``, ``Job`` …)
+nor, once suffixed, with each other.
+
+What a client may write is not described a second time here: the input schemas are
+the record service's own JSON Schemas (``propolis.platform.records.schema``; JSON
+Schema 2020-12 is OpenAPI 3.1's dialect), with the field labels added as titles.
+
+A document depends only on the metadata version and the language, and a metadata
+version never changes, so each is built once and kept with the ``Effective`` it was
+built from: it leaves memory when that version leaves the effective-metadata cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from propolis.platform.api.errors import HTTP_MESSAGES
+from propolis.platform.auth import AUTHENTICATED
+from propolis.platform.errors import t
+from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.query.filters import OPS, SORTABLE
+from propolis.platform.query.services import DEFAULT_LIMIT, MAX_LIMIT
+from propolis.platform.records.schema import field_schema, record_schema, writable
+from propolis.platform.records.values import (
+    FORMULA_KINDS,
+    LIST_KINDS,
+    SYSTEM_FIELDS,
+    kind,
+)
+
+Schema = dict[str, Any]
+
+OPENAPI_VERSION = "3.1.0"
+FILTER_OPS = sorted(set().union(*OPS.values()))
+HISTORY_ACTIONS = ["create", "update", "delete", "restore"]
+# The record routes' error answers, by status (the schema is always Error).
+ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden",
+                   404: "NotFound", 409: "Conflict", 413: "TooLarge"}
+CONFLICT = t("版本冲突：记录已被他人修改", "Version conflict: the record was changed")
+
+_documents: weakref.WeakKeyDictionary[Effective, dict[tuple[str, str], Schema]] = (
+    weakref.WeakKeyDictionary())
+_lock = threading.Lock()
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: Schema) -> Schema:
+    kinds = schema.get("type", "string")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    return {**schema, "type": [*kinds, "null"] if "null" not in kinds else kinds}
+
+
+class _Builder:
+    """One OpenAPI document for one metadata version in one language."""
+
+    def __init__(self, effective: Effective, lang: str) -> None:
+        self.effective = effective
+        self.lang = lang
+        self.schemas: dict[str, Schema] = {}
+        self.paths: dict[str, Any] = {}
+
+    def text(self, value: Mapping[str, str] | None) -> str:
+        if not value:
+            return ""
+        return value.get(self.lang) or value.get("zh") or value.get("en") or ""
+
+    # -- schemas ---------------------------------------------------------------
+
+    def titled(self, properties: Schema, fields: Iterable[Mapping[str, Any]]) -> None:
+        """Field labels (and help) as titles of the properties that describe them;
+        table columns too."""
+        for field in fields:
+            prop = properties.get(field["api_name"])
+            if prop is None:
+                continue
+            prop["title"] = self.text(field.get("label")) or field["api_name"]
+            if field.get("help"):
+                prop["description"] = self.text(field["help"])
+            if field["type"] == "table":
+                self.titled(prop["items"]["properties"], field["fields"])
+
+    def input_schema(self, obj: ObjectMeta, *, create: bool) -> Schema:
+        schema = copy.deepcopy(record_schema(obj.doc, create=create))
+        schema.pop("$schema", None)
+        action = t("新建", "New ") if create else t("修改", "Change of ")
+        schema["title"] = self.text(action) + self.text(obj.label)
+        self.titled(schema["properties"], obj.fields.values())
+        for name, field in obj.fields.items():
+            if field.get("hidden") and name in schema["properties"]:
+                schema["properties"][name]["writeOnly"] = True
+        if not create:
+            schema["properties"]["version"] = {
+                "type": "integer", "minimum": 1,
+                "title": self.text(t("版本", "Version")),
+                "description": self.text(t(
+                    "记录的当前版本；不一致时返回 409",
+                    "the record's current version; 409 when it is stale")),
+            }
+        return schema
+
+    def value_schema(self, field: Mapping[str, Any],
+                     siblings: Mapping[str, Mapping[str, Any]], depth: int = 0
+                     ) -> Schema:
+        """A field's value as the API returns it (every field may be empty).
+        ``siblings``: the fields beside it (a quote reads through one of them)."""
+        ftype = field["type"]
+        schema: Schema
+        if ftype == "formula":
+            returns = FORMULA_KINDS[field["returns"]]
+            schema = _nullable({"number": {"type": "number"},
+                                "string": {"type": "string"},
+                                "boolean": {"type": "boolean"},
+                                "date": {"type": "string", "format": "date"}}[returns])
+        elif ftype == "rollup":
+            schema = {"type": ["number", "null"]}
+        elif ftype == "autonumber":
+            schema = {"type": ["string", "null"]}
+        elif ftype == "quote":
+            via = siblings.get(field["via"]) or {}
+            target = self.effective.object(str(via.get("to")))
+            quoted = target.fields.get(field["field"]) if target else None
+            schema = {}  # any value: the quoted field is gone
+            if target is not None and quoted is not None and depth < 3:
+                schema = self.value_schema(quoted, target.fields, depth + 1)
+        elif ftype == "table":
+            columns = {s["api_name"]: s for s in field["fields"]}
+            row: dict[str, Schema] = {"id": {"type": "string"}}
+            for sub in field["fields"]:
+                row[sub["api_name"]] = self.value_schema(sub, columns, depth)
+            self.titled(row, field["fields"])
+            schema = {"type": "array", "items": {
+                "type": "object", "properties": row, "required": list(row)}}
+        else:
+            schema = field_schema({**field, "required": False})
+            if kind(field) in LIST_KINDS:  # lists come back empty, never null
+                schema["type"] = "array"
+        if not writable(field):
+            schema["readOnly"] = True
+        return schema
+
+    def output_schema(self, obj: ObjectMeta) -> Schema:
+        properties: dict[str, Schema] = {"id": {"type": "string", "readOnly": True}}
+        visible = [f for f in obj.fields.values() if not f.get("hidden")]
+        for field in visible:
+            properties[field["api_name"]] = self.value_schema(field, obj.fields)
+        self.titled(properties, visible)
+        required = list(properties)
+        system: dict[str, Schema] = {
+            "owner": {"type": ["string", "null"]},
+            "owner_department": {"type": ["string", "null"]},
+            "created_by": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_by": {"type": ["string", "null"]},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "life_status": {"enum": ["normal", "in_review", "invalid"]},
+            "version": {"type": "integer", "minimum": 1},
+        }
+        for name, schema in system.items():
+            properties[name] = {**schema, "readOnly": True}
+            required.append(name)
+        # only records in the recycle bin carry these two
+        properties["deleted_at"] = {"type": "string", "format": "date-time",
+                                    "readOnly": True}
+        properties["deleted_by"] = {"type": ["string", "null"], "readOnly": True}
+        return {"type": "object", "title": self.text(obj.label),
+                "properties": properties, "required": required}
+
+    def query_schema(self, obj: ObjectMeta) -> Schema:
+        fields = {**SYSTEM_FIELDS, **obj.fields}
+        filterable = sorted(n for n, f in fields.items()
+                            if f["type"] not in ("quote", "table")
+                            and not f.get("hidden"))
+        sortable = sorted(n for n in filterable if kind(fields[n]) in SORTABLE)
+        return {
+            "type": "object", "additionalProperties": False,
+            "title": self.text(t("查询", "Query of ")) + self.text(obj.label),
+            "properties": {
+                "filters": {"type": "array", "items": {
+                    "allOf": [ref("Filter")],
+                    "properties": {"field": {"enum": filterable}}}},
+                "sort": {"type": "array", "maxItems": 5, "items": {
+                    "enum": [*sortable, *(f"-{n}" for n in sortable)]}},
+                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                          "default": DEFAULT_LIMIT},
+                "cursor": {"type": ["string", "null"]},
+                "q": {"type": ["string", "null"], "maxLength": 200},
+            },
+        }
+
+    def fixed_schemas(self) -> None:
+        self.schemas.update({
+            "Error": {
+                "type": "object", "required": ["error"],
+                "properties": {"error": {
+                    "type": "object", "required": ["code", "message", "fields"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {
+                            "type": "array", "items": {"type": "string"}}},
+                    }}},
+            },
+            "Login": {
+                "type": "object", "required": ["account", "login", "password"],
+                "additionalProperties": False,
+                "properties": {"account": {"type": "string"},
+                               "login": {"type": "string"},
+                               "password": {"type": "string", "writeOnly": True}},
+            },
+            "Session": {
+                "type": "object", "required": ["token", "user_id", "account"],
+                "properties": {"token": {"type": "string"},
+                               "user_id": {"type": "string"},
+                               "account": {"type": "string"}},
+            },
+            "Filter": {
+                "type": "object", "required": ["field", "op"],
+                "additionalProperties": False,
+                "properties": {
+                    "field": {"type": "string"},
+                    "op": {"enum": FILTER_OPS},
+                    "value": {"description": self.text(t(
+                        "in 和 between 用列表，isnull 用 true/false",
+                        "a list for in and between, true/false for isnull"))},
+                },
+            },
+            "History": {
+                "type": "object", "required": ["history"],
+                "properties": {"history": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["version", "action", "changed_at", "changed_by",
+                                 "changes"],
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "action": {"enum": HISTORY_ACTIONS},
+                        "changed_at": {"type": "string", "format": "date-time"},
+                        "changed_by": {"type": ["string", "null"]},
+                        "changes": {"type": "object", "additionalProperties": {
+                            "type": "array", "minItems": 2, "maxItems": 2}},
+                    }}}},
+            },
+            "File": {
+                "type": "object", "required": ["id", "name", "size", "content_type"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                               "size": {"type": "integer"},
+                               "content_type": {"type": "string"}},
+            },
+            "Job": {
+                "type": "object",
+                "required": ["id", "kind", "status", "total", "done", "progress"],
+                "properties": {
+                    "id": {"type": "string"}, "kind": {"type": "string"},
+                    "status": {"enum": ["pending", "running", "done", "failed"]},
+                    "total": {"type": "integer"}, "done": {"type": "integer"},
+                    "progress": {"type": "number", "minimum": 0, "maximum": 1},
+                    "error": {"type": ["string", "null"]},
+                    "payload": {"type": ["object", "null"]},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                },
+            },
+            "MetadataChange": {
+                "type": "object",
+                "required": ["version", "dry_run", "plan", "steps", "jobs"],
+                "properties": {
+                    "version": {"type": "integer"}, "dry_run": {"type": "boolean"},
+                    "plan": {"type": "object"},
+                    "steps": {"type": "array", "items": {"type": "string"}},
+                    "jobs": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        })
+
+    # -- paths -----------------------------------------------------------------
+
+    def responses(self, ok: int, schema: Schema | None, *errors: int,
+                  description: str = "OK") -> dict[str, Any]:
+        answer: dict[str, Any] = {"description": description}
+        if schema is not None:
+            answer["content"] = {"application/json": {"schema": schema}}
+        out: dict[str, Any] = {str(ok): answer}
+        for status in sorted({401, *errors}):
+            out[str(status)] = {"$ref": f"#/components/responses/"
+                                        f"{ERROR_RESPONSES[status]}"}
+        return out
+
+    @staticmethod
+    def body(schema: Schema) -> dict[str, Any]:
+        return {"required": True,
+                "content": {"application/json": {"schema": schema}}}
+
+    def object_paths(self, name: str, obj: ObjectMeta) -> None:
+        label = self.text(obj.label)
+        tag = [name]
+        one = {"name": "id", "in": "path", "required": True,
+               "schema": {"type": "string"}}
+        page = {"type": "object", "required": ["records", "next_cursor"],
+                "properties": {"records": {"type": "array", "items": ref(name)},
+                               "next_cursor": {"type": ["string", "null"]}}}
+        self.schemas[f"{name}Page"] = page
+        base = f"/objects/{name}"
+
+        def op(action: str, summary: Mapping[str, str], **rest: Any) -> Schema:
+            return {"operationId": f"{name}.{action}", "tags": tag,
+                    "summary": f"{self.text(summary)}{label}", **rest}
+
+        self.paths[base] = {"get": op(
+            "describe", t("元数据：", "Metadata: "),
+            responses=self.responses(200, {"type": "object"}, 404))}
+        self.paths[f"{base}/records"] = {"post": op(
+            "create", t("新建", "Create "),
+            requestBody=self.body(ref(f"{name}Input")),
+            responses=self.responses(201, ref(name), 400, 403, 413,
+                                     description="Created"))}
+        self.paths[f"{base}/records/{{id}}"] = {
+            "parameters": [one],
+            "get": op("read", t("读取", "Read "),
+                      responses=self.responses(200, ref(name), 404)),
+            "patch": op("update", t("修改", "Update "),
+                        requestBody=self.body(ref(f"{name}Patch")),
+                        responses=self.responses(200, ref(name), 400, 403, 404, 409,
+                                                 413)),
+            "delete": op("delete",
+                         t("删除（移入回收站）", "Delete (to the recycle bin) "),
+                         responses=self.responses(204, None, 403, 404,
+                                                  description="Deleted")),
+        }
+        self.paths[f"{base}/records/{{id}}/history"] = {"parameters": [one], "get": op(
+            "history", t("修改历史：", "History: "),
+            responses=self.responses(200, ref("History"), 404))}
+        self.paths[f"{base}/records/{{id}}/restore"] = {"parameters": [one], "post": op(
+            "restore", t("从回收站恢复", "Restore from the recycle bin: "),
+            responses=self.responses(200, ref(name), 404))}
+        self.paths[f"{base}/query"] = {"post": op(
+            "query", t("查询", "Query "), requestBody=self.body(ref(f"{name}Query")),
+            responses=self.responses(200, ref(f"{name}Page"), 400, 413))}
+        self.paths[f"{base}/deleted"] = {"get": op(
+            "deleted", t("回收站：", "Recycle bin: "),
+            parameters=[
+                {"name": "limit", "in": "query", "schema": {
+                    "type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                    "default": DEFAULT_LIMIT}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+            responses=self.responses(200, ref(f"{name}Page"), 400))}
+
+    def platform_paths(self) -> None:
+        tag = ["platform"]
+        self.paths["/session"] = {
+            "post": {"operationId": "session.login", "tags": tag, "security": [],
+                     "summary": self.text(t("登录", "Log in")),
+                     "requestBody": self.body(ref("Login")),
+                     "responses": self.responses(200, ref("Session"), 400)},
+            "delete": {"operationId": "session.logout", "tags": tag,
+                       "summary": self.text(t("退出登录", "Log out")),
+                       "responses": self.responses(204, None,
+                                                   description="Logged out")},
+        }
+        self.paths["/objects"] = {"get": {
+            "operationId": "objects.list", "tags": tag,
+            "summary": self.text(t("对象列表", "The objects")),
+            "responses": self.responses(200, {
+                "type": "object", "required": ["objects"],
+                "properties": {"objects": {"type": "array", "items": {
+                    "type": "object", "required": ["api_name", "label"],
+                    "properties": {"api_name": {"enum": sorted(
+                        self.effective.objects)},
+                        "label": {"type": "object"}}}}}})}}
+        self.paths["/files"] = {"post": {
+            "operationId": "files.upload", "tags": tag,
+            "summary": self.text(t("上传文件", "Upload a file")),
+            "requestBody": {"required": True, "content": {"multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string",
+                             "contentMediaType": "application/octet-stream"}}}}}},
+            "responses": self.responses(201, ref("File"), 400, 413,
+                                        description="Created")}}
+        self.paths["/files/{id}"] = {"get": {
+            "operationId": "files.download", "tags": tag,
+            "summary": self.text(t("下载文件", "Download a file")),
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "OK",
+                        "content": {"application/octet-stream": {"schema": {}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"}}}}
+        self.paths["/jobs/{id}"] = {"get": {
+            "operationId": "jobs.read", "tags": tag,
+            "summary": self.text(t("后台任务进度", "Progress of a background job")),
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": self.responses(200, ref("Job"), 404)}}
+        admin = ["metadata"]
+        obj_param = {"name": "object", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,62}$"}}
+        dry_run = {"name": "dry_run", "in": "query",
+                   "schema": {"type": "boolean", "default": False}}
+        self.paths["/metadata/objects/{object}"] = {"put": {
+            "operationId": "metadata.put_object", "tags": admin,
+            "summary": self.text(t("新建或修改对象（管理员）",
+                                   "Create or change an object (admins)")),
+            "description": self.text(t(
+                "请求体为 kind: object 的元数据文档（JSON），"
+                "其 JSON Schema 见 `propolis metadata schema object`",
+                "The body is a metadata document of kind object (as JSON); its "
+                "JSON Schema is printed by `propolis metadata schema object`")),
+            "parameters": [obj_param, dry_run],
+            "requestBody": self.body({"type": "object"}),
+            "responses": self.responses(200, ref("MetadataChange"), 400, 403, 409,
+                                        413)}}
+        self.paths["/metadata/objects/{object}/rollback"] = {"post": {
+            "operationId": "metadata.rollback", "tags": admin,
+            "summary": self.text(t("回滚对象到某个元数据版本（管理员）",
+                                   "Roll an object back to a metadata version "
+                                   "(admins)")),
+            "parameters": [obj_param, dry_run],
+            "requestBody": self.body({
+                "type": "object", "required": ["version"],
+                "properties": {"version": {"type": "integer", "minimum": 1}}}),
+            "responses": self.responses(200, ref("MetadataChange"), 400, 403, 404,
+                                        409)}}
+        self.paths["/metadata/versions"] = {"get": {
+            "operationId": "metadata.versions", "tags": admin,
+            "summary": self.text(t("元数据版本（管理员）",
+                                   "Metadata versions (admins)")),
+            "responses": self.responses(200, {
+                "type": "object", "required": ["current", "versions"],
+                "properties": {"current": {"type": "integer"},
+                               "versions": {"type": "array",
+                                            "items": {"type": "object"}}}}, 403)}}
+        self.paths["/openapi.json"] = {"get": {
+            "operationId": "openapi", "tags": tag,
+            "summary": self.text(t("本文档", "This document")),
+            "responses": self.responses(200, {"type": "object"})}}
+
+    def build(self) -> Schema:
+        self.fixed_schemas()
+        self.platform_paths()
+        tags = [{"name": "platform"}, {"name": "metadata"}]
+        for name, obj in sorted(self.effective.objects.items()):
+            self.schemas[name] = self.output_schema(obj)
+            self.schemas[f"{name}Input"] = self.input_schema(obj, create=True)
+            self.schemas[f"{name}Patch"] = self.input_schema(obj, create=False)
+            self.schemas[f"{name}Query"] = self.query_schema(obj)
+            self.object_paths(name, obj)
+            tags.append({"name": name, "description": self.text(obj.label)})
+        responses = {
+            ERROR_RESPONSES[status]: {
+                "description": self.text(
+                    CONFLICT if status == 409 else HTTP_MESSAGES[status]),
+                "content": {"application/json": {"schema": ref("Error")}}}
+            for status in ERROR_RESPONSES}
+        return {
+            "openapi": OPENAPI_VERSION,
+            "info": {
+                "title": self.text(t("Propolis 接口", "Propolis API")),
+                "version": f"1.0+metadata.{self.effective.version}",
+                "description": self.text(t(
+                    "根据本企业当前元数据生成；登录后以 Bearer 令牌调用。",
+                    "Generated from this enterprise's current metadata; call it "
+                    "with the Bearer token from logging in.")),
+            },
+            "servers": [{"url": "/api/v1"}],
+            "security": [{"bearer": []}],
+            "tags": tags,
+            "paths": self.paths,
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "schemas": self.schemas,
+                "responses": responses,
+            },
+        }
+
+
+def openapi_document(effective: Effective, account: str, lang: str) -> Schema:
+    """The document for one enterprise's metadata version in one language, built on
+    first use and then served from the per-version cache."""
+    with _lock:
+        documents = _documents.setdefault(effective, {})
+        found = documents.get((account, lang))
+    if found is not None:
+        return found
+    built = _Builder(effective, lang).build()
+    with _lock:
+        return documents.setdefault((account, lang), built)
+
+
+@view_config(route_name="api.openapi", request_method="GET", renderer="json",
+             permission=AUTHENTICATED)
+def openapi(request: Request) -> Schema:
+    return openapi_document(request.effective, request.identity.account, request.lang)

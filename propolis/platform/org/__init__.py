@@ -1,0 +1,10 @@
+"""The organisation: departments, employees, invitations and join requests, the
+employee import, the handover when someone leaves, the admin console's numbers.
+Its JSON API lives under /api/v1/org."""
+
+from pyramid.config import Configurator
+
+
+def includeme(config: Configurator) -> None:
+    config.include(".routes", route_prefix="/api/v1/org")
+    config.scan(".views")

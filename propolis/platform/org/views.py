@@ -1,0 +1,267 @@
+"""The organisation's JSON API (/api/v1/org/…). Admin only, except reading the
+department tree (any employee) and the two join routes (anyone holding an
+invitation's token). Thin: the services do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import zope.sqlalchemy
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+from zope.sqlalchemy.datamanager import STATUS_CHANGED
+
+from propolis.platform.api.errors import json_object
+from propolis.platform.api.views import require_admin
+from propolis.platform.auth import AUTHENTICATED
+from propolis.platform.errors import AppError, t
+from propolis.platform.meta.effective import Effective, effective_cache, load_effective
+from propolis.platform.org import invitations, xlsx
+from propolis.platform.org.imports import Importer, template_bytes
+from propolis.platform.org.invitations import Invitations
+from propolis.platform.org.services import OrgService, check_keys, console_summary
+from propolis.platform.tenancy.models import Enterprise
+from propolis.settings import as_bool
+
+
+def _org(request: Request) -> OrgService:
+    return OrgService(request.records, sysdb=request.sysdb,
+                      enterprise_id=request.identity.enterprise_id,
+                      ip=request.client_addr)
+
+
+def _enterprise_name(request: Request) -> str:
+    return request.sysdb.execute(select(Enterprise.name).where(
+        Enterprise.id == request.identity.enterprise_id)).scalar_one()
+
+
+def _invitations(request: Request) -> Invitations:
+    return Invitations(_org(request), enterprise_name=_enterprise_name(request),
+                       account=request.identity.account,
+                       base_url=request.application_url)
+
+
+def _timezone(request: Request) -> str:
+    return str(request.registry.settings.get("propolis.timezone", "Asia/Shanghai"))
+
+
+def _workbook(body: bytes, name: str) -> Response:
+    response = Response(body=body, content_type=xlsx.CONTENT_TYPE)
+    response.content_disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@view_defaults(renderer="json", permission=AUTHENTICATED)
+class OrgViews:
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    @property
+    def id(self) -> str:
+        return str(self.request.matchdict["id"])
+
+    def admin(self) -> OrgService:
+        require_admin(self.request)
+        return _org(self.request)
+
+    def body(self) -> dict[str, Any]:
+        return json_object(self.request)
+
+    # departments
+
+    @view_config(route_name="api.org.departments.tree", request_method="GET")
+    def tree(self) -> dict[str, Any]:
+        """Any employee may read the organisation chart."""
+        include = as_bool(self.request.params.get("include_disabled", "true"))
+        return {"departments": _org(self.request).department_tree(
+            include_disabled=include)}
+
+    @view_config(route_name="api.org.departments", request_method="POST")
+    def create_department(self) -> Any:
+        org = self.admin()
+        created = org.create_department(self.body())
+        self.request.response.status = 201
+        return created
+
+    @view_config(route_name="api.org.department", request_method="PATCH")
+    def update_department(self) -> Any:
+        org = self.admin()
+        return org.update_department(self.id, self.body())
+
+    @view_config(route_name="api.org.department.move", request_method="POST")
+    def move_department(self) -> Any:
+        org = self.admin()
+        body = check_keys(self.body(), ("parent",))
+        if "parent" not in body:
+            raise AppError("invalid", t("请指定新的上级部门", "Give the new parent"),
+                           {"parent": [t("必填（顶层部门为 null）",
+                                         "required (null for the top level)")]})
+        return org.move_department(self.id, body["parent"])
+
+    @view_config(route_name="api.org.department.disable", request_method="POST")
+    def disable_department(self) -> Any:
+        return self.admin().disable_department(self.id)
+
+    @view_config(route_name="api.org.department.enable", request_method="POST")
+    def enable_department(self) -> Any:
+        return self.admin().enable_department(self.id)
+
+    # employees
+
+    @view_config(route_name="api.org.users", request_method="POST")
+    def create_user(self) -> Any:
+        org = self.admin()
+        created = org.create_user(self.body())
+        self.request.response.status = 201
+        return created
+
+    @view_config(route_name="api.org.user", request_method="PATCH")
+    def update_user(self) -> Any:
+        org = self.admin()
+        return org.update_user(self.id, self.body())
+
+    @view_config(route_name="api.org.user.owned", request_method="GET")
+    def owned(self) -> Any:
+        org = self.admin()
+        org.records.get("user", self.id)
+        return {"owned": org.owned_counts(self.id)}
+
+    @view_config(route_name="api.org.user.disable", request_method="POST")
+    def disable_user(self) -> Any:
+        org = self.admin()
+        body = check_keys(self.body(), ("handover_to",))
+        return org.disable_user(self.id, body.get("handover_to"))
+
+    @view_config(route_name="api.org.user.enable", request_method="POST")
+    def enable_user(self) -> Any:
+        return self.admin().enable_user(self.id)
+
+    # settings
+
+    @view_config(route_name="api.org.settings", request_method="GET")
+    def get_settings(self) -> Any:
+        return self.admin().settings()
+
+    @view_config(route_name="api.org.settings", request_method="PUT")
+    def put_settings(self) -> Any:
+        org = self.admin()
+        return org.put_settings(self.body())
+
+    # invitations and join requests
+
+    @view_config(route_name="api.org.invitations", request_method="POST")
+    def invite(self) -> Any:
+        require_admin(self.request)
+        created = _invitations(self.request).create(self.body())
+        self.request.response.status = 201
+        return created
+
+    @view_config(route_name="api.org.invitations", request_method="GET")
+    def list_invitations(self) -> Any:
+        require_admin(self.request)
+        every = as_bool(self.request.params.get("all", "false"))
+        found = _invitations(self.request).listing(usable_only=not every)
+        return {"invitations": found}
+
+    @view_config(route_name="api.org.invitation", request_method="DELETE")
+    def revoke_invitation(self) -> Any:
+        require_admin(self.request)
+        return _invitations(self.request).revoke(self.id)
+
+    @view_config(route_name="api.org.join_requests", request_method="GET")
+    def join_requests(self) -> Any:
+        require_admin(self.request)
+        status = self.request.params.get("status") or None
+        return {"requests": _invitations(self.request).requests(status)}
+
+    @view_config(route_name="api.org.join_request.approve", request_method="POST")
+    def approve(self) -> Any:
+        require_admin(self.request)
+        return _invitations(self.request).approve(self.id, self.body())
+
+    @view_config(route_name="api.org.join_request.reject", request_method="POST")
+    def reject(self) -> Any:
+        require_admin(self.request)
+        return _invitations(self.request).reject(self.id, self.body())
+
+    # import
+
+    @view_config(route_name="api.org.import.template", request_method="GET")
+    def template(self) -> Response:
+        require_admin(self.request)
+        return _workbook(template_bytes(), "员工导入模板.xlsx")
+
+    @view_config(route_name="api.org.import", request_method="POST")
+    def import_users(self) -> Any:
+        org = self.admin()
+        field = self.request.POST.get("file")
+        if field is None or not hasattr(field, "file"):
+            raise AppError("invalid", t("请用 multipart 字段 file 上传 XLSX 文件",
+                                        "Upload the XLSX file as the multipart field "
+                                        "'file'"),
+                           {"file": [t("必填", "required")]})
+        result = Importer(org).run(field.file.read(), field.filename)
+        if result["status"] == "rejected":
+            result["report_url"] = self.request.route_path(
+                "api.org.import.report", id=result["id"])
+        return result
+
+    @view_config(route_name="api.org.import.report", request_method="GET")
+    def import_report(self) -> Response:
+        org = self.admin()
+        return _workbook(Importer(org).report(self.id), "员工导入错误报告.xlsx")
+
+    # the admin console
+
+    @view_config(route_name="api.org.summary", request_method="GET")
+    def summary(self) -> Any:
+        require_admin(self.request)
+        request = self.request
+        return console_summary(request.db.connection(), request.sysdb,
+                               request.identity.enterprise_id,
+                               tz=_timezone(request), now=request.now)
+
+
+# -- joining: no login, the invitation's token says which enterprise ----------------
+
+
+def _tenant(request: Request, token: Any) -> tuple[Enterprise, Connection, Effective]:
+    """The enterprise a token names and its storage, in the request's
+    transaction."""
+    account = invitations.token_account(token)
+    enterprise = request.sysdb.execute(select(Enterprise).where(
+        Enterprise.account == account, Enterprise.status == "active")
+    ).scalar_one_or_none()
+    if enterprise is None:
+        raise AppError("invalid_invitation", invitations.BAD_TOKEN,
+                       {"token": [invitations.BAD_TOKEN]})
+    session: Session = request.registry.database.tenant_session(account)
+    zope.sqlalchemy.register(session, transaction_manager=request.tm,
+                             initial_state=STATUS_CHANGED)
+    conn = session.connection()
+    version = enterprise.metadata_version
+    effective = effective_cache.get(account, version,
+                                    lambda: load_effective(conn, version))
+    return enterprise, conn, effective
+
+
+@view_config(route_name="api.org.join.info", request_method="GET", renderer="json")
+def join_info(request: Request) -> Any:
+    token = request.matchdict["token"]
+    enterprise, conn, effective = _tenant(request, token)
+    return invitations.invitation_info(conn, effective.tables.main["department"],
+                                       token, enterprise.name, _timezone(request))
+
+
+@view_config(route_name="api.org.join", request_method="POST", renderer="json")
+def join(request: Request) -> Any:
+    body = json_object(request)
+    _, conn, effective = _tenant(request, body.get("token"))
+    filed = invitations.file_join_request(conn, effective.tables.main["user"], body,
+                                          ip=request.client_addr)
+    request.response.status = 201
+    return filed

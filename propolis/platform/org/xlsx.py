@@ -1,0 +1,210 @@
+"""The workbooks of the employee import: the template an admin downloads, reading
+an uploaded sheet, and the error report (the rows as uploaded, bad cells marked,
+an error column added).
+
+An upload is untrusted: its uncompressed size is checked before openpyxl opens it
+(an XLSX is a zip archive), at most ``max_rows`` rows and ``len(columns)`` columns
+are read, and openpyxl parses XML without resolving entities (lxml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from propolis.platform.errors import AppError, t
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UNCOMPRESSED = 64 * 1024 * 1024
+HEADER_FILL = PatternFill(fill_type="solid", start_color="FFDDEBF7")
+EXAMPLE_FONT = Font(italic=True, color="FF808080")
+BAD_FILL = PatternFill(fill_type="solid", start_color="FFFFC7CE")
+AUTHOR = "Propolis"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the import: its key, headers in zh and en, whether a value is
+    required, and what to put in it (the header cell's comment)."""
+
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    help_zh: str = ""
+    help_en: str = ""
+    choices: tuple[str, ...] = ()  # offered as a drop-down (data validation)
+    width: int = 16
+
+
+def _bad_file(zh: str, en: str) -> AppError:
+    return AppError("invalid_file", t(zh, en), {"file": [t(zh, en)]})
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as the text the import works with: numbers typed into a
+    phone cell come back as digits, dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() \
+            else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _save(workbook: Workbook) -> bytes:
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _headers(sheet: Any, columns: Sequence[Column],
+             extra: Sequence[tuple[str, str]] = ()) -> None:
+    for index, col in enumerate(columns, start=1):
+        zh = sheet.cell(row=1, column=index,
+                        value=col.zh + ("*" if col.required else ""))
+        en = sheet.cell(row=2, column=index, value=col.en)
+        for cell in (zh, en):
+            cell.font = Font(bold=True, color="FFC00000" if col.required else None)
+            cell.fill = HEADER_FILL
+        note = "\n".join(x for x in (col.help_zh, col.help_en) if x)
+        if col.required:
+            note = "必填 Required" + ("\n" + note if note else "")
+        if note:
+            zh.comment = Comment(note, AUTHOR, width=260, height=120)
+        sheet.column_dimensions[get_column_letter(index)].width = col.width
+    for offset, (zh_text, en_text) in enumerate(extra, start=len(columns) + 1):
+        for row, text in ((1, zh_text), (2, en_text)):
+            cell = sheet.cell(row=row, column=offset, value=text)
+            cell.font = Font(bold=True, color="FFC00000")
+            cell.fill = BAD_FILL
+        sheet.column_dimensions[get_column_letter(offset)].width = 48
+    sheet.freeze_panes = "A3"
+
+
+def template(columns: Sequence[Column], example: Sequence[str],
+             instructions: Sequence[tuple[str, str]], *, max_rows: int) -> bytes:
+    """Headers in zh (row 1, ``*`` marks required ones, each with a comment) and
+    en (row 2), an example row (3), drop-downs for the columns with choices, and
+    an instructions sheet."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "员工 Employees"
+    _headers(sheet, columns)
+    for index, value in enumerate(example, start=1):
+        cell = sheet.cell(row=3, column=index, value=value)
+        cell.font = EXAMPLE_FONT
+        cell.number_format = "@"  # text: a phone keeps its digits
+    last = max_rows + 2
+    for index, col in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        for row in range(3, 3 + min(last, 200)):
+            sheet[f"{letter}{row}"].number_format = "@"
+        if col.choices:
+            choices = ",".join(col.choices)
+            rule = DataValidation(type="list", formula1=f'"{choices}"',
+                                  allow_blank=True, showErrorMessage=True,
+                                  showInputMessage=True)
+            rule.error = f"请从列表中选择 / Choose from: {', '.join(col.choices)}"
+            rule.errorTitle = f"{col.zh} {col.en}"
+            rule.prompt = ", ".join(col.choices)
+            rule.promptTitle = f"{col.zh} {col.en}"
+            sheet.add_data_validation(rule)
+            rule.add(f"{letter}3:{letter}{last}")
+    notes = workbook.create_sheet("说明 Instructions")
+    notes.column_dimensions["A"].width = 70
+    notes.column_dimensions["B"].width = 90
+    for row, (zh, en) in enumerate(instructions, start=1):
+        notes.cell(row=row, column=1, value=zh).alignment = Alignment(wrap_text=True)
+        notes.cell(row=row, column=2, value=en).alignment = Alignment(wrap_text=True)
+    return _save(workbook)
+
+
+def read_rows(data: bytes, *, max_cols: int, max_rows: int
+              ) -> list[tuple[int, list[str]]]:
+    """The first sheet's non-empty rows as ``(row number, texts)``, at most
+    ``max_cols`` texts each (400 naming ``file`` if it is no workbook, is too big
+    uncompressed, or has more than ``max_rows`` rows)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise _bad_file("文件不是 XLSX 工作簿", "The file is not an XLSX workbook") \
+            from None
+    if size > MAX_UNCOMPRESSED:
+        raise _bad_file("文件解压后过大", "The workbook is too large once unpacked")
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about parts it drops (extensions, styles); irrelevant
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                sheet.reset_dimensions()  # some writers store wrong dimensions
+                for number, values in enumerate(
+                        sheet.iter_rows(max_col=max_cols, values_only=True), start=1):
+                    texts = [cell_text(v) for v in values]
+                    texts += [""] * (max_cols - len(texts))
+                    if any(texts):
+                        if len(rows) >= max_rows:
+                            raise _bad_file(
+                                f"行数超过上限 {max_rows} 行，请分批导入",
+                                f"More than {max_rows} rows: import in batches")
+                        rows.append((number, texts))
+            finally:
+                workbook.close()
+    except AppError:
+        raise
+    except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
+        raise _bad_file("无法读取该工作簿", "The workbook cannot be read") from None
+    return rows
+
+
+def report(columns: Sequence[Column], rows: Sequence[tuple[int, Sequence[str]]],
+           errors: Mapping[int, Sequence[tuple[str | None, str]]]) -> bytes:
+    """The rows as uploaded, with the header rows of the template, each bad cell
+    filled red, and an error column listing every problem of the row (its row
+    number kept in the first column of the report: ``行号 Row``)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "错误报告 Errors"
+    row_col = Column("row", "行号", "Row", width=8)
+    _headers(sheet, [row_col, *columns], [("错误", "Errors")])
+    keys = [c.key for c in columns]
+    error_col = len(columns) + 2
+    for out_row, (number, values) in enumerate(rows, start=3):
+        sheet.cell(row=out_row, column=1, value=number)
+        for index, value in enumerate(values[:len(columns)], start=2):
+            cell = sheet.cell(row=out_row, column=index, value=value)
+            cell.number_format = "@"
+        problems = errors.get(number, ())
+        for key, _ in problems:
+            if key in keys:
+                sheet.cell(row=out_row, column=keys.index(key) + 2).fill = BAD_FILL
+        if problems:
+            cell = sheet.cell(row=out_row, column=error_col,
+                              value="\n".join(text for _, text in problems))
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.font = Font(color="FFC00000")
+    return _save(workbook)
