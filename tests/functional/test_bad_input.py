@@ -5,7 +5,6 @@ stored data")."""
 
 from __future__ import annotations
 
-import decimal
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy.exc
 from sqlalchemy import func, select, text
 from webob import Request as WebObRequest
 from webtest import TestApp
@@ -457,21 +455,17 @@ CRASHES = {
     "datetime before year 1 UTC": Crash({"title": "x",
                                          "signed_at": "0001-01-01T00:00:00+14:00"},
                                         "signed_at"),
-    # query/filters.py condition(): `op not in allowed` with an unhashable op
     "op given as a list": Crash({"filters": [{"field": "title", "op": ["eq"],
-                                              "value": "x"}]}, "title", (TypeError,),
-                                "query"),
-    # query/filters.py _scalar(): `value not in {options}` with an unhashable value
+                                              "value": "x"}]}, "title", (), "query"),
     "multiselect value given as a list": Crash(
         {"filters": [{"field": "tags", "op": "contains", "value": ["vip"]}]},
-        "tags", (TypeError,), "query"),
-    # query/filters.py _scalar(): no range check before the bind parameter
+        "tags", (), "query"),
     "30-digit filter value": Crash(
         {"filters": [{"field": "amount", "op": "gt", "value": 10 ** 30}]}, "amount",
-        (sqlalchemy.exc.StatementError, decimal.InvalidOperation), "query"),
+        (), "query"),
     "version beyond 64 bits": Crash(
         {"filters": [{"field": "version", "op": "eq", "value": 10 ** 23}]},
-        "version", (OverflowError, sqlalchemy.exc.DataError), "query"),
+        "version", (), "query"),
     "datetime filter before year 1 UTC": Crash(
         {"filters": [{"field": "signed_at", "op": "gt",
                       "value": "0001-01-01T00:00:00+14:00"}]},

@@ -100,6 +100,9 @@ def resolve(
     return Target(name, field, kind(field), table.c[name])
 
 
+FILTER_NUMBER_LIMIT = 10**18
+
+
 def _scalar(target: Target, value: Any) -> Any:
     """One filter operand as the column's Python value."""
     if value is None:
@@ -112,6 +115,10 @@ def _scalar(target: Target, value: Any) -> Any:
         return value
     if k == "number":
         number = to_decimal(value)
+        # beyond what any column holds exactly (see records.schema): refuse it here
+        # rather than let the driver overflow
+        if not number.is_finite() or abs(number) >= FILTER_NUMBER_LIMIT:
+            raise ValueProblem(t("数值超出范围", "the number is out of range"))
         if isinstance(target.column.type, Integer):
             if number != number.to_integral_value():
                 raise ValueProblem(t("应为整数", "must be an integer"))
@@ -122,7 +129,8 @@ def _scalar(target: Target, value: Any) -> Any:
             raise ValueProblem(t("应为 true 或 false", "must be true or false"))
         return value
     if k in ("select", "multiselect"):
-        if value not in {o["value"] for o in target.field.get("options", ())}:
+        if not isinstance(value, str) or value not in {
+                o["value"] for o in target.field.get("options", ())}:
             raise ValueProblem(t("不是可选的值", "is not one of the options"))
         return value
     parse: dict[str, Callable[[Any], Any]] = {
@@ -143,7 +151,7 @@ def condition(
     """One filter as a SQL condition; AppError 400 naming the field when the op
     does not suit the field or the value is of the wrong type."""
     allowed = OPS.get(target.kind, frozenset())
-    if op not in allowed:
+    if not isinstance(op, str) or op not in allowed:
         ops = " ".join(sorted(allowed)) or "-"
         raise invalid(target.name, f"不支持的运算 {op}（可用：{ops}）",
                       f"unsupported op {op!r} (allowed: {ops})")
