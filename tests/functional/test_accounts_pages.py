@@ -299,3 +299,9 @@ def test_language_switch_and_accept_language(app: TestApp):
     assert client.get("/lang/zh?next=//evil.example/x", status=303
                       ).location.endswith("/login")
     assert "<h1>登录</h1>" in client.get("/login").text
+
+
+def test_the_front_door_leads_to_the_login(app: TestApp):
+    response = app.get("/", status=303)
+    assert response.location.endswith("/login?next=%2F")
+    assert "<form" in response.follow().text

@@ -19,6 +19,7 @@ def includeme(config: Configurator) -> None:
     for name, pattern in api:
         config.add_route(name, "/api/v1" + pattern)
     # pages
+    config.add_route("accounts.home", "/")
     config.add_route("accounts.login", "/login")
     config.add_route("accounts.logout", "/logout")
     config.add_route("accounts.register", "/register")

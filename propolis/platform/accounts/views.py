@@ -207,6 +207,14 @@ def _account_values(request: Request, user: PageUser, **extra: Any) -> dict[str,
     return values
 
 
+@view_config(route_name="accounts.home", request_method="GET")
+def home(request: Request) -> Response:
+    """The site's front door: the account page once logged in, else the login."""
+    if request.page_user is None:
+        return _to_login(request)
+    return HTTPSeeOther(request.route_url("accounts.account"))
+
+
 @view_config(route_name="accounts.account", request_method="GET")
 def account_page(request: Request) -> Response:
     user = request.page_user
