@@ -82,7 +82,7 @@ def display_text(spec: Mapping[str, Any], value: Any, lang: str, tz: str) -> str
             return value.get("address") or (
                 f"{plain_number(value['lat'])}, {plain_number(value['lng'])}")
     except (ValueProblem, TypeError, AttributeError, KeyError):
-        pass  # not the shape the type promises: show what there is
+        return _generic(value, lang)  # not the shape the type promises: show it as is
     return _generic(value, lang)
 
 

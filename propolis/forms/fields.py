@@ -130,8 +130,9 @@ class SpecField(Field):
             self.flags.required = True
 
     def json_value(self, errors: Errors, path: str) -> Any:
-        """The submitted value as the field's JSON value (None when empty)."""
-        raise NotImplementedError
+        """The submitted value as the field's JSON value (None when empty). Every
+        concrete field class defines it."""
+        raise TypeError(f"{type(self).__name__} does not define json_value")
 
     def formdata_items(self) -> list[tuple[str, str]]:
         """The (name, value) pairs a browser submits for the field as shown."""
