@@ -11,7 +11,8 @@ owns one record of each object.
 
 Every user then acts on every record, through record read, edit, delete (and
 restore), transfer, history and team, the query (listing, keyword search, filters
-and sorts on a hidden field), lookups and quotes, and the object's description, and
+and sorts on a hidden field), lookups and quotes, the object's description and the
+OpenAPI document, and
 each answer is compared with ``tests.common.permissions.allowed`` — the contract
 written out independently. A denial must be a 404 identical to the one for a
 random id when the user may not see the record, or the bare 403 when they may.
@@ -211,6 +212,23 @@ def test_the_description_shows_the_users_fields(org: Org, obj: str) -> None:
                     assert "secret" not in section["fields"]
     admin = org.admin.get(f"/objects/{obj}").json
     assert "seller" in admin["permissions"]
+
+
+@pytest.mark.parametrize("obj", list(OBJECTS))
+def test_the_openapi_document_shows_the_users_fields(org: Org, obj: str) -> None:
+    for user, client in org.clients.items():
+        schemas = client.get("/openapi.json").json["components"]["schemas"]
+        record, new = schemas[obj]["properties"], schemas[f"{obj}Input"]
+        assert ("secret" in record) is org.writer(user)
+        assert ("secret" in new["properties"]) is org.writer(user)
+        assert record["note"]["readOnly"] and new["properties"]["note"]["readOnly"]
+        assert "note" not in new.get("required", [])
+        query = schemas[f"{obj}Query"]["properties"]
+        fields = query["filters"]["items"]["properties"]["field"]["enum"]
+        assert ("secret" in fields) is org.writer(user)
+        assert ("-secret" in query["sort"]["items"]["enum"]) is org.writer(user)
+    schemas = org.admin.get("/openapi.json").json["components"]["schemas"]
+    assert "readOnly" not in schemas[obj]["properties"]["secret"]
 
 
 def test_exports_follow_the_same_rules() -> None:

@@ -309,3 +309,7 @@ def test_objects_and_descriptions_follow_the_read_verb(
     clerk.post("/objects/secret_plan/records", {"name": "x"}, status=403)
     assert "secret_plan" in {o["api_name"]
                              for o in admin.get("/objects").json["objects"]}
+    document = clerk.get("/openapi.json").json
+    assert "secret_plan" not in document["components"]["schemas"]
+    assert not [p for p in document["paths"] if p.startswith("/objects/secret_plan")]
+    assert "secret_plan" in admin.get("/openapi.json").json["components"]["schemas"]

@@ -12,9 +12,12 @@ What a client may write is not described a second time here: the input schemas a
 the record service's own JSON Schemas (``propolis.platform.records.schema``; JSON
 Schema 2020-12 is OpenAPI 3.1's dialect), with the field labels added as titles.
 
-A document depends only on the metadata version and the language, and a metadata
-version never changes, so each is built once and kept with the ``Effective`` it was
-built from: it leaves memory when that version leaves the effective-metadata cache.
+The document shows what the caller may use (CONTRACT §5): only the objects they may
+read, only the fields they may see, the ones they may not change marked
+``readOnly``. It depends only on the metadata version, the language and that view
+(the same for everyone holding the same roles), and a metadata version never
+changes, so each is built once and kept with the ``Effective`` it was built from:
+it leaves memory when that version leaves the effective-metadata cache.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from propolis.platform.api.errors import HTTP_MESSAGES
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import t
 from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.query.filters import OPS, SORTABLE
 from propolis.platform.query.services import DEFAULT_LIMIT, MAX_LIMIT
 from propolis.platform.records.schema import field_schema, record_schema, writable
@@ -46,14 +50,17 @@ Schema = dict[str, Any]
 
 OPENAPI_VERSION = "3.1.0"
 FILTER_OPS = sorted(set().union(*OPS.values()))
-HISTORY_ACTIONS = ["create", "update", "delete", "restore"]
+HISTORY_ACTIONS = ["create", "update", "delete", "restore", "transfer"]
 # The record routes' error answers, by status (the schema is always Error).
 ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden",
                    404: "NotFound", 409: "Conflict", 413: "TooLarge"}
 CONFLICT = t("版本冲突：记录已被他人修改", "Version conflict: the record was changed")
 
-_documents: weakref.WeakKeyDictionary[Effective, dict[tuple[str, str], Schema]] = (
-    weakref.WeakKeyDictionary())
+# the objects a user may read, each with the fields hidden from them and the ones
+# they may only read; None for the enterprise admin, who sees everything
+View = tuple[tuple[str, frozenset[str], frozenset[str]], ...] | None
+_documents: weakref.WeakKeyDictionary[
+    Effective, dict[tuple[Any, ...], Schema]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -70,11 +77,20 @@ def _nullable(schema: Schema) -> Schema:
 class _Builder:
     """One OpenAPI document for one metadata version in one language."""
 
-    def __init__(self, effective: Effective, lang: str) -> None:
+    def __init__(self, effective: Effective, lang: str, view: View = None) -> None:
         self.effective = effective
         self.lang = lang
         self.schemas: dict[str, Schema] = {}
         self.paths: dict[str, Any] = {}
+        everything: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self.objects = ({n: everything for n in effective.objects} if view is None
+                        else {n: (hidden, readonly) for n, hidden, readonly in view})
+
+    def hidden(self, obj: ObjectMeta) -> frozenset[str]:
+        return self.objects[obj.api_name][0]
+
+    def readonly(self, obj: ObjectMeta) -> frozenset[str]:
+        return self.objects[obj.api_name][1]
 
     def text(self, value: Mapping[str, str] | None) -> str:
         if not value:
@@ -105,6 +121,17 @@ class _Builder:
         for name, field in obj.fields.items():
             if field.get("hidden") and name in schema["properties"]:
                 schema["properties"][name]["writeOnly"] = True
+        # fields hidden from the caller are unknown to them, read-only ones refused
+        hidden, readonly = self.hidden(obj), self.readonly(obj)
+        for name in hidden | readonly:
+            if name in schema["properties"]:
+                if name in hidden:
+                    del schema["properties"][name]
+                else:
+                    schema["properties"][name]["readOnly"] = True
+        if "required" in schema:
+            schema["required"] = [n for n in schema["required"]
+                                  if n not in hidden | readonly]
         if not create:
             schema["properties"]["version"] = {
                 "type": "integer", "minimum": 1,
@@ -157,9 +184,13 @@ class _Builder:
 
     def output_schema(self, obj: ObjectMeta) -> Schema:
         properties: dict[str, Schema] = {"id": {"type": "string", "readOnly": True}}
-        visible = [f for f in obj.fields.values() if not f.get("hidden")]
+        hidden, readonly = self.hidden(obj), self.readonly(obj)
+        visible = [f for f in obj.fields.values()
+                   if not f.get("hidden") and f["api_name"] not in hidden]
         for field in visible:
             properties[field["api_name"]] = self.value_schema(field, obj.fields)
+            if field["api_name"] in readonly:
+                properties[field["api_name"]]["readOnly"] = True
         self.titled(properties, visible)
         required = list(properties)
         system: dict[str, Schema] = {
@@ -184,9 +215,10 @@ class _Builder:
 
     def query_schema(self, obj: ObjectMeta) -> Schema:
         fields = {**SYSTEM_FIELDS, **obj.fields}
+        hidden = self.hidden(obj)
         filterable = sorted(n for n, f in fields.items()
                             if f["type"] not in ("quote", "table")
-                            and not f.get("hidden"))
+                            and not f.get("hidden") and n not in hidden)
         sortable = sorted(n for n in filterable if kind(fields[n]) in SORTABLE)
         return {
             "type": "object", "additionalProperties": False,
@@ -379,8 +411,7 @@ class _Builder:
                 "type": "object", "required": ["objects"],
                 "properties": {"objects": {"type": "array", "items": {
                     "type": "object", "required": ["api_name", "label"],
-                    "properties": {"api_name": {"enum": sorted(
-                        self.effective.objects)},
+                    "properties": {"api_name": {"enum": sorted(self.objects)},
                         "label": {"type": "object"}}}}}})}}
         self.paths["/files"] = {"post": {
             "operationId": "files.upload", "tags": tag,
@@ -454,7 +485,8 @@ class _Builder:
         self.fixed_schemas()
         self.platform_paths()
         tags = [{"name": "platform"}, {"name": "metadata"}]
-        for name, obj in sorted(self.effective.objects.items()):
+        for name in sorted(self.objects):
+            obj = self.effective.objects[name]
             self.schemas[name] = self.output_schema(obj)
             self.schemas[f"{name}Input"] = self.input_schema(obj, create=True)
             self.schemas[f"{name}Patch"] = self.input_schema(obj, create=False)
@@ -489,20 +521,33 @@ class _Builder:
         }
 
 
-def openapi_document(effective: Effective, account: str, lang: str) -> Schema:
-    """The document for one enterprise's metadata version in one language, built on
-    first use and then served from the per-version cache."""
+def view_of(access: AccessPolicy) -> View:
+    """What of the metadata ``access``'s user sees (see ``View``)."""
+    if access.unrestricted:
+        return None
+    return tuple((name, access.hidden(name), access.readonly(name))
+                 for name in access.readable_objects())
+
+
+def openapi_document(effective: Effective, account: str, lang: str,
+                     view: View = None) -> Schema:
+    """The document for one enterprise's metadata version in one language, as seen
+    through ``view`` (None: everything), built on first use and then served from
+    the per-version cache."""
+    # the admin's document under (account, lang), every other view's next to it
+    key: tuple[Any, ...] = (account, lang) if view is None else (account, lang, view)
     with _lock:
         documents = _documents.setdefault(effective, {})
-        found = documents.get((account, lang))
+        found = documents.get(key)
     if found is not None:
         return found
-    built = _Builder(effective, lang).build()
+    built = _Builder(effective, lang, view).build()
     with _lock:
-        return documents.setdefault((account, lang), built)
+        return documents.setdefault(key, built)
 
 
 @view_config(route_name="api.openapi", request_method="GET", renderer="json",
              permission=AUTHENTICATED)
 def openapi(request: Request) -> Schema:
-    return openapi_document(request.effective, request.identity.account, request.lang)
+    return openapi_document(request.effective, request.identity.account, request.lang,
+                            view_of(request.access))
