@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CONFIG ?= development.ini
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test bench install lint clean i18n
+.PHONY: serve test bench install lint clean i18n assets browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,28 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) assets
 
-serve: $(STAMP)
+# Front-end libraries (htmx, ECharts, SortableJS) come from npm at the versions
+# package-lock.json pins, and are served from propolis/forms/static/vendor.
+VENDOR := propolis/forms/static/vendor
+ASSETS := $(VENDOR)/.installed
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js \
+	  node_modules/sortablejs/Sortable.min.js $(VENDOR)/
+	touch $(ASSETS)
+assets: $(ASSETS)
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium fonts-noto-cjk \
+	  || (apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk)
+browser: $(CHROMIUM)
+
+serve: $(STAMP) $(ASSETS)
 	@mkdir -p var
 	$(BIN)/propolis -c $(CONFIG) initdb
 	$(BIN)/propolis -c $(CONFIG) demo
@@ -26,7 +45,7 @@ serve: $(STAMP)
 	  worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/pserve $(CONFIG)
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS) $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -54,4 +73,4 @@ i18n: $(STAMP)
 	$(BIN)/pybabel compile -D propolis -d $(LOCALES) --statistics
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info node_modules $(VENDOR) tests/browser/artifacts

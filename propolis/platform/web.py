@@ -14,6 +14,8 @@ from propolis.platform.db import Database
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
 
 LANGUAGES = ("zh", "en")
+# the language switch's choice; pages and the API calls they make follow it
+LANG_COOKIE = "propolis_lang"
 
 
 def _join(request: Request, session: Session) -> Session:
@@ -47,6 +49,10 @@ def _effective(request: Request) -> Effective:
 
 
 def _lang(request: Request) -> str:
+    """The cookie the language switch sets, else Accept-Language, else Chinese."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     best = request.accept_language.lookup(["zh", "en"], default="zh")
     return best if best in LANGUAGES else "zh"
 

@@ -99,7 +99,7 @@ def test_login_page_session_cookie_and_logout(app: TestApp,
     before = client.get("/login")
     old_cookie = client.cookies.get("propolis_session")
     done = web_login(client, tenant)
-    assert done.status_int == 303 and done.location.endswith("/admin")
+    assert done.status_int == 303 and done.location.endswith("/app")
     cookie = done.headers.getall("Set-Cookie")
     session_cookie = next(c for c in cookie if c.startswith("propolis_session="))
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
@@ -174,7 +174,7 @@ def test_login_page_asks_for_a_captcha_then_waits(app: TestApp,
     assert "尝试次数过多，请 1 秒后再试" in page.text
     clock.advance(seconds=1)
     form["password"] = PASSWORD
-    assert form.submit(status=303).location.endswith("/admin")
+    assert form.submit(status=303).location.endswith("/app")
 
 
 def test_admin_console_asks_for_the_password_again(
@@ -221,7 +221,7 @@ def test_admin_console_is_for_admins_only(app: TestApp,
     clerk = Tenant(tenant.account, tenant.enterprise_id, "", "", "13900000001",
                    "clerk-pass-1")
     client = browser(app)
-    assert web_login(client, clerk).location.endswith("/account")
+    assert web_login(client, clerk).location.endswith("/app")
     assert client.get("/admin", status=403).status_int == 403
     client.get("/admin/verify", status=403)
     # a bearer token does not open the pages

@@ -26,19 +26,12 @@ from sqlalchemy import select
 
 from propolis.platform.api.errors import error_response
 from propolis.platform.errors import AppError, t
+from propolis.platform.web import LANG_COOKIE, LANGUAGES
 
 _ = TranslationStringFactory("propolis")
 
-LANGUAGES = ("zh", "en")
-LANG_COOKIE = "propolis_lang"
-
-
 def negotiate_locale(request: Request) -> str:
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    best = request.accept_language.lookup(LANGUAGES, default="zh")
-    return best if best in LANGUAGES else "zh"
+    return request.lang
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -121,9 +121,8 @@ def login_page(request: Request) -> Response:
             error = request.translate(exc.message)
             form.add_errors({k: v for k, v in exc.fields.items() if k == "captcha"})
         else:
-            default = "/admin" if "admin" in done.roles else "/account"
             return _start_session(request, done, remember,
-                                  safe_next(form.next.data, default), device_id)
+                                  safe_next(form.next.data, "/app"), device_id)
     subject = throttle.login_subject(form.account.data or "", form.login.data or "")
     state = services.throttle_state(request.registry.database, subject, client,
                                     request.now)
@@ -209,10 +208,10 @@ def _account_values(request: Request, user: PageUser, **extra: Any) -> dict[str,
 
 @view_config(route_name="accounts.home", request_method="GET")
 def home(request: Request) -> Response:
-    """The site's front door: the account page once logged in, else the login."""
+    """The site's front door: the workbench once logged in, else the login."""
     if request.page_user is None:
         return _to_login(request)
-    return HTTPSeeOther(request.route_url("accounts.account"))
+    return HTTPSeeOther(request.route_url("ui.home"))
 
 
 @view_config(route_name="accounts.account", request_method="GET")
