@@ -5,5 +5,26 @@ def includeme(config: Configurator) -> None:
     # the workbench: the objects of one navigation section (工作 / CRM / 应用)
     config.add_route("ui.home", "/app")
     config.add_route("ui.section", "/app/{section}")
-    # record pages (propolis.forms.views.records)
+    # record lists (propolis.forms.views.lists): the page, its rows (htmx: filter,
+    # sort, "load more"), saved views, bulk owner transfer, the summary chart
     config.add_route("records.list", "/o/{object}")
+    config.add_route("records.rows", "/o/{object}/rows")
+    config.add_route("records.views", "/o/{object}/views")
+    config.add_route("records.view", "/o/{object}/views/{view}")
+    config.add_route("records.bulk_transfer", "/o/{object}/transfer")
+    config.add_route("records.summary", "/o/{object}/summary")
+    # one record (propolis.forms.views.records): new, detail, edit, history, team,
+    # recycle bin, and the helpers its form calls (lookup search, dependent options)
+    config.add_route("records.new", "/o/{object}/new")
+    config.add_route("records.deleted", "/o/{object}/deleted")
+    config.add_route("records.lookup", "/o/{object}/lookup")
+    config.add_route("records.options", "/o/{object}/options/{field}")
+    config.add_route("records.detail", "/o/{object}/r/{id}")
+    config.add_route("records.edit", "/o/{object}/r/{id}/edit")
+    config.add_route("records.history", "/o/{object}/r/{id}/history")
+    config.add_route("records.team", "/o/{object}/r/{id}/team")
+    config.add_route("records.action", "/o/{object}/r/{id}/{action}")
+    # the object manager (propolis.forms.views.manager), in the admin console
+    config.add_route("manager.objects", "/admin/objects")
+    config.add_route("manager.object", "/admin/objects/{object}")
+    config.add_route("manager.action", "/admin/objects/{object}/{action}")
