@@ -1,8 +1,8 @@
 """Runs every benchmark on SQLite and PostgreSQL and writes BENCHMARKS.md.
 
 Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P2b/P4, BENCH_CREATES
-(default 2,000) records for P3, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL
-server."""
+(default 2,000) records for P3, BENCH_REQUESTS (default 1,000) API calls for P1,
+PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import math
 import os
 import platform
 import sys
+import tempfile
 
-from benchmarks import runs
+from benchmarks import api, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -27,13 +28,17 @@ def fmt(value: float) -> str:
 def main() -> int:
     rows = int(os.environ.get("BENCH_ROWS", 1_000_000))
     creates = int(os.environ.get("BENCH_CREATES", 2_000))
+    requests = int(os.environ.get("BENCH_REQUESTS", 1_000))
     kinds = ["sqlite"] + (["postgresql"] if postgres_url() else [])
     results: dict[str, list[runs.Row]] = {}
     for kind in kinds:
         print(f"bench: {kind}", file=sys.stderr)
-        with setup(kind) as s:
+        with setup(kind) as s, tempfile.TemporaryDirectory() as files:
             found = [runs.p3_create(s, creates)]
             print(f"  {found[-1]}", file=sys.stderr)
+            for row in api.p1_api(s, requests, files):
+                found.append(row)
+                print(f"  {row}", file=sys.stderr)
             org = runs.organisation(s)
             runs.bulk_load(s, rows, org.owners)
             found.append(runs.p2a_query(s, rows))
@@ -44,7 +49,7 @@ def main() -> int:
             found.append(runs.p4_add_field(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
         results[kind] = found
-    write(results, rows, creates)
+    write(results, rows, creates, requests)
     return 0
 
 
@@ -56,7 +61,8 @@ def ratio(unit: str, ours: float, base: float) -> str:
     return f"{value:.2f}×"
 
 
-def write(results: dict[str, list[runs.Row]], rows: int, creates: int) -> None:
+def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
+          requests: int) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -66,6 +72,11 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int) -> None:
         "baseline in the same run; the ratio is our cost over the baseline's "
         "(1.00× = as fast as hand-written SQLAlchemy Core).",
         "",
+        f"- P1: {requests:,} creates, then {requests:,} reads by id, one per HTTP "
+        "request through the whole application (token, transaction, metadata, "
+        "permissions, validation, history, JSON) vs a bare Pyramid view with "
+        "hand-written SQLAlchemy Core on an equivalent static table, both called "
+        "in-process through WSGI; best of three rounds. Goal ≤ 2×.",
         f"- P3: {creates:,} records created one per transaction through the record "
         "service (validation, defaults, history, search text) vs a hand-written Core "
         "INSERT of the same row into an equivalent static table. Goal ≤ 1.5×.",

@@ -65,10 +65,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if conn.get_execution_options().get("readonly"):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # straight to the driver: this runs for every transaction, and SQLAlchemy's
+        # statement machinery (events, result set-up) would cost more than BEGIN
+        conn.connection.dbapi_connection.execute(
+            "BEGIN" if conn.get_execution_options().get("readonly")
+            else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kw: Any) -> Engine:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 from pyramid.events import ContextFound
 from pyramid.request import Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from propolis.platform.errors import AppError, t
 from propolis.platform.permissions.policy import AccessPolicy
@@ -17,13 +17,20 @@ from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 
 
+# the statement reading the caller's user row, built once per metadata version
+ACTOR_KEY = "api.actor"
+
+
 def _actor(request: Request) -> Actor:
     identity = request.identity
-    users = request.effective.tables.main["user"]
-    row = request.db.execute(
-        select(users.c.id, users.c.main_department, users.c.roles, users.c.status)
-        .where(users.c.id == identity.user_id, users.c.deleted_at.is_(None))
-    ).first()
+    user = request.effective.objects["user"]
+    stmt = user.cache.get(ACTOR_KEY)
+    if stmt is None:
+        users = request.effective.tables.main["user"]
+        stmt = user.cache[ACTOR_KEY] = (
+            select(users.c.id, users.c.main_department, users.c.roles, users.c.status)
+            .where(users.c.id == bindparam("uid"), users.c.deleted_at.is_(None)))
+    row = request.db.execute(stmt, {"uid": identity.user_id}).first()
     if row is None or row.status != "active":
         raise AppError("unauthenticated", t("请先登录", "Log in first"), status=401)
     return Actor(user_id=row.id, department_id=row.main_department,

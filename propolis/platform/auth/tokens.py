@@ -13,7 +13,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from propolis.platform.db import Database
@@ -121,27 +130,31 @@ def issue_token(
                  lifetime=lifetime, **device).token
 
 
+# Built once: the statement every authenticated request runs.
+_RESOLVE = (
+    select(
+        Enterprise.id, Enterprise.account, Enterprise.metadata_version,
+        AccessToken.user_id, AccessToken.kind, AccessToken.public_id,
+        AccessToken.last_used_at,
+    )
+    .join(Enterprise, Enterprise.id == AccessToken.enterprise_id)
+    .where(
+        AccessToken.token_hash == bindparam("hashed"),
+        Enterprise.status == "active",
+        or_(AccessToken.expires_at.is_(None),
+            AccessToken.expires_at > bindparam("now", type_=AccessToken.expires_at.type)),
+    )
+)
+
+
 def resolve_token(database: Database, token: str, *, now: dt.datetime | None = None,
                   via: str = "bearer") -> Identity | None:
     """One indexed read of the system database, outside the request's transaction
     (read-only, so on SQLite it never waits behind writers)."""
     hashed = token_hash(token)
-    now = now or utcnow()
-    query = (
-        select(
-            Enterprise.id, Enterprise.account, Enterprise.metadata_version,
-            AccessToken.user_id, AccessToken.kind, AccessToken.public_id,
-            AccessToken.last_used_at,
-        )
-        .join(Enterprise, Enterprise.id == AccessToken.enterprise_id)
-        .where(
-            AccessToken.token_hash == hashed,
-            Enterprise.status == "active",
-            or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > now),
-        )
-    )
     with database.system_engine.connect().execution_options(readonly=True) as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_RESOLVE, {"hashed": hashed,
+                                      "now": now or utcnow()}).first()
     if row is None:
         return None
     return Identity(row[0], row[1], row[2], row[3], hashed, kind=row[4],

@@ -33,6 +33,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
+    bindparam,
     delete,
     insert,
     or_,
@@ -159,6 +160,8 @@ class _Plan:
     def __init__(self, effective: Effective, obj: ObjectMeta) -> None:
         self.name = obj.api_name
         self.table: Table = effective.tables.main[self.name]
+        # one record by id: built once, it is the statement of every read
+        self.by_id = select(self.table).where(self.table.c.id == bindparam("_id"))
         self.children: dict[str, Table] = effective.tables.children[self.name]
         self.fields = obj.fields
         self.deletable = bool(obj.doc.get("deletable", True))
@@ -649,7 +652,7 @@ class RecordService:
         table = plan.table
         policy = self.policy
         checked = None if policy.unrestricted else verb
-        stmt = select(table).where(table.c.id == id)
+        stmt = plan.by_id
         if checked is not None:
             reach = policy.condition(plan.name, table, checked)
             stmt = stmt.add_columns((true() if reach is None else reach)
@@ -659,7 +662,7 @@ class RecordService:
                 stmt = stmt.where(visible)
         if lock:
             stmt = stmt.with_for_update(of=table)
-        row = conn.execute(stmt).first()
+        row = conn.execute(stmt, {"_id": id}).first()
         if row is None or (deleted is not None
                            and (row.deleted_at is not None) != deleted):
             raise NotFound("not_found", t("记录不存在或已删除",
