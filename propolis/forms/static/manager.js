@@ -24,7 +24,7 @@
     document.querySelectorAll("[data-sortable]").forEach(function (list) {
       Sortable.create(list, {
         group: list.dataset.sortable, handle: ".handle", animation: 150,
-        draggable: ".item", onEnd: renumber
+        draggable: ".item", forceFallback: true, onEnd: renumber
       });
     });
   }
@@ -53,6 +53,16 @@
     }
   }
 
+  // Row inputs are named "Option 3 Value" and the like: keep the numbers in order.
+  function renumberLabels(body) {
+    body.querySelectorAll(".item").forEach(function (row, index) {
+      row.querySelectorAll("[aria-label]").forEach(function (element) {
+        element.setAttribute("aria-label",
+          element.getAttribute("aria-label").replace(/\d+/, String(index + 1)));
+      });
+    });
+  }
+
   function addRow(button) {
     var body = document.getElementById(button.dataset.addRow);
     var last = body && body.querySelector(".item:last-child");
@@ -61,6 +71,7 @@
     copy.querySelectorAll("input").forEach(function (input) { input.value = ""; });
     copy.querySelectorAll("select").forEach(function (select) { select.selectedIndex = 0; });
     body.appendChild(copy);
+    renumberLabels(body);
     var first = copy.querySelector("input, select");
     if (first) { first.focus(); }
   }
@@ -72,6 +83,7 @@
     if (body.querySelectorAll(".item").length > 1) {
       var next = row.nextElementSibling || row.previousElementSibling;
       row.remove();
+      renumberLabels(body);
       var focus = next && next.querySelector("input");
       if (focus) { focus.focus(); }
     } else {
