@@ -28,3 +28,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("manager.objects", "/admin/objects")
     config.add_route("manager.object", "/admin/objects/{object}")
     config.add_route("manager.action", "/admin/objects/{object}/{action}")
+    # a field's editor (``_new``: add one), a version compared with now, a backfill
+    config.add_route("manager.field", "/admin/objects/{object}/fields/{field}")
+    config.add_route("manager.version", "/admin/objects/{object}/versions/{version}")
+    config.add_route("manager.job", "/admin/objects/{object}/jobs/{job}")
