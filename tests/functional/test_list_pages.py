@@ -329,8 +329,7 @@ def test_summary_counts_per_value_with_filters_and_scope(app: TestApp,
     mine = page_as(app, shared, "rep").get("/o/deal/summary?by=signed")
     assert {tr.th.text: tr.td.text for tr in mine.html.select(
         ".chart-data tbody tr")} == {"是": "1", "否": "1"}
-    assert "赢单" in client.get("/o/deal").html.select_one("#summary-by").text \
-        or client.get("/o/deal").html.select_one("#summary-by") is not None
+    assert "阶段" in client.get("/o/deal").html.select_one("#summary-by").text
     bad = client.get("/o/deal/summary?by=name", status=400)
     assert bad.html.select_one('[role="alert"]') is not None
 
@@ -437,7 +436,6 @@ def test_bulk_transfer_needs_the_verb_to_show(app: TestApp, shared: Setup) -> No
                                      "verbs": ["read", "create"]}}})
     rep = page_as(app, shared, "rep").get("/o/memo", status=200)
     assert "bulk" not in rep.forms and 'name="ids"' not in rep.text
-    assert 'name="ids"' not in page_as(app, shared, "rep").get("/o/memo").text
 
 
 def test_logged_out_goes_to_the_login_page(app: TestApp, shared: Setup) -> None:
