@@ -60,6 +60,8 @@ RANGE_KINDS = frozenset({"number", "date", "time", "datetime"})
 # the system fields a list may show and filter on, besides the object's own
 SYSTEM_COLUMNS = ("owner", "owner_department", "created_by", "created_at",
                   "updated_by", "updated_at", "life_status")
+# the ones the filter panel offers
+SYSTEM_FILTERS = ("owner", "created_at", "updated_at")
 FILTER_KINDS = frozenset({"string", "number", "date", "time", "datetime", "boolean",
                           "select", "multiselect", "reference"})
 # keys of the query string that are a list's state (everything else is dropped
@@ -101,7 +103,7 @@ def filterable_fields(obj_doc: Mapping[str, Any], access: AccessPolicy
     fields whose values a filter can compare, then the system fields."""
     hidden = access.hidden(obj_doc["api_name"])
     found: dict[str, dict[str, Any]] = {}
-    for name in [f["api_name"] for f in obj_doc["fields"]] + list(SYSTEM_COLUMNS):
+    for name in [f["api_name"] for f in obj_doc["fields"]] + list(SYSTEM_FILTERS):
         spec = field_spec(obj_doc, name)
         if spec is None or name in hidden or column_type(spec) is None:
             continue
@@ -260,6 +262,7 @@ class ListPage:
         self.spec = query_spec_from_params(request.GET, self.doc, self.access)
         self.errors: dict[str, list[str]] = {}
         self.error_message = ""
+        self._choices: dict[str, tuple[list[tuple[str, str]], bool]] = {}
 
     def tr(self, text: Mapping[str, str]) -> str:
         return pick(text, self.lang)
@@ -312,20 +315,25 @@ class ListPage:
 
     def choices(self, target: str) -> tuple[list[tuple[str, str]], bool]:
         """Records of ``target`` to pick from (id, name), by name, and whether
-        there are more than offered."""
+        there are more than offered (asked once per request: owner, creator and
+        last editor all pick users)."""
+        if target not in self._choices:
+            self._choices[target] = self._find_choices(target)
+        return self._choices[target]
+
+    def _find_choices(self, target: str) -> tuple[list[tuple[str, str]], bool]:
         access = self.access
         if not access.allows(target, "read"):
             return [], False
         name_field = self.request.effective.objects[target].doc["name_field"]
         if name_field in access.hidden(target):
             return [], False
-        target_fields = self.request.effective.objects[target].fields
-        sortable = (name_field in target_fields
-                    and kind(target_fields[name_field]) in SORTABLE)
-        page = self.request.records.query(
-            target, sort=[name_field] if sortable else [], limit=CHOICES)
-        return ([(r["id"], str(r.get(name_field) or r["id"]))
-                 for r in page["records"]], page["next_cursor"] is not None)
+        # in the query's own order (cheap on any table), then sorted by name here:
+        # sorting every user of a large enterprise for 200 of them is not
+        page = self.request.records.query(target, limit=CHOICES)
+        found = sorted(((r["id"], str(r.get(name_field) or r["id"]))
+                        for r in page["records"]), key=lambda c: c[1])
+        return found, page["next_cursor"] is not None
 
     def rows(self, records: list[dict[str, Any]], columns: list[Column]
              ) -> list[dict[str, Any]]:
