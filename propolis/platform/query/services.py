@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     false,
     func,
+    or_,
     select,
     union_all,
 )
@@ -42,6 +43,7 @@ from propolis.platform.query.filters import (
     invalid,
     keyset_after,
     like_escape,
+    resolve,
 )
 
 DEFAULT_LIMIT = 50
@@ -243,3 +245,47 @@ def query_page(
         return rows, None
     rows = rows[:size]
     return rows, encode_cursor(keys, rows[-1])
+
+
+# Kinds whose records can be counted per value: few distinct values, each one a
+# label the chart can name.
+GROUPABLE = frozenset({"select", "boolean"})
+MAX_GROUPS = 100
+
+
+def grouped_count(
+    conn: Connection,
+    table: Table,
+    fields: Mapping[str, Mapping[str, Any]],
+    field: Any,
+    *,
+    filters: Any = None,
+    q: Any = None,
+    fts: Table | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+    visible: Sequence[ColumnElement[bool]] | None = None,
+) -> list[tuple[Any, int]]:
+    """How many live rows matching ``filters``, ``q`` and ``where`` hold each value
+    of ``field`` (a select or boolean; None counts the empty ones), the largest
+    groups first, at most ``MAX_GROUPS``. ``visible`` keeps the rows in any of its
+    branches, as ``query_page`` does (here simply OR-ed: a count reads every
+    matching row anyway). 400 naming the field when it cannot be grouped on."""
+    dialect = conn.dialect.name
+    target = resolve(fields, table, field)
+    if target.kind not in GROUPABLE:
+        raise invalid(target.name, "只能按单选或布尔字段汇总",
+                      "only select and boolean fields can be summarised")
+    conditions = compile_filters(fields, table, filters or [], dialect)
+    conditions.append(table.c.deleted_at.is_(None))
+    keyword = keyword_condition(table, q, dialect, fts)
+    if keyword is not None:
+        conditions.append(keyword)
+    conditions.extend(where)
+    if visible is not None:
+        conditions.append(or_(*visible) if visible else false())
+    count = func.count().label("n")
+    stmt = (select(target.column, count).where(*conditions)
+            .group_by(target.column)
+            .order_by(count.desc(), target.column.asc().nulls_last())
+            .limit(MAX_GROUPS))
+    return [(row[0], int(row[1])) for row in conn.execute(stmt)]

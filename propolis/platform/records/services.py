@@ -65,7 +65,7 @@ from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.hierarchy import CLOSURES
 from propolis.platform.permissions.policy import READ, AccessPolicy, forbidden
 from propolis.platform.permissions.search import keyword_over_fields
-from propolis.platform.query.services import fts_table, query_page
+from propolis.platform.query.services import fts_table, grouped_count, query_page
 from propolis.platform.records import history
 from propolis.platform.records.compute import (
     Autonumber,
@@ -465,24 +465,49 @@ class RecordService:
         plan = self._plan(object)
         self.policy.require(plan.name, READ)
         conn = self.session.connection()
-        where: list[ColumnElement[bool]] = []
-        hidden = self.policy.hidden(plan.name)
-        if q is not None and hidden & plan.searched:
-            # search_text holds the hidden values too: match the visible fields
-            keyword = keyword_over_fields(
-                plan.table, [f for f in plan.searchable if f["api_name"] not in hidden],
-                {n: (plan.children[n], subs)
-                 for n, subs in plan.searchable_rows.items()
-                 if subs and n not in hidden},
-                q, conn.dialect.name)
-            where = [keyword] if keyword is not None else []
-            q = None
+        q, where = self._keyword(conn, plan, q)
         rows, next_cursor = query_page(
             conn, plan.table, self._readable(plan), filters=filters, sort=sort,
             limit=limit, cursor=cursor, q=q,
             fts=plan.fts if self._fts(conn, plan) else None, where=where,
             visible=self.policy.branches(plan.name, plan.table, READ, conn))
         return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
+
+    def count_by(
+        self,
+        object: str,
+        field: str,
+        *,
+        filters: list[dict[str, Any]] | None = None,
+        q: str | None = None,
+    ) -> list[tuple[Any, int]]:
+        """How many of the records ``query`` would find hold each value of the
+        select or boolean ``field`` (as stored; None for empty), largest first."""
+        plan = self._plan(object)
+        self.policy.require(plan.name, READ)
+        conn = self.session.connection()
+        q, where = self._keyword(conn, plan, q)
+        return grouped_count(
+            conn, plan.table, self._readable(plan), field, filters=filters, q=q,
+            fts=plan.fts if self._fts(conn, plan) else None, where=where,
+            visible=self.policy.branches(plan.name, plan.table, READ))
+
+    def _keyword(
+        self, conn: Connection, plan: _Plan, q: str | None
+    ) -> tuple[str | None, list[ColumnElement[bool]]]:
+        """``q`` for the query layer, or, when some searched field is hidden from
+        the actor, None and the keyword as a condition over the visible fields
+        (``search_text`` holds the hidden values too)."""
+        hidden = self.policy.hidden(plan.name)
+        if q is None or not hidden & plan.searched:
+            return q, []
+        keyword = keyword_over_fields(
+            plan.table, [f for f in plan.searchable if f["api_name"] not in hidden],
+            {n: (plan.children[n], subs)
+             for n, subs in plan.searchable_rows.items()
+             if subs and n not in hidden},
+            q, conn.dialect.name)
+        return None, [keyword] if keyword is not None else []
 
     def transfer(self, object: str, id: str, owner: Any) -> dict[str, Any]:
         """Hands a record to another user (the ``transfer`` verb): ``owner`` and

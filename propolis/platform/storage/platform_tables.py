@@ -247,3 +247,22 @@ def fill_closure(target: Any, conn: Connection, **kw: Any) -> None:
     from propolis.platform.permissions.hierarchy import closure_for_table
 
     closure_for_table(target.name).rebuild(conn)
+
+
+# -- record lists (propolis.forms.views.lists) -------------------------------------
+
+# A user's own saved list views: the list page's query string (filters, sort,
+# columns, keyword) under a name, as [[key, value], ...] pairs. Only their owner
+# sees, renames or deletes them.
+saved_list_views = Table(
+    "saved_list_views",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), nullable=False),
+    Column("object", String(63), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("params", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_saved_list_views_user_id", "user_id", "object"),
+)

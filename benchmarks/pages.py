@@ -1,0 +1,77 @@
+"""P7: server time of the generated pages, through the WSGI application with a
+logged-in session cookie, on the deal table the other runs filled."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from webtest import TestApp
+
+from benchmarks.common import Setup, p50, timed
+from propolis import main
+
+ADMIN_PHONE = "13800000000"
+ADMIN_PASSWORD = "bench-password-1"
+
+
+def web_app(s: Setup, files_dir: str) -> TestApp:
+    """The application over the benchmark's databases (no worker: eager tasks)."""
+    return TestApp(main({}, **{
+        "propolis.database_url": s.database.url,
+        "propolis.tenant_dir": s.database.tenant_dir,
+        "propolis.files_dir": files_dir,
+        "propolis.secret": "bench",
+        "propolis.celery_always_eager": "true",
+        "propolis.broker_url": "memory://",
+        "tm.manager_hook": "pyramid_tm.explicit_manager",
+    }))
+
+
+def logged_in(app: TestApp, s: Setup) -> tuple[TestApp, TestApp]:
+    """A browser logged in with the session cookie (the pages), and an API
+    client with the bearer header of the same admin."""
+    page = app.get("/login")
+    form = next(f for f in page.forms.values() if f.action == "/login")
+    form["account"] = s.account
+    form["login"] = ADMIN_PHONE
+    form["password"] = ADMIN_PASSWORD
+    form.submit(status=303)
+    # the API from a client without the cookie (a cookie would make it ask for
+    # the CSRF token, as it does of browsers)
+    api = TestApp(app.app)
+    token = api.post_json("/api/v1/session", {
+        "account": s.account, "login": ADMIN_PHONE, "password": ADMIN_PASSWORD},
+        status=200).json["token"]
+    api.extra_environ = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    return app, api
+
+
+def p7_list(s: Setup, rows: int) -> list[tuple[str, float, float, str]]:
+    """``GET /o/deal`` (the first page of the default view: 50 rows rendered,
+    the filter panel, the view switcher) against the JSON API's first query page
+    of the same view (``POST /api/v1/objects/deal/query``, same sort, 50 rows):
+    what rendering the page costs over the data it shows."""
+    with tempfile.TemporaryDirectory(prefix="propolis-bench-files-") as files:
+        app, api_client = logged_in(web_app(s, files), s)
+        sort = ["-updated_at"]
+
+        def page() -> None:
+            response = app.get("/o/deal", status=200)
+            assert response.text.count('class="title"') == 50
+
+        body: dict[str, Any] = {"sort": sort, "limit": 50}
+
+        def api() -> None:
+            found = api_client.post_json("/api/v1/objects/deal/query", body,
+                                         status=200).json
+            assert len(found["records"]) == 50
+
+        page(), api()  # warm caches
+        ours, base = [], []
+        for _ in range(5):
+            ours += timed(page, 10)
+            base += timed(api, 10)
+        app.app.registry.database.dispose()
+    return [(f"P7 list page `GET /o/deal` vs the API's first query page, "
+             f"{rows:,} rows", p50(ours) * 1000, p50(base) * 1000, "ms (p50)")]

@@ -1,0 +1,750 @@
+"""Record lists: every object's list page, generated from its metadata.
+
+The state of a list (view, filters, sort, keyword, columns) lives in the query
+string, so a filtered list is a link that can be bookmarked, shared and exported,
+and back/forward walk through it. ``query_spec_from_params`` turns that query
+string into the query service's spec; the page, its rows (htmx), the summary chart
+and the export all go through it and through the record service, exactly as the
+JSON API does: the same permissions, data scope, hidden fields and errors.
+
+Query string keys (field api_names after the dot):
+
+* ``view`` a list view of the metadata; ``col`` (repeated) the columns shown;
+  ``sort`` one field, ``-`` for descending; ``q`` keywords; ``cursor`` the next
+  page; ``saved`` the saved view being shown;
+* ``f.<field>`` the value (text), or the values (repeated: select, multiselect,
+  lookup/user/department), ``true``/``false`` for a boolean; ``op.<field>`` for
+  text: ``contains`` (default), ``eq`` or ``startswith``;
+* ``min.<field>`` / ``max.<field>`` a range of a number, date, time or datetime
+  (inclusive: ``gte``/``lte``, ``between`` with both);
+* ``empty.<field>`` = 1: only records where the field is empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from propolis.forms import saved_views
+from propolis.forms.display import display_text
+from propolis.forms.generate import SYSTEM_SPECS, TIMEZONE
+from propolis.forms.texts import pick
+from propolis.forms.views.home import login_redirect
+from propolis.platform.accounts.pages import error_page, render_page, safe_next
+from propolis.platform.errors import AppError, t
+from propolis.platform.permissions.policy import AccessPolicy
+from propolis.platform.query.filters import SORTABLE
+from propolis.platform.query.services import GROUPABLE
+from propolis.platform.records.services import reference_target
+from propolis.platform.records.values import kind, zone
+from propolis.platform.storage.tables import column_type
+
+_ = TranslationStringFactory("propolis")
+TEMPLATES = "propolis.forms:templates/lists/"
+PAGE = 50
+CHOICES = 200  # records offered in a lookup filter's select
+MAX_TRANSFER = 200  # records one bulk transfer may name
+TEXT_OPS = ("contains", "eq", "startswith")
+RANGE_KINDS = frozenset({"number", "date", "time", "datetime"})
+# the system fields a list may show and filter on, besides the object's own
+SYSTEM_COLUMNS = ("owner", "owner_department", "created_by", "created_at",
+                  "updated_by", "updated_at", "life_status")
+# the ones the filter panel offers
+SYSTEM_FILTERS = ("owner", "created_at", "updated_at")
+FILTER_KINDS = frozenset({"string", "number", "date", "time", "datetime", "boolean",
+                          "select", "multiselect", "reference"})
+# keys of the query string that are a list's state (everything else is dropped
+# when the page builds its links)
+STATE_KEYS = ("view", "col", "sort", "q")
+FIELD_PREFIXES = ("f.", "op.", "min.", "max.", "empty.")
+
+
+# -- the query string and the query spec --------------------------------------------
+
+def _pairs(params: Any) -> list[tuple[str, str]]:
+    items = params.items() if hasattr(params, "items") else params
+    return [(str(k), str(v)) for k, v in items]
+
+
+def _all(pairs: Iterable[tuple[str, str]], key: str) -> list[str]:
+    return [v.strip() for k, v in pairs if k == key and v.strip()]
+
+
+def _first(pairs: Iterable[tuple[str, str]], key: str) -> str:
+    found = _all(pairs, key)
+    return found[0] if found else ""
+
+
+def field_spec(obj_doc: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """A field of the object, or one of the system fields a list shows (with its
+    label); None for anything else."""
+    for f in obj_doc["fields"]:
+        if f["api_name"] == name:
+            return dict(f)
+    if name in SYSTEM_COLUMNS:
+        return dict(SYSTEM_SPECS[name])
+    return None
+
+
+def filterable_fields(obj_doc: Mapping[str, Any], access: AccessPolicy
+                      ) -> dict[str, dict[str, Any]]:
+    """The fields the user may filter the list on, in order: the visible stored
+    fields whose values a filter can compare, then the system fields."""
+    hidden = access.hidden(obj_doc["api_name"])
+    found: dict[str, dict[str, Any]] = {}
+    for name in [f["api_name"] for f in obj_doc["fields"]] + list(SYSTEM_FILTERS):
+        spec = field_spec(obj_doc, name)
+        if spec is None or name in hidden or column_type(spec) is None:
+            continue
+        if kind(spec) in FILTER_KINDS:
+            found[name] = spec
+    return found
+
+
+def _number(text: str) -> Any:
+    """A number typed into a filter as a JSON number; anything else as typed, so
+    the query service names the field and says what it needs."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    return value if value.is_finite() else text
+
+
+def _moment(text: str) -> str:
+    """A ``datetime-local`` value (the enterprise's wall-clock time) as ISO 8601
+    with its offset; anything else as typed."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone(TIMEZONE))
+    return moment.isoformat()
+
+
+def _bound(k: str, text: str) -> Any:
+    if k == "number":
+        return _number(text)
+    if k == "datetime":
+        return _moment(text)
+    return text
+
+
+def _field_filters(name: str, spec: Mapping[str, Any],
+                   pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    k = kind(spec)
+    if _first(pairs, f"empty.{name}"):
+        return [{"field": name, "op": "isnull", "value": True}]
+    values = _all(pairs, f"f.{name}")
+    if k == "string":
+        op = _first(pairs, f"op.{name}")
+        return [{"field": name, "op": op if op in TEXT_OPS else "contains",
+                 "value": values[0]}] if values else []
+    if k in RANGE_KINDS:
+        low, high = (_first(pairs, f"{end}.{name}") for end in ("min", "max"))
+        if low and high:
+            return [{"field": name, "op": "between",
+                     "value": [_bound(k, low), _bound(k, high)]}]
+        if low:
+            return [{"field": name, "op": "gte", "value": _bound(k, low)}]
+        if high:
+            return [{"field": name, "op": "lte", "value": _bound(k, high)}]
+        return []
+    if not values:
+        return []
+    if k == "boolean":
+        value: Any = {"true": True, "false": False}.get(values[0], values[0])
+        return [{"field": name, "op": "eq", "value": value}]
+    if k == "multiselect":  # records having every value ticked
+        return [{"field": name, "op": "contains", "value": v} for v in values]
+    if len(values) == 1:
+        return [{"field": name, "op": "eq", "value": values[0]}]
+    return [{"field": name, "op": "in", "value": values}]
+
+
+def list_view_of(obj_doc: Mapping[str, Any], name: str | None) -> dict[str, Any]:
+    """The metadata list view ``name`` (the first one when absent or unknown)."""
+    views = obj_doc["list_views"]
+    return next((v for v in views if v["api_name"] == name), views[0])
+
+
+def query_spec_from_params(params: Any, obj_doc: Mapping[str, Any],
+                           access: AccessPolicy) -> dict[str, Any]:
+    """The list page's query string (a MultiDict or ``(key, value)`` pairs) as
+    what the record service's ``query`` takes — ``filters``, ``sort``, ``q`` —
+    plus the list ``view`` (api_name) and the ``columns`` to show.
+
+    Fields hidden from the user are never filtered, sorted or shown: their keys are
+    ignored. Values are passed on as typed when they cannot be read, so that the
+    query service refuses them with an error naming the field."""
+    pairs = _pairs(params)
+    hidden = access.hidden(obj_doc["api_name"])
+    view = list_view_of(obj_doc, _first(pairs, "view") or None)
+    filters = [dict(f) for f in view.get("filters", ()) if f["field"] not in hidden]
+    for name, spec in filterable_fields(obj_doc, access).items():
+        filters.extend(_field_filters(name, spec, pairs))
+    sort_key = _first(pairs, "sort")
+    sort = ([sort_key] if sort_key and sort_key.lstrip("-") not in hidden
+            else list(view.get("sort", ())))
+    shown = [c for c in _all(pairs, "col")
+             if c not in hidden and field_spec(obj_doc, c) is not None]
+    columns = list(dict.fromkeys(shown)) or [
+        c for c in view["columns"] if c not in hidden
+        and field_spec(obj_doc, c) is not None]
+    return {"view": view["api_name"], "filters": filters, "sort": sort,
+            "q": _first(pairs, "q") or None, "columns": columns}
+
+
+def state_pairs(params: Any) -> list[tuple[str, str]]:
+    """The pairs of a query string that make a list's state (what a link to the
+    same list, a saved view or an export keeps)."""
+    return [(k, v) for k, v in _pairs(params)
+            if v.strip() and (k in STATE_KEYS or k.startswith(FIELD_PREFIXES))]
+
+
+def _qs(pairs: Iterable[tuple[str, str]]) -> str:
+    return urlencode(list(pairs))
+
+
+# -- the page ----------------------------------------------------------------------
+
+@dataclass
+class Column:
+    name: str
+    label: str
+    spec: dict[str, Any]
+    sortable: bool
+    sort: str | None  # "ascending" | "descending" | None
+    sort_url: str = ""
+    rows_url: str = ""
+
+
+@dataclass
+class Filter:
+    name: str
+    label: str
+    kind: str
+    values: list[str]
+    op: str = "contains"
+    low: str = ""
+    high: str = ""
+    empty: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+    more: bool = False  # more choices than offered
+    input_type: str = "text"
+    errors: list[str] = field(default_factory=list)
+
+
+class ListPage:
+    """Everything one request of a list (page, rows, summary) works out: the
+    object, the query string's state and the spec it makes."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.name = request.matchdict["object"]
+        self.obj = request.effective.objects[self.name]
+        self.doc = self.obj.doc
+        self.access: AccessPolicy = request.access
+        self.lang = request.lang
+        self.state = state_pairs(request.GET)
+        self.spec = query_spec_from_params(request.GET, self.doc, self.access)
+        self.errors: dict[str, list[str]] = {}
+        self.error_message = ""
+        self._choices: dict[str, tuple[list[tuple[str, str]], bool]] = {}
+
+    def tr(self, text: Mapping[str, str]) -> str:
+        return pick(text, self.lang)
+
+    def fail(self, error: AppError) -> None:
+        self.error_message = self.tr(error.message)
+        for name, messages in error.fields.items():
+            self.errors.setdefault(name, []).extend(self.tr(m) for m in messages)
+
+    def url(self, route: str, pairs: Iterable[tuple[str, str]], **kw: Any) -> str:
+        qs = _qs(pairs)
+        return self.request.route_path(route, object=self.name, **kw) + (
+            "?" + qs if qs else "")
+
+    def with_state(self, **extra: str | None) -> list[tuple[str, str]]:
+        """The list's state, with ``extra`` keys replaced (None: left out)."""
+        return [(k, v) for k, v in self.state if k not in extra] + [
+            (k, v) for k, v in extra.items() if v]
+
+    # -- records ---------------------------------------------------------------
+
+    def query(self, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        try:
+            found = self.request.records.query(
+                self.name, filters=self.spec["filters"], sort=self.spec["sort"],
+                limit=PAGE, cursor=cursor, q=self.spec["q"])
+        except AppError as error:
+            self.fail(error)
+            return [], None
+        return found["records"], found["next_cursor"]
+
+    def names(self, target: str, ids: Iterable[str]) -> dict[str, str]:
+        """The names of records of ``target`` the user may read, by id."""
+        wanted = sorted(set(ids))
+        access = self.access
+        if not wanted or not access.allows(target, "read"):
+            return {}
+        name_field = self.request.effective.objects[target].doc["name_field"]
+        if name_field in access.hidden(target):
+            return {}
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), CHOICES):
+            page = self.request.records.query(
+                target, filters=[{"field": "id", "op": "in",
+                                  "value": wanted[start:start + CHOICES]}],
+                limit=CHOICES)
+            found.update({r["id"]: str(r.get(name_field) or r["id"])
+                          for r in page["records"]})
+        return found
+
+    def choices(self, target: str) -> tuple[list[tuple[str, str]], bool]:
+        """Records of ``target`` to pick from (id, name), by name, and whether
+        there are more than offered (asked once per request: owner, creator and
+        last editor all pick users)."""
+        if target not in self._choices:
+            self._choices[target] = self._find_choices(target)
+        return self._choices[target]
+
+    def _find_choices(self, target: str) -> tuple[list[tuple[str, str]], bool]:
+        access = self.access
+        if not access.allows(target, "read"):
+            return [], False
+        name_field = self.request.effective.objects[target].doc["name_field"]
+        if name_field in access.hidden(target):
+            return [], False
+        # in the query's own order (cheap on any table), then sorted by name here:
+        # sorting every user of a large enterprise for 200 of them is not
+        page = self.request.records.query(target, limit=CHOICES)
+        found = sorted(((r["id"], str(r.get(name_field) or r["id"]))
+                        for r in page["records"]), key=lambda c: c[1])
+        return found, page["next_cursor"] is not None
+
+    def rows(self, records: list[dict[str, Any]], columns: list[Column]
+             ) -> list[dict[str, Any]]:
+        """Each record's cells as text (references as the names of the records
+        they point to), with the link to its page."""
+        references: dict[str, set[str]] = {}
+        for c in columns:
+            target = reference_target(c.spec)
+            if target is not None:
+                references.setdefault(target, set()).update(
+                    r[c.name] for r in records if isinstance(r.get(c.name), str))
+        names = {target: self.names(target, ids) for target, ids in references.items()}
+        # the record's page is linked from its name (else from the first column)
+        shown = [c.name for c in columns]
+        link = self.doc["name_field"] if self.doc["name_field"] in shown else (
+            shown[0] if shown else "")
+        out = []
+        for record in records:
+            cells = []
+            for c in columns:
+                value = record.get(c.name)
+                target = reference_target(c.spec)
+                if target is not None:
+                    text = names[target].get(value, "") if value else ""
+                else:
+                    text = display_text(c.spec, value, self.lang, TIMEZONE)
+                cells.append({"name": c.name, "label": c.label, "text": text,
+                              "link": c.name == link})
+            title = next((c["text"] for c in cells if c["link"]), "")
+            out.append({"id": record["id"], "cells": cells,
+                        "name": title or record["id"],
+                        "url": self.request.route_path("records.detail",
+                                                       object=self.name,
+                                                       id=record["id"])})
+        return out
+
+    # -- what the template shows -------------------------------------------------
+
+    def columns(self) -> list[Column]:
+        current = self.spec["sort"][0] if self.spec["sort"] else ""
+        found = []
+        for name in self.spec["columns"]:
+            spec = field_spec(self.doc, name)
+            assert spec is not None  # query_spec_from_params keeps known ones only
+            sortable = column_type(spec) is not None and kind(spec) in SORTABLE
+            direction = None
+            if current.lstrip("-") == name:
+                direction = "descending" if current.startswith("-") else "ascending"
+            column = Column(name, self.tr(spec["label"]), spec, sortable, direction)
+            if sortable:
+                # a click sorts ascending, a second click descending, and so on
+                pairs = self.with_state(
+                    sort=f"-{name}" if direction == "ascending" else name)
+                column.sort_url = self.url("records.list", pairs)
+                column.rows_url = self.url("records.rows", pairs)
+            found.append(column)
+        return found
+
+    def filters(self) -> list[Filter]:
+        state = self.state
+        found = []
+        for name, spec in filterable_fields(self.doc, self.access).items():
+            k = kind(spec)
+            item = Filter(name, self.tr(spec["label"]), k, _all(state, f"f.{name}"),
+                          op=_first(state, f"op.{name}") or "contains",
+                          low=_first(state, f"min.{name}"),
+                          high=_first(state, f"max.{name}"),
+                          empty=bool(_first(state, f"empty.{name}")),
+                          errors=self.errors.get(name, []))
+            if k in ("select", "multiselect"):
+                item.options = [(o["value"], self.tr(o["label"]))
+                                for o in spec.get("options", ())]
+            elif k == "reference":
+                target = reference_target(spec)
+                if target is not None:
+                    item.options, item.more = self.choices(target)
+            item.input_type = {"number": "number", "date": "date", "time": "time",
+                               "datetime": "datetime-local"}.get(k, "text")
+            found.append(item)
+        return found
+
+    def views(self) -> list[dict[str, Any]]:
+        current = self.spec["view"]
+        saved = _first(_pairs(self.request.params), "saved")
+        out = [{"label": self.tr(v["label"]),
+                "url": self.url("records.list", [("view", v["api_name"])]),
+                "current": not saved and v["api_name"] == current, "saved": None}
+               for v in self.doc["list_views"]]
+        for view in saved_views.list_views(self.request.db.connection(),
+                                           self.request.page_user.id, self.name):
+            out.append({"label": view.name,
+                        "url": self.url("records.list",
+                                        [*view.params, ("saved", view.id)]),
+                        "current": view.id == saved, "saved": view})
+        return out
+
+
+def _object_page(request: Request) -> ListPage | Response:
+    """The list of the object in the URL, or the page to answer with instead:
+    the login page, or "not found" for an object this enterprise does not have
+    (another enterprise's objects are not even names here)."""
+    if request.page_user is None:
+        return login_redirect(request)
+    name = request.matchdict["object"]
+    if request.effective.object(name) is None:
+        return error_page(request, _("Not found"), _("There is no such page."), 404)
+    if not request.access.allows(name, "read"):
+        return error_page(request, _("Not allowed"),
+                          _("You may not see these records."), 403)
+    return ListPage(request)
+
+
+def _results(page: ListPage, cursor: str | None, shown: int = 0) -> dict[str, Any]:
+    columns = page.columns()
+    records, next_cursor = page.query(cursor)
+    total = shown + len(records)
+    more = ""
+    if next_cursor:
+        more = page.url("records.rows", page.with_state(
+            cursor=next_cursor, shown=str(total)))
+    return {
+        "columns": columns,
+        "rows": page.rows(records, columns),
+        "count": f"{total}+" if next_cursor else str(total),
+        "more_url": more,
+        "more_link": page.url("records.list", page.with_state(cursor=next_cursor))
+        if next_cursor else "",
+        "errors": page.errors,
+        "error_message": page.error_message,
+        "sort_key": page.spec["sort"][0] if page.spec["sort"] else "",
+    }
+
+
+def _common(page: ListPage) -> dict[str, Any]:
+    access, name = page.access, page.name
+    state = page.with_state()
+    return {
+        "object": name,
+        "label": page.tr(page.obj.label),
+        "state_qs": _qs(state),
+        "state": state,
+        "export_url": (page.request.route_path("records.list", object=name)
+                       + "/export?" + _qs([("format", "csv"), *state])
+                       if access.allows(name, "export") else ""),
+        "can_transfer": access.allows(name, "transfer"),
+        "rows_url": page.request.route_path("records.rows", object=name),
+        "views_url": page.request.route_path("records.views", object=name),
+        "summary_url": page.request.route_path("records.summary", object=name),
+        "transfer_url": page.request.route_path("records.bulk_transfer", object=name),
+        "name_field": page.doc["name_field"],
+        "summary_fields": _summary_fields(page),
+        "field_labels": {n: page.tr(s["label"]) for n, s in _showable(page).items()},
+        "list_url": page.request.route_path("records.list", object=name),
+    }
+
+
+@view_config(route_name="records.list", request_method="GET")
+def list_page(request: Request) -> Response:
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    cursor = request.params.get("cursor") or None
+    values = {**_common(page), **_results(page, cursor)}
+    values.update(
+        views=page.views(),
+        filters=page.filters(),
+        q=page.spec["q"] or "",
+        view=page.spec["view"],
+        sort=page.spec["sort"][0] if page.spec["sort"] else "",
+        paged=cursor is not None,
+        can_create=page.access.allows(page.name, "create"),
+        new_url=request.route_path("records.new", object=page.name),
+        owners=_owners(page) if values["can_transfer"] else [],
+        saved=_first(_pairs(request.params), "saved"),
+        all_columns=[(n, page.tr(s["label"]))
+                     for n, s in _showable(page).items()],
+    )
+    status = 400 if page.errors or page.error_message else 200
+    return render_page(request, TEMPLATES + "list.html", values, status)
+
+
+def _showable(page: ListPage) -> dict[str, dict[str, Any]]:
+    hidden = page.access.hidden(page.name)
+    found = {}
+    for name in [f["api_name"] for f in page.doc["fields"]] + list(SYSTEM_COLUMNS):
+        spec = field_spec(page.doc, name)
+        if spec is not None and name not in hidden and spec["type"] != "table":
+            found[name] = spec
+    return found
+
+
+@view_config(route_name="records.rows", request_method="GET")
+def rows_fragment(request: Request) -> Response:
+    """The rows of a list (htmx): the whole result (a new filter or sort; the
+    browser's address follows it) or, with ``cursor``, the rows after it to
+    append ("load more")."""
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    cursor = request.params.get("cursor") or None
+    try:
+        shown = max(0, int(request.params.get("shown", "0")))
+    except ValueError:
+        shown = 0
+    values = {**_common(page), **_results(page, cursor, shown)}
+    template = "_more.html" if cursor else "_results.html"
+    response = render_page(request, TEMPLATES + template, values)
+    if not cursor:
+        response.headers["HX-Push-Url"] = values["list_url"] + (
+            "?" + values["state_qs"] if values["state_qs"] else "")
+    return response
+
+
+# -- saved views ----------------------------------------------------------------------
+
+def _saved_pairs(request: Request) -> list[tuple[str, str]]:
+    """The list state a save form carries (its ``state`` field: the list's query
+    string)."""
+    return state_pairs(parse_qsl(request.POST.get("state", ""), max_num_fields=400))
+
+
+@view_config(route_name="records.views", request_method=("GET", "POST"))
+def views_page(request: Request) -> Response:
+    """GET: the user's saved views of the object (rename, delete); POST: saves
+    the list's current state under a name."""
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    conn = request.db.connection()
+    user = request.page_user.id
+    error = None
+    if request.method == "POST":
+        try:
+            view = saved_views.save_view(conn, user, page.name,
+                                         request.POST.get("name"),
+                                         _saved_pairs(request))
+        except AppError as exc:
+            error = exc
+        else:
+            return HTTPSeeOther(page.url("records.list",
+                                         [*view.params, ("saved", view.id)]))
+    return _views_page(page, error, request.POST.get("state", ""))
+
+
+def _views_page(page: ListPage, error: AppError | None, state: str = "") -> Response:
+    request = page.request
+    errors = {}
+    if error is not None:
+        errors = {k: [page.tr(m) for m in v] for k, v in error.fields.items()}
+    return render_page(request, TEMPLATES + "views.html", {
+        "object": page.name, "label": page.tr(page.obj.label),
+        "list_url": request.route_path("records.list", object=page.name),
+        "views": [{"view": v, "url": page.url("records.list",
+                                              [*v.params, ("saved", v.id)]),
+                   "action": request.route_path("records.view", object=page.name,
+                                                view=v.id)}
+                  for v in saved_views.list_views(request.db.connection(),
+                                                  request.page_user.id, page.name)],
+        "error_message": page.tr(error.message) if error is not None else "",
+        "errors": errors, "state": state,
+        "save_url": request.route_path("records.views", object=page.name),
+    }, 400 if error is not None else 200)
+
+
+@view_config(route_name="records.view", request_method=("GET", "POST"))
+def view_action(request: Request) -> Response:
+    """GET: the list as the saved view shows it; POST ``action=rename`` (with
+    ``name``) or ``action=delete``. Only the view's owner reaches it."""
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    conn = request.db.connection()
+    user = request.page_user.id
+    view_id = request.matchdict["view"]
+    try:
+        if request.method == "GET":
+            view = saved_views.get_view(conn, user, page.name, view_id)
+            return HTTPSeeOther(page.url("records.list",
+                                         [*view.params, ("saved", view.id)]))
+        action = request.POST.get("action")
+        if action == "rename":
+            saved_views.rename_view(conn, user, page.name, view_id,
+                                    request.POST.get("name"))
+        elif action == "delete":
+            saved_views.delete_view(conn, user, page.name, view_id)
+        else:
+            raise AppError("invalid", t("不支持的操作", "Unknown action"),
+                           {"action": [t("应为 rename 或 delete",
+                                         "must be rename or delete")]})
+    except AppError as error:
+        if error.status == 404:
+            return error_page(request, _("Not found"), _("There is no such page."),
+                              404)
+        return _views_page(page, error)
+    return HTTPSeeOther(request.route_path("records.views", object=page.name))
+
+
+# -- bulk transfer ------------------------------------------------------------------
+
+def _owners(page: ListPage) -> list[tuple[str, str]]:
+    """The active users a record can be handed to, by name."""
+    users, _more = page.choices("user")
+    return users
+
+
+REFUSALS = {
+    404: t("记录不存在或无权查看", "does not exist or is not yours to see"),
+    403: t("没有转移这条记录的权限", "you may not transfer this record"),
+    409: t("记录正在审批中，已锁定", "the record is under approval and locked"),
+}
+
+
+@view_config(route_name="records.bulk_transfer", request_method="POST")
+def bulk_transfer(request: Request) -> Response:
+    """Hands each ticked record to the chosen owner, one at a time through the
+    record service (the ``transfer`` verb per record): what can be transferred
+    is, and the page reports what was refused and why."""
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    ids = list(dict.fromkeys(i for i in request.POST.getall("ids") if i))
+    owner = request.POST.get("owner", "")
+    back = safe_next(request.POST.get("back"),
+                     request.route_path("records.list", object=page.name))
+    owner_name = page.names("user", [owner]).get(owner) if owner else None
+    problem = None
+    if not ids:
+        problem = t("请勾选要转移的记录。", "Tick the records to transfer.")
+    elif len(ids) > MAX_TRANSFER:
+        problem = t(f"一次最多 {MAX_TRANSFER} 条记录。",
+                    f"At most {MAX_TRANSFER} records at a time.")
+    elif owner_name is None:
+        problem = t("请选择新负责人。", "Choose the new owner.")
+    done: list[str] = []
+    refused: list[dict[str, str]] = []
+    if problem is None:
+        for record_id in ids:
+            try:
+                # a refused record leaves nothing behind; the others go ahead
+                with request.db.begin_nested():
+                    request.records.transfer(page.name, record_id, owner)
+            except AppError as error:
+                reason = REFUSALS.get(error.status) or error.message
+                refused.append({"id": record_id, "reason": page.tr(reason)})
+            else:
+                done.append(record_id)
+    names = page.names(page.name, [r["id"] for r in refused] + done)
+    for item in refused:
+        item["name"] = names.get(item["id"], item["id"])
+    return render_page(request, TEMPLATES + "transfer.html", {
+        "object": page.name, "label": page.tr(page.obj.label),
+        "problem": page.tr(problem) if problem else "",
+        "done": len(done), "refused": refused, "owner": owner_name or "",
+        "back": back,
+    }, 400 if problem is not None else 200)
+
+
+# -- the summary chart --------------------------------------------------------------
+
+def _summary_fields(page: ListPage) -> list[tuple[str, str]]:
+    return [(n, page.tr(s["label"]))
+            for n, s in filterable_fields(page.doc, page.access).items()
+            if kind(s) in GROUPABLE]
+
+
+def summary_chart(title: str, groups: list[tuple[str, int]]) -> dict[str, Any]:
+    """An ECharts option: a bar per group (label, count)."""
+    return {
+        "aria": {"enabled": True},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 8, "top": 24, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "category", "data": [g[0] for g in groups],
+                  "axisLabel": {"interval": 0, "rotate": 30 if len(groups) > 4 else 0}},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [{"type": "bar", "name": title, "data": [g[1] for g in groups],
+                    "label": {"show": True, "position": "top"}}],
+    }
+
+
+@view_config(route_name="records.summary", request_method="GET")
+def summary(request: Request) -> Response:
+    """Record counts per value of a select or boolean field (``by``) over what
+    the list's filters find and the user may see: a chart and the same numbers
+    as a table (htmx: the fragment; else a page of its own)."""
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    fields = dict(_summary_fields(page))
+    by = request.params.get("by") or next(iter(fields), "")
+    groups: list[tuple[str, int]] = []
+    if by not in fields:
+        page.errors["by"] = [page.tr(t("请选择一个单选或布尔字段",
+                                       "choose a select or boolean field"))]
+    else:
+        spec = field_spec(page.doc, by) or {}
+        empty = page.tr(t("（空）", "(empty)"))
+        try:
+            counted = request.records.count_by(
+                page.name, by, filters=page.spec["filters"], q=page.spec["q"])
+        except AppError as error:
+            page.fail(error)
+            counted = []
+        groups = [(display_text(spec, value, page.lang, TIMEZONE) or empty
+                   if value is not None else empty, n) for value, n in counted]
+    title = fields.get(by, "")
+    values = {
+        **_common(page), "by": by, "title": title, "groups": groups,
+        "option": json.dumps(summary_chart(title, groups), ensure_ascii=False),
+        "summary_fields": list(fields.items()), "errors": page.errors,
+        "error_message": page.error_message,
+    }
+    status = 400 if page.errors else 200
+    template = "_summary.html" if request.headers.get("HX-Request") else "summary.html"
+    return render_page(request, TEMPLATES + template, values, status)
