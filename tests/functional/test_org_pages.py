@@ -206,6 +206,11 @@ def test_employees_page(app: TestApp, enterprise: Callable[..., Tenant],
     assert names(client.get(f"/admin/org/users?department={sales['id']}")) == {
         "李员工", "王经理"}
     assert names(client.get("/admin/org/users?status=pending")) == {"赵待定"}
+    home = client.get("/admin")
+    without = home.html.find("a", href=re.compile("department=none"))
+    assert without.find("span", class_="number").text == "0"
+    assert names(client.get(without["href"])) == set()  # only active ones
+    assert names(client.get("/admin/org/users?department=none")) == {"赵待定"}
     assert names(client.get("/admin/org/users?q=%25")) == set()
     monkeypatch.setattr(pages, "PAGE_SIZE", 3)
     first = client.get("/admin/org/users")

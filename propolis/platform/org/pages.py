@@ -63,6 +63,8 @@ T = TypeVar("T")
 
 TEMPLATES = "propolis.platform.org:templates/org/"
 PAGE_SIZE = 50
+# the employee list's filter for those in no department (no id looks like it)
+NO_DEPARTMENT = "none"
 
 
 def includeme(config: Configurator) -> None:
@@ -298,15 +300,19 @@ def employees_page(request: Request, user: PageUser, org: OrgService
     tree = org.department_tree()
     search.department.choices = department_choices(request, tree,
                                                    _("All departments"))
+    search.department.choices.insert(1, (NO_DEPARTMENT, request.localizer.translate(
+        _("(no department)"))))
     statuses = option_choices(request, org, "status")
     search.status.choices = [("", request.localizer.translate(_("Any status")))] \
         + statuses
     page_text = request.GET.get("page", "1")
     page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
     status = search.status.data if search.status.data in dict(statuses) else None
-    rows, total = org.employees(q=search.q.data, department=search.department.data
-                                or None, status=status,
-                                offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    department = search.department.data or None
+    rows, total = org.employees(
+        q=search.q.data, status=status, offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE, department=None if department == NO_DEPARTMENT
+        else department, without_department=department == NO_DEPARTMENT)
     names = {n["id"]: n["name"] for n, _depth in flatten(tree)}
 
     def page_url(number: int) -> str:

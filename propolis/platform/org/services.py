@@ -317,11 +317,13 @@ class OrgService:
         return frozenset(self.effective.objects["user"].fields)
 
     def employees(self, *, q: str | None = None, department: str | None = None,
-                  status: str | None = None, offset: int = 0, limit: int = 50,
+                  without_department: bool = False, status: str | None = None,
+                  offset: int = 0, limit: int = 50,
                   ) -> tuple[list[dict[str, Any]], int]:
         """A page of employees ordered by name, and how many match in all: ``q``
         within the name or phone, ``department`` among their departments (main
-        or other), ``status`` one of the user statuses."""
+        or other) or ``without_department``, ``status`` one of the user
+        statuses."""
         u, ud = self.users, self.user_departments
         where = [u.c.deleted_at.is_(None)]
         if q and q.strip():
@@ -331,6 +333,9 @@ class OrgService:
         if department:
             where.append(or_(u.c.main_department == department, u.c.id.in_(
                 select(ud.c.parent_id).where(ud.c.department == department))))
+        if without_department:
+            where += [u.c.main_department.is_(None),
+                      u.c.id.not_in(select(ud.c.parent_id))]
         if status:
             where.append(u.c.status == status)
         total = self.conn.execute(
