@@ -16,9 +16,9 @@ from propolis.platform.db import Database
 from propolis.platform.org import pages
 from propolis.platform.storage.platform_tables import org_invitations
 from tests.common.accounts import (
+    answer_captcha,
     browser,
     form_of,
-    solved_captcha,
     web_login,
     web_step_up,
 )
@@ -330,9 +330,7 @@ def _join(app: TestApp, path: str, ip: str, **fields: str) -> TestResponse:
     form = form_of(joiner.get(path, status=200), path)
     for name, value in fields.items():
         form[name] = value
-    captcha_id, answer = solved_captcha(app)
-    form["captcha_id"].force_value(captcha_id)
-    form["captcha"] = answer
+    answer_captcha(app, form)
     return form.submit(status="*")
 
 
@@ -406,9 +404,7 @@ def test_join_sent_page_and_bad_links(app: TestApp, database: Database,
     form = form_of(joiner.get(path), path)
     form["name"], form["phone"] = "新同事", "13900000001"
     form["password"] = form["password_again"] = "new-colleague-1"
-    captcha_id, answer = solved_captcha(app)
-    form["captcha_id"].force_value(captcha_id)
-    form["captcha"] = answer
+    answer_captcha(app, form)
     sent = form.submit(status=303).follow(status=200)
     assert "等待管理员审核" in sent.text and tenant.account in sent.text
     assert browser(app).get("/join/sent", status=303).location.endswith("/login")

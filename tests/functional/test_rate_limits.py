@@ -15,7 +15,7 @@ from propolis import main
 from propolis.platform.accounts.services import rate_limits
 from propolis.platform.db import Database
 from propolis.settings import DEFAULTS, SettingsError
-from tests.common.accounts import Clock, browser, clock, form_of, solved_captcha
+from tests.common.accounts import Clock, answer_captcha, browser, clock, form_of
 from tests.common.api import Tenant, error, login_admin
 
 __all__ = ["clock"]  # the fixture
@@ -103,9 +103,7 @@ def test_joining_api_and_page_share_a_budget(app: TestApp, default_limits: None,
     form = form_of(page, path)
     form["name"], form["phone"] = "新同事", "13900000001"
     form["password"] = form["password_again"] = "new-colleague-1"
-    captcha_id, answer = solved_captcha(app)
-    form["captcha_id"].force_value(captcha_id)
-    form["captcha"] = answer
+    answer_captcha(app, form)
     refused = form.submit(status=429)
     assert refused.headers["Retry-After"] == "3600"
     assert "请求过于频繁" in refused.text
@@ -115,9 +113,7 @@ def test_joining_api_and_page_share_a_budget(app: TestApp, default_limits: None,
     form = form_of(other.get(path), path)
     form["name"], form["phone"] = "新同事", "13900000001"
     form["password"] = form["password_again"] = "new-colleague-1"
-    captcha_id, answer = solved_captcha(app)
-    form["captcha_id"].force_value(captcha_id)
-    form["captcha"] = answer
+    answer_captcha(app, form)
     assert form.submit(status=303).location.endswith("/join/sent")
     assert len(admin.get("/org/join-requests").json["requests"]) == 1
 
