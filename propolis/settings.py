@@ -28,6 +28,11 @@ DEFAULTS = {
     "propolis.max_body_bytes": "5242880",
     "propolis.celery_always_eager": "false",
     "propolis.beat_schedule": "var/celerybeat-schedule",
+    # Calls per client IP and window on the public routes (429 beyond); "off" lifts
+    # a limit. The forms: 30/minute, 5/hour, 100/10minutes, 2/day.
+    "propolis.rate_limit.captcha": "30/minute",
+    "propolis.rate_limit.register": "5/hour",
+    "propolis.rate_limit.join": "10/hour",
 }
 
 

@@ -51,6 +51,13 @@ def solved_captcha(app: TestApp) -> tuple[str, str]:
     return made.id, made.answer
 
 
+def answer_captcha(app: TestApp, form: Form) -> None:
+    """Fills in a page form's captcha with one whose answer the test knows."""
+    captcha_id, answer = solved_captcha(app)
+    form["captcha_id"].force_value(captcha_id)
+    form["captcha"] = answer
+
+
 def browser(app: TestApp, ip: str | None = "203.0.113.7",
             user_agent: str = CHROME) -> TestApp:
     """A separate browser: its own cookies, address and user agent."""

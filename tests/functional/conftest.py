@@ -32,6 +32,11 @@ def app(database: Database, tmp_path_factory: pytest.TempPathFactory
         "propolis.broker_url": "memory://",
         "tm.manager_hook": "pyramid_tm.explicit_manager",
         "retry.attempts": "3",
+        # The suite makes far more captchas, registrations and join requests per
+        # hour than a person; the rate limits' own tests set the real budgets.
+        "propolis.rate_limit.captcha": "10000/minute",
+        "propolis.rate_limit.register": "10000/minute",
+        "propolis.rate_limit.join": "10000/minute",
     }
     router = main({}, **settings)
     with pytest.MonkeyPatch.context() as patch:

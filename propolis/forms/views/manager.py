@@ -33,7 +33,7 @@ from propolis.metadata.errors import MetadataError
 from propolis.metadata.validation import SYSTEM_OBJECTS, kind_schema
 from propolis.platform.accounts.forms import PageForm
 from propolis.platform.accounts.pages import PageUser, error_page, render_page
-from propolis.platform.accounts.views import _console_user
+from propolis.platform.accounts.views import console_user
 from propolis.platform.api.metadata import _applied
 from propolis.platform.commands import exportable
 from propolis.platform.errors import AppError, t
@@ -562,7 +562,7 @@ def put_errors(form: PageForm, refusal: Refusal, prefix: str,
 
 
 def _admin(request: Request) -> PageUser | Response:
-    return _console_user(request)
+    return console_user(request)
 
 
 def _admin_object(request: Request) -> Doc | Response:

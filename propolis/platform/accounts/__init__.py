@@ -1,11 +1,19 @@
 """Accounts: registration, login with captcha and back-off, sessions and devices,
-passwords, personal API tokens; the login, registration, account and admin
-console pages, with the shared page layout and the translations they use."""
+passwords, personal API tokens, the rate limits of the public routes; the login,
+registration, account and admin console pages, with the shared page layout and
+the translations they use."""
 
 from pyramid.config import Configurator
 
+from propolis.platform.accounts.services import rate_limits
+from propolis.settings import SettingsError
+
 
 def includeme(config: Configurator) -> None:
+    try:
+        config.registry.rate_limits = rate_limits(config.get_settings())
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     config.include(".pages")
     config.include(".routes")
     config.scan(".")

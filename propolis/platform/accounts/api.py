@@ -27,6 +27,7 @@ def throttled_view(exc: Throttled, request: Request) -> Response:
 
 @view_config(route_name="api.captcha", request_method="GET", renderer="json")
 def captcha_view(request: Request) -> dict[str, Any]:
+    services.limit_rate(request, "captcha")
     made = services.new_captcha(request.registry.database,
                                 request.registry.settings["propolis.secret"],
                                 request.now)
@@ -36,6 +37,7 @@ def captcha_view(request: Request) -> dict[str, Any]:
 
 @view_config(route_name="api.enterprises", request_method="POST", renderer="json")
 def register_view(request: Request) -> dict[str, Any]:
+    services.limit_rate(request, "register")
     body = json_object(request)
     unknown = set(body) - {"account", "name", "admin_name", "phone", "password"}
     if unknown:

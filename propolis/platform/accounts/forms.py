@@ -15,18 +15,27 @@ from wtforms import BooleanField, Form, HiddenField, PasswordField, StringField
 _ = TranslationStringFactory("propolis")
 
 
-class PageForm(Form):
-    """Labels in the page's language; errors from a service's ``fields``."""
-
-    csrf_token = HiddenField()
+class LabelledForm(Form):
+    """Labels in the page's language (a form that only reads, such as a search,
+    posts nothing and so carries no CSRF token)."""
 
     def __init__(self, request: Request, formdata: Any = None, **kwargs: Any) -> None:
         super().__init__(formdata, **kwargs)
         self.request = request
-        self.csrf_token.data = request.csrf_token
         for field in self:
             if field.label.text:
                 field.label.text = request.localizer.translate(field.label.text)
+
+
+class PageForm(LabelledForm):
+    """A form that posts: the session's CSRF token, and errors from a service's
+    ``fields``."""
+
+    csrf_token = HiddenField()
+
+    def __init__(self, request: Request, formdata: Any = None, **kwargs: Any) -> None:
+        super().__init__(request, formdata, **kwargs)
+        self.csrf_token.data = request.csrf_token
 
     def add_errors(self, fields: Mapping[str, list[Any]],
                    renamed: Mapping[str, str] | None = None) -> list[str]:
@@ -52,24 +61,35 @@ class PageForm(Form):
         return ok
 
 
-class LoginForm(PageForm):
-    account = StringField(_("Enterprise account"))
-    login = StringField(_("Phone or login name"))
+class GuardedForm(PageForm):
+    """A form anyone may post that carries a password: the image captcha that
+    guards it (always on registration and joining, after failures on login)."""
+
     password = PasswordField(_("Password"))
     captcha = StringField(_("Captcha"))
     captcha_id = HiddenField()
+
+
+class LoginForm(GuardedForm):
+    account = StringField(_("Enterprise account"))
+    login = StringField(_("Phone or login name"))
     remember = BooleanField(_("Remember me for 30 days"))
     next = HiddenField()
 
 
-class RegisterForm(PageForm):
+class RegisterForm(GuardedForm):
     account = StringField(_("Enterprise account"))
     name = StringField(_("Enterprise name"))
     admin_name = StringField(_("Your name"))
     phone = StringField(_("Mobile phone"))
-    password = PasswordField(_("Password"))
-    captcha = StringField(_("Captcha"))
-    captcha_id = HiddenField()
+
+
+class JoinForm(GuardedForm):
+    """The join page's: who is asking to join (the password twice)."""
+
+    name = StringField(_("Your name"))
+    phone = StringField(_("Mobile phone"))
+    password_again = PasswordField(_("Password again"))
 
 
 class PasswordForm(PageForm):

@@ -52,6 +52,48 @@ class Throttled(AppError):
         self.retry_after = retry_after
 
 
+class RateLimited(Throttled):
+    """Too many calls of a public route from one address (HTTP 429, Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        AppError.__init__(self, "rate_limited", t(
+            f"请求过于频繁，请 {retry_after} 秒后再试",
+            f"Too many requests; try again in {retry_after} s"))
+        self.retry_after = retry_after
+
+
+# The public routes' budgets, by the name their settings use
+# (``propolis.rate_limit.<name>``).
+RATE_LIMITED = ("captcha", "register", "join")
+
+
+def rate_limits(settings: Mapping[str, Any]) -> dict[str, throttle.Rate | None]:
+    """The budgets the settings give (ValueError naming the setting if one is not
+    a rate)."""
+    found = {}
+    for name in RATE_LIMITED:
+        key = f"propolis.rate_limit.{name}"
+        try:
+            found[name] = throttle.parse_rate(str(settings.get(key, "off")))
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    return found
+
+
+def limit_rate(request: Any, name: str) -> None:
+    """Counts this call of the public route ``name`` against its client's budget,
+    in a transaction of its own (a refused or failed call counts all the same);
+    RateLimited once the budget is spent. Call it before the request touches the
+    system database: on SQLite its own transaction holds the write lock."""
+    rate = request.registry.rate_limits.get(name)
+    if rate is None:
+        return
+    with request.registry.database.system_engine.begin() as conn:
+        wait = throttle.hit(conn, name, client_of(request).ip, request.now, rate)
+    if wait is not None:
+        raise RateLimited(wait)
+
+
 @dataclass(frozen=True)
 class Client:
     """Where a request comes from, as far as the server can tell."""

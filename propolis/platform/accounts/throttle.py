@@ -13,13 +13,20 @@ sees the same ones. Three keys count each failure:
 
 Keys are hashes of what was typed, whether or not such a login exists, so the
 answers never tell which accounts exist. A counter is forgotten a day after its
-last failure."""
+last failure.
+
+The same table holds the rate limits of the public routes (captchas, registration,
+joining): a fixed budget of calls per client IP and window (``Rate``, ``hit``). A
+window's row counts its calls in ``failures``, has its start in
+``last_failure_at`` and its end in ``blocked_until``, so the clean-up above keeps
+it until the window is over."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,9 +117,7 @@ def record_failure(conn: Connection, subject: str, ip: str | None, now: dt.datet
     several processes all count) and starts the back-off where it is due."""
     subject_key, ip_key, pair_key = _keys(subject, ip)
     stale = now - limits.forget_after
-    conn.execute(delete(LoginThrottle).where(
-        LoginThrottle.last_failure_at < stale,
-        (LoginThrottle.blocked_until.is_(None)) | (LoginThrottle.blocked_until < now)))
+    _forget_stale(conn, now, limits)
     table: Any = LoginThrottle.__table__
     make_insert = postgresql.insert if conn.dialect.name == "postgresql" \
         else sqlite.insert
@@ -134,6 +139,13 @@ def record_failure(conn: Connection, subject: str, ip: str | None, now: dt.datet
                          .values(blocked_until=now + delay))
 
 
+def _forget_stale(conn: Connection, now: dt.datetime, limits: Limits = LIMITS
+                  ) -> None:
+    conn.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at < now - limits.forget_after,
+        (LoginThrottle.blocked_until.is_(None)) | (LoginThrottle.blocked_until < now)))
+
+
 def record_success(conn: Connection, subject: str, ip: str | None,
                    limits: Limits = LIMITS) -> None:
     """Clears the subject's counter and takes back from the IP's what this subject
@@ -151,3 +163,58 @@ def record_success(conn: Connection, subject: str, ip: str | None,
                 LoginThrottle.failures < limits.backoff_after,
             ).values(blocked_until=None))
     conn.execute(delete(LoginThrottle).where(LoginThrottle.key == subject_key))
+
+
+# -- rate limits of the public routes -------------------------------------------
+
+WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``budget`` calls per client IP in each window of ``window``."""
+
+    budget: int
+    window: dt.timedelta
+
+
+def parse_rate(text: str) -> Rate | None:
+    """``"30/minute"``, ``"5/hour"``, ``"100/10minutes"``, ``"2/day"``; ``"off"``
+    means no limit (None). ValueError, saying the form, for anything else."""
+    if text.strip().lower() in {"off", "none", "0"}:
+        return None
+    found = RATE_RE.match(text.lower())
+    if found is None or int(found.group(1)) < 1 or found.group(2) in {"0"}:
+        raise ValueError(f"{text!r} is not a rate: write it as 30/minute, 5/hour, "
+                         "100/10minutes, 2/day or off")
+    seconds = WINDOWS[found.group(3)] * int(found.group(2) or 1)
+    return Rate(int(found.group(1)), dt.timedelta(seconds=seconds))
+
+
+def hit(conn: Connection, name: str, ip: str | None, now: dt.datetime,
+        rate: Rate) -> int | None:
+    """Counts one call of ``name`` from ``ip`` (atomically, so calls in several
+    processes all count) and answers None while within the budget, else how many
+    whole seconds are left until the window ends. Calls without a known address
+    share one count: a WSGI server always gives one, and behind a proxy it must be
+    told to pass the client's on (see ``client_of``)."""
+    key = _key("rate", name, ip or "")
+    _forget_stale(conn, now)
+    table: Any = LoginThrottle.__table__
+    make_insert = postgresql.insert if conn.dialect.name == "postgresql" \
+        else sqlite.insert
+    ended = table.c.blocked_until <= now
+    stmt: Any = make_insert(table).values(
+        key=key, failures=1, last_failure_at=now, blocked_until=now + rate.window)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"failures": case((ended, 1), else_=table.c.failures + 1),
+              "last_failure_at": case((ended, now), else_=table.c.last_failure_at),
+              "blocked_until": case((ended, now + rate.window),
+                                    else_=table.c.blocked_until)},
+    ).returning(table.c.failures, table.c.blocked_until)
+    calls, until = conn.execute(stmt).one()
+    if calls <= rate.budget:
+        return None
+    return max(1, math.ceil((_aware(until) - now).total_seconds()))

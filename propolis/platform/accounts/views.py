@@ -20,6 +20,7 @@ from propolis.platform.accounts import services, throttle
 from propolis.platform.accounts.api import security_overview
 from propolis.platform.accounts.forms import (
     ActionForm,
+    GuardedForm,
     LoginForm,
     PasswordForm,
     RegisterForm,
@@ -49,15 +50,16 @@ def _secret(request: Request) -> str:
     return request.registry.settings["propolis.secret"]
 
 
-def _redirect(location: str) -> Response:
+def redirect(location: str) -> Response:
     return HTTPSeeOther(location=location)
 
 
 def _to_login(request: Request) -> Response:
-    return _redirect("/login?" + urlencode({"next": request.path_qs}))
+    return redirect("/login?" + urlencode({"next": request.path_qs}))
 
 
-def _captcha_image(request: Request, form: LoginForm | RegisterForm) -> str:
+def captcha_image(request: Request, form: GuardedForm) -> str:
+    """A new captcha for ``form``: its id in the form, the picture to show."""
     made = services.new_captcha(request.registry.database, _secret(request),
                                 request.now)
     form.captcha_id.data = made.id
@@ -65,9 +67,30 @@ def _captcha_image(request: Request, form: LoginForm | RegisterForm) -> str:
     return made.image
 
 
-def _no_store(response: Response) -> Response:
+def captcha_solved(request: Request, form: GuardedForm) -> bool:
+    """Checks (and uses up) the form's captcha; marks the field when wrong."""
+    solved = services.solve_captcha(request.registry.database, _secret(request),
+                                    form.captcha_id.data, form.captcha.data,
+                                    request.now)
+    if not solved:
+        form.captcha.errors = [request.localizer.translate(
+            _("Wrong or expired captcha; try the new one"))]
+    return solved
+
+
+def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def throttled_page(request: Request, template: str, values: dict[str, Any],
+                   exc: Throttled) -> Response:
+    """A page refused for now: 429, and when to come back."""
+    form = values["form"]
+    form.password.data = ""
+    response = render_page(request, template, values, 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return no_store(response)
 
 
 # -- login and logout ------------------------------------------------------------
@@ -83,7 +106,7 @@ def _start_session(request: Request, done: services.LoggedIn, remember: bool,
     request.session["token"] = done.token
     request.session["remember"] = remember
     new_csrf_token(request)
-    response = _redirect(target)
+    response = redirect(target)
     if request.cookies.get(DEVICE_COOKIE) != device_id:
         response.set_cookie(DEVICE_COOKIE, device_id, max_age=DEVICE_SECONDS,
                             httponly=True, samesite="Lax",
@@ -126,14 +149,14 @@ def login_page(request: Request) -> Response:
     subject = throttle.login_subject(form.account.data or "", form.login.data or "")
     state = services.throttle_state(request.registry.database, subject, client,
                                     request.now)
-    image = _captcha_image(request, form) if state.captcha_required else None
+    image = captcha_image(request, form) if state.captcha_required else None
     form.password.data = ""
     response = render_page(request, TEMPLATES + "login.html", {
         "form": form, "error": error, "captcha_image": image,
         "flashes": request.session.pop_flash()}, status)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
-    return _no_store(response)
+    return no_store(response)
 
 
 @view_config(route_name="accounts.logout", request_method="POST")
@@ -143,7 +166,7 @@ def logout_page(request: Request) -> Response:
         tokens.revoke_token(request.sysdb, tokens.token_hash(token))
     request.session.invalidate()
     new_csrf_token(request)
-    return _redirect("/login")
+    return redirect("/login")
 
 
 # -- registration ----------------------------------------------------------------
@@ -154,13 +177,13 @@ def register_page(request: Request) -> Response:
     form = RegisterForm(request, request.POST if posted else None)
     error = None
     if posted:
-        solved = services.solve_captcha(request.registry.database, _secret(request),
-                                        form.captcha_id.data, form.captcha.data,
-                                        request.now)
-        if not solved:
-            form.captcha.errors = [request.localizer.translate(
-                _("Wrong or expired captcha; try the new one"))]
-        else:
+        try:
+            services.limit_rate(request, "register")
+        except Throttled as exc:
+            return throttled_page(request, TEMPLATES + "register.html", {
+                "form": form, "error": request.translate(exc.message),
+                "captcha_image": captcha_image(request, form)}, exc)
+        if captcha_solved(request, form):
             try:
                 created = services.register(request.registry.database, {
                     name: getattr(form, name).data for name in
@@ -172,12 +195,12 @@ def register_page(request: Request) -> Response:
             else:
                 request.session.flash(request.localizer.translate(_(
                     "Your enterprise is ready. Log in with your phone and password.")))
-                return _redirect("/login?" + urlencode({"account": created.account}))
+                return redirect("/login?" + urlencode({"account": created.account}))
         if error is None and any(f.errors for f in form):
             error = request.localizer.translate(_("Please correct the marked fields."))
-    image = _captcha_image(request, form)
+    image = captcha_image(request, form)
     form.password.data = ""
-    return _no_store(render_page(request, TEMPLATES + "register.html", {
+    return no_store(render_page(request, TEMPLATES + "register.html", {
         "form": form, "error": error, "captcha_image": image},
         400 if posted else 200))
 
@@ -219,7 +242,7 @@ def account_page(request: Request) -> Response:
     user = request.page_user
     if user is None:
         return _to_login(request)
-    return _no_store(render_page(request, TEMPLATES + "account.html",
+    return no_store(render_page(request, TEMPLATES + "account.html",
                                  _account_values(request, user)))
 
 
@@ -242,7 +265,7 @@ def account_action(request: Request) -> Response:
                                      client=client_of(request))
         except AppError as exc:
             form.add_errors(exc.fields or {"old_password": [exc.message]})
-            return _no_store(render_page(request, TEMPLATES + "account.html",
+            return no_store(render_page(request, TEMPLATES + "account.html",
                                          _account_values(request, user,
                                                          password_form=form),
                                          exc.status))
@@ -251,7 +274,7 @@ def account_action(request: Request) -> Response:
         tokens.revoke_user_tokens(request.sysdb, identity.enterprise_id, user.id)
         request.session.invalidate()
         new_csrf_token(request)
-        return _redirect("/login")
+        return redirect("/login")
     elif action == "revoke-session":
         tokens.revoke_by_id(request.sysdb, identity.enterprise_id,
                             request.POST.get("id", ""), user_id=user.id,
@@ -273,35 +296,43 @@ def account_action(request: Request) -> Response:
                 request.sysdb, identity, body, client_of(request), request.now)
         except AppError as exc:
             form.add_errors(exc.fields)
-            return _no_store(render_page(request, TEMPLATES + "account.html",
+            return no_store(render_page(request, TEMPLATES + "account.html",
                                          _account_values(request, user,
                                                          token_form=form), 400))
         # shown once, on this answer only; never stored
-        return _no_store(render_page(request, TEMPLATES + "account.html",
+        return no_store(render_page(request, TEMPLATES + "account.html",
                                      _account_values(request, user, new_token={
                                          "token": issued.token, "label": label})))
     else:
         return error_page(request, _("Not found"), _("There is no such page."), 404)
-    return _redirect("/account")
+    return redirect("/account")
 
 
 # -- the admin console -----------------------------------------------------------
 
-def _console_user(request: Request) -> PageUser | Response:
-    """The admin of this page, or where to send the browser: the login page, a
-    refusal, or the password prompt when the last one is over 30 minutes old."""
+def _admin_user(request: Request) -> PageUser | Response:
+    """The logged-in admin, or the login page, or a refusal."""
     user = request.page_user
     if user is None:
         return _to_login(request)
     if not user.is_admin:
         return error_page(request, _("Not allowed"),
                           _("The admin console is for enterprise admins."), 403)
+    return user
+
+
+def console_user(request: Request) -> PageUser | Response:
+    """The admin of a console page, or where to send the browser: the login page,
+    a refusal, or the password prompt when the last one is over 30 minutes old."""
+    user = _admin_user(request)
+    if isinstance(user, Response):
+        return user
     at = request.session.get("stepup_at")
     token_of = request.session.get("stepup_token")
     now = request.now.timestamp()
     if (not isinstance(at, int | float) or token_of != request.identity.public_id
             or not 0 <= now - at <= STEP_UP.total_seconds()):
-        return _redirect("/admin/verify?" + urlencode({"next": request.path_qs}))
+        return redirect("/admin/verify?" + urlencode({"next": request.path_qs}))
     return user
 
 
@@ -313,12 +344,9 @@ def _audit(request: Request, user: PageUser, action: str, target: str | None,
 
 @view_config(route_name="admin.verify", request_method=("GET", "POST"))
 def verify_page(request: Request) -> Response:
-    user = request.page_user
-    if user is None:
-        return _to_login(request)
-    if not user.is_admin:
-        return error_page(request, _("Not allowed"),
-                          _("The admin console is for enterprise admins."), 403)
+    user = _admin_user(request)
+    if isinstance(user, Response):
+        return user
     posted = request.method == "POST"
     form = VerifyForm(request, request.POST if posted else None,
                       next=request.params.get("next", ""))
@@ -339,7 +367,7 @@ def verify_page(request: Request) -> Response:
                 request.session["stepup_at"] = request.now.timestamp()
                 request.session["stepup_token"] = request.identity.public_id
                 _audit(request, user, "console.step_up", None, {})
-                return _redirect(target)
+                return redirect(target)
             form.password.errors = [request.localizer.translate(_("Wrong password"))]
             status = 400
     form.password.data = ""
@@ -347,7 +375,7 @@ def verify_page(request: Request) -> Response:
                            {"form": form, "error": error, "user": user}, status)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
-    return _no_store(response)
+    return no_store(response)
 
 
 def console_summary(request: Request) -> dict[str, int]:
@@ -365,10 +393,10 @@ def _timezone(request: Request) -> str:
 
 @view_config(route_name="admin.home", request_method="GET")
 def admin_home(request: Request) -> Response:
-    user = _console_user(request)
+    user = console_user(request)
     if isinstance(user, Response):
         return user
-    return _no_store(render_page(request, TEMPLATES + "admin_home.html", {
+    return no_store(render_page(request, TEMPLATES + "admin_home.html", {
         "user": user, "summary": console_summary(request)}))
 
 
@@ -382,16 +410,16 @@ def _security_values(request: Request, user: PageUser, **extra: Any) -> dict[str
 
 @view_config(route_name="admin.security", request_method="GET")
 def admin_security(request: Request) -> Response:
-    user = _console_user(request)
+    user = console_user(request)
     if isinstance(user, Response):
         return user
-    return _no_store(render_page(request, TEMPLATES + "admin_security.html",
+    return no_store(render_page(request, TEMPLATES + "admin_security.html",
                                  _security_values(request, user)))
 
 
 @view_config(route_name="admin.security.action", request_method="POST")
 def admin_security_action(request: Request) -> Response:
-    user = _console_user(request)
+    user = console_user(request)
     if isinstance(user, Response):
         return user
     identity = request.identity
@@ -433,19 +461,19 @@ def admin_security_action(request: Request) -> Response:
             else:
                 request.session.flash(translate(_(
                     "Password reset. The employee's sessions have ended.")))
-                return _redirect("/admin/security")
+                return redirect("/admin/security")
         form.password.data = ""
-        return _no_store(render_page(request, TEMPLATES + "admin_security.html",
+        return no_store(render_page(request, TEMPLATES + "admin_security.html",
                                      _security_values(request, user, reset_form=form),
                                      400))
     else:
         return error_page(request, _("Not found"), _("There is no such page."), 404)
-    return _redirect("/admin/security")
+    return redirect("/admin/security")
 
 
 @view_config(route_name="admin.audit", request_method="GET")
 def admin_audit(request: Request) -> Response:
-    user = _console_user(request)
+    user = console_user(request)
     if isinstance(user, Response):
         return user
     before = request.params.get("before")
@@ -455,7 +483,7 @@ def admin_audit(request: Request) -> Response:
     users = request.effective.tables.main["user"]
     names = dict(request.db.execute(select(users.c.id, users.c.name).where(
         users.c.id.in_(sorted(actors)))).all()) if actors else {}
-    return _no_store(render_page(request, TEMPLATES + "admin_audit.html", {
+    return no_store(render_page(request, TEMPLATES + "admin_audit.html", {
         "user": user, "entries": page, "names": names,
         "older": page[-1]["id"] if len(page) == 50 else None}))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -314,6 +315,45 @@ class OrgService:
         an enterprise added included); the record service refuses the computed
         ones."""
         return frozenset(self.effective.objects["user"].fields)
+
+    def employees(self, *, q: str | None = None, department: str | None = None,
+                  without_department: bool = False, status: str | None = None,
+                  offset: int = 0, limit: int = 50,
+                  ) -> tuple[list[dict[str, Any]], int]:
+        """A page of employees ordered by name, and how many match in all: ``q``
+        within the name or phone, ``department`` among their departments (main
+        or other) or ``without_department``, ``status`` one of the user
+        statuses."""
+        u, ud = self.users, self.user_departments
+        where = [u.c.deleted_at.is_(None)]
+        if q and q.strip():
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", q.strip()) + "%"
+            where.append(or_(u.c.name.ilike(pattern, escape="\\"),
+                             u.c.phone.ilike(pattern, escape="\\")))
+        if department:
+            where.append(or_(u.c.main_department == department, u.c.id.in_(
+                select(ud.c.parent_id).where(ud.c.department == department))))
+        if without_department:
+            where += [u.c.main_department.is_(None),
+                      u.c.id.not_in(select(ud.c.parent_id))]
+        if status:
+            where.append(u.c.status == status)
+        total = self.conn.execute(
+            select(func.count()).select_from(u).where(*where)).scalar_one()
+        rows = self.conn.execute(
+            select(u.c.id, u.c.name, u.c.phone, u.c.position, u.c.status,
+                   u.c.main_department, u.c.superior)
+            .where(*where).order_by(u.c.name, u.c.id).offset(offset).limit(limit))
+        return [dict(r._mapping) for r in rows], int(total)
+
+    def colleagues(self) -> list[dict[str, Any]]:
+        """The active employees (id, name, phone) by name: who may be a head, a
+        superior or receive a handover."""
+        u = self.users
+        return [dict(r._mapping) for r in self.conn.execute(
+            select(u.c.id, u.c.name, u.c.phone)
+            .where(u.c.deleted_at.is_(None), u.c.status == "active")
+            .order_by(u.c.name, u.c.id))]
 
     def _present_user(self, id: str, field: str) -> dict[str, Any]:
         u = self.users

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 from zope.sqlalchemy.datamanager import STATUS_CHANGED
 
+from propolis.platform.accounts.services import limit_rate
 from propolis.platform.api.errors import json_object
 from propolis.platform.api.views import require_admin
 from propolis.platform.auth import AUTHENTICATED
@@ -28,7 +29,8 @@ from propolis.platform.tenancy.models import Enterprise
 from propolis.settings import as_bool
 
 
-def _org(request: Request) -> OrgService:
+def org_service(request: Request) -> OrgService:
+    """The organisation service of the caller's enterprise, acting as them."""
     return OrgService(request.records, sysdb=request.sysdb,
                       enterprise_id=request.identity.enterprise_id,
                       ip=request.client_addr)
@@ -39,13 +41,14 @@ def _enterprise_name(request: Request) -> str:
         Enterprise.id == request.identity.enterprise_id)).scalar_one()
 
 
-def _invitations(request: Request) -> Invitations:
-    return Invitations(_org(request), enterprise_name=_enterprise_name(request),
+def invitations_service(request: Request) -> Invitations:
+    """The invitations and join requests of the caller's enterprise."""
+    return Invitations(org_service(request), enterprise_name=_enterprise_name(request),
                        account=request.identity.account,
                        base_url=request.application_url)
 
 
-def _timezone(request: Request) -> str:
+def timezone(request: Request) -> str:
     return str(request.registry.settings.get("propolis.timezone", "Asia/Shanghai"))
 
 
@@ -66,7 +69,7 @@ class OrgViews:
 
     def admin(self) -> OrgService:
         require_admin(self.request)
-        return _org(self.request)
+        return org_service(self.request)
 
     def body(self) -> dict[str, Any]:
         return json_object(self.request)
@@ -77,7 +80,7 @@ class OrgViews:
     def tree(self) -> dict[str, Any]:
         """Any employee may read the organisation chart."""
         include = as_bool(self.request.params.get("include_disabled", "true"))
-        return {"departments": _org(self.request).department_tree(
+        return {"departments": org_service(self.request).department_tree(
             include_disabled=include)}
 
     @view_config(route_name="api.org.departments", request_method="POST")
@@ -156,7 +159,7 @@ class OrgViews:
     @view_config(route_name="api.org.invitations", request_method="POST")
     def invite(self) -> Any:
         require_admin(self.request)
-        created = _invitations(self.request).create(self.body())
+        created = invitations_service(self.request).create(self.body())
         self.request.response.status = 201
         return created
 
@@ -164,29 +167,29 @@ class OrgViews:
     def list_invitations(self) -> Any:
         require_admin(self.request)
         every = as_bool(self.request.params.get("all", "false"))
-        found = _invitations(self.request).listing(usable_only=not every)
+        found = invitations_service(self.request).listing(usable_only=not every)
         return {"invitations": found}
 
     @view_config(route_name="api.org.invitation", request_method="DELETE")
     def revoke_invitation(self) -> Any:
         require_admin(self.request)
-        return _invitations(self.request).revoke(self.id)
+        return invitations_service(self.request).revoke(self.id)
 
     @view_config(route_name="api.org.join_requests", request_method="GET")
     def join_requests(self) -> Any:
         require_admin(self.request)
         status = self.request.params.get("status") or None
-        return {"requests": _invitations(self.request).requests(status)}
+        return {"requests": invitations_service(self.request).requests(status)}
 
     @view_config(route_name="api.org.join_request.approve", request_method="POST")
     def approve(self) -> Any:
         require_admin(self.request)
-        return _invitations(self.request).approve(self.id, self.body())
+        return invitations_service(self.request).approve(self.id, self.body())
 
     @view_config(route_name="api.org.join_request.reject", request_method="POST")
     def reject(self) -> Any:
         require_admin(self.request)
-        return _invitations(self.request).reject(self.id, self.body())
+        return invitations_service(self.request).reject(self.id, self.body())
 
     # import
 
@@ -223,23 +226,29 @@ class OrgViews:
         request = self.request
         return console_summary(request.db.connection(), request.sysdb,
                                request.identity.enterprise_id,
-                               tz=_timezone(request), now=request.now)
+                               tz=timezone(request), now=request.now)
 
 
 # -- joining: no login, the invitation's token says which enterprise ----------------
 
 
-def _tenant(request: Request, token: Any) -> tuple[Enterprise, Connection, Effective]:
-    """The enterprise a token names and its storage, in the request's
-    transaction."""
+def join_tenant(request: Request, token: Any) -> tuple[Any, Connection, Effective]:
+    """The enterprise a token names (``id account name metadata_version``) and its
+    storage, in the request's transaction. The enterprise is read outside that
+    transaction, read-only: the join page writes captchas to the system database
+    in transactions of their own, which on SQLite would wait behind the
+    request's."""
     account = invitations.token_account(token)
-    enterprise = request.sysdb.execute(select(Enterprise).where(
-        Enterprise.account == account, Enterprise.status == "active")
-    ).scalar_one_or_none()
+    database = request.registry.database
+    with database.system_engine.connect().execution_options(readonly=True) as sys:
+        enterprise = sys.execute(select(
+            Enterprise.id, Enterprise.account, Enterprise.name,
+            Enterprise.metadata_version).where(
+            Enterprise.account == account, Enterprise.status == "active")).first()
     if enterprise is None:
         raise AppError("invalid_invitation", invitations.BAD_TOKEN,
                        {"token": [invitations.BAD_TOKEN]})
-    session: Session = request.registry.database.tenant_session(account)
+    session: Session = database.tenant_session(account)
     zope.sqlalchemy.register(session, transaction_manager=request.tm,
                              initial_state=STATUS_CHANGED)
     conn = session.connection()
@@ -252,15 +261,16 @@ def _tenant(request: Request, token: Any) -> tuple[Enterprise, Connection, Effec
 @view_config(route_name="api.org.join.info", request_method="GET", renderer="json")
 def join_info(request: Request) -> Any:
     token = request.matchdict["token"]
-    enterprise, conn, effective = _tenant(request, token)
+    enterprise, conn, effective = join_tenant(request, token)
     return invitations.invitation_info(conn, effective.tables.main["department"],
-                                       token, enterprise.name, _timezone(request))
+                                       token, enterprise.name, timezone(request))
 
 
 @view_config(route_name="api.org.join", request_method="POST", renderer="json")
 def join(request: Request) -> Any:
+    limit_rate(request, "join")
     body = json_object(request)
-    _, conn, effective = _tenant(request, body.get("token"))
+    _, conn, effective = join_tenant(request, body.get("token"))
     filed = invitations.file_join_request(conn, effective.tables.main["user"], body,
                                           ip=request.client_addr)
     request.response.status = 201

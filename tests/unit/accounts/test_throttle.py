@@ -73,3 +73,41 @@ def test_success_forgives_only_what_the_same_login_failed(database: Database) ->
         throttle.record_success(conn, victim, ip)
     with engine.connect() as conn:
         assert throttle.check(conn, victim, ip, T0).failures == 0
+
+
+def test_a_rate_is_read_from_its_setting() -> None:
+    assert throttle.parse_rate("30/minute") == throttle.Rate(
+        30, dt.timedelta(minutes=1))
+    assert throttle.parse_rate(" 5 / hours ") == throttle.Rate(5, dt.timedelta(hours=1))
+    assert throttle.parse_rate("100/10minutes") == throttle.Rate(
+        100, dt.timedelta(minutes=10))
+    assert throttle.parse_rate("off") is None
+    for bad in ("30", "minute", "0/hour", "5/0hours", "-1/day", "5/week"):
+        try:
+            throttle.parse_rate(bad)
+        except ValueError as exc:
+            assert "30/minute" in str(exc)
+        else:
+            raise AssertionError(bad)
+
+
+def test_a_rate_counts_calls_per_address_and_window(database: Database) -> None:
+    rate = throttle.Rate(3, dt.timedelta(minutes=1))
+    name = f"test{uuid.uuid4().hex[:8]}"
+    engine = database.system_engine
+
+    def hit(ip: str | None, seconds: float) -> int | None:
+        with engine.begin() as conn:
+            return throttle.hit(conn, name, ip, T0 + dt.timedelta(seconds=seconds),
+                                rate)
+
+    assert [hit("198.51.100.1", n) for n in range(3)] == [None] * 3
+    assert hit("198.51.100.1", 20) == 40  # the window started at T0
+    assert hit("198.51.100.1", 59.5) == 1
+    # another address has a budget of its own; so have calls without one
+    assert hit("198.51.100.2", 30) is None
+    assert [hit(None, 30) for _ in range(3)] == [None] * 3
+    assert hit(None, 31) == 59  # its window started at 30 s
+    # a new window starts afresh
+    assert [hit("198.51.100.1", 60 + n) for n in range(3)] == [None] * 3
+    assert hit("198.51.100.1", 70) == 50
