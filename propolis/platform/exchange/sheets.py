@@ -48,8 +48,8 @@ def file_format(filename: str | None) -> str:
     """``csv`` or ``xlsx`` from a file's extension (400 for anything else)."""
     ext = os.path.splitext((filename or "").lower())[1].lstrip(".")
     if ext not in FORMATS:
-        raise bad_file("只支持 .csv 和 .xlsx 文件", "Only .csv and .xlsx files can be "
-                       "imported")
+        raise bad_file("只支持 .csv 和 .xlsx 文件",
+                       "Only .csv and .xlsx files are supported")
     return ext
 
 
