@@ -406,3 +406,25 @@ def test_a_big_export_comes_in_pages(crm: dict[str, Any]) -> None:
     assert len(names) == 452 and names == sorted(names)
     refused = error(admin.post("/objects/nope/export", {}, status=404))
     assert refused["code"] == "no_such_object"
+
+
+def test_another_enterprise_is_out_of_reach(
+        app: TestApp, crm: dict[str, Any], enterprise: Callable[..., Tenant]) -> None:
+    other = login_admin(app, enterprise("乙公司"))
+    other.define("client", CLIENT)
+    other.define("deal", DEAL)
+    theirs = other.create("client", {"name": "阿里"})["id"]
+    admin, mine = crm["admin"], crm["record"]
+    # their ids and names find nothing here, and nothing there is touched
+    rows = read_csv(export(other, filters=[
+        {"field": "id", "op": "in", "value": [mine["id"]]}]))
+    assert rows[1:] == []
+    report = upload(other, to_csv([["id", "name"], [mine["id"], "偷改"]]))
+    assert [(e["field"], e["message"]) for e in report["errors"]] == [
+        ("id", "记录不存在或已删除")]
+    for sheet in ([["name", "客户 (client.name)"], ["甲", "阿里"]],
+                  [["name", "client"], ["乙", theirs]]):
+        report = upload(admin, to_csv(sheet))
+        assert [(e["row"], e["field"]) for e in report["errors"]] == [
+            (2, "client")]
+    assert admin.read("deal", mine["id"]) == mine

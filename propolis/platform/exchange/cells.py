@@ -323,6 +323,10 @@ def same_value(field: Mapping[str, Any], new: Any, old: Any) -> bool:
     numbers, so ``12.50`` does not count as a change of ``12.5``)."""
     if new is None or new == []:
         return old is None or old == []
-    if kind(field) == "number" and old is not None and not isinstance(old, bool):
+    k = kind(field)
+    if k == "number" and old is not None and not isinstance(old, bool):
         return Decimal(new) == number_cell(old)
+    if k == "table" and isinstance(old, list):
+        # the rows as read back: without their computed sub-fields
+        return bool(new == _rows(field, json_text(old)))
     return bool(new == old)
