@@ -160,6 +160,10 @@ def to_cell(field: Mapping[str, Any], value: Any, lang: str) -> Any:
         return BOOLEAN_CELLS[lang][0 if value else 1]
     if k == "multiselect":
         return ";".join(str(v) for v in value)
+    if k in ("area", "location") and isinstance(value, Mapping):
+        # keys in the API's order (PostgreSQL's JSONB keeps its own)
+        keys = AREA_KEYS if k == "area" else ("lat", "lng", "address")
+        value = {key: value.get(key) for key in keys}
     if k in ("files", "table", "area", "location"):
         return json_text(value)
     return str(value)

@@ -169,3 +169,12 @@ def test_headers_name_the_column_and_say_what_is_imported() -> None:
                                      expression="1")).imported
     assert not Column("owner", SYSTEM_COLUMNS["owner"], "value", "user").imported
     assert Column("version", SYSTEM_COLUMNS["version"]).imported
+
+
+def test_json_cells_keep_the_apis_key_order() -> None:
+    # PostgreSQL's JSONB gives the keys back in its own order
+    stored = {"city": "深圳市", "district": None, "province": "广东省"}
+    assert to_cell(field("area"), stored, "zh") == \
+        '{"province":"广东省","city":"深圳市","district":null}'
+    assert to_cell(field("location"), {"lng": 1.5, "address": None, "lat": 2},
+                   "zh") == '{"lat":2,"lng":1.5,"address":null}'
