@@ -107,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("dir")
     schema = meta.add_parser("schema")
     schema.add_argument("kind", nargs="?")
+
+    for name, help_text in (("import", "import records from a CSV or XLSX file"),
+                            ("export", "export records to a CSV or XLSX file")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--tenant", required=True)
+        p.add_argument("--object", required=True)
+        p.add_argument("--lang", choices=("zh", "en"), default="zh",
+                       help="the language of headers and messages")
+        if name == "export":
+            p.add_argument("--filter", help='JSON: a list of filters, or '
+                           '{"filters", "sort", "q", "columns"}')
+        p.add_argument("file", help="FILE.csv or FILE.xlsx")
     return parser
 
 

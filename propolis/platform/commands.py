@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from typing import Any
 
 from sqlalchemy import select
 
@@ -150,6 +152,89 @@ def demo(ctx: Context, args: argparse.Namespace) -> None:
     else:
         print("propolis: demo enterprise created — account: demo, login: 13800000000, "
               f"password: {password}  (shown once)")
+
+
+def _exchange_session(ctx: Context, account: str) -> tuple[Any, Any, dict[str, Any]]:
+    """The enterprise's effective metadata, a session on its storage and the
+    options of an exchange service acting as the enterprise itself (no user: every
+    record, every field)."""
+    from propolis.platform.permissions.policy import AccessPolicy
+    from propolis.platform.records.interfaces import Actor
+    from propolis.platform.tenancy.services import current_version, effective_for
+
+    effective = effective_for(ctx.database, account,
+                              current_version(ctx.database, account))
+    policy = AccessPolicy(effective, Actor(user_id=None))
+    tz = ctx.settings.get("propolis.timezone", "Asia/Shanghai")
+    return effective, ctx.database.tenant_session(account), {"policy": policy,
+                                                             "tz": tz}
+
+
+def _export_spec(text: str | None) -> Any:
+    from propolis.platform.exchange.services import ExportSpec
+
+    if text is None:
+        return ExportSpec()
+    try:
+        given = json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"--filter is not valid JSON: {exc}") from None
+    if isinstance(given, list):
+        given = {"filters": given}
+    if not isinstance(given, dict):
+        raise CommandError('--filter must be a JSON list of filters or an object '
+                           'with "filters", "sort", "q", "columns"')
+    return ExportSpec.from_body(given)
+
+
+@command("export")
+def export_records(ctx: Context, args: argparse.Namespace) -> None:
+    import os
+
+    from propolis.platform.exchange.services import ExportService
+    from propolis.platform.exchange.sheets import file_format
+
+    fmt = file_format(args.file)
+    spec = _export_spec(args.filter)
+    effective, session, options = _exchange_session(ctx, args.tenant)
+    with session, session.begin():
+        service = ExportService(session, effective, lang=args.lang, **options)
+        export = service.prepare(args.object, spec)
+        try:
+            with open(args.file, "wb") as out:
+                count = service.write(export, out, fmt)
+        except BaseException:
+            if os.path.exists(args.file):
+                os.remove(args.file)  # no half-written file left behind
+            raise
+    print(f"propolis: exported {count} record(s) of {args.object} to {args.file}")
+
+
+@command("import")
+def import_records(ctx: Context, args: argparse.Namespace) -> int:
+    import os
+
+    from propolis.platform.exchange.services import MAX_IMPORT_BYTES, ImportService
+
+    if not os.path.isfile(args.file):
+        raise CommandError(f"file {args.file} not found")
+    if os.path.getsize(args.file) > MAX_IMPORT_BYTES:
+        raise CommandError(f"{args.file} is larger than "
+                           f"{MAX_IMPORT_BYTES // 1024 // 1024} MB: import in batches")
+    with open(args.file, "rb") as source:
+        data = source.read()
+    effective, session, options = _exchange_session(ctx, args.tenant)
+    with session, session.begin():
+        report = ImportService(session, effective, lang=args.lang, **options).run(
+            args.object, data, os.path.basename(args.file))
+    print_json(report)
+    if report["failed"]:
+        # the good rows are imported (committed above); the exit code says not all
+        print(f"propolis: {report['failed']} row(s) not imported (see the report); "
+              f"{report['created']} created, {report['updated']} updated",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def exportable(value: object) -> object:

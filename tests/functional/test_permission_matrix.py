@@ -20,6 +20,8 @@ random id when the user may not see the record, or the bare 403 when they may.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -231,7 +233,74 @@ def test_the_openapi_document_shows_the_users_fields(org: Org, obj: str) -> None
     assert "readOnly" not in schemas[obj]["properties"]["secret"]
 
 
-def test_exports_follow_the_same_rules() -> None:
-    pytest.skip("exports are not built yet (no export route or command): the "
-                "export column of the matrix waits for them; they are to call "
-                "AccessPolicy.strip and the read condition like the query does")
+def exported(client: ApiClient, obj: str, status: int = 200, **body: Any
+             ) -> list[dict[str, str]]:
+    """The CSV export of ``obj`` as ``{column key: cell}`` rows (the header's
+    api_names in parentheses as keys)."""
+    response = client.post(f"/objects/{obj}/export", body, status=status)
+    rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"),
+                                       newline="")))
+    keys = [h.rsplit("(", 1)[1].rstrip(")") for h in rows[0]]
+    return [dict(zip(keys, row, strict=True)) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("obj", list(OBJECTS))
+def test_exports_follow_the_same_rules(org: Org, obj: str) -> None:
+    """Without the ``export`` verb an export (and an import) is the bare 403;
+    with it, the file holds exactly the records the user may read, the columns
+    of the fields they may see, and in lookup names and quotes only what they
+    could read through the API."""
+    records = org.records[obj]
+    secrets = {r["secret"] for r in records.values()}
+    for client in org.clients.values():
+        assert client.post(f"/objects/{obj}/export", {}, status=403).json \
+            == FORBIDDEN
+        assert client.app.post(
+            f"/api/v1/objects/{obj}/import", headers=client.headers(),
+            upload_files=[("file", "x.csv", b"name\nx\n")], status=403
+        ).json == FORBIDDEN
+    roles = {user: client.get(f"/objects/user/records/{org.users[user]}").json[
+        "roles"] for user, client in org.clients.items()}
+    # export only: its field access is the employee's, so it widens nothing
+    org.admin.put("/roles/exporter", {"label": {"zh": "导出", "en": "Exporter"},
+                                      "grants": {name: {
+                                          "verbs": ["export"], "scope": "own",
+                                          "fields": {"secret": "hidden",
+                                                     "note": "read"}}
+                                          for name in OBJECTS}}, status=200)
+    try:
+        for user in org.clients:
+            org.admin.patch(f"/objects/user/records/{org.users[user]}",
+                            {"roles": [*roles[user], "exporter"]}, status=200)
+        for user, client in org.clients.items():
+            expected = visible_records(org, obj, user)
+            by_id = {r["id"]: (owner, r) for owner, r in records.items()}
+            for body in ({}, {"q": "common"}, {"sort": ["-updated_at"]}):
+                rows = exported(client, obj, **body)
+                assert {r["id"] for r in rows} == expected, (user, body)
+            raw = client.post(f"/objects/{obj}/export", {}, status=200).text
+            header = raw.splitlines()[0]
+            assert ("(secret)" in header) is org.writer(user), user
+            if not org.writer(user):
+                assert not [s for s in secrets if s in raw], "a hidden value leaked"
+            for row in exported(client, obj):
+                owner, record = by_id[row["id"]]
+                assert row["note"] == f"note {owner}"
+                target_owner, target = by_id[record["ref"]]
+                readable = allowed(org, obj, user, target_owner)["read"]
+                # the lookup's name and the quotes only when the target is readable
+                assert row["ref.name"] == (target["name"] if readable else "")
+                assert row["ref_name"] == (target["name"] if readable else "")
+                assert row["ref_secret"] == (
+                    target["secret"] if readable and org.writer(user) else "")
+            # a filter on a hidden field is refused as in a query
+            if not org.writer(user):
+                refused = client.post(f"/objects/{obj}/export", {"filters": [
+                    {"field": "secret", "op": "eq", "value": "x"}]}, status=400)
+                assert refused.json["error"]["fields"] == {
+                    "secret": ["没有这个字段"]}
+    finally:
+        for user in org.clients:
+            org.admin.patch(f"/objects/user/records/{org.users[user]}",
+                            {"roles": roles[user]}, status=200)
+        org.admin.delete("/roles/exporter", status=204)

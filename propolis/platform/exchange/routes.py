@@ -1,0 +1,7 @@
+from pyramid.config import Configurator
+
+
+def includeme(config: Configurator) -> None:
+    # Named api.* so that every call checks its user is still active (api.context).
+    config.add_route("api.export", "/objects/{object}/export")
+    config.add_route("api.import", "/objects/{object}/import")
