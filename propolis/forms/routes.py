@@ -13,6 +13,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("records.view", "/o/{object}/views/{view}")
     config.add_route("records.bulk_transfer", "/o/{object}/transfer")
     config.add_route("records.summary", "/o/{object}/summary")
+    config.add_route("records.export", "/o/{object}/export")
     # one record (propolis.forms.views.records): new, detail, edit, history, team,
     # recycle bin, and the helpers its form calls (lookup search, dependent options)
     config.add_route("records.new", "/o/{object}/new")

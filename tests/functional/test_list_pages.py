@@ -334,16 +334,29 @@ def test_summary_counts_per_value_with_filters_and_scope(app: TestApp,
     assert bad.html.select_one('[role="alert"]') is not None
 
 
-def test_export_link_keeps_the_filters_and_needs_the_verb(app: TestApp,
-                                                          shared: Setup) -> None:
-    admin = page_as(app, shared).get(quote("/o/deal?f.stage=won&q=上海", safe="/?=&"))
-    link = admin.html.find("a", string="导出 CSV / Excel")
+def test_export_links_keep_the_filters_and_need_the_verb(app: TestApp,
+                                                         shared: Setup) -> None:
+    client = page_as(app, shared)
+    admin = client.get(quote("/o/deal?f.stage=won&q=上海", safe="/?=&"))
+    link = admin.html.find("a", string="导出 CSV")
     assert link is not None
     assert dict(parse_qsl(urlsplit(link["href"]).query)) == {
         "format": "csv", "f.stage": "won", "q": "上海"}
     assert urlsplit(link["href"]).path == "/o/deal/export"
-    rep = page_as(app, shared, "rep").get("/o/deal")
-    assert rep.html.find("a", string="导出 CSV / Excel") is None
+    # the file holds what the list shows: the won deals matching 上海
+    done = client.get(link["href"], status=200)
+    assert done.content_type == "text/csv"
+    assert "attachment" in done.headers["Content-Disposition"]
+    text = done.body.decode("utf-8-sig")
+    assert "上海地铁" in text and "深圳湾" not in text and "北京大兴" not in text
+    excel = admin.html.find("a", string="导出 Excel")
+    assert client.get(excel["href"], status=200).body[:2] == b"PK"
+    # a bad filter is named on the list, not a broken file
+    bad = client.get("/o/deal/export?format=csv&min.amount=lots", status=400)
+    assert "金额" in bad.html.select_one('[role="alert"]').text
+    rep = page_as(app, shared, "rep")
+    assert rep.get("/o/deal").html.find("a", string="导出 CSV") is None
+    rep.get("/o/deal/export?format=csv", status=403)
 
 
 def test_saved_views_belong_to_their_user(app: TestApp, shared: Setup) -> None:

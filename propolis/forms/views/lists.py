@@ -43,6 +43,7 @@ from propolis.forms.texts import pick
 from propolis.forms.views.home import login_redirect
 from propolis.platform.accounts.pages import error_page, render_page, safe_next
 from propolis.platform.errors import AppError, t
+from propolis.platform.exchange.views import export_response
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.query.filters import SORTABLE
 from propolis.platform.query.services import GROUPABLE
@@ -475,9 +476,9 @@ def _common(page: ListPage) -> dict[str, Any]:
         "label": page.tr(page.obj.label),
         "state_qs": _qs(state),
         "state": state,
-        "export_url": (page.request.route_path("records.list", object=name)
-                       + "/export?" + _qs([("format", "csv"), *state])
-                       if access.allows(name, "export") else ""),
+        "export_urls": ([(fmt, page.url("records.export", [("format", fmt), *state]))
+                         for fmt in ("csv", "xlsx")]
+                        if access.allows(name, "export") else []),
         "can_transfer": access.allows(name, "transfer"),
         "rows_url": page.request.route_path("records.rows", object=name),
         "views_url": page.request.route_path("records.views", object=name),
@@ -748,3 +749,23 @@ def summary(request: Request) -> Response:
     status = 400 if page.errors else 200
     template = "_summary.html" if request.headers.get("HX-Request") else "summary.html"
     return render_page(request, TEMPLATES + template, values, status)
+
+
+@view_config(route_name="records.export", request_method="GET")
+def export_file(request: Request) -> Response:
+    """What the list shows (its filters, keyword, sort and columns) as a CSV or
+    XLSX file, through the same export service as the API: the ``export`` verb,
+    the user's scope and hidden fields apply alike."""
+    page = _object_page(request)
+    if isinstance(page, Response):
+        return page
+    spec = page.spec
+    body = {"filters": spec["filters"], "sort": spec["sort"], "q": spec["q"],
+            "columns": spec["columns"]}
+    try:
+        return export_response(request, page.name, body,
+                               request.params.get("format", "csv"))
+    except AppError as exc:
+        if exc.fields:  # a bad filter: the list says which, next to the field
+            return list_page(request)
+        return error_page(request, _("Export failed"), exc.message, exc.status)

@@ -42,6 +42,34 @@ def _setting(request: Request, name: str, default: int) -> int:
     return int(request.registry.settings.get(name, default))
 
 
+def export_response(request: Request, name: str, body: dict[str, Any],
+                    fmt: str) -> Response:
+    """The file of what ``body`` (a query: filters, sort, q, columns) finds in
+    ``name``, for the API and the list page's export link alike. It is written to a
+    temporary file inside the request's transaction (so a failure is still an
+    error answer and the audit entry commits with it), then streamed from there."""
+    if fmt not in FORMATS:
+        raise AppError("invalid", t("导出格式有误", "Invalid export format"),
+                       {"format": [t("应为 csv 或 xlsx", "must be csv or xlsx")]})
+    service = ExportService(request.db, request.effective, request.access,
+                            lang=request.lang, tz=request.records.tz,
+                            ip=request.client_addr)
+    export = service.prepare(name, ExportSpec.from_body(body))
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        service.write(export, out, fmt)
+        size = out.tell()
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    response = Response(app_iter=FileIter(out), content_type=CONTENT_TYPES[fmt])
+    response.content_length = size
+    today = dt.datetime.now(zone(service.tz)).date()
+    response.content_disposition = content_disposition(export.label, name, today, fmt)
+    return response
+
+
 @view_defaults(renderer="json", permission=AUTHENTICATED)
 class ExchangeViews:
     def __init__(self, request: Request) -> None:
@@ -55,33 +83,11 @@ class ExchangeViews:
     @view_config(route_name="api.export", request_method="POST")
     def export(self) -> Response:
         """The records the query body finds, as a file (CSV unless ``format`` is
-        ``xlsx``). It is written to a temporary file inside the request's
-        transaction (so a failure is still a JSON error and the audit entry
-        commits with it), then streamed from there."""
+        ``xlsx``)."""
         request = self.request
-        name = object_name(request)
         body = json_object(request)
-        fmt = body.pop("format", "csv")
-        if fmt not in FORMATS:
-            raise AppError("invalid", t("导出格式有误", "Invalid export format"),
-                           {"format": [t("应为 csv 或 xlsx", "must be csv or xlsx")]})
-        service = ExportService(request.db, request.effective, request.access,
-                                **self._options())
-        export = service.prepare(name, ExportSpec.from_body(body))
-        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-        try:
-            service.write(export, out, fmt)
-            size = out.tell()
-            out.seek(0)
-        except BaseException:
-            out.close()
-            raise
-        response = Response(app_iter=FileIter(out), content_type=CONTENT_TYPES[fmt])
-        response.content_length = size
-        today = dt.datetime.now(zone(service.tz)).date()
-        response.content_disposition = content_disposition(export.label, name,
-                                                           today, fmt)
-        return response
+        return export_response(request, object_name(request), body,
+                               body.pop("format", "csv"))
 
     @view_config(route_name="api.import", request_method="POST")
     def import_records(self) -> dict[str, Any]:
