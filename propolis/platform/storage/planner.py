@@ -296,6 +296,16 @@ def _type_change_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool
     return {ot, nt} == REFERENCE_PAIR
 
 
+# Column kinds with a width that may grow but not shrink: what the width is called
+# and what shrinking it would do to the stored values.
+_NARROWING = {
+    "decimal": (("小数位数", "precision"),
+                ("已存的数值会被舍入", "stored values would be rounded")),
+    "string": (("最大长度", "max_length"),
+               ("较长的已存值会被截断", "longer stored values would be cut")),
+}
+
+
 class _Planner:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
@@ -560,20 +570,21 @@ class _Planner:
         where = f"{obj}.{path}"
         label = {"from": _type_label(of), "to": _type_label(nf)}
         ddl = False
-        if okind == nkind == "decimal":
+        if okind == nkind and okind in _NARROWING:
             assert owidth is not None and nwidth is not None
             if nwidth < owidth:
+                (what_zh, what_en), (loss_zh, loss_en) = _NARROWING[okind]
                 self.refuse(
                     where,
                     _refusal(
-                        f"对象 {obj} 的字段 {path} 的小数位数不能从 {owidth} 降到 "
-                        f"{nwidth}：已存的数值会被舍入。",
-                        f"The precision of {where} cannot go down from {owidth} to "
-                        f"{nwidth}: stored values would be rounded.",
+                        f"对象 {obj} 的字段 {path} 的{what_zh}不能从 {owidth} 降到 "
+                        f"{nwidth}：{loss_zh}。",
+                        f"The {what_en} of {where} cannot go down from {owidth} to "
+                        f"{nwidth}: {loss_en}.",
                     ),
                 )
                 return
-            if nwidth > owidth:
+            if okind == "decimal" and nwidth > owidth:
                 self.op(
                     "alter_precision",
                     obj,
@@ -582,20 +593,8 @@ class _Planner:
                     column=nf["api_name"],
                     **{"from": owidth, "to": nwidth},
                 )
-        elif okind == nkind == "string":
-            assert owidth is not None and nwidth is not None
-            if nwidth < owidth:
-                self.refuse(
-                    where,
-                    _refusal(
-                        f"对象 {obj} 的字段 {path} 的最大长度不能从 {owidth} 降到 "
-                        f"{nwidth}：较长的已存值会被截断。",
-                        f"The max_length of {where} cannot go down from {owidth} to "
-                        f"{nwidth}: longer stored values would be cut.",
-                    ),
-                )
-                return
-            ddl = nwidth > owidth
+            # SQLite ignores declared lengths; PostgreSQL needs the wider column
+            ddl = okind == "string" and nwidth > owidth
         elif (okind, nkind) == ("string", "text"):
             ddl = True
         elif okind != nkind:

@@ -704,6 +704,36 @@ def test_type_changes_that_could_lose_data_are_refused(
         assert "请新增一个字段并把数据复制过去" in error.message["zh"]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "zh", "en"),
+    [
+        (
+            {"type": "text", "max_length": 200},
+            {"type": "text", "max_length": 100},
+            "最大长度不能从 200 降到 100：较长的已存值会被截断",
+            "The max_length of deal.f cannot go down from 200 to 100: longer "
+            "stored values would be cut.",
+        ),
+        (
+            {"type": "currency", "precision": 4},
+            {"type": "currency", "precision": 2},
+            "小数位数不能从 4 降到 2：已存的数值会被舍入",
+            "The precision of deal.f cannot go down from 4 to 2: stored values "
+            "would be rounded.",
+        ),
+    ],
+)
+def test_a_narrower_width_names_the_width_and_what_would_be_lost(
+    old: dict[str, Any], new: dict[str, Any], zh: str, en: str
+) -> None:
+    before = obj("deal", {"api_name": "f", **old})
+    effective = plan_changes({}, {"deal": before}, dialect="sqlite").effective
+    with pytest.raises(PlanError) as caught:
+        plan_changes(effective, {"deal": changed(before, f=new)}, dialect="sqlite")
+    assert zh in caught.value.message["zh"]
+    assert en in caught.value.message["en"]
+
+
 def test_every_refusal_is_reported_at_once() -> None:
     before = obj(
         "deal", {"api_name": "a", "type": "text"}, {"api_name": "b", "type": "date"}
