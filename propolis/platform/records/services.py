@@ -26,7 +26,7 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -246,6 +246,7 @@ class RecordService:
         lang: str = "zh",
         tz: str = "Asia/Shanghai",
         policy: AccessPolicy | None = None,
+        on_password_set: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session
         self.effective = effective
@@ -254,6 +255,9 @@ class RecordService:
         self.lang = lang  # the language API callers render AppErrors in
         self.tz = tz
         zone(tz)  # an unknown zone fails here rather than in the middle of a save
+        # called with a user's id after their password was changed (the web ends
+        # their sessions there: the record service knows no tokens)
+        self.on_password_set = on_password_set
 
     # -- public API ----------------------------------------------------------
 
@@ -396,6 +400,8 @@ class RecordService:
         for link in plan.links:
             if link.watched & changes.keys():
                 self._refresh(conn, link, plan, [old[link.via], rec[link.via]])
+        if plan.name == "user" and "password" in changes and self.on_password_set:
+            self.on_password_set(id)
         return self.policy.strip(plan.name, {**out, **quoted})
 
     def delete(self, object: str, id: str) -> None:
