@@ -38,6 +38,7 @@ from propolis.platform.storage.planner import (
     ensure_trigram,
     plan_changes,
     tenant_schema,
+    upgrade_recycle_bin_indexes,
 )
 from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
 
@@ -54,6 +55,15 @@ def create_tenant_storage(database: Database, account: str) -> None:
         platform_metadata.create_all(conn)
         if not database.is_sqlite:
             ensure_trigram(conn)
+
+
+def upgrade_tenant_storage(conn: Connection) -> None:
+    """Brings an enterprise's storage made by an older release up to this one, in
+    the caller's transaction (``propolis initdb``): the platform tables it lacks,
+    and the recycle-bin index of every object table."""
+    platform_metadata.create_all(conn)  # only what is missing
+    objects = _stored(conn, latest_version(conn)).effective.get("objects", {})
+    upgrade_recycle_bin_indexes(conn, objects)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Text,
     column,
     func,
+    inspect,
     literal,
     or_,
     select,
@@ -54,11 +55,13 @@ from sqlalchemy.types import TypeEngine
 from propolis.platform.db import FTS_KEY, new_metadata
 from propolis.platform.errors import AppError, t
 from propolis.platform.storage.tables import (
+    IN_RECYCLE_BIN,
     SYSTEM_COLUMNS,
     child_table_name,
     column_type,
     identifier,
     object_tables,
+    recycle_bin_index_name,
     table_name,
 )
 from propolis.platform.storage.types import DIGITS, ExactDecimal
@@ -782,6 +785,7 @@ class _Applier:
     def create_table(self, op: Operation) -> None:
         main, _ = self.tables(op.object)
         self.ops.create_table(main.name, *main.columns, schema=self.schema)
+        _create_recycle_bin_index(self.ops, main.name, self.schema)
 
     def create_child_table(self, op: Operation) -> None:
         assert op.field is not None
@@ -949,6 +953,44 @@ class _Applier:
         ]
         for statement in statements:
             self.ops.execute(text(statement))
+
+
+def _create_recycle_bin_index(ops: Operations, table: str, schema: str | None) -> None:
+    ops.create_index(
+        recycle_bin_index_name(table),
+        table,
+        ["deleted_at"],
+        schema=schema,
+        sqlite_where=text(IN_RECYCLE_BIN),
+        postgresql_where=text(IN_RECYCLE_BIN),
+    )
+
+
+def upgrade_recycle_bin_indexes(conn: Connection, objects: Iterable[str]) -> None:
+    """Gives the tables of an enterprise made by an older release the partial index
+    on ``deleted_at`` (see ``storage.tables``) in place of their full one. Safe to
+    run again: a table that has it is left alone."""
+    schema = tenant_schema(conn)
+    ops = Operations(MigrationContext.configure(conn))
+    if conn.dialect.name == "sqlite":
+        definition = text("SELECT sql FROM sqlite_master WHERE name = :n")
+    else:
+        definition = text(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND indexname = :n"
+        )
+    for obj in objects:
+        table = table_name(obj)
+        names = [
+            index["name"]
+            for index in inspect(conn).get_indexes(table, schema=schema)
+            if index["column_names"] == ["deleted_at"]
+        ]
+        ddl = [conn.execute(definition, {"s": schema, "n": n}).scalar() for n in names]
+        if any(" WHERE " in (d or "").upper() for d in ddl):
+            continue
+        for name in names:
+            ops.drop_index(name, table_name=table, schema=schema)
+        _create_recycle_bin_index(ops, table, schema)
 
 
 def apply_plan(conn: Connection, plan: Plan) -> None:
