@@ -56,7 +56,8 @@ def setup(kind: str) -> Iterator[Setup]:
             admin = create_engine(base, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = make_url(base).set(database=name).render_as_string(hide_password=False)
+            url = make_url(base).set(database=name).render_as_string(
+                hide_password=False)
         database = Database(url, f"{tmp}/tenants")
         try:
             initdb(database)

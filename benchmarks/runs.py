@@ -187,6 +187,9 @@ def p2a_query(s: Setup, rows: int) -> Row:
                 q=None)
             assert len(page["records"]) == 50
 
+    # The statement the engine runs, as a developer would write it. Neither carries
+    # a planner hint: deleted_at's index holds the recycle bin alone
+    # (storage.tables), so SQLite plans both by the updated_at index.
     stmt = (select(table).where(table.c.deleted_at.is_(None),
                                 table.c.status == "open",
                                 table.c.amount >= Decimal(1000))

@@ -253,30 +253,27 @@ def _sub(a: Any, b: Any) -> Any:
     raise _operand_error("-", a, b)
 
 
-def _mul(a: Any, b: Any) -> Any:
-    if type(a) is Decimal and type(b) is Decimal:
-        return _CTX.multiply(a, b)
-    if a is None or b is None:
-        return None
-    raise _operand_error("*", a, b)
+def _decimal_only(
+    op: str, compute: Callable[[Decimal, Decimal], Decimal | None]
+) -> Callable[[Any, Any], Any]:
+    """An operator of numbers alone: a null operand makes null, anything else but
+    two numbers is an error."""
+
+    def apply(a: Any, b: Any) -> Any:
+        if type(a) is Decimal and type(b) is Decimal:
+            return compute(a, b)
+        if a is None or b is None:
+            return None
+        raise _operand_error(op, a, b)
+
+    return apply
 
 
-def _div(a: Any, b: Any) -> Any:
-    if type(a) is Decimal and type(b) is Decimal:
-        # Zero divisor -> null: see the module docstring.
-        return _CTX.divide(a, b) if b else None
-    if a is None or b is None:
-        return None
-    raise _operand_error("/", a, b)
-
-
-def _mod(a: Any, b: Any) -> Any:
-    if type(a) is Decimal and type(b) is Decimal:
-        # remainder() truncates toward zero, matching CEL's '%' on ints.
-        return _CTX.remainder(a, b) if b else None
-    if a is None or b is None:
-        return None
-    raise _operand_error("%", a, b)
+_mul = _decimal_only("*", _CTX.multiply)
+# A zero divisor makes null: see the module docstring. remainder() truncates toward
+# zero, matching CEL's '%' on ints.
+_div = _decimal_only("/", lambda a, b: _CTX.divide(a, b) if b else None)
+_mod = _decimal_only("%", lambda a, b: _CTX.remainder(a, b) if b else None)
 
 
 def _neg(a: Any) -> Any:

@@ -383,15 +383,14 @@ class _Checks:
             field = fields.get(data["name_field"])
             if field is None:
                 self.unknown_field(
-                    ("name_field",), data["name_field"], sorted(fields), name
+                    ("name_field",), data["name_field"], sorted(fields), _object(name)
                 )
             elif field["type"] == "table":
-                self.add(
+                self.wrong_type(
                     ("name_field",),
-                    "wrong_field_type",
-                    name=data["name_field"],
-                    actual="table",
-                    expected=Text("a field that is not a table", "非子表字段"),
+                    data["name_field"],
+                    "table",
+                    Text("a field that is not a table", "非子表字段"),
                 )
         for i, rule in enumerate(data.get("validations", [])):
             self.check_expression(
@@ -601,23 +600,20 @@ class _Checks:
         parent = scope.get(parent_name)
         if parent is None:
             selects = sorted(n for n, f in scope.items() if f["type"] == "select")
-            self.add(
+            self.unknown_field(
                 (*here, "depends_on"),
-                "unknown_field",
-                name=parent_name,
-                owner=Text("this object", "本对象"),
-                allowed=selects,
-                hint=_suggest(parent_name, selects),
+                parent_name,
+                selects,
+                Text("this object", "本对象"),
             )
         elif parent_name == field["api_name"]:
             self.add((*here, "depends_on"), "self_dependency", name=parent_name)
         elif parent["type"] != "select":
-            self.add(
+            self.wrong_type(
                 (*here, "depends_on"),
-                "wrong_field_type",
-                name=parent_name,
-                actual=parent["type"],
-                expected=Text("a select field", "单选字段"),
+                parent_name,
+                parent["type"],
+                Text("a select field", "单选字段"),
             )
         else:
             parent_values = [o["value"] for o in parent["options"]]
@@ -653,17 +649,17 @@ class _Checks:
         via = source_fields.get(field["via"])
         if via is None:
             self.unknown_field(
-                (*here, "via"), field["via"], sorted(source_fields), source_name
+                (*here, "via"),
+                field["via"],
+                sorted(source_fields),
+                _object(source_name),
             )
         elif via["type"] not in ("lookup", "master_detail"):
-            self.add(
+            self.wrong_type(
                 (*here, "via"),
-                "wrong_field_type",
-                name=field["via"],
-                actual=via["type"],
-                expected=Text(
-                    "a lookup or master_detail field", "查找关系或主从关系字段"
-                ),
+                field["via"],
+                via["type"],
+                Text("a lookup or master_detail field", "查找关系或主从关系字段"),
             )
         elif via["to"] != object_name:
             self.add(
@@ -682,19 +678,15 @@ class _Checks:
             _value_type(target) if target else SYSTEM_FIELDS.get(field["field"])
         )
         if value_type is None:
-            self.unknown_field((*here, "field"), field["field"], names, source_name)
+            self.unknown_field(
+                (*here, "field"), field["field"], names, _object(source_name)
+            )
             return
         # the stored rollup column is a decimal, for min and max too
         allowed = set(NUMERIC_TYPES)
         expected = Text("a number, currency or percent field", "数字、金额或百分比字段")
         if value_type not in allowed:
-            self.add(
-                (*here, "field"),
-                "wrong_field_type",
-                name=field["field"],
-                actual=value_type,
-                expected=expected,
-            )
+            self.wrong_type((*here, "field"), field["field"], value_type, expected)
 
     def check_quote(
         self,
@@ -706,23 +698,15 @@ class _Checks:
         via = scope.get(field["via"])
         references = sorted(n for n, f in scope.items() if f["type"] in REFERENCE_TYPES)
         if via is None:
-            self.add(
-                (*here, "via"),
-                "unknown_field",
-                name=field["via"],
-                owner=owner,
-                allowed=references,
-                hint=_suggest(field["via"], references),
-            )
+            self.unknown_field((*here, "via"), field["via"], references, owner)
             return
         target_name = _target(via)
         if target_name is None:
-            self.add(
+            self.wrong_type(
                 (*here, "via"),
-                "wrong_field_type",
-                name=field["via"],
-                actual=via["type"],
-                expected=Text(
+                field["via"],
+                via["type"],
+                Text(
                     "a lookup, master_detail, user or department field",
                     "查找关系、主从关系、人员或部门字段",
                 ),
@@ -734,7 +718,9 @@ class _Checks:
         names = sorted(f["api_name"] for f in target["fields"]
                        if f["type"] not in ("table", "quote"))
         if field["field"] not in names:
-            self.unknown_field((*here, "field"), field["field"], names, target_name)
+            self.unknown_field(
+                (*here, "field"), field["field"], names, _object(target_name)
+            )
 
     def check_expression(
         self,
@@ -826,18 +812,27 @@ class _Checks:
         object_name: str,
     ) -> None:
         if name not in names:
-            self.unknown_field(path, name, sorted(names), object_name)
+            self.unknown_field(path, name, sorted(names), _object(object_name))
 
     def unknown_field(
-        self, path: tuple[PathPart, ...], name: str, names: list[str], object_name: str
+        self, path: tuple[PathPart, ...], name: str, names: list[str], owner: Text
     ) -> None:
+        """``name`` is none of the fields ``names`` of ``owner``."""
         self.add(
             path,
             "unknown_field",
             name=name,
-            owner=_object(object_name),
+            owner=owner,
             allowed=names,
             hint=_suggest(name, names),
+        )
+
+    def wrong_type(
+        self, path: tuple[PathPart, ...], name: str, actual: str, expected: Text
+    ) -> None:
+        """Field ``name`` is of type ``actual`` where ``expected`` is needed."""
+        self.add(
+            path, "wrong_field_type", name=name, actual=actual, expected=expected
         )
 
     def unknown_object(self, path: tuple[PathPart, ...], name: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import mimetypes
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -233,8 +234,9 @@ def make_tenant(
 
 def add_file(conn: Connection, name: str) -> str:
     file_id = new_id()
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     conn.execute(insert(files).values(
-        id=file_id, name=name, content_type="application/octet-stream", size=1,
+        id=file_id, name=name, content_type=content_type, size=1,
         sha256=hashlib.sha256(name.encode()).hexdigest(),
         created_at=dt.datetime.now(dt.UTC)))
     return file_id

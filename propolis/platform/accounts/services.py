@@ -430,9 +430,20 @@ def change_password(db: Session, sysdb: Session, effective: Effective,
                        t("原密码错误", "The current password is wrong"),
                        {"old_password": [t("原密码错误", "wrong password")]})
     _set_password(db, users, identity.user_id, identity.user_id, new, now)
-    return tokens.revoke_user_tokens(sysdb, identity.enterprise_id, identity.user_id,
-                                     kinds=tokens.LOGIN_KINDS,
-                                     keep=identity.token_hash)
+    return end_sessions_after_password_set(sysdb, identity, identity.user_id)
+
+
+def end_sessions_after_password_set(sysdb: Session, identity: tokens.Identity,
+                                    user_id: str) -> int:
+    """Ends sessions after ``identity``'s user set ``user_id``'s password (here or
+    through the record service): their own, the other login sessions end and
+    personal API tokens stay; someone else's, every token of theirs ends. Returns
+    how many ended."""
+    if user_id == identity.user_id:
+        return tokens.revoke_user_tokens(sysdb, identity.enterprise_id, user_id,
+                                         kinds=tokens.LOGIN_KINDS,
+                                         keep=identity.token_hash)
+    return tokens.revoke_user_tokens(sysdb, identity.enterprise_id, user_id)
 
 
 def reset_password(db: Session, sysdb: Session, effective: Effective,

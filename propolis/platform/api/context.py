@@ -11,6 +11,7 @@ from pyramid.events import ContextFound
 from pyramid.request import Request
 from sqlalchemy import bindparam, select
 
+from propolis.platform.accounts.services import end_sessions_after_password_set
 from propolis.platform.errors import AppError, t
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.records.interfaces import Actor
@@ -42,8 +43,12 @@ def _access(request: Request) -> AccessPolicy:
 
 
 def _records(request: Request) -> RecordService:
+    def password_set(user_id: str) -> None:
+        end_sessions_after_password_set(request.sysdb, request.identity, user_id)
+
     return RecordService(request.db, request.effective, request.actor,
-                         lang=request.lang, policy=request.access)
+                         lang=request.lang, policy=request.access,
+                         on_password_set=password_set)
 
 
 def _active_users_only(event: ContextFound) -> None:

@@ -25,7 +25,9 @@ class ObjectMeta:
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
         self.api_name: str = doc["api_name"]
-        self.fields: dict[str, dict[str, Any]] = {f["api_name"]: f for f in doc["fields"]}
+        self.fields: dict[str, dict[str, Any]] = {
+            f["api_name"]: f for f in doc["fields"]
+        }
         self.archived: dict[str, dict[str, Any]] = {
             f["api_name"]: f for f in doc.get("archived_fields", [])
         }

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ from propolis.platform.storage.planner import (
     ensure_trigram,
     plan_changes,
     tenant_schema,
+    upgrade_recycle_bin_indexes,
 )
 from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
 
@@ -54,6 +55,15 @@ def create_tenant_storage(database: Database, account: str) -> None:
         platform_metadata.create_all(conn)
         if not database.is_sqlite:
             ensure_trigram(conn)
+
+
+def upgrade_tenant_storage(conn: Connection) -> None:
+    """Brings an enterprise's storage made by an older release up to this one, in
+    the caller's transaction (``propolis initdb``): the platform tables it lacks,
+    and the recycle-bin index of every object table."""
+    platform_metadata.create_all(conn)  # only what is missing
+    objects = _stored(conn, latest_version(conn)).effective.get("objects", {})
+    upgrade_recycle_bin_indexes(conn, objects)
 
 
 @dataclass(frozen=True)
@@ -143,37 +153,56 @@ def _begin_change(
     return _stored(conn, latest)
 
 
-def _apply_layer(
-    conn: Connection,
-    previous: _Stored,
-    layer: list[Doc],
-    system_objects: Sequence[Doc],
-    extension_objects: Sequence[Doc],
-    user_id: str | None,
-    comment: str | None,
-    dry_run: bool,
-) -> tuple[int, Plan]:
-    objects = merge_layers(list(system_objects), list(extension_objects), layer)
-    plan = plan_changes(
-        previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
-    )
-    version = previous.version + 1
-    if dry_run:
-        return version, plan
-    apply_plan(conn, plan)
-    conn.execute(
-        insert(meta_versions).values(
-            version=version,
-            created_at=dt.datetime.now(dt.UTC),
-            created_by=user_id,
-            comment=comment,
-            documents=layer,
-            # approvals, reports … of the previous version are carried over as they are
-            effective={**previous.effective, "objects": plan.effective},
-            plan=plan.as_json(),
+Layer = list[Doc]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What every metadata change shares: whose, on which version, the layers
+    beneath the enterprise's own, who makes it and whether it is only a preview."""
+
+    account: str
+    current_version: int
+    system_objects: Sequence[Doc]
+    extension_objects: Sequence[Doc]
+    user_id: str | None
+    comment: str | None
+    dry_run: bool
+
+    def run(
+        self,
+        target: Session | Connection,
+        new_layer: Callable[[Connection, Layer], Layer],
+    ) -> tuple[int, Plan]:
+        """Begins the change, makes the enterprise's new layer from its current
+        one with ``new_layer``, plans it against the current effective objects,
+        applies the plan and stores it as the next version."""
+        conn = _connection(target)
+        previous = _begin_change(conn, self.account, self.current_version, self.dry_run)
+        layer = new_layer(conn, previous.documents)
+        objects = merge_layers(
+            list(self.system_objects), list(self.extension_objects), layer
         )
-    )
-    return version, plan
+        plan = plan_changes(
+            previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
+        )
+        version = previous.version + 1
+        if self.dry_run:
+            return version, plan
+        apply_plan(conn, plan)
+        conn.execute(
+            insert(meta_versions).values(
+                version=version,
+                created_at=dt.datetime.now(dt.UTC),
+                created_by=self.user_id,
+                comment=self.comment,
+                documents=layer,
+                # approvals, reports … of the previous version are carried over
+                effective={**previous.effective, "objects": plan.effective},
+                plan=plan.as_json(),
+            )
+        )
+        return version, plan
 
 
 def apply_documents(
@@ -204,21 +233,15 @@ def apply_documents(
     metadata plan``, the object manager's preview). The caller bumps
     ``Enterprise.metadata_version`` after the commit (see the module docstring).
     """
-    conn = _connection(target)
-    previous = _begin_change(conn, account, current_version, dry_run)
-    replaced = {doc["api_name"]: dict(doc) for doc in documents}
-    layer = [replaced.pop(doc["api_name"], doc) for doc in previous.documents]
-    layer += replaced.values()
-    return _apply_layer(
-        conn,
-        previous,
-        layer,
-        system_objects,
-        extension_objects,
-        user_id,
-        comment,
-        dry_run,
-    )
+
+    def replaced(conn: Connection, own: Layer) -> Layer:
+        by_name = {doc["api_name"]: dict(doc) for doc in documents}
+        layer = [by_name.pop(doc["api_name"], doc) for doc in own]
+        return layer + list(by_name.values())
+
+    change = _Change(account, current_version, system_objects, extension_objects,
+                     user_id, comment, dry_run)
+    return change.run(target, replaced)
 
 
 def rollback_object(
@@ -240,43 +263,40 @@ def rollback_object(
     added since are archived with their data, never dropped; a change the storage
     cannot take back (a lowered max_length …) raises ``PlanError``. Arguments and
     result as for ``apply_documents``."""
-    conn = _connection(target)
-    previous = _begin_change(conn, account, current_version, dry_run)
-    old = next(
-        (
-            doc
-            for doc in _stored(conn, to_version).documents
-            if doc["api_name"] == object_name
-        ),
-        None,
-    )
-    names = [doc["api_name"] for doc in previous.documents]
-    if old is None and object_name not in names:
-        raise NotFound(
-            "object_not_in_versions",
-            t(
-                f"对象 {object_name} 在版本 {to_version} 和当前版本中"
-                "都不是本企业定义的。",
-                f"Object {object_name} is defined by this enterprise neither in "
-                f"version {to_version} nor now.",
+
+    def rolled_back(conn: Connection, own: Layer) -> Layer:
+        old = next(
+            (
+                doc
+                for doc in _stored(conn, to_version).documents
+                if doc["api_name"] == object_name
             ),
+            None,
         )
-    # the object's document keeps its place in the layer (order matters to merging)
-    layer = [doc for doc in previous.documents if doc["api_name"] != object_name]
-    if old is not None:
-        layer.insert(
-            names.index(object_name) if object_name in names else len(layer), old
-        )
-    return _apply_layer(
-        conn,
-        previous,
-        layer,
-        system_objects,
-        extension_objects,
-        user_id,
-        comment or f"rollback {object_name} to version {to_version}",
-        dry_run,
-    )
+        names = [doc["api_name"] for doc in own]
+        if old is None and object_name not in names:
+            raise NotFound(
+                "object_not_in_versions",
+                t(
+                    f"对象 {object_name} 在版本 {to_version} 和当前版本中"
+                    "都不是本企业定义的。",
+                    f"Object {object_name} is defined by this enterprise neither in "
+                    f"version {to_version} nor now.",
+                ),
+            )
+        # the object's document keeps its place in the layer (order matters to
+        # merging)
+        layer = [doc for doc in own if doc["api_name"] != object_name]
+        if old is not None:
+            layer.insert(
+                names.index(object_name) if object_name in names else len(layer), old
+            )
+        return layer
+
+    change = _Change(account, current_version, system_objects, extension_objects,
+                     user_id, comment or f"rollback {object_name} to version "
+                     f"{to_version}", dry_run)
+    return change.run(target, rolled_back)
 
 
 def versions(target: Session | Connection) -> list[VersionInfo]:

@@ -221,15 +221,10 @@ def query_page(
     size = check_limit(limit)
     conditions = compile_filters(fields, table, filters or [], dialect)
     keys = compile_sort(fields, table, sort or [])
-    if deleted:
-        conditions.append(table.c.deleted_at.is_not(None))
-    elif dialect == "sqlite":
-        # Without statistics SQLite takes "deleted_at IS NULL" for a selective
-        # index lookup and sorts every live row; likely() tells it the term holds
-        # for nearly every row, so it walks the sort order's index instead.
-        conditions.append(func.likely(table.c.deleted_at.is_(None)))
-    else:
-        conditions.append(table.c.deleted_at.is_(None))
+    # deleted_at's index holds the recycle bin alone (storage.tables), so live
+    # pages are planned by the filters and the sort order on both databases
+    conditions.append(table.c.deleted_at.is_not(None) if deleted
+                      else table.c.deleted_at.is_(None))
     keyword = keyword_condition(table, q, dialect, fts)
     if keyword is not None:
         conditions.append(keyword)

@@ -26,7 +26,7 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -87,6 +87,7 @@ from propolis.platform.records.values import (
     OUTPUT_SYSTEM_FIELDS,
     SYSTEM_FIELDS,
     ValueProblem,
+    file_problem,
     from_column,
     from_json,
     kind,
@@ -177,9 +178,9 @@ class _Plan:
         self.references = _references(self.stored)
         self.row_references = {f["api_name"]: _references(f["fields"])
                                for f in self.tables}
-        self.file_fields = [f["api_name"] for f in self.stored if kind(f) == "files"]
+        self.file_fields = [f for f in self.stored if kind(f) == "files"]
         self.row_file_fields = {
-            f["api_name"]: [s["api_name"] for s in f["fields"]
+            f["api_name"]: [s for s in f["fields"]
                             if column_type(s) is not None and kind(s) == "files"]
             for f in self.tables}
         self.autonumbers = [(f["api_name"], Autonumber(f["format"]))
@@ -248,6 +249,7 @@ class RecordService:
         lang: str = "zh",
         tz: str = "Asia/Shanghai",
         policy: AccessPolicy | None = None,
+        on_password_set: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session
         self.effective = effective
@@ -256,6 +258,9 @@ class RecordService:
         self.lang = lang  # the language API callers render AppErrors in
         self.tz = tz
         zone(tz)  # an unknown zone fails here rather than in the middle of a save
+        # called with a user's id after their password was changed (the web ends
+        # their sessions there: the record service knows no tokens)
+        self.on_password_set = on_password_set
 
     # -- public API ----------------------------------------------------------
 
@@ -398,6 +403,8 @@ class RecordService:
         for link in plan.links:
             if link.watched & changes.keys():
                 self._refresh(conn, link, plan, [old[link.via], rec[link.via]])
+        if plan.name == "user" and "password" in changes and self.on_password_set:
+            self.on_password_set(id)
         return self.policy.strip(plan.name, {**out, **quoted})
 
     def delete(self, object: str, id: str) -> None:
@@ -902,22 +909,29 @@ class RecordService:
         rec: Mapping[str, Any],
         old: Mapping[str, Any] | None,
     ) -> None:
-        """Referenced records and files must exist; only new values are checked
-        (keeping a reference to a record deleted since is allowed)."""
+        """Referenced records and files must exist, and files must fit their
+        field's ``max_size_mb`` and ``accept``; only new values are checked
+        (keeping a reference to a record deleted since is allowed, and so is a
+        file attached before its field's limits changed)."""
         wanted: dict[str, dict[str, set[str]]] = {}  # target -> id -> fields
-        new_files: dict[str, set[str]] = {}
+        # file id -> (where an error goes, the file or image field)
+        new_files: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
 
         def want(target: str, value: Any, field: str) -> None:
             wanted.setdefault(target, {}).setdefault(value, set()).add(field)
+
+        def attach(file_ids: set[str], where: str, field: Mapping[str, Any]) -> None:
+            for file_id in file_ids:
+                new_files.setdefault(file_id, []).append((where, field))
 
         for name, target in plan.references:
             value = rec[name]
             if value is not None and (old is None or old[name] != value):
                 want(target, value, name)
-        for name in plan.file_fields:
+        for f in plan.file_fields:
+            name = f["api_name"]
             before = set(old[name] or ()) if old is not None else set()
-            for file_id in set(rec[name] or ()) - before:
-                new_files.setdefault(file_id, set()).add(name)
+            attach(set(rec[name] or ()) - before, name, f)
         for f in plan.tables:
             name = f["api_name"]
             old_rows = old[name] if old is not None else []
@@ -927,10 +941,10 @@ class RecordService:
                     if row.get(sub) is not None and row[sub] not in before:
                         want(target, row[sub], name)
             for sub in plan.row_file_fields[name]:
-                before = {i for r in old_rows for i in r.get(sub) or ()}
+                key = sub["api_name"]
+                before = {i for r in old_rows for i in r.get(key) or ()}
                 for row in rec[name]:
-                    for file_id in set(row.get(sub) or ()) - before:
-                        new_files.setdefault(file_id, set()).add(name)
+                    attach(set(row.get(key) or ()) - before, name, sub)
         errors: Errors = {}
         for target, ids in wanted.items():
             table = self.effective.tables.main.get(target)
@@ -947,11 +961,16 @@ class RecordService:
                 for name in ids[missing]:
                     _add(errors, name, MISSING)
         if new_files:
-            existing = set(conn.execute(
-                select(files.c.id).where(files.c.id.in_(sorted(new_files)))).scalars())
-            for missing in new_files.keys() - existing:
-                for name in new_files[missing]:
-                    _add(errors, name, MISSING_FILE)
+            stored = {row.id: row for row in conn.execute(
+                select(files.c.id, files.c.name, files.c.size, files.c.content_type)
+                .where(files.c.id.in_(sorted(new_files))))}
+            for file_id, uses in new_files.items():
+                row = stored.get(file_id)
+                for where, field in uses:
+                    problem = MISSING_FILE if row is None else file_problem(
+                        field, row.name, row.size, row.content_type)
+                    if problem is not None:
+                        _add(errors, where, problem)
         if errors:
             raise _invalid(errors)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import nh3
 from sqlalchemy import null
 
-from propolis.platform.errors import t
+from propolis.platform.errors import Text, t
 
 # The kind of Python value a field holds, by field type.
 KINDS: dict[str, str] = {
@@ -139,8 +139,46 @@ def parse_datetime(value: Any) -> dt.datetime:
     try:
         return parsed.astimezone(dt.UTC)
     except OverflowError:  # 9999-12-31 late in the day west of UTC, and the like
-        raise ValueProblem(t("时间超出可表示的范围（公元 1 年至 9999 年）",
-                             "the date-time is out of range (years 1 to 9999)")) from None
+        raise ValueProblem(t(
+            "时间超出可表示的范围（公元 1 年至 9999 年）",
+            "the date-time is out of range (years 1 to 9999)")) from None
+
+
+def file_accepted(accept: Sequence[str], name: str, content_type: str) -> bool:
+    """Whether a file matches a field's ``accept`` (empty: any file) as an HTML
+    file input reads it: ``.pdf`` is a name ending, ``image/*`` any subtype,
+    ``application/pdf`` one type. The content type is the one stored at upload
+    (as the client declared it, else guessed from the name)."""
+    if not accept:
+        return True
+    mime = content_type.split(";", 1)[0].strip().lower()
+    for pattern in (p.strip().lower() for p in accept):
+        if pattern.startswith("."):
+            if name.lower().endswith(pattern):
+                return True
+        elif pattern in ("*", "*/*") or pattern == mime:
+            return True
+        elif pattern.endswith("/*") and mime.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def file_problem(
+    field: Mapping[str, Any], name: str, size: int, content_type: str
+) -> Text | None:
+    """Why an uploaded file may not be attached to ``field`` (a file or image
+    field): larger than its ``max_size_mb`` or not of a type it ``accept``s."""
+    limit = field.get("max_size_mb")
+    if limit is not None and size > Decimal(str(limit)) * 1024 * 1024:
+        shown = format(Decimal(str(limit)).normalize(), "f")
+        return t(f"文件「{name}」超过 {shown} MB 的上限",
+                 f"file '{name}' is larger than the {shown} MB limit")
+    accept = field.get("accept") or []
+    if not file_accepted(accept, name, content_type):
+        listed = ", ".join(accept)
+        return t(f"文件「{name}」的类型不在允许的范围内（{listed}）",
+                 f"file '{name}' is not of an accepted type ({listed})")
+    return None
 
 
 def sanitize_html(value: str) -> str:

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Text,
     column,
     func,
+    inspect,
     literal,
     or_,
     select,
@@ -54,11 +55,13 @@ from sqlalchemy.types import TypeEngine
 from propolis.platform.db import FTS_KEY, new_metadata
 from propolis.platform.errors import AppError, t
 from propolis.platform.storage.tables import (
+    IN_RECYCLE_BIN,
     SYSTEM_COLUMNS,
     child_table_name,
     column_type,
     identifier,
     object_tables,
+    recycle_bin_index_name,
     table_name,
 )
 from propolis.platform.storage.types import DIGITS, ExactDecimal
@@ -294,6 +297,16 @@ def _type_change_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool
     if {ot, nt} <= DECIMAL_TYPES and "number" in (ot, nt):
         return True
     return {ot, nt} == REFERENCE_PAIR
+
+
+# Column kinds with a width that may grow but not shrink: what the width is called
+# and what shrinking it would do to the stored values.
+_NARROWING = {
+    "decimal": (("小数位数", "precision"),
+                ("已存的数值会被舍入", "stored values would be rounded")),
+    "string": (("最大长度", "max_length"),
+               ("较长的已存值会被截断", "longer stored values would be cut")),
+}
 
 
 class _Planner:
@@ -560,20 +573,21 @@ class _Planner:
         where = f"{obj}.{path}"
         label = {"from": _type_label(of), "to": _type_label(nf)}
         ddl = False
-        if okind == nkind == "decimal":
+        if okind == nkind and okind in _NARROWING:
             assert owidth is not None and nwidth is not None
             if nwidth < owidth:
+                (what_zh, what_en), (loss_zh, loss_en) = _NARROWING[okind]
                 self.refuse(
                     where,
                     _refusal(
-                        f"对象 {obj} 的字段 {path} 的小数位数不能从 {owidth} 降到 "
-                        f"{nwidth}：已存的数值会被舍入。",
-                        f"The precision of {where} cannot go down from {owidth} to "
-                        f"{nwidth}: stored values would be rounded.",
+                        f"对象 {obj} 的字段 {path} 的{what_zh}不能从 {owidth} 降到 "
+                        f"{nwidth}：{loss_zh}。",
+                        f"The {what_en} of {where} cannot go down from {owidth} to "
+                        f"{nwidth}: {loss_en}.",
                     ),
                 )
                 return
-            if nwidth > owidth:
+            if okind == "decimal" and nwidth > owidth:
                 self.op(
                     "alter_precision",
                     obj,
@@ -582,20 +596,8 @@ class _Planner:
                     column=nf["api_name"],
                     **{"from": owidth, "to": nwidth},
                 )
-        elif okind == nkind == "string":
-            assert owidth is not None and nwidth is not None
-            if nwidth < owidth:
-                self.refuse(
-                    where,
-                    _refusal(
-                        f"对象 {obj} 的字段 {path} 的最大长度不能从 {owidth} 降到 "
-                        f"{nwidth}：较长的已存值会被截断。",
-                        f"The max_length of {where} cannot go down from {owidth} to "
-                        f"{nwidth}: longer stored values would be cut.",
-                    ),
-                )
-                return
-            ddl = nwidth > owidth
+            # SQLite ignores declared lengths; PostgreSQL needs the wider column
+            ddl = okind == "string" and nwidth > owidth
         elif (okind, nkind) == ("string", "text"):
             ddl = True
         elif okind != nkind:
@@ -783,6 +785,7 @@ class _Applier:
     def create_table(self, op: Operation) -> None:
         main, _ = self.tables(op.object)
         self.ops.create_table(main.name, *main.columns, schema=self.schema)
+        _create_recycle_bin_index(self.ops, main.name, self.schema)
 
     def create_child_table(self, op: Operation) -> None:
         assert op.field is not None
@@ -950,6 +953,44 @@ class _Applier:
         ]
         for statement in statements:
             self.ops.execute(text(statement))
+
+
+def _create_recycle_bin_index(ops: Operations, table: str, schema: str | None) -> None:
+    ops.create_index(
+        recycle_bin_index_name(table),
+        table,
+        ["deleted_at"],
+        schema=schema,
+        sqlite_where=text(IN_RECYCLE_BIN),
+        postgresql_where=text(IN_RECYCLE_BIN),
+    )
+
+
+def upgrade_recycle_bin_indexes(conn: Connection, objects: Iterable[str]) -> None:
+    """Gives the tables of an enterprise made by an older release the partial index
+    on ``deleted_at`` (see ``storage.tables``) in place of their full one. Safe to
+    run again: a table that has it is left alone."""
+    schema = tenant_schema(conn)
+    ops = Operations(MigrationContext.configure(conn))
+    if conn.dialect.name == "sqlite":
+        definition = text("SELECT sql FROM sqlite_master WHERE name = :n")
+    else:
+        definition = text(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND indexname = :n"
+        )
+    for obj in objects:
+        table = table_name(obj)
+        names = [
+            index["name"]
+            for index in inspect(conn).get_indexes(table, schema=schema)
+            if index["column_names"] == ["deleted_at"]
+        ]
+        ddl = [conn.execute(definition, {"s": schema, "n": n}).scalar() for n in names]
+        if any(" WHERE " in (d or "").upper() for d in ddl):
+            continue
+        for name in names:
+            ops.drop_index(name, table_name=table, schema=schema)
+        _create_recycle_bin_index(ops, table, schema)
 
 
 def apply_plan(conn: Connection, plan: Plan) -> None:

@@ -6,13 +6,44 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    Column, Connection, Index, Integer, MetaData, String, Table, Text, event, text,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    text,
 )
 
 from propolis.platform.db import new_metadata
 from propolis.platform.storage.types import UTCDateTime, json_type
 
 platform_metadata: MetaData = new_metadata()
+
+
+def _created() -> tuple[Column[Any], Column[Any]]:
+    """Who made a row and when (fresh columns: a Column belongs to one table)."""
+    return (
+        Column("created_by", String(32)),
+        Column("created_at", UTCDateTime(), nullable=False),
+    )
+
+
+def _closure_table(name: str) -> Table:
+    """A tree kept as a closure table: one row per (node, node at or below it),
+    ``depth`` 0 for the node itself; the second index answers "what is above
+    this node"."""
+    return Table(
+        name,
+        platform_metadata,
+        Column("ancestor", String(32), primary_key=True),
+        Column("descendant", String(32), primary_key=True),
+        Column("depth", Integer, nullable=False),
+        Index(f"ix_{name}_descendant", "descendant", "ancestor"),
+    )
 
 # Every metadata change of the enterprise: the enterprise's own layer of documents
 # as submitted, the effective metadata it produced, and the storage plan applied.
@@ -62,8 +93,7 @@ files = Table(
     Column("content_type", String(127), nullable=False),
     Column("size", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
-    Column("created_by", String(32)),
-    Column("created_at", UTCDateTime(), nullable=False),
+    *_created(),
 )
 
 # Long-running work (backfills after a metadata change) with progress for the API.
@@ -77,8 +107,7 @@ jobs = Table(
     Column("done", Integer, nullable=False, default=0),
     Column("payload", json_type(), nullable=False),
     Column("error", Text),
-    Column("created_by", String(32)),
-    Column("created_at", UTCDateTime(), nullable=False),
+    *_created(),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
 
@@ -156,8 +185,7 @@ org_invitations = Table(
     Column("uses", Integer, nullable=False, default=0),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
-    Column("created_by", String(32)),
-    Column("created_at", UTCDateTime(), nullable=False),
+    *_created(),
 )
 
 # Requests to join (待审核): nobody becomes a user, and so nobody logs in, before an
@@ -193,34 +221,18 @@ org_imports = Table(
     Column("columns", json_type(), nullable=False),
     Column("rows", json_type(), nullable=False),
     Column("errors", json_type(), nullable=False),
-    Column("created_by", String(32)),
-    Column("created_at", UTCDateTime(), nullable=False),
+    *_created(),
 )
 
-# The superior chain as a closure table: one row per (user, user at or below them),
-# ``depth`` 0 for the user themself. Visibility asks "is the owner below me?" with
-# one indexed lookup instead of walking the chain. Kept in step by the record
-# service, in the transaction that changes a user's ``superior``
+# The superior chain (users by ``superior``). Visibility asks "is the owner below
+# me?" with one indexed lookup instead of walking the chain. Kept in step by the
+# record service, in the transaction that changes a user's ``superior``
 # (``propolis.platform.permissions.hierarchy``).
-user_hierarchy = Table(
-    "user_hierarchy",
-    platform_metadata,
-    Column("ancestor", String(32), primary_key=True),
-    Column("descendant", String(32), primary_key=True),
-    Column("depth", Integer, nullable=False),
-    Index("ix_user_hierarchy_descendant", "descendant", "ancestor"),
-)
+user_hierarchy = _closure_table("user_hierarchy")
 
-# The department tree the same way (``parent``), for the data scope "department":
+# The department tree (departments by ``parent``), for the data scope "department":
 # a department and everything under it.
-department_tree = Table(
-    "department_tree",
-    platform_metadata,
-    Column("ancestor", String(32), primary_key=True),
-    Column("descendant", String(32), primary_key=True),
-    Column("depth", Integer, nullable=False),
-    Index("ix_department_tree_descendant", "descendant", "ancestor"),
-)
+department_tree = _closure_table("department_tree")
 
 # Joint followers (联合跟进人): users who see a record (``access`` "read") or may also
 # change it ("edit") whoever owns it. The second index serves visibility: "the

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    text,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -116,10 +117,21 @@ def system_columns() -> list[Column[Any]]:
         Column("updated_at", UTCDateTime(), nullable=False, index=True),
         Column("life_status", String(16), nullable=False, default="normal"),
         Column("version", Integer, nullable=False, default=1),
-        Column("deleted_at", UTCDateTime(), index=True),
+        Column("deleted_at", UTCDateTime()),
         Column("deleted_by", String(ID_LENGTH)),
         Column("search_text", Text()),
     ]
+
+
+# Only the recycle bin's rows are in the index on deleted_at. A full index would be
+# one long run of NULLs that no live-record query gains from, and SQLite, which
+# keeps no statistics, would take "deleted_at IS NULL" for a selective lookup on it
+# and sort every live row instead of walking the sort column's index.
+IN_RECYCLE_BIN = "deleted_at IS NOT NULL"
+
+
+def recycle_bin_index_name(table: str) -> str:
+    return identifier(f"ix_{table}_deleted_at")
 
 
 def object_tables(
@@ -130,6 +142,8 @@ def object_tables(
     name = obj["api_name"]
     fields = list(obj["fields"]) + list(obj.get("archived_fields", []))
     main = Table(table_name(name), metadata, *system_columns(), *field_columns(fields))
+    Index(recycle_bin_index_name(main.name), main.c.deleted_at,
+          sqlite_where=text(IN_RECYCLE_BIN), postgresql_where=text(IN_RECYCLE_BIN))
     for field in fields:
         if field.get("unique") and column_type(field) is not None:
             Index(identifier(f"uq_{main.name}_{field['api_name']}"),

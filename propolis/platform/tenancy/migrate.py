@@ -20,8 +20,8 @@ def alembic_config() -> Config:
 
 
 def initdb(database: Database) -> None:
-    """Creates or upgrades the system database to the newest revision, then gives
-    every enterprise the platform tables a newer release added."""
+    """Creates or upgrades the system database to the newest revision, then brings
+    every enterprise's storage up to this release (``upgrade_tenant_storage``)."""
     cfg = alembic_config()
     with database.system_engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -30,11 +30,11 @@ def initdb(database: Database) -> None:
 
 
 def upgrade_tenants(database: Database) -> None:
-    from propolis.platform.storage.platform_tables import platform_metadata
+    from propolis.platform.meta.services import upgrade_tenant_storage
     from propolis.platform.tenancy.models import Enterprise
 
     with database.system_engine.connect() as conn:
         accounts = list(conn.execute(select(Enterprise.account)).scalars())
     for account in accounts:
         with database.tenant_engine(account).begin() as conn:
-            platform_metadata.create_all(conn)  # only what is missing
+            upgrade_tenant_storage(conn)

@@ -67,6 +67,15 @@ def test_division_by_zero_is_null() -> None:
     assert ev("amount % 0", amount=Decimal("10")) is None
 
 
+@pytest.mark.parametrize("op", ["*", "/", "%"])
+def test_multiplicative_operators_take_numbers_and_pass_nulls_on(op: str) -> None:
+    assert ev(f"amount {op} qty", amount=None, qty=2) is None
+    assert ev(f"amount {op} qty", amount=Decimal("3"), qty=None) is None
+    with pytest.raises(ExpressionError) as caught:
+        ev(f"name {op} 2", name="a")
+    assert f"operator '{op}' cannot be applied" in str(caught.value)
+
+
 def test_int_result_is_not_a_bool_and_bool_is_not_a_number() -> None:
     with pytest.raises(ExpressionError):
         ev("flag + 1", flag=True)

@@ -598,8 +598,10 @@ def test_a_document_for_a_system_object_extends_it() -> None:
 
 def test_formulas_may_not_refer_to_each_other_in_a_circle() -> None:
     doc = {"kind": "object", "api_name": "loop", "fields": [
-        {"api_name": "fa", "type": "formula", "returns": "number", "expression": "fb + 1"},
-        {"api_name": "fb", "type": "formula", "returns": "number", "expression": "fc * 2"},
+        {"api_name": "fa", "type": "formula", "returns": "number",
+         "expression": "fb + 1"},
+        {"api_name": "fb", "type": "formula", "returns": "number",
+         "expression": "fc * 2"},
         {"api_name": "fc", "type": "formula", "returns": "number", "expression": "fa"},
         {"api_name": "fd", "type": "formula", "returns": "number", "expression": "fa"},
     ]}

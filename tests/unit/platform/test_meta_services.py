@@ -23,7 +23,7 @@ from propolis.platform.meta.services import (
     versions,
 )
 from propolis.platform.storage.planner import Plan, PlanError
-from propolis.platform.storage.platform_tables import platform_metadata, meta_versions
+from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
 from tests.conftest import unique_account
 
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)

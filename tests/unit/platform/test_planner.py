@@ -26,6 +26,7 @@ from propolis.platform.storage.planner import (
     plan_changes,
     search_index_name,
     search_table_name,
+    upgrade_recycle_bin_indexes,
 )
 from propolis.platform.storage.tables import TenantTables
 from tests.conftest import unique_account
@@ -704,6 +705,36 @@ def test_type_changes_that_could_lose_data_are_refused(
         assert "请新增一个字段并把数据复制过去" in error.message["zh"]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "zh", "en"),
+    [
+        (
+            {"type": "text", "max_length": 200},
+            {"type": "text", "max_length": 100},
+            "最大长度不能从 200 降到 100：较长的已存值会被截断",
+            "The max_length of deal.f cannot go down from 200 to 100: longer "
+            "stored values would be cut.",
+        ),
+        (
+            {"type": "currency", "precision": 4},
+            {"type": "currency", "precision": 2},
+            "小数位数不能从 4 降到 2：已存的数值会被舍入",
+            "The precision of deal.f cannot go down from 4 to 2: stored values "
+            "would be rounded.",
+        ),
+    ],
+)
+def test_a_narrower_width_names_the_width_and_what_would_be_lost(
+    old: dict[str, Any], new: dict[str, Any], zh: str, en: str
+) -> None:
+    before = obj("deal", {"api_name": "f", **old})
+    effective = plan_changes({}, {"deal": before}, dialect="sqlite").effective
+    with pytest.raises(PlanError) as caught:
+        plan_changes(effective, {"deal": changed(before, f=new)}, dialect="sqlite")
+    assert zh in caught.value.message["zh"]
+    assert en in caught.value.message["en"]
+
+
 def test_every_refusal_is_reported_at_once() -> None:
     before = obj(
         "deal", {"api_name": "a", "type": "text"}, {"api_name": "b", "type": "date"}
@@ -1205,3 +1236,53 @@ def test_plan_describes_itself_in_both_languages(tenant: Tenant) -> None:
         "description": {"zh": plan.describe("zh")[0], "en": plan.describe("en")[0]},
     }
     json.dumps(plan.effective)
+
+
+# --- the recycle bin's index ---------------------------------------------------------
+
+
+def index_definition(tenant: Tenant, name: str) -> str:
+    if tenant.schema is None:
+        sql = "SELECT sql FROM sqlite_master WHERE name = :n"
+    else:
+        sql = "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND indexname = :n"
+    with tenant.engine.connect() as conn:
+        return conn.execute(text(sql), {"s": tenant.schema, "n": name}).scalar() or ""
+
+
+def test_the_recycle_bin_index_holds_the_deleted_rows_alone(tenant: Tenant) -> None:
+    tenant.apply(obj("deal", {"api_name": "name", "type": "text"}))
+    definition = index_definition(tenant, "ix_o_deal_deleted_at")
+    assert "WHERE" in definition.upper() and "NOT NULL" in definition.upper()
+    if tenant.schema is None:
+        # without statistics SQLite would take "deleted_at IS NULL" for a selective
+        # lookup in a full index, and sort every live row
+        plan = tenant.raw(
+            "EXPLAIN QUERY PLAN SELECT id FROM o_deal WHERE deleted_at IS NULL "
+            "AND name = 'x' ORDER BY updated_at DESC LIMIT 51"
+        )
+        assert "ix_o_deal_deleted_at" not in str(plan)
+
+
+def test_a_table_of_an_older_release_gets_the_recycle_bin_index(
+    tenant: Tenant,
+) -> None:
+    tenant.apply(obj("deal", {"api_name": "name", "type": "text"}))
+    with tenant.engine.begin() as conn:
+        conn.execute(text(f"DROP INDEX {tenant.q('ix_o_deal_deleted_at')}"))
+        conn.execute(
+            text(f"CREATE INDEX ix_o_deal_deleted_at ON {tenant.q('o_deal')} "
+                 "(deleted_at)")
+        )
+    assert "WHERE" not in index_definition(tenant, "ix_o_deal_deleted_at").upper()
+    for _ in range(2):  # and again: nothing left to do
+        with tenant.engine.begin() as conn:
+            upgrade_recycle_bin_indexes(conn, ["deal"])
+        definition = index_definition(tenant, "ix_o_deal_deleted_at")
+        assert "WHERE" in definition.upper()
+        on_deleted_at = [
+            name
+            for name, (columns, _) in tenant.indexes("o_deal").items()
+            if columns == ["deleted_at"]
+        ]
+        assert on_deleted_at == ["ix_o_deal_deleted_at"]

@@ -56,7 +56,7 @@ def test_every_field_type_round_trips(svc: RecordService, tenant: Tenant) -> Non
         "rows": [{"label": "a", "amount": 1.1, "when": "2026-01-01"},
                  {"label": "b", "amount": None, "when": None}],
         "tel": "+86 138-0000-0000", "mail": "a@b.cn", "link": "https://example.com/x",
-        "attachments": [tenant.file_ids[0]], "photos": tenant.file_ids,
+        "attachments": [tenant.file_ids[0]], "photos": [tenant.file_ids[1]],
         "place": {"lat": 31.2304, "lng": 121.4737, "address": "上海"},
         "region": {"province": "浙江省", "city": "杭州市", "district": "西湖区"},
         "person": tenant.other_user_id, "dept": tenant.department_id,

@@ -11,6 +11,8 @@ from propolis.platform.records.schema import make_validator, object_schema
 from propolis.platform.records.values import (
     ValueProblem,
     decimal_json,
+    file_accepted,
+    file_problem,
     from_column,
     from_json,
     search_words,
@@ -170,3 +172,32 @@ def test_fast_check_agrees_with_jsonschema() -> None:
                     doc["api_name"], data)
                 compared += 1
     assert compared > 2000
+
+
+@pytest.mark.parametrize(("accept", "name", "content_type", "ok"), [
+    ([], "a.exe", "application/x-msdownload", True),
+    (["image/*"], "a.png", "image/png", True),
+    (["image/*"], "a.png", "application/octet-stream", False),
+    (["image/*"], "a.pdf", "imagex/pdf", False),
+    ([".pdf"], "合同.PDF", "application/octet-stream", True),
+    ([".pdf"], "a.pdf.exe", "application/pdf", False),
+    (["application/pdf"], "a", "Application/PDF; charset=binary", True),
+    (["*/*"], "a", "text/plain", True),
+    (["text/plain", ".csv"], "a.csv", "application/vnd.ms-excel", True),
+])
+def test_accept_matches_names_and_types_as_file_inputs_do(
+    accept: list[str], name: str, content_type: str, ok: bool
+) -> None:
+    assert file_accepted(accept, name, content_type) is ok
+
+
+def test_a_file_over_the_size_limit_names_the_limit() -> None:
+    image = normalize_field({"api_name": "p", "type": "image", "max_size_mb": 2})
+    mb = 1024 * 1024
+    assert file_problem(image, "a.png", 2 * mb, "image/png") is None
+    assert file_problem(image, "a.png", 2 * mb + 1, "image/png") == {
+        "zh": "文件「a.png」超过 2 MB 的上限",
+        "en": "file 'a.png' is larger than the 2 MB limit"}
+    assert file_problem(image, "a.txt", 10, "text/plain") == {
+        "zh": "文件「a.txt」的类型不在允许的范围内（image/*）",
+        "en": "file 'a.txt' is not of an accepted type (image/*)"}

@@ -1,0 +1,71 @@
+"""File and image fields keep their ``max_size_mb`` and ``accept`` when an uploaded
+file is attached to a record (the upload itself only knows the request body
+limit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from webtest import TestApp
+
+from tests.common.api import Tenant, error, login_admin
+
+CLAIM = {
+    "label": {"zh": "报销", "en": "Claim"},
+    "fields": [
+        {"api_name": "title", "type": "text", "required": True},
+        # 0.001 MB = 1,048 bytes
+        {"api_name": "receipt", "type": "file", "max_size_mb": 0.001,
+         "accept": [".pdf", "text/plain"]},
+        {"api_name": "photos", "type": "image"},
+        {"api_name": "lines", "type": "table", "fields": [
+            {"api_name": "scan", "type": "image", "accept": ["image/png"]},
+        ]},
+    ],
+}
+
+
+def test_attached_files_must_fit_the_field(
+    app: TestApp, enterprise: Callable[..., Tenant]
+) -> None:
+    api = login_admin(app, enterprise())
+    api.define("claim", CLAIM)
+    small_pdf = api.upload("发票.PDF", b"%PDF-1.4", "application/octet-stream")["id"]
+    note = api.upload("note.txt", b"hello", "text/plain; charset=utf-8")["id"]
+    big_pdf = api.upload("big.pdf", b"x" * 2000, "application/pdf")["id"]
+    png = api.upload("p.png", b"\x89PNG\r\n\x1a\n", "image/png")["id"]
+    jpeg = api.upload("p.jpg", b"\xff\xd8\xff", "image/jpeg")["id"]
+    doc = api.upload("report.docx", b"PK", "application/vnd.openxmlformats")["id"]
+
+    created = api.create("claim", {"title": "ok", "receipt": [small_pdf, note],
+                                   "photos": [png, jpeg],
+                                   "lines": [{"scan": [png]}]})
+    assert created["receipt"] == [small_pdf, note]
+
+    def refused(data: dict[str, Any], lang: str = "en") -> dict[str, list[str]]:
+        response = api.in_language(lang).post("/objects/claim/records",
+                                               {"title": "no", **data}, status=400)
+        found = error(response)
+        assert found["code"] == "invalid"
+        return found["fields"]
+
+    assert refused({"receipt": [big_pdf]}) == {
+        "receipt": ["file 'big.pdf' is larger than the 0.001 MB limit"]}
+    assert refused({"receipt": [big_pdf]}, "zh") == {
+        "receipt": ["文件「big.pdf」超过 0.001 MB 的上限"]}
+    assert refused({"receipt": [doc]}) == {
+        "receipt": ["file 'report.docx' is not of an accepted type "
+                    "(.pdf, text/plain)"]}
+    assert refused({"photos": [small_pdf]}) == {
+        "photos": ["file '发票.PDF' is not of an accepted type (image/*)"]}
+    assert refused({"lines": [{"scan": [jpeg]}]}) == {
+        "lines": ["file 'p.jpg' is not of an accepted type (image/png)"]}
+    # only newly attached files are checked: a file attached before the limit was
+    # lowered stays with the record
+    fields = [{**f, "max_size_mb": 0.000001} if f["api_name"] == "receipt" else f
+              for f in CLAIM["fields"]]
+    api.define("claim", {**CLAIM, "fields": fields})
+    api.patch(f"/objects/claim/records/{created['id']}", {"title": "still ok"},
+              status=200)
+    assert "0.000001 MB" in refused({"receipt": [note]})["receipt"][0]

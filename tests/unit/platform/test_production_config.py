@@ -1,0 +1,34 @@
+"""production.ini serves over HTTPS: its session cookie is marked Secure."""
+
+from __future__ import annotations
+
+import configparser
+import os
+
+from pyramid import testing
+from pyramid.interfaces import ISessionFactory
+from pyramid.response import Response
+
+import propolis
+
+INI = os.path.join(os.path.dirname(os.path.dirname(propolis.__file__)),
+                   "production.ini")
+
+
+def test_production_sends_the_session_cookie_over_https_only() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(INI, encoding="utf-8")
+    settings = dict(parser["app:main"])
+    assert settings["propolis.secure_cookies"] == "true"
+
+    # the setting reaches the cookie (read by propolis.platform.auth)
+    with testing.testConfig(settings={"propolis.secret": "x", **settings}) as config:
+        config.include("propolis.platform.auth")
+        config.commit()
+        factory = config.registry.getUtility(ISessionFactory)
+        request = testing.DummyRequest()
+        factory(request)["token"] = "t"
+        response = Response()
+        request._process_response_callbacks(response)
+    [cookie] = response.headers.getall("Set-Cookie")
+    assert "; secure" in cookie.lower()
