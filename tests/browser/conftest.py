@@ -12,13 +12,15 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import pytest
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import pytest
+from pyramid.router import Router
+
 from propolis import main
 from propolis.platform import tasks
+from propolis.platform.accounts.services import new_captcha
 from propolis.platform.db import Database
 from propolis.platform.tenancy.migrate import initdb
 from propolis.platform.tenancy.services import create_enterprise
@@ -53,9 +55,10 @@ def live_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database
 
 
 @pytest.fixture(scope="session")
-def live_server(live_database: Database, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[str]:
-    """The WSGI application on 127.0.0.1:<free port>; yields its base URL."""
+def live_app(live_database: Database, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Router]:
+    """The WSGI application the live server serves (its registry holds the
+    database, settings and clock, for steps a test takes behind the pages)."""
     settings = {
         "propolis.database_url": live_database.url,
         "propolis.tenant_dir": live_database.tenant_dir,
@@ -69,7 +72,14 @@ def live_server(live_database: Database, tmp_path_factory: pytest.TempPathFactor
     app = main({}, **settings)
     tasks.configure(app.registry.settings)
     tasks.state.database = app.registry.database
-    server = make_server("127.0.0.1", 0, app, server_class=_Server,
+    yield app
+    app.registry.database.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Router) -> Iterator[str]:
+    """The application on 127.0.0.1:<free port>; yields its base URL."""
+    server = make_server("127.0.0.1", 0, live_app, server_class=_Server,
                          handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -79,7 +89,17 @@ def live_server(live_database: Database, tmp_path_factory: pytest.TempPathFactor
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-        app.registry.database.dispose()
+
+
+def solve_captcha(page, live_app: Router) -> None:  # noqa: ANN001
+    """Puts a captcha whose answer the test knows into the page's form (what a
+    person reads off the picture)."""
+    registry = live_app.registry
+    made = new_captcha(registry.database, registry.settings["propolis.secret"],
+                       registry.clock())
+    page.locator("input[name=captcha_id]").evaluate(
+        "(e, v) => { e.value = v; }", made.id)
+    page.get_by_label("验证码").fill(made.answer)
 
 
 @pytest.fixture(scope="session")
