@@ -11,3 +11,4 @@ def includeme(config: Configurator) -> None:
     config.include(".tasks")
     config.include(".accounts")
     config.include(".org")
+    config.include(".workflow")

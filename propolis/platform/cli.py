@@ -107,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("dir")
     schema = meta.add_parser("schema")
     schema.add_argument("kind", nargs="?")
+
+    ext = sub.add_parser("extension", help="extensions").add_subparsers(
+        dest="action", required=True)
+    listing = ext.add_parser("list", help="the built-in extensions (and, with "
+                             "--tenant, which the enterprise has)")
+    listing.add_argument("--tenant")
+    for name in ("install", "upgrade"):
+        p = ext.add_parser(name)
+        p.add_argument("--tenant", required=True)
+        p.add_argument("name")
     return parser
 
 

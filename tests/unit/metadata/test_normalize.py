@@ -291,8 +291,12 @@ def test_other_kinds_get_their_defaults() -> None:
             "sign": "any",
             "percentage": None,
             "label": None,
+            "sla_hours": None,
+            "escalate_to": None,
+            "escalate_after_hours": None,
         }
     ]
+    assert approval["rejected_status"] == "normal"
     report = normalize_document(
         {
             "kind": "report",
