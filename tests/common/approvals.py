@@ -1,6 +1,8 @@
 """A school for the approval tests: the oa extension installed, a teaching office
 whose head is 王主任, a finance director, a principal and a chairman (the seed's
-expense chain), and API clients logged in as each of them."""
+expense chain), and API clients for each of them. The staff get tokens issued
+directly rather than passwords: hashing (argon2) is what would make these tests
+slow, and logging in is tested elsewhere."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from webtest import TestApp
 
 from propolis.platform.db import Database
 from propolis.platform.tenancy.services import create_enterprise
-from tests.common.api import PASSWORD, ApiClient, Tenant, login, login_admin
+from propolis.platform.auth.tokens import issue_token
+from tests.common.api import PASSWORD, ApiClient, Tenant, login_admin
 from tests.conftest import unique_account
 
 PEOPLE = (  # key, name, phone, position
@@ -28,6 +31,7 @@ PEOPLE = (  # key, name, phone, position
 @dataclass
 class School:
     app: TestApp
+    database: Database
     tenant: Tenant
     admin: ApiClient
     office: str  # the teaching office's id
@@ -35,12 +39,13 @@ class School:
     logged_in: dict[str, ApiClient]
 
     def client(self, key: str) -> ApiClient:
-        """``key``'s API client, logged in on first use (logins hash passwords)."""
+        """``key``'s API client ("admin": the enterprise admin's)."""
         if key == "admin":
             return self.admin
         if key not in self.logged_in:
-            phone = next(p for k, _, p, _ in PEOPLE if k == key)
-            self.logged_in[key] = login(self.app, self.tenant.account, phone, PASSWORD)
+            with self.database.system_sessionmaker() as sysdb, sysdb.begin():
+                token = issue_token(sysdb, self.tenant.enterprise_id, self.ids[key])
+            self.logged_in[key] = ApiClient(self.app, token)
         return self.logged_in[key]
 
     def __getattr__(self, key: str) -> ApiClient:
@@ -62,7 +67,7 @@ def make_school(app: TestApp, database: Database, extensions: tuple[str, ...] = 
                                          "parent": tenant.department_id})["id"]
     ids: dict[str, str] = {}
     for key, name, phone, position in PEOPLE:
-        data: dict[str, Any] = {"name": name, "phone": phone, "password": PASSWORD,
+        data: dict[str, Any] = {"name": name, "phone": phone,
                                 "position": position, "status": "active",
                                 "main_department": office if key in (
                                     "teacher", "head", "colleague", "outsider")
@@ -72,7 +77,7 @@ def make_school(app: TestApp, database: Database, extensions: tuple[str, ...] = 
         ids[key] = admin.create("user", data)["id"]
     admin.patch(f"/objects/department/records/{office}", {"head": ids["head"]},
                 status=200)
-    return School(app, tenant, admin, office, ids, {})
+    return School(app, database, tenant, admin, office, ids, {})
 
 
 def expense(total_items: list[float]) -> dict[str, Any]:
