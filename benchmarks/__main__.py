@@ -12,7 +12,7 @@ import os
 import platform
 import sys
 
-from benchmarks import runs
+from benchmarks import approvals, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -43,6 +43,10 @@ def main() -> int:
                 print(f"  {row}", file=sys.stderr)
             found.append(runs.p4_add_field(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
+        with setup(kind) as s:
+            for row in approvals.runs(s):
+                found.append(row)
+                print(f"  {row}", file=sys.stderr)
         results[kind] = found
     write(results, rows, creates)
     return 0
