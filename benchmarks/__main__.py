@@ -13,7 +13,7 @@ import platform
 import sys
 import tempfile
 
-from benchmarks import api, pages, runs
+from benchmarks import api, approvals, pages, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -51,6 +51,10 @@ def main() -> int:
                 print(f"  {row}", file=sys.stderr)
             found.append(runs.p4_add_field(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
+        with setup(kind) as s:
+            for row in approvals.runs(s):
+                found.append(row)
+                print(f"  {row}", file=sys.stderr)
         results[kind] = found
     write(results, rows, creates, requests)
     return 0

@@ -147,10 +147,18 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
                 "sign": step.get("sign", "any"),
                 "percentage": step.get("percentage"),
                 "label": optional_text(step.get("label")),
+                "sla_hours": step.get("sla_hours"),
+                "escalate_to": step.get("escalate_to"),
+                # escalation comes, by default, one more time limit after due
+                "escalate_after_hours": step.get(
+                    "escalate_after_hours",
+                    step.get("sla_hours") if step.get("escalate_to") else None,
+                ),
             }
             for step in out.get("steps", [])
         ]
         out.setdefault("cc", [])
+        out.setdefault("rejected_status", "normal")
     elif kind == "report":
         out["fields"] = [normalize_field(f) for f in out["fields"]]
         out["assignees"] = {

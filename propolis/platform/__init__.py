@@ -12,3 +12,4 @@ def includeme(config: Configurator) -> None:
     config.include(".accounts")
     config.include(".org")
     config.include(".exchange")
+    config.include(".workflow")

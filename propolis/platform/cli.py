@@ -119,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--filter", help='JSON: a list of filters, or '
                            '{"filters", "sort", "q", "columns"}')
         p.add_argument("file", help="FILE.csv or FILE.xlsx")
+    ext = sub.add_parser("extension", help="extensions").add_subparsers(
+        dest="action", required=True)
+    listing = ext.add_parser("list", help="the built-in extensions (and, with "
+                             "--tenant, which the enterprise has)")
+    listing.add_argument("--tenant")
+    for name in ("install", "upgrade"):
+        p = ext.add_parser(name)
+        p.add_argument("--tenant", required=True)
+        p.add_argument("name")
     return parser
 
 

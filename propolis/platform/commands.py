@@ -138,7 +138,13 @@ def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
             k: v for k, v in obj.doc.items() if k not in ("kind", "archived_fields")}})
         with open(os.path.join(args.dir, f"{name}.yaml"), "w", encoding="utf-8") as out:
             yaml.dump(doc, out)
-    print(f"propolis: wrote {len(effective.objects)} object(s) to {args.dir}")
+    for name, approval in sorted(effective.approvals.items()):
+        # an approval usually has its form's name
+        path = os.path.join(args.dir, f"{name}.approval.yaml")
+        with open(path, "w", encoding="utf-8") as out:
+            yaml.dump(exportable(approval), out)
+    print(f"propolis: wrote {len(effective.objects)} object(s) and "
+          f"{len(effective.approvals)} approval(s) to {args.dir}")
 
 
 @command("demo")
@@ -247,3 +253,35 @@ def exportable(value: object) -> object:
         return [exportable(v) for v in value
                 if not (isinstance(v, dict) and v.get("generated"))]
     return value
+
+
+@command("extension list")
+def extension_list(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.extensions import builtin_extensions
+    from propolis.platform.tenancy.services import enterprise_row
+
+    installed: list[str] = []
+    if args.tenant:
+        with ctx.database.system_sessionmaker() as session:
+            installed = list(enterprise_row(session, args.tenant).extensions or [])
+    for name, ext in sorted(builtin_extensions().items()):
+        mark = "\tinstalled" if name in installed else ""
+        print(f"{name}\t{ext.version}\t{ext.label['zh']} / {ext.label['en']}{mark}")
+
+
+def _install(ctx: Context, args: argparse.Namespace, verb: str) -> None:
+    from propolis.platform.tenancy.services import install_extension
+
+    applied = install_extension(ctx.database, args.tenant, args.name)
+    print(f"propolis: extension {args.name} {verb} in {args.tenant}: metadata "
+          f"version {applied.version}, {len(applied.plan.describe('en'))} change(s)")
+
+
+@command("extension install")
+def extension_install(ctx: Context, args: argparse.Namespace) -> None:
+    _install(ctx, args, "installed")
+
+
+@command("extension upgrade")
+def extension_upgrade(ctx: Context, args: argparse.Namespace) -> None:
+    _install(ctx, args, "upgraded")

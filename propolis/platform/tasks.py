@@ -24,7 +24,7 @@ celery_app.conf.update(
     timezone="Asia/Shanghai",
     enable_utc=True,
     broker_connection_retry_on_startup=True,
-    imports=("propolis.platform.meta.jobs",),
+    imports=("propolis.platform.meta.jobs", "propolis.platform.workflow.tasks"),
 )
 
 
@@ -46,6 +46,13 @@ def configure(settings: Mapping[str, Any]) -> Celery:
         result_backend=settings.get("propolis.result_backend") or None,
         task_always_eager=as_bool(settings.get("propolis.celery_always_eager")),
         task_eager_propagates=True,
+        # periodic work, registered by name next to its domain
+        beat_schedule={
+            "approval-sla": {
+                "task": "propolis.approvals.sla",
+                "schedule": float(settings.get("propolis.approval_sla_seconds", 300)),
+            },
+        },
     )
     return celery_app
 

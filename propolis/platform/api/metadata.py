@@ -22,10 +22,10 @@ from propolis.settings import as_bool
 
 
 def _applied(request: Request, applied: tenancy.Applied, dry_run: bool,
-             action: str) -> dict[str, Any]:
+             action: str, target: str | None = None) -> dict[str, Any]:
     if not dry_run:
         record_event(request.db.connection(), actor_id=request.actor.user_id,
-                     action=action, target=request.matchdict["object"],
+                     action=action, target=target or request.matchdict["object"],
                      details={"version": applied.version,
                               "plan": applied.plan.describe("en")},
                      ip=request.client_addr)
@@ -40,25 +40,41 @@ def _applied(request: Request, applied: tenancy.Applied, dry_run: bool,
     }
 
 
-@view_config(route_name="api.metadata.object", request_method="PUT", renderer="json",
-             permission=AUTHENTICATED)
-def put_object(request: Request) -> dict[str, Any]:
-    """Creates or changes one object from a JSON document; ``?dry_run=1`` only plans."""
+def _put_document(request: Request, kind: str, name: str, action: str
+                  ) -> dict[str, Any]:
+    """Applies the request's JSON document of ``kind`` named ``name`` (admin);
+    ``?dry_run=1`` only plans."""
     require_admin(request)
     body = json_object(request)
-    name = request.matchdict["object"]
-    body.setdefault("kind", "object")
-    if body.get("api_name", name) != name:
-        raise AppError("invalid", t("api_name 与地址中的对象名不一致",
-                                    "api_name differs from the object in the URL"),
-                       {"api_name": [t(f"应为 {name}", f"must be {name!r}")]})
+    body.setdefault("kind", kind)
+    if body.get("api_name", name) != name or body["kind"] != kind:
+        raise AppError("invalid", t("文档与地址不一致",
+                                    "The document differs from the URL"),
+                       {"api_name": [t(f"应为 {name}（kind: {kind}）",
+                                       f"must be {name!r} (kind: {kind})")]})
     body["api_name"] = name
     dry_run = as_bool(request.params.get("dry_run", "false"))
     applied = tenancy.apply_metadata(
         request.registry.database, request.identity.account,
         [Document(body, f"{name}.json")], session=request.db, sysdb=request.sysdb,
         user_id=request.actor.user_id, dry_run=dry_run)
-    return _applied(request, applied, dry_run, "metadata.apply")
+    return _applied(request, applied, dry_run, action, name)
+
+
+@view_config(route_name="api.metadata.object", request_method="PUT", renderer="json",
+             permission=AUTHENTICATED)
+def put_object(request: Request) -> dict[str, Any]:
+    """Creates or changes one object from a JSON document; ``?dry_run=1`` only plans."""
+    return _put_document(request, "object", request.matchdict["object"],
+                         "metadata.apply")
+
+
+@view_config(route_name="api.metadata.approval", request_method="PUT",
+             renderer="json", permission=AUTHENTICATED)
+def put_approval(request: Request) -> dict[str, Any]:
+    """Creates or replaces one approval definition (its route is the workflow's)."""
+    return _put_document(request, "approval", request.matchdict["name"],
+                         "metadata.approval")
 
 
 @view_config(route_name="api.metadata.rollback", request_method="POST",

@@ -156,6 +156,21 @@ def _begin_change(
 Layer = list[Doc]
 
 
+def _kind(doc: Doc) -> str:
+    return str(doc.get("kind", "object"))
+
+
+def _objects(docs: Sequence[Doc]) -> list[Doc]:
+    return [doc for doc in docs if _kind(doc) == "object"]
+
+
+def _approvals(extension_docs: Sequence[Doc], layer: Sequence[Doc]) -> dict[str, Doc]:
+    """Approval definitions by api_name: the enterprise's own replace an
+    extension's of the same name (a definition is taken whole, never merged)."""
+    return {doc["api_name"]: dict(doc)
+            for doc in [*extension_docs, *layer] if _kind(doc) == "approval"}
+
+
 @dataclass(frozen=True)
 class _Change:
     """What every metadata change shares: whose, on which version, the layers
@@ -180,9 +195,8 @@ class _Change:
         conn = _connection(target)
         previous = _begin_change(conn, self.account, self.current_version, self.dry_run)
         layer = new_layer(conn, previous.documents)
-        objects = merge_layers(
-            list(self.system_objects), list(self.extension_objects), layer
-        )
+        objects = merge_layers(list(self.system_objects),
+                               _objects(self.extension_objects), _objects(layer))
         plan = plan_changes(
             previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
         )
@@ -197,8 +211,9 @@ class _Change:
                 created_by=self.user_id,
                 comment=self.comment,
                 documents=layer,
-                # approvals, reports … of the previous version are carried over
-                effective={**previous.effective, "objects": plan.effective},
+                # reports … of the previous version are carried over as they are
+                effective={**previous.effective, "objects": plan.effective,
+                           "approvals": _approvals(self.extension_objects, layer)},
                 plan=plan.as_json(),
             )
         )
@@ -217,10 +232,14 @@ def apply_documents(
     comment: str | None = None,
     dry_run: bool = False,
 ) -> tuple[int, Plan]:
-    """Applies object documents to an enterprise and returns ``(version, plan)``.
+    """Applies object and approval documents to an enterprise and returns
+    ``(version, plan)``.
 
-    ``documents`` (validated, normalized) replace, by api_name, the documents of the
-    same objects in the enterprise's own layer; the other objects of that layer stay.
+    ``documents`` (validated, normalized) replace, by kind and api_name, the
+    documents of the same objects (approvals) in the enterprise's own layer; the
+    others of that layer stay. ``extension_objects`` may hold the extensions'
+    approvals too; the effective ``approvals`` are theirs, replaced by name by the
+    enterprise's own.
     The effective objects are then merged from the layers (system < extensions <
     the enterprise's own, ``merge_layers``), planned against the current effective
     objects, applied, and stored as a new version. Removing a field is applying its
@@ -235,9 +254,11 @@ def apply_documents(
     """
 
     def replaced(conn: Connection, own: Layer) -> Layer:
-        by_name = {doc["api_name"]: dict(doc) for doc in documents}
-        layer = [by_name.pop(doc["api_name"], doc) for doc in own]
-        return layer + list(by_name.values())
+        # an approval usually shares its form object's api_name: documents are
+        # keyed by kind and name
+        by_key = {(_kind(doc), doc["api_name"]): dict(doc) for doc in documents}
+        layer = [by_key.pop((_kind(doc), doc["api_name"]), doc) for doc in own]
+        return layer + list(by_key.values())
 
     change = _Change(account, current_version, system_objects, extension_objects,
                      user_id, comment, dry_run)
@@ -268,12 +289,12 @@ def rollback_object(
         old = next(
             (
                 doc
-                for doc in _stored(conn, to_version).documents
+                for doc in _objects(_stored(conn, to_version).documents)
                 if doc["api_name"] == object_name
             ),
             None,
         )
-        names = [doc["api_name"] for doc in own]
+        names = [doc["api_name"] if _kind(doc) == "object" else None for doc in own]
         if old is None and object_name not in names:
             raise NotFound(
                 "object_not_in_versions",
@@ -286,7 +307,8 @@ def rollback_object(
             )
         # the object's document keeps its place in the layer (order matters to
         # merging)
-        layer = [doc for doc in own if doc["api_name"] != object_name]
+        layer = [doc for doc in own
+                 if _kind(doc) != "object" or doc["api_name"] != object_name]
         if old is not None:
             layer.insert(
                 names.index(object_name) if object_name in names else len(layer), old

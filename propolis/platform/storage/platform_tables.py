@@ -278,3 +278,129 @@ saved_list_views = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_saved_list_views_user_id", "user_id", "object"),
 )
+
+
+# -- approvals (propolis.platform.workflow) ----------------------------------------
+
+# One approval: the definition as it was when submitted (``definition`` snapshot and
+# the metadata version it came from), the record it is about, where it stands.
+approval_instances = Table(
+    "approval_instances",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("definition_name", String(63), nullable=False),
+    Column("definition_version", Integer, nullable=False),
+    Column("definition", json_type(), nullable=False),
+    Column("object", String(63), nullable=False),
+    Column("record_id", String(32), nullable=False),
+    Column("title", String(255)),
+    Column("submitter", String(32), nullable=False),
+    Column("submitter_department", String(32)),
+    Column("status", String(16), nullable=False),  # pending approved rejected withdrawn
+    Column("current_step", Integer),  # seq of the active step while pending
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_approval_instances_submitter", "submitter", "id"),
+    Index("ix_approval_instances_object_record_id", "object", "record_id"),
+    Index("ix_approval_instances_created_at", "created_at"),
+)
+
+# The steps of an instance in order (``seq`` 1, 2, …; renumbered when an approver is
+# added before or after a step). ``approvers`` were resolved at submission.
+approval_steps = Table(
+    "approval_steps",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("instance_id", String(32), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("label", json_type()),
+    Column("kind", String(16), nullable=False),  # defined added free
+    Column("sign", String(16), nullable=False),
+    Column("percentage", json_type()),
+    Column("approvers", json_type(), nullable=False),
+    # waiting active approved rejected skipped cancelled
+    Column("status", String(16), nullable=False),
+    Column("sla_hours", json_type()),
+    Column("escalate_to", json_type()),
+    Column("escalate_after_hours", json_type()),
+    Column("started_at", UTCDateTime()),
+    Column("due_at", UTCDateTime()),
+    Column("reminded_at", UTCDateTime()),
+    Column("escalated_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_approval_steps_instance_id", "instance_id", "seq"),
+    Index("ix_approval_steps_status_due_at", "status", "due_at"),
+)
+
+# Who must act on an active step; ``on_behalf_of`` is the approver a delegate acts
+# for (代批). A task replaced by a transfer or an escalation keeps its row.
+approval_tasks = Table(
+    "approval_tasks",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("instance_id", String(32), nullable=False),
+    Column("step_id", String(32), nullable=False),
+    Column("assignee", String(32), nullable=False),
+    Column("on_behalf_of", String(32)),
+    # pending approved rejected returned transferred escalated cancelled
+    Column("status", String(16), nullable=False),
+    Column("comment", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("acted_at", UTCDateTime()),
+    Index("ix_approval_tasks_assignee", "assignee", "status", "id"),
+    Index("ix_approval_tasks_step_id", "step_id"),
+    Index("ix_approval_tasks_instance_id", "instance_id"),
+)
+
+# The timeline: every action taken on an instance, in order.
+approval_actions = Table(
+    "approval_actions",
+    platform_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("instance_id", String(32), nullable=False, index=True),
+    Column("step_seq", Integer),
+    Column("actor", String(32)),
+    Column("on_behalf_of", String(32)),
+    Column("action", String(24), nullable=False),
+    Column("comment", Text),
+    Column("details", json_type(), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+# Who gets a copy (抄送) of an instance.
+approval_cc = Table(
+    "approval_cc",
+    platform_metadata,
+    Column("instance_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_approval_cc_user_id", "user_id", "instance_id"),
+)
+
+# A user's delegate while away (代批): tasks assigned to them in the period go to
+# the delegate, who acts on their behalf.
+approval_delegations = Table(
+    "approval_delegations",
+    platform_metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("delegate", String(32), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# The inbox: what happened that a user should know of (a task, an outcome, a copy,
+# a reminder …), with the words in both languages.
+notifications = Table(
+    "notifications",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("instance_id", String(32)),
+    Column("message", json_type(), nullable=False),  # {"zh", "en"}
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("read_at", UTCDateTime()),
+    Index("ix_notifications_user_id", "user_id", "id"),
+)

@@ -71,9 +71,14 @@ def effective_for(database: Database, account: str, version: int) -> Effective:
 
 def _lower_layers(extensions: Sequence[str]) -> tuple[list[dict[str, Any]],
                                                       list[dict[str, Any]]]:
-    # Extensions contribute objects from the extension framework (a later issue);
-    # today every enterprise has the system layer and its own.
-    return load_system_objects(), []
+    """The system objects, and the documents (objects and approvals) of the
+    enterprise's extensions in the order they were installed."""
+    # Extensions are packages of metadata found by name; only their documents are
+    # read here, never their code.
+    from propolis.extensions import extension_documents
+
+    return load_system_objects(), [doc for name in extensions
+                                   for doc in extension_documents(name)]
 
 
 def validate_for(
@@ -82,19 +87,21 @@ def validate_for(
 ) -> list[dict[str, Any]]:
     """Validates an enterprise's own documents against what it already has: other
     objects may be referred to; an object of a lower layer (system, extension) is
-    extended, not replaced; the enterprise's own earlier document is replaced."""
+    extended, not replaced; the enterprise's own earlier document is replaced.
+    Objects and approval definitions are applied here; the other kinds where they
+    are managed."""
     docs = [d if isinstance(d, Document) else Document(dict(d)) for d in documents]
-    names = {d.api_name for d in docs}
+    names = {d.api_name for d in docs if d.kind in (None, "object")}
     system, ext = _lower_layers(extensions)
-    lower = merge_layers(system, ext, [])
+    lower = merge_layers(system, [d for d in ext if d["kind"] == "object"], [])
     existing = {n: o.doc for n, o in effective.objects.items() if n not in names}
     existing.update({n: lower[n] for n in names if n in lower})
-    others = [d for d in docs if d.kind not in (None, "object")]
+    others = [d for d in docs if d.kind not in (None, "object", "approval")]
     if others:
-        # approvals, reports and extensions are applied by their own engines
         raise AppError("not_an_object", t(
-            "这里只能提交对象（kind: object）文档",
-            "Only object documents (kind: object) can be applied here"),
+            "这里只能提交对象（kind: object）和审批（kind: approval）文档",
+            "Only object (kind: object) and approval (kind: approval) documents can "
+            "be applied here"),
             {d.source: [t(f"kind 为 {d.kind}，请通过对应的功能提交",
                           f"kind is {d.kind}; submit it where that kind is managed")]
              for d in others})
@@ -129,6 +136,29 @@ def apply_metadata(
             user_id=user_id, comment=comment, dry_run=dry_run)
 
     return _change(database, account, change, session, sysdb, user_id, dry_run)
+
+
+def install_extension(database: Database, account: str, name: str, *,
+                      user_id: str | None = None) -> Applied:
+    """Installs a built-in extension in an enterprise (or, installed already,
+    applies its current documents again: an upgrade): its objects become the
+    extension layer under the enterprise's own, its approval definitions are
+    added. The enterprise's extension list changes with its metadata version."""
+    from propolis.extensions import get_extension
+
+    get_extension(name)
+
+    def change(conn: Connection, enterprise: Enterprise, effective: Effective,
+               ) -> tuple[int, Plan]:
+        names = [*[n for n in enterprise.extensions if n != name], name]
+        system, ext = _lower_layers(names)
+        return meta.apply_documents(
+            conn, account=account, current_version=enterprise.metadata_version,
+            documents=[], system_objects=system, extension_objects=ext,
+            user_id=user_id, comment=f"extension {name}")
+
+    return _change(database, account, change, None, None, user_id, False,
+                   add_extension=name)
 
 
 def rollback_metadata(
@@ -167,6 +197,7 @@ def _change(
     sysdb: Session | None,
     user_id: str | None,
     dry_run: bool,
+    add_extension: str | None = None,
 ) -> Applied:
     own_sys = sysdb is None
     sysdb = sysdb or database.system_sessionmaker()
@@ -187,8 +218,12 @@ def _change(
         applied.jobs = _record_backfills(conn, plan, user_id)
         if own_tenant:
             tenant.commit()
+        values: dict[str, Any] = {"metadata_version": new_version}
+        if add_extension is not None:
+            values["extensions"] = [*[n for n in enterprise.extensions
+                                      if n != add_extension], add_extension]
         sysdb.execute(update(Enterprise).where(Enterprise.id == enterprise.id)
-                      .values(metadata_version=new_version))
+                      .values(**values))
         if own_sys:
             sysdb.commit()
         return applied
@@ -242,6 +277,12 @@ def create_enterprise(
     if len(admin_password) < 8:
         problems["admin_password"] = [t("密码至少 8 位", "The password needs at least 8 "
                                         "characters")]
+    from propolis.extensions import builtin_extensions
+
+    unknown = [n for n in extensions if n not in builtin_extensions()]
+    if unknown:
+        problems["extension"] = [t(f"没有扩展 {n}", f"there is no extension {n!r}")
+                                 for n in unknown]
     if problems:
         raise AppError("invalid", t("企业信息有误", "Invalid enterprise details"), problems)
 

@@ -21,6 +21,7 @@ def test_object_defaults() -> None:
         "label": {"zh": "deal", "en": "deal"},
         "description": None,
         "name_field": "id",
+        "app": "apps",
         "deletable": True,
         "sharing": "hierarchy",
         "fields": [],
@@ -291,8 +292,12 @@ def test_other_kinds_get_their_defaults() -> None:
             "sign": "any",
             "percentage": None,
             "label": None,
+            "sla_hours": None,
+            "escalate_to": None,
+            "escalate_after_hours": None,
         }
     ]
+    assert approval["rejected_status"] == "normal"
     report = normalize_document(
         {
             "kind": "report",

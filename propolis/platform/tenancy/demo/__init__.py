@@ -1,5 +1,7 @@
 """The demo enterprise of ``make serve``: account ``demo``, admin ``13800000000``, a
-small sales organisation and sample CRM data."""
+small sales organisation and sample CRM data, and the approval forms (the ``oa``
+extension) with the people its expense chain needs: the sales department's head,
+a finance director, a principal (校长) and the chairman (the admin)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ CUSTOMERS = [
 ]
 PEOPLE = [("王伟", "销售总监", "13800000001"), ("李娜", "销售经理", "13800000002"),
           ("张敏", "销售代表", "13800000003"), ("刘洋", "销售代表", "13800000004")]
+# positions (职务) the oa approval chains name
+OFFICERS = [("赵静", "finance_director", "13800000005"),
+            ("孙明", "principal", "13800000006")]
 
 
 def create_demo(database: Database) -> str | None:
@@ -44,7 +49,7 @@ def create_demo(database: Database) -> str | None:
     password = secrets.token_urlsafe(9)
     created = create_enterprise(database, account="demo", name="演示企业（示例科技有限公司）",
                                 admin_phone="13800000000", admin_password=password,
-                                admin_name="陈总")
+                                admin_name="陈总", extensions=["oa"])
     applied = apply_metadata(database, "demo",
                              load_paths([os.path.join(HERE, f) for f in OBJECTS]),
                              comment="demo CRM objects")
@@ -64,6 +69,14 @@ def create_demo(database: Database) -> str | None:
                 "roles": ["employee"], "status": "active"})
             if position == "销售总监":
                 superior = user["id"]
+                records.update("department", sales["id"], {"head": user["id"]})
+        for name, position, phone in OFFICERS:
+            records.create("user", {
+                "name": name, "phone": phone, "position": position,
+                "main_department": created.department_id,
+                "superior": created.admin_id, "roles": ["employee"],
+                "status": "active"})
+        records.update("user", created.admin_id, {"position": "chairman"})
         products = [records.create("product", {"name": n, "price": p,
                                                "category": c})
                     for n, p, c in (("智能门锁 X1", 1299, "hardware"),
