@@ -302,6 +302,10 @@ def history(request: Request) -> Response:
     def text(spec: Mapping[str, Any], value: Any) -> str:
         if reference_target(spec) is not None and isinstance(value, str):
             return names.get(value, value)
+        if spec["type"] == "table" and isinstance(value, list):
+            # a row's id means nothing to a reader
+            value = [{k: v for k, v in row.items() if k != "id"}
+                     for row in value if isinstance(row, dict)]
         return display_text(spec, value, lang, TIMEZONE)
 
     shown = []
