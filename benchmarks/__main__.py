@@ -12,7 +12,7 @@ import os
 import platform
 import sys
 
-from benchmarks import runs
+from benchmarks import pages, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -42,6 +42,8 @@ def main() -> int:
                 found.append(row)
                 print(f"  {row}", file=sys.stderr)
             found.append(runs.p4_add_field(s, rows))
+            print(f"  {found[-1]}", file=sys.stderr)
+            found.append(pages.p7_detail(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
         results[kind] = found
     write(results, rows, creates)
@@ -80,6 +82,9 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int) -> None:
         "runs. Goal ≤ 1.5×.",
         f"- P4: seconds to add a field to the {rows:,}-row table (plan, DDL, new "
         "metadata version).",
+        f"- P7 detail: server time of a record's detail page (`GET /o/deal/r/{{id}}` "
+        f"through the WSGI app with a logged-in cookie) on {rows:,} rows, vs the "
+        "JSON API's read of the same record; p50 of 50 runs.",
         "",
         "| database | measure | propolis | baseline | unit | ratio |",
         "|---|---|---|---|---|---|",
