@@ -82,6 +82,11 @@ def display_text(spec: Mapping[str, Any], value: Any, lang: str, tz: str) -> str
             return local_datetime(value, tz).replace("T", " ")
         if shown in ("file", "image"):
             return files_count(len(value), lang)
+        if shown == "area":
+            # in the order of the divisions, whatever the order of the stored keys
+            # (PostgreSQL's JSONB keeps its own)
+            return " ".join(str(value[p]) for p in ("province", "city", "district")
+                            if value.get(p))
         if shown == "location":
             return value.get("address") or (
                 f"{plain_number(value['lat'])}, {plain_number(value['lng'])}")

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from propolis.forms import areas
+from propolis.forms.display import display_text
 from propolis.forms.generate import form_class
 from propolis.forms.names import file_ids, name_of, references
 from tests.unit.forms.conftest import RECORD, one, render
@@ -63,3 +64,9 @@ def test_a_stored_area_name_outside_the_dataset_is_kept(
     page = render(form_class(site_doc, lang="zh")(data=record))
     city = one(page, '//select[@name="region-city"]')
     assert city.xpath("option[@selected]/@value") == ["新城市"]
+
+
+def test_an_area_reads_province_city_district_whatever_the_key_order() -> None:
+    stored = {"city": "杭州市", "district": "西湖区", "province": "浙江省"}
+    assert display_text({"type": "area"}, stored, "zh", "Asia/Shanghai") == (
+        "浙江省 杭州市 西湖区")
