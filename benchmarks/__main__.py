@@ -51,6 +51,8 @@ def main() -> int:
                 print(f"  {row}", file=sys.stderr)
             found.append(runs.p4_add_field(s, rows))
             print(f"  {found[-1]}", file=sys.stderr)
+            found.append(pages.p7_detail(s, rows))
+            print(f"  {found[-1]}", file=sys.stderr)
         with setup(kind) as s:
             for row in approvals.runs(s):
                 found.append(row)
@@ -101,6 +103,9 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
         "rows vs the JSON API's first query page of the same view; p50 of 50 runs.",
         f"- P4: seconds to add a field to the {rows:,}-row table (plan, DDL, new "
         "metadata version).",
+        f"- P7 detail: server time of a record's detail page (`GET /o/deal/r/{{id}}` "
+        f"through the WSGI app with a logged-in cookie) on {rows:,} rows, vs the "
+        "JSON API's read of the same record; p50 of 50 runs.",
         "",
         "| database | measure | propolis | baseline | unit | ratio |",
         "|---|---|---|---|---|---|",

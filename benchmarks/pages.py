@@ -6,9 +6,11 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
+from sqlalchemy import select
 from webtest import TestApp
 
 from benchmarks.common import Setup, p50, timed
+from benchmarks.runs import Row, effective
 from propolis import main
 
 ADMIN_PHONE = "13800000000"
@@ -75,3 +77,34 @@ def p7_list(s: Setup, rows: int) -> list[tuple[str, float, float, str]]:
         app.app.registry.database.dispose()
     return [(f"P7 list page `GET /o/deal` vs the API's first query page, "
              f"{rows:,} rows", p50(ours) * 1000, p50(base) * 1000, "ms (p50)")]
+
+
+def _some_id(s: Setup) -> Any:
+    table = effective(s).tables.main["deal"]
+    with s.database.tenant_engine(s.account).connect() as conn:
+        return conn.execute(select(table.c.id).where(table.c.deleted_at.is_(None))
+                            .order_by(table.c.id).limit(1)).scalar_one()
+
+
+def p7_detail(s: Setup, rows: int) -> Row:
+    """``GET /o/deal/r/{id}`` (the detail page: layout, names, related lists, the
+    actions the user may take) against the JSON API's read of the same record
+    with a bearer token; p50 of 50 runs each."""
+    record_id = _some_id(s)
+    with tempfile.TemporaryDirectory(prefix="propolis-bench-files-") as files:
+        app, api_client = logged_in(web_app(s, files), s)
+
+        def page() -> None:
+            app.get(f"/o/deal/r/{record_id}", status=200)
+
+        def read() -> None:
+            api_client.get(f"/api/v1/objects/deal/records/{record_id}", status=200)
+
+        page(), read()  # warm caches
+        ours, base = [], []
+        for _ in range(5):
+            ours += timed(page, 10)
+            base += timed(read, 10)
+        app.app.registry.database.dispose()
+    return (f"P7 detail page GET /o/deal/r/{{id}}, {rows:,} rows (vs the API's read)",
+            p50(ours) * 1000, p50(base) * 1000, "ms (p50)")

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 from wtforms.widgets import html_params
 
 from propolis.forms.texts import NO, YES, files_count, pick
-from propolis.forms.widgets import label_id
+from propolis.forms.widgets import FILES_URL, known_name, label_id
 from propolis.platform.records.services import reference_target
 from propolis.platform.records.values import (
     ValueProblem,
@@ -20,6 +21,9 @@ from propolis.platform.records.values import (
     to_decimal,
     zone,
 )
+
+# the organisation's own objects have no record pages of their own
+ORGANISATION = frozenset({"user", "department"})
 
 
 def _shown_type(spec: Mapping[str, Any]) -> str:
@@ -78,6 +82,11 @@ def display_text(spec: Mapping[str, Any], value: Any, lang: str, tz: str) -> str
             return local_datetime(value, tz).replace("T", " ")
         if shown in ("file", "image"):
             return files_count(len(value), lang)
+        if shown == "area":
+            # in the order of the divisions, whatever the order of the stored keys
+            # (PostgreSQL's JSONB keeps its own)
+            return " ".join(str(value[p]) for p in ("province", "city", "district")
+                            if value.get(p))
         if shown == "location":
             return value.get("address") or (
                 f"{plain_number(value['lat'])}, {plain_number(value['lng'])}")
@@ -86,9 +95,15 @@ def display_text(spec: Mapping[str, Any], value: Any, lang: str, tz: str) -> str
     return _generic(value, lang)
 
 
+def record_path(target: str, record_id: str) -> str:
+    """The detail page of a record (route ``records.detail``)."""
+    return f"/o/{quote(target)}/r/{quote(record_id)}"
+
+
 class ReadOnlyWidget:
-    """Shows a read-only field's value; references carry their target and id (so
-    the page can show the record's name instead), selects their value."""
+    """Shows a read-only field's value; references carry their target and id and
+    show the record's name when the page knows it (``RecordForm.names``: records
+    the user may read), with a link to it; files are links (images thumbnails)."""
 
     def __init__(self, lang: str, tz: str) -> None:
         self.lang = lang
@@ -100,23 +115,45 @@ class ReadOnlyWidget:
             return self._table(field, kwargs)
         attrs: dict[str, Any] = {"id": field.id, "data-readonly": True, **kwargs}
         target = reference_target(spec)
+        shown: Markup | str = display_text(spec, field.data, self.lang, self.tz)
         if target is not None and field.data:
             attrs.update({"data-lookup": target, "data-value": field.data})
+            name = known_name(field, field.data)
+            if name is not None:
+                shown = name if target in ORGANISATION else Markup(
+                    f'<a href="{escape(record_path(target, field.data))}">'
+                    f"{escape(name)}</a>")
         elif spec["type"] == "select" and field.data:
             # a select depending on this one filters its options by the value
             attrs["data-value"] = field.data
-        text = display_text(spec, field.data, self.lang, self.tz)
-        return Markup(f"<output {html_params(**attrs)}>{escape(text)}</output>")
+        elif spec["type"] in ("file", "image") and field.data:
+            shown = Markup('<ul class="file-list">{}</ul>').format(Markup("").join(
+                self._file(field, file_id, spec["type"] == "image")
+                for file_id in field.data))
+        return Markup(f"<output {html_params(**attrs)}>{escape(shown)}</output>")
 
-    def _text(self, spec: Mapping[str, Any], row: Mapping[str, Any]) -> str:
-        return display_text(spec, row.get(spec["api_name"]), self.lang, self.tz)
+    @staticmethod
+    def _file(field: Any, file_id: str, image: bool) -> Markup:
+        label = known_name(field, file_id) or file_id
+        url = f"{FILES_URL}/{file_id}"
+        shown = Markup('<img src="{}" alt="{}" loading="lazy">').format(url, label) \
+            if image else label
+        return Markup('<li><a href="{}">{}</a></li>').format(url, shown)
+
+    def _text(self, field: Any, spec: Mapping[str, Any], row: Mapping[str, Any]
+              ) -> str:
+        value = row.get(spec["api_name"])
+        if reference_target(spec) is not None and value:
+            return known_name(field, value) or value
+        return display_text(spec, value, self.lang, self.tz)
 
     def _table(self, field: Any, kwargs: dict[str, Any]) -> Markup:
         columns = [c for c in field.spec["fields"] if not c["hidden"]]
         head = "".join(f'<th scope="col">{escape(pick(c["label"], self.lang))}</th>'
                        for c in columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td>{escape(self._text(c, row))}</td>" for c in columns)
+            "<tr>" + "".join(f"<td>{escape(self._text(field, c, row))}</td>"
+                             for c in columns)
             + "</tr>" for row in field.data or ())
         attrs = {"id": field.id, "aria-labelledby": label_id(field),
                  "data-readonly": True, **kwargs}

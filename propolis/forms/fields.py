@@ -38,6 +38,7 @@ from wtforms.form import BaseForm
 from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
 
+from propolis.forms import areas
 from propolis.forms.display import local_datetime, plain_number
 from propolis.forms.texts import ENTER_DATETIME, ENTER_NUMBER
 from propolis.forms.widgets import INDEX_PLACEHOLDER, errors_id, help_id, label_id
@@ -100,15 +101,17 @@ class FieldMeta(DefaultMeta):
 
 
 class SubForm(BaseForm):
-    """The inputs of one location, area or table row, named ``{prefix}{part}``."""
+    """The inputs of one location, area or table row, named ``{prefix}{part}``.
+    ``names`` is the record form's (see ``RecordForm``), shared."""
 
     unbound: ClassVar[tuple[tuple[str, Any], ...]] = ()
     # the metadata of the fields shown, in order (a table's columns)
     specs: ClassVar[tuple[Mapping[str, Any], ...]] = ()
 
     def __init__(self, formdata: Any, data: Mapping[str, Any] | None,
-                 prefix: str) -> None:
+                 prefix: str, names: dict[str, str] | None = None) -> None:
         super().__init__(self.unbound, prefix=prefix, meta=FieldMeta())
+        self.names = {} if names is None else names
         self.process(formdata, data=data)
 
     def spec_fields(self) -> list[SpecField]:
@@ -225,14 +228,36 @@ class CheckboxField(SpecField, BooleanField):
         return [(self.name, "y")] if self.data else []
 
 
+def _parent_values(field: SpecField) -> set[str] | None:
+    """The values chosen in the select ``field`` depends on (None: it depends on
+    none on this form, or nothing is chosen there, and every option is offered)."""
+    parent = field.spec.get("depends_on")
+    if not parent or parent not in field._form:
+        return None
+    chosen = field._form[parent].data
+    values = {str(v) for v in (chosen if isinstance(chosen, list) else [chosen]) if v}
+    return values or None
+
+
+def _offered(field: SpecField, choices: list[Any]) -> list[Any]:
+    """The options of a dependent select that belong to the parent's value."""
+    parents = _parent_values(field)
+    if parents is None:
+        return choices
+    return [c for c in choices
+            if not (c.render_kw or {}).get("data-parent")
+            or c.render_kw["data-parent"] in parents]
+
+
 class ChoiceField(SpecField, SelectField):
     """A select whose first option is the empty choice. A value that is no longer an
     option (options may be removed while records keep their values) is offered too,
-    so that saving the form does not silently clear it."""
+    so that saving the form does not silently clear it. A select that depends on
+    another offers the options of the parent's value (all when it has none)."""
 
     def iter_choices(self) -> list[Choice]:
         current = self.data or ""
-        choices = list(self.choices)
+        choices = _offered(self, list(self.choices))
         if current not in {c.value for c in choices}:
             choices.append(SelectChoice(current))
         return [Choice(c.value, c.label, c.value == current, c.render_kw)
@@ -246,11 +271,14 @@ class ChoiceField(SpecField, SelectField):
 
 
 class MultiChoiceField(SpecField, SelectMultipleField):
-    """A multiple select; like ``ChoiceField``, it keeps values no longer offered."""
+    """A multiple choice (a group of checkboxes); like ``ChoiceField``, it keeps
+    values no longer offered."""
+
+    labels_control = False
 
     def iter_choices(self) -> list[Choice]:
         current = list(self.data or ())
-        choices = list(self.choices)
+        choices = _offered(self, list(self.choices))
         known = {c.value for c in choices}
         choices.extend(SelectChoice(v) for v in current if v not in known)
         return [Choice(c.value, c.label, c.value in current, c.render_kw)
@@ -261,6 +289,39 @@ class MultiChoiceField(SpecField, SelectMultipleField):
 
     def formdata_items(self) -> list[tuple[str, str]]:
         return [(self.name, v) for v in self.data or ()]
+
+
+class AreaPartField(SpecField, SelectField):
+    """The province, city or district of an area: a select of the divisions of the
+    part above (``propolis.forms.areas``). A stored name the dataset does not have
+    is offered too, so that saving the form keeps it."""
+
+    def __init__(self, *args: Any, part: str, choose: str, **kwargs: Any) -> None:
+        super().__init__(*args, choices=[], **kwargs)
+        self.part = part
+        self.choose = choose
+
+    def _sibling(self, part: str) -> str | None:
+        return self._form[part].data if part in self._form else None
+
+    def iter_choices(self) -> list[Choice]:
+        current = self.data or ""
+        offered = areas.names(self.part, self._sibling("province"),
+                              self._sibling("city"))
+        if current and current not in offered:
+            offered.append(current)
+        return [Choice("", self.choose, not current, {}),
+                *(Choice(v, v, v == current, {}) for v in offered)]
+
+    def pre_validate(self, form: Any) -> None:
+        """Whether the name is right is the record service's to say."""
+
+    def json_value(self, errors: Errors, path: str) -> Any:
+        text = (self.data or "").strip()
+        return text or None
+
+    def formdata_items(self) -> list[tuple[str, str]]:
+        return [(self.name, self.data or "")]
 
 
 class FilesField(SpecField, Field):
@@ -314,7 +375,8 @@ class _SubFormField(Field):
             data = None
         self.object_data = data
         self.form = self.form_class(
-            formdata, data if isinstance(data, Mapping) else None, f"{self.name}-")
+            formdata, data if isinstance(data, Mapping) else None, f"{self.name}-",
+            getattr(self._form, "names", None))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.form)

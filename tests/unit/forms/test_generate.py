@@ -3,6 +3,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from webob.multidict import MultiDict
 
 from propolis.forms.fields import ReadOnlyField, SpecField
 from propolis.forms.generate import form_class, form_class_for
@@ -26,12 +27,12 @@ def test_every_field_type_gets_its_input(site_doc: dict[str, Any]) -> None:
     assert one(page, '//textarea[@name="notes"]').get("maxlength") == "100000"
     assert "data-richtext" in one(page, '//textarea[@name="intro"]').attrib
     floor = attrs(one(page, '//input[@name="floor_area"]'))
-    assert (floor["type"], floor["inputmode"], floor["data-step"], floor["data-min"],
-            floor["data-max"]) == ("text", "decimal", "0.1", "1", "5000")
+    assert (floor["type"], floor["inputmode"], floor["step"], floor["min"],
+            floor["max"]) == ("number", "decimal", "0.1", "1", "5000")
     budget = attrs(one(page, '//input[@name="budget"]'))
-    assert (budget["data-step"], budget["data-min"]) == ("0.01", "0")
-    assert "data-max" not in budget  # the storage's limit is not worth a hint
-    assert one(page, '//input[@name="ratio"]').get("data-step") == "0.1"
+    assert (budget["step"], budget["min"]) == ("0.01", "0")
+    assert "max" not in budget  # the storage's limit is not worth a hint
+    assert one(page, '//input[@name="ratio"]').get("step") == "0.1"
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     start = one(page, '//input[@name="start_date"]')
     assert (start.get("type"), start.get("value")) == ("date", today)
@@ -43,8 +44,14 @@ def test_every_field_type_gets_its_input(site_doc: dict[str, Any]) -> None:
         assert one(page, f'//input[@name="{name}"]').get("type") == ftype
     for name, target in (("client", "client"), ("main_client", "client"),
                          ("manager", "user"), ("dept", "department")):
-        ref = one(page, f'//input[@name="{name}"]')
-        assert (ref.get("type"), ref.get("data-lookup")) == ("text", target)
+        # the id in a hidden input, the name in a combobox searching the target
+        assert one(page, f'//input[@name="{name}"]').get("type") == "hidden"
+        box = one(page, f'//input[@id="{name}"]')
+        assert (box.get("role"), box.get("aria-controls"), box.get("name"),
+                box.get("data-lookup")) == ("combobox", f"{name}-options", None,
+                                            target)
+        assert one(page, f'//ul[@id="{name}-options"]').get("role") == "listbox"
+        assert one(page, f'//input[@name="{name}"]/..').get("data-lookup") == target
 
 
 def test_selects_offer_options_in_the_language_and_name_their_parent(
@@ -55,25 +62,52 @@ def test_selects_offer_options_in_the_language_and_name_their_parent(
     assert [(o.get("value"), o.text) for o in house.xpath("option")] == [
         ("", "请选择"), ("apartment", "公寓"), ("villa", "别墅")]
     package = one(page, '//select[@name="fit_package"]')
-    assert package.get("data-depends-on") == "house_type"
+    assert (package.get("data-depends-on"), package.get("data-options"),
+            package.get("data-options-include")) == (
+        "house_type", "fit_package", "house_type fit_package")
     assert [(o.get("value"), o.get("data-parent")) for o in package.xpath("option")
             ] == [("", None), ("apt_basic", "apartment"), ("villa_custom", "villa")]
-    tags = one(page, '//select[@name="tags"]')
-    assert "multiple" in tags.attrib
-    assert [o.text for o in tags.xpath("option")] == ["加急", "重要客户"]
+    # a multiselect is a group of checkboxes
+    tags = one(page, '//*[@id="tags"]')
+    assert (tags.get("role"), tags.get("aria-labelledby")) == ("group", "tags-label")
+    assert [(b.get("value"), one(tags, f'.//label[@for="{b.get("id")}"]').text)
+            for b in tags.xpath('.//input[@type="checkbox"][@name="tags"]')] == [
+        ("urgent", "加急"), ("vip", "重要客户")]
+
+
+def test_a_dependent_select_offers_the_options_of_the_parents_value(
+        site_doc: dict[str, Any]) -> None:
+    form = form_class(site_doc, lang="zh")(
+        MultiDict({"house_type": "villa", "fit_package": ""}))
+    package = render(form).xpath('//select[@name="fit_package"]/option/@value')
+    assert package == ["", "villa_custom"]
 
 
 def test_file_inputs_carry_the_upload_rules(site_doc: dict[str, Any]) -> None:
     page = render(form_class(site_doc, lang="zh")(data=RECORD))
     contract = attrs(one(page, '//input[@id="contract"]'))
+    messages = {k: contract.pop(k) for k in list(contract)
+                if k in ("data-too-big", "data-wrong-type", "data-too-many",
+                         "data-uploading", "data-failed", "data-remove")}
     assert contract == {"id": "contract", "type": "file", "accept": "application/pdf",
                         "data-max-size-mb": "20", "data-max-count": "1",
                         "data-upload": "contract"}  # no name: contents never post
+    # the script's messages, in the page's language, {placeholders} filled there
+    assert messages["data-too-big"] == "文件超过 {mb} MB 上限：{name}"
+    assert len(messages) == 6
     photos = attrs(one(page, '//input[@id="photos"]'))
     assert (photos["accept"], photos["data-max-size-mb"], photos["data-max-count"],
             "multiple" in photos) == ("image/*", "10", "20", True)
     kept = page.xpath('//input[@type="hidden"][@name="photos"]/@value')
     assert kept == ["01FILEA", "01FILEB"]
+    # each kept image is shown (by its name when the page knows it) and removable
+    form = form_class(site_doc, lang="en")(data=RECORD)
+    form.names.update({"01FILEA": "site.jpg"})
+    items = render(form).xpath('//*[@data-files="photos"]//li')
+    assert [li.xpath(".//img/@src") for li in items] == [
+        ["/api/v1/files/01FILEA"], ["/api/v1/files/01FILEB"]]
+    assert [li.xpath("string(.//button)") for li in items] == [
+        "Remove site.jpg", "Remove 01FILEB"]
 
 
 def test_location_and_area_are_labelled_groups(site_doc: dict[str, Any]) -> None:
@@ -89,8 +123,18 @@ def test_location_and_area_are_labelled_groups(site_doc: dict[str, Any]) -> None
         assert field.get("value") == value
         assert one(page, f'//label[@for="position-{part}"]').text == label
     assert one(page, '//input[@name="position-lat"]').get("inputmode") == "decimal"
-    assert [one(page, f'//input[@name="region-{p}"]').get("value")
-            for p in ("province", "city", "district")] == ["浙江省", "杭州市", ""]
+    # the area's parts are selects of China's divisions, each of the part above
+    parts = {p: one(page, f'//select[@name="region-{p}"]')
+             for p in ("province", "city", "district")}
+    assert [s.xpath("option[@selected]/@value") for s in parts.values()] == [
+        ["浙江省"], ["杭州市"], [""]]
+    assert len(parts["province"].xpath("option")) == 32  # 31 and the empty choice
+    assert "宁波市" in parts["city"].xpath("option/@value")
+    assert "西湖区" in parts["district"].xpath("option/@value")
+    assert (parts["district"].get("data-options"), parts["district"].get("data-part"),
+            parts["district"].get("data-options-include")) == (
+        "region", "district", "region-province region-city region-district")
+    assert one(page, '//button[@data-geolocate="position"]').text == "Use my location"
 
 
 def test_table_rows_keep_their_ids_and_come_with_a_template(
@@ -192,7 +236,7 @@ def test_an_edit_form_shows_the_record(site_doc: dict[str, Any]) -> None:
     assert "checked" in one(page, '//input[@name="safety_ok"]').attrib
     assert page.xpath('//select[@name="house_type"]/option[@selected]/@value') == [
         "apartment"]
-    assert page.xpath('//select[@name="tags"]/option[@selected]/@value') == ["vip"]
+    assert page.xpath('//input[@name="tags"][@checked]/@value') == ["vip"]
     # a value whose option was removed from the metadata stays choosable, so that
     # saving the form does not silently clear it
     assert page.xpath('//select[@name="fit_package"]/option[@selected]/@value') == [

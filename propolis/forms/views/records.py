@@ -1,0 +1,505 @@
+"""One record's pages, generated from the object's metadata: new and edit forms,
+the detail page (layout sections, related lists, actions), its history and joint
+followers, the recycle bin, and the helpers the form calls (lookup search,
+dependent select options).
+
+Every page asks the record service, on behalf of the logged-in user, exactly what
+the JSON API asks it: the same validation, the same permissions. A record the user
+cannot reach (another enterprise's included) is the same 404 page as a missing
+one."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationStringFactory
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+from webob.multidict import MultiDict
+
+from propolis.forms.data import apply_errors, form_to_json, submitted_version
+from propolis.forms.display import ORGANISATION, display_text, record_path
+from propolis.forms.fields import SpecField
+from propolis.forms.generate import (
+    SYSTEM_SPECS,
+    TIMEZONE,
+    RecordForm,
+    form_class_for,
+)
+from propolis.forms.layout import form_layout
+from propolis.forms.names import (
+    file_ids,
+    file_names,
+    name_of,
+    record_names,
+    references,
+)
+from propolis.forms.views.home import login_redirect
+from propolis.forms.widgets import errors_html
+from propolis.platform.accounts.pages import error_page, render_page
+from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.meta.effective import ObjectMeta
+from propolis.platform.permissions import team
+from propolis.platform.records.services import reference_target
+
+_ = TranslationStringFactory("propolis")
+T = "propolis.forms:templates/records/"
+RELATED_ROWS = 5  # records shown per related list on the detail page
+LOOKUP_ROWS = 10
+BIN_PAGE = 50
+ACTIONS = ("delete", "restore", "transfer")
+NO_SUCH_OBJECT = t("没有这个对象", "There is no such object")
+ERROR_TITLES = {403: _("Not allowed"), 404: _("Not found"), 409: _("Not possible now")}
+MISSING_USER = t("找不到该员工", "No such user")
+
+
+# -- plumbing ----------------------------------------------------------------------
+
+def page(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """A page of a logged-in user: the login page otherwise; a refusal of the
+    services (404, 403, a locked record) as an error page in the user's language."""
+
+    @functools.wraps(fn)
+    def wrapper(request: Request) -> Response:
+        if request.page_user is None:
+            return login_redirect(request)
+        try:
+            return fn(request)
+        except AppError as error:
+            title = ERROR_TITLES.get(error.status, _("This did not work"))
+            return error_page(request, title, error.message, error.status)
+
+    return wrapper
+
+
+def _object(request: Request) -> ObjectMeta:
+    """The object of the URL, which the user may read (else 404 / 403)."""
+    name = request.matchdict["object"]
+    obj = request.effective.object(name)
+    if obj is None:
+        raise NotFound("no_such_object", NO_SUCH_OBJECT)
+    request.access.require(name, "read")
+    return obj
+
+
+def _label(request: Request, obj: ObjectMeta) -> str:
+    return request.translate(obj.label)
+
+
+def _render(request: Request, template: str, values: dict[str, Any],
+            status: int = 200) -> Response:
+    values.setdefault("flashes", request.session.pop_flash())
+    return render_page(request, T + template, values, status)
+
+
+def _redirect(request: Request, route: str, flash: Any = None,
+              **parts: str) -> Response:
+    if flash is not None:
+        request.session.flash(request.translate(flash))
+    return HTTPSeeOther(request.route_path(route, **parts))
+
+
+def _form_class(request: Request, obj: ObjectMeta, *, read_only: bool = False
+                ) -> type[RecordForm]:
+    """The object's form as the user may fill it: fields hidden from them left out,
+    those they may only read shown read-only (``read_only``: every field)."""
+    access = request.access.field_access(obj.api_name)
+    if read_only:
+        access = {n: "hidden" if a == "hidden" else "read" for n, a in access.items()}
+    return form_class_for(obj, lang=request.lang, field_access=access)
+
+
+def _name_things(request: Request, form: RecordForm) -> None:
+    """Fills ``form.names`` with the names of the records and files it shows."""
+    specs = [f.spec for f in form if isinstance(f, SpecField)]
+    shown = {f.short_name: f.data for f in form if isinstance(f, SpecField)}
+    form.names.update(record_names(request.records, references(specs, shown)))
+    form.names.update(file_names(request.db.connection(), file_ids(specs, shown)))
+
+
+def _user_names(request: Request, ids: set[str]) -> dict[str, str]:
+    return record_names(request.records, {"user": {i for i in ids if i}})
+
+
+def _form_page(request: Request, obj: ObjectMeta, form: RecordForm,
+               record: Mapping[str, Any] | None, status: int = 200) -> Response:
+    _name_things(request, form)
+    return _render(request, "form.html", {
+        "object": obj.api_name, "object_label": _label(request, obj),
+        "form": form, "layout": form_layout(form), "record": record,
+        "record_name": name_of(record, obj.doc["name_field"]) if record else None,
+        "errors_html": errors_html,
+    }, status)
+
+
+def _save(request: Request, obj: ObjectMeta, form: RecordForm,
+          record: Mapping[str, Any] | None) -> Response:
+    """Hands a submitted form to the record service; on a refusal shows it again
+    with the messages next to the fields and the user's input kept."""
+    try:
+        values = form_to_json(form)
+        # a savepoint: whatever the service did before refusing is undone, while
+        # the page itself still answers
+        with request.db.begin_nested():
+            if record is None:
+                saved = request.records.create(obj.api_name, values)
+            else:
+                saved = request.records.update(obj.api_name, record["id"], values,
+                                               version=submitted_version(form))
+    except AppError as error:
+        if error.status in (403, 404):
+            raise
+        apply_errors(form, error, request.lang)
+        return _form_page(request, obj, form, record,
+                          409 if error.status == 409 else 400)
+    flash = _("Record created.") if record is None else _("Changes saved.")
+    return _redirect(request, "records.detail", flash, object=obj.api_name,
+                     id=saved["id"])
+
+
+# -- new, edit ---------------------------------------------------------------------
+
+@view_config(route_name="records.new", request_method=("GET", "POST"))
+@page
+def new(request: Request) -> Response:
+    obj = _object(request)
+    request.access.require(obj.api_name, "create")
+    cls = _form_class(request, obj)
+    if request.method == "POST":
+        return _save(request, obj, cls(request.POST), None)
+    return _form_page(request, obj, cls(), None)
+
+
+@view_config(route_name="records.edit", request_method=("GET", "POST"))
+@page
+def edit(request: Request) -> Response:
+    obj = _object(request)
+    record_id = request.matchdict["id"]
+    request.records.check(obj.api_name, record_id, "edit")
+    record = request.records.get(obj.api_name, record_id)
+    if record["life_status"] == "in_review":
+        raise AppError("locked", t("记录正在审批中，已锁定",
+                                   "The record is under approval and locked"),
+                       status=409)
+    cls = _form_class(request, obj)
+    if request.method == "POST":
+        return _save(request, obj, cls(request.POST, data=record), record)
+    return _form_page(request, obj, cls(data=record), record)
+
+
+# -- detail, history, team -----------------------------------------------------------
+
+def _may(request: Request, obj: ObjectMeta, record_id: str, verb: str) -> bool:
+    if not request.access.allows(obj.api_name, verb):
+        return False
+    try:
+        request.records.check(obj.api_name, record_id, verb)
+    except AppError:
+        return False
+    return True
+
+
+def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
+                 tab: str) -> dict[str, Any]:
+    """What the detail, history and team pages share: the record's header, its
+    tabs and the actions the user may take."""
+    record_id = record["id"]
+    locked = record["life_status"] == "in_review"
+    owner = record.get("owner")
+    return {
+        "object": obj.api_name, "object_label": _label(request, obj),
+        "record": record, "tab": tab,
+        "record_name": name_of(record, obj.doc["name_field"]),
+        "owner_name": _user_names(request, {owner} if owner else set()).get(owner),
+        "status": display_text(SYSTEM_SPECS["life_status"], record["life_status"],
+                               request.lang, TIMEZONE),
+        "locked": locked,
+        "may": {
+            "edit": not locked and _may(request, obj, record_id, "edit"),
+            "delete": (not locked and obj.doc.get("deletable", True)
+                       and _may(request, obj, record_id, "delete")),
+            "transfer": not locked and _may(request, obj, record_id, "transfer"),
+        },
+    }
+
+
+def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str, Any]]:
+    """For every lookup or master-detail field (of any object the user may read)
+    that points at this object: the first records pointing at this record."""
+    found = []
+    access = request.access
+    for other in access.readable_objects():
+        if other in ORGANISATION:
+            continue
+        meta = request.effective.objects[other]
+        hidden = access.hidden(other)
+        for spec in meta.doc["fields"]:
+            if (spec["type"] not in ("lookup", "master_detail")
+                    or reference_target(spec) != obj.api_name
+                    or spec["api_name"] in hidden or spec["hidden"]):
+                continue
+            name = spec["api_name"]
+            rows = request.records.query(
+                other, filters=[{"field": name, "op": "eq", "value": record_id}],
+                sort=["-updated_at"], limit=RELATED_ROWS + 1)["records"]
+            found.append({
+                "label": f"{request.translate(meta.label)} · "
+                         f"{request.translate(spec['label'])}",
+                "records": [{"name": name_of(r, meta.doc["name_field"]),
+                             "url": record_path(other, r["id"])}
+                            for r in rows[:RELATED_ROWS]],
+                "more": len(rows) > RELATED_ROWS,
+                # the list page's filter: ?<field>=<value> is "field eq value"
+                "url": request.route_path("records.list", object=other,
+                                          _query={name: record_id}),
+            })
+    return found
+
+
+@view_config(route_name="records.detail", request_method="GET")
+@page
+def detail(request: Request) -> Response:
+    obj = _object(request)
+    record = request.records.get(obj.api_name, request.matchdict["id"])
+    form = _form_class(request, obj, read_only=True)(data=record)
+    _name_things(request, form)
+    values = _record_page(request, obj, record, "detail")
+    values.update(layout=form_layout(form),
+                  related=_related(request, obj, record["id"]))
+    return _render(request, "detail.html", values)
+
+
+def _field_label(request: Request, obj: ObjectMeta, name: str) -> str:
+    spec = obj.fields.get(name) or SYSTEM_SPECS.get(name)
+    return request.translate(spec["label"]) if spec else name
+
+
+@view_config(route_name="records.history", request_method="GET")
+@page
+def history(request: Request) -> Response:
+    """The record's field-level changes, newest first: who, when, old → new.
+    Fields hidden from the user are left out (the service strips them; those the
+    metadata hides are not shown either)."""
+    obj = _object(request)
+    record = request.records.get(obj.api_name, request.matchdict["id"])
+    entries = request.records.history(obj.api_name, record["id"])
+    specs = {**SYSTEM_SPECS, **obj.fields}
+    shown_specs = [s for s in specs.values() if not s.get("hidden")]
+    wanted: dict[str, set[str]] = {"user": {e["changed_by"] for e in entries
+                                            if e["changed_by"]}}
+    for entry in entries:
+        for side in (0, 1):
+            side_values = {n: v[side] for n, v in entry["changes"].items()}
+            for target, ids in references(shown_specs, side_values).items():
+                wanted.setdefault(target, set()).update(ids)
+    names = record_names(request.records, wanted)
+    lang = request.lang
+
+    def text(spec: Mapping[str, Any], value: Any) -> str:
+        if reference_target(spec) is not None and isinstance(value, str):
+            return names.get(value, value)
+        if spec["type"] == "table" and isinstance(value, list):
+            # a row's id means nothing to a reader
+            value = [{k: v for k, v in row.items() if k != "id"}
+                     for row in value if isinstance(row, dict)]
+        return display_text(spec, value, lang, TIMEZONE)
+
+    shown = []
+    for entry in reversed(entries):
+        changes = [{"label": _field_label(request, obj, n),
+                    "old": text(specs[n], old) if n in specs else str(old or ""),
+                    "new": text(specs[n], new) if n in specs else str(new or "")}
+                   for n, (old, new) in entry["changes"].items()
+                   if not specs.get(n, {}).get("hidden")]
+        shown.append({**entry, "changes": changes,
+                      "who": names.get(entry["changed_by"], entry["changed_by"] or ""),
+                      "when": entry["changed_at"][:16].replace("T", " ")})
+    values = _record_page(request, obj, record, "history")
+    values["entries"] = shown
+    return _render(request, "history.html", values)
+
+
+@view_config(route_name="records.team", request_method=("GET", "POST"))
+@page
+def followers(request: Request) -> Response:
+    """Joint followers: everyone who may read the record sees the list; adding
+    and removing needs the right to edit it (the team API's rules)."""
+    obj = _object(request)
+    record = request.records.get(obj.api_name, request.matchdict["id"])
+    conn = request.db.connection()
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        request.records.check(obj.api_name, record["id"], "edit")
+        user = request.POST.get("user", "").strip()
+        try:
+            if request.POST.get("op") == "remove":
+                team.remove_member(conn, obj.api_name, record["id"], user)
+                flash = _("Follower removed.")
+            else:
+                _add_follower(request, obj.api_name, record["id"], user,
+                              request.POST.get("access", "read"))
+                flash = _("Follower added.")
+        except AppError as error:
+            if error.status != 400:
+                raise
+            errors = {k: [request.translate(m) for m in v]
+                      for k, v in error.fields.items()}
+            status = 400
+        else:
+            return _redirect(request, "records.team", flash, object=obj.api_name,
+                             id=record["id"])
+    values = _record_page(request, obj, record, "team")
+    values.update(members=team.members(conn, request.effective, obj.api_name,
+                                       record["id"]),
+                  errors=errors, posted=request.POST)
+    return _render(request, "team.html", values, status)
+
+
+def _add_follower(request: Request, object: str, record_id: str, user: str,
+                  access: str) -> None:
+    user, access = team.parse_member({"user": user, "access": access})
+    try:
+        request.records.check("user", user, "read")
+    except AppError:
+        raise AppError("invalid", t("联合跟进人设置有误", "Invalid team member"),
+                       {"user": [MISSING_USER]}) from None
+    team.put_member(request.db.connection(), object, record_id, user, access,
+                    request.actor.user_id)
+
+
+# -- delete, restore, transfer, the recycle bin -------------------------------------
+
+@view_config(route_name="records.action", request_method=("GET", "POST"))
+@page
+def action(request: Request) -> Response:
+    """``delete`` (to the recycle bin; GET asks for confirmation), ``restore``
+    (POST), ``transfer`` (GET: choose the new owner; POST: hand it over)."""
+    obj = _object(request)
+    what = request.matchdict["action"]
+    record_id = request.matchdict["id"]
+    if what not in ACTIONS or (what == "restore" and request.method != "POST"):
+        raise NotFound("not_found", t("没有这个操作", "No such action"))
+    records = request.records
+    if what == "restore":
+        records.restore(obj.api_name, record_id)
+        return _redirect(request, "records.detail", _("Record restored."),
+                         object=obj.api_name, id=record_id)
+    record = records.get(obj.api_name, record_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            if what == "delete":
+                records.delete(obj.api_name, record_id)
+                return _redirect(request, "records.deleted",
+                                 _("Moved to the recycle bin."), object=obj.api_name)
+            records.transfer(obj.api_name, record_id,
+                             request.POST.get("owner", "").strip())
+            return _redirect(request, "records.detail", _("Owner changed."),
+                             object=obj.api_name, id=record_id)
+        except AppError as error:
+            if error.status != 400:
+                raise
+            errors = {k: [request.translate(m) for m in v]
+                      for k, v in error.fields.items()}
+    else:
+        records.check(obj.api_name, record_id, what)
+    values = _record_page(request, obj, record, what)
+    values["errors"] = errors
+    return _render(request, f"{what}.html", values, 400 if errors else 200)
+
+
+@view_config(route_name="records.deleted", request_method="GET")
+@page
+def deleted(request: Request) -> Response:
+    """The recycle bin: deleted records the user may see, newest first, with a
+    button to restore each (for those who may delete, as the service requires)."""
+    obj = _object(request)
+    found = request.records.list_deleted(obj.api_name, limit=BIN_PAGE,
+                                         cursor=request.GET.get("cursor") or None)
+    rows = found["records"]
+    names = _user_names(request, {r["deleted_by"] for r in rows})
+    return _render(request, "deleted.html", {
+        "object": obj.api_name, "object_label": _label(request, obj),
+        "rows": [{"id": r["id"], "name": name_of(r, obj.doc["name_field"]),
+                  "when": r["deleted_at"][:16].replace("T", " "),
+                  "who": names.get(r["deleted_by"], r["deleted_by"] or "")}
+                 for r in rows],
+        "next_cursor": found["next_cursor"],
+        "may_restore": request.access.allows(obj.api_name, "delete"),
+    })
+
+
+# -- what the form calls ------------------------------------------------------------
+
+def _matches(request: Request, obj: ObjectMeta, q: str) -> list[dict[str, Any]]:
+    """Up to ``LOOKUP_ROWS`` records the user may read whose name contains ``q``,
+    then those its keyword search finds (the most recently changed first)."""
+    records = request.records
+    name_field = obj.doc["name_field"]
+    found: dict[str, Mapping[str, Any]] = {}
+    readable = request.access.visible_fields(obj.api_name)
+    if not q:
+        batches = [records.query(obj.api_name, sort=["-updated_at"],
+                                 limit=LOOKUP_ROWS)["records"]]
+    else:
+        batches = []
+        if name_field in readable and readable[name_field]["type"] != "richtext":
+            batches.append(records.query(obj.api_name, filters=[
+                {"field": name_field, "op": "contains", "value": q}],
+                sort=["-updated_at"], limit=LOOKUP_ROWS)["records"])
+        if any(f["searchable"] for f in readable.values()):
+            batches.append(records.query(obj.api_name, q=q, sort=["-updated_at"],
+                                         limit=LOOKUP_ROWS)["records"])
+    for batch in batches:
+        for rec in batch:
+            found.setdefault(rec["id"], rec)
+    return [{"id": r["id"], "name": name_of(r, name_field)}
+            for r in list(found.values())[:LOOKUP_ROWS]]
+
+
+@view_config(route_name="records.lookup", request_method="GET")
+@page
+def lookup(request: Request) -> Response:
+    """Records of the object to pick in a reference field: JSON
+    ``{"records": [{"id", "name"}]}``, or the combobox's options for htmx."""
+    obj = _object(request)
+    q = request.GET.get("q", "").strip()[:100]
+    try:
+        matches = _matches(request, obj, q)
+    except AppError as error:  # a keyword the search cannot take
+        if error.status != 400:
+            raise
+        matches = []
+    if "HX-Request" in request.headers:
+        return _render(request, "_lookup.html", {"matches": matches, "q": q,
+                                                 "field": request.GET.get("for", "")})
+    response = Response(content_type="application/json", charset="utf-8")
+    response.json_body = {"records": matches}
+    return response
+
+
+@view_config(route_name="records.options", request_method="GET")
+@page
+def options(request: Request) -> Response:
+    """A dependent select (or an area's part, ``?part=city``) rendered again for the
+    values the form sends (its parent's): the element the page swaps in."""
+    obj = _object(request)
+    name = request.matchdict["field"]
+    form = _form_class(request, obj)(MultiDict(request.GET))
+    field = form[name] if name in form else None
+    if not isinstance(field, SpecField) or not field.editable:
+        raise NotFound("not_found", t("表单上没有这个字段",
+                                      "The form has no such field"))
+    part = request.GET.get("part")
+    if field.spec["type"] == "area" and part in ("city", "district"):
+        field = field[part]
+    elif field.spec["type"] not in ("select", "multiselect"):
+        raise NotFound("not_found", t("该字段没有可选项",
+                                      "The field has no options"))
+    return Response(str(field()), content_type="text/html", charset="utf-8")
+
