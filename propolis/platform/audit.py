@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select
 
 from propolis.platform.storage.platform_tables import audit_log
 
+
 def record_event(
     conn: Connection,
     *,

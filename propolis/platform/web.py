@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy.orm import Session
+from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 
 from propolis.platform.db import Database
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective

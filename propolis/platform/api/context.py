@@ -17,7 +17,6 @@ from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 
-
 # the statement reading the caller's user row, built once per metadata version
 ACTOR_KEY = "api.actor"
 

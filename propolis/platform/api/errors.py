@@ -12,7 +12,11 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid.view import (
+    exception_view_config,
+    forbidden_view_config,
+    notfound_view_config,
+)
 
 from propolis.metadata.errors import MetadataError
 from propolis.platform.errors import AppError, t
