@@ -55,7 +55,8 @@ def resolve(settings: Mapping[str, Any]) -> dict[str, Any]:
                 raise SettingsError(f"{key}: set the environment variable {var}")
             out[key] = os.environ[var]
     if not out.get("propolis.database_url"):
-        raise SettingsError("propolis.database_url: set it in the ini or PROPOLIS_DATABASE_URL")
+        raise SettingsError(
+            "propolis.database_url: set it in the ini or PROPOLIS_DATABASE_URL")
     if not out.get("propolis.secret"):
         raise SettingsError("propolis.secret: set it in the ini or PROPOLIS_SECRET")
     return out

@@ -79,7 +79,8 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
 
     Object: ``label`` {zh, en} (default: api_name), ``description`` {zh, en} | None,
     ``name_field`` (default: the field ``name``, else the first field, else ``id``),
-    ``app`` "apps" (the navigation section: crm, work or apps), ``deletable`` True, ``sharing`` "hierarchy", ``permissions`` {} (each role:
+    ``app`` "apps" (the navigation section: crm, work or apps), ``deletable`` True,
+    ``sharing`` "hierarchy", ``permissions`` {} (each role:
     ``verbs``, ``scope`` "own", ``fields`` {}), ``validations`` [] (each ``message``
     {zh, en}), ``list_views`` and ``layouts`` (see the module docstring).
 

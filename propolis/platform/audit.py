@@ -1,8 +1,8 @@
 """The admin audit log: who changed which configuration, when, from where.
 
 Rows are only ever inserted. The storage refuses UPDATE and DELETE on the table
-(triggers created with the table, in platform_tables), so not even a bug or a hand-written query in
-the application can rewrite the past."""
+(triggers created with the table, in platform_tables), so not even a bug or a
+hand-written query in the application can rewrite the past."""
 
 from __future__ import annotations
 

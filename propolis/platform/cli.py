@@ -158,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             error = exc.as_json("en")["error"]
             details = "; ".join(f"{name}: {', '.join(messages)}"
                                 for name, messages in error["fields"].items())
-            print(f"propolis: {error['message']}" + (f" ({details})" if details else ""),
-                  file=sys.stderr)
+            suffix = f" ({details})" if details else ""
+            print(f"propolis: {error['message']}{suffix}", file=sys.stderr)
             return 1
         if os.environ.get("PROPOLIS_DEBUG"):
             raise

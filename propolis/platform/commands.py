@@ -25,7 +25,8 @@ def tenant_list(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.platform.tenancy.models import Enterprise
 
     with ctx.database.system_sessionmaker() as session:
-        rows = session.execute(select(Enterprise).order_by(Enterprise.account)).scalars()
+        rows = session.execute(
+            select(Enterprise).order_by(Enterprise.account)).scalars()
         for e in rows:
             print(f"{e.account}\t{e.name}\t{','.join(e.extensions or []) or '-'}"
                   f"\t{e.status}")
@@ -99,8 +100,8 @@ def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     applied = apply_metadata(ctx.database, args.tenant, load_paths(args.paths),
                              comment="propolis metadata apply", dry_run=dry_run)
     steps = applied.plan.describe("en")
-    print(f"propolis: {'plan for' if dry_run else 'applied'} version {applied.version}: "
-          f"{len(steps)} change(s)")
+    what = "plan for" if dry_run else "applied"
+    print(f"propolis: {what} version {applied.version}: {len(steps)} change(s)")
     for step in steps:
         print(f"  - {step}")
     for job_id in applied.jobs:

@@ -76,7 +76,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)),
+                        exist_ok=True)
         engine = create_engine(url, poolclass=NullPool if kw.pop("nullpool", False)
                                else None, **kw)
         _sqlite_pragmas(engine)

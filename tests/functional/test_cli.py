@@ -75,7 +75,8 @@ def test_tenant_and_metadata_commands(ini: str, tmp_path: Path,
 def test_failures_exit_non_zero_with_one_reason(
         ini: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kind: object\napi_name: x1\nfields: [\n  {api_name: a, type: text\n")
+    bad.write_text("kind: object\napi_name: x1\nfields: [\n"
+                   "  {api_name: a, type: text\n")
     assert run(ini, "metadata", "validate", str(bad)) == 1
     err = capsys.readouterr().err
     assert "bad.yaml:" in err
@@ -85,7 +86,8 @@ def test_failures_exit_non_zero_with_one_reason(
     assert run(ini, "metadata", "validate", str(typo)) == 1
     err = capsys.readouterr().err
     assert "typo.yaml:4" in err and "fields[0].type" in err
-    assert run(ini, "metadata", "apply", "--tenant", "nosuch", str(doc_path(tmp_path))) == 1
+    assert run(ini, "metadata", "apply", "--tenant", "nosuch",
+               str(doc_path(tmp_path))) == 1
     assert capsys.readouterr().err == "propolis: There is no enterprise 'nosuch'\n"
     assert run(ini, "tenant", "create", "--account", "X!", "--name", "n",
                "--admin-phone", "1", "--admin-password", "secret-123") == 1

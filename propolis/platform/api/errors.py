@@ -62,7 +62,8 @@ def metadata_error_view(exc: MetadataError, request: Request) -> Response:
 
 @notfound_view_config()
 def notfound_view(request: Request) -> Response:
-    return error_response(request, AppError("not_found", HTTP_MESSAGES[404], status=404))
+    return error_response(request,
+                          AppError("not_found", HTTP_MESSAGES[404], status=404))
 
 
 @forbidden_view_config()
@@ -71,7 +72,8 @@ def forbidden_view(request: Request) -> Response:
         return error_response(
             request, AppError("unauthenticated", HTTP_MESSAGES[401], status=401)
         )
-    return error_response(request, AppError("forbidden", HTTP_MESSAGES[403], status=403))
+    return error_response(request,
+                          AppError("forbidden", HTTP_MESSAGES[403], status=403))
 
 
 @exception_view_config(HTTPException)
@@ -168,5 +170,6 @@ def unstorable_text(body: Any) -> str | None:
 def json_object(request: Request) -> dict[str, Any]:
     body = json_body(request)
     if not isinstance(body, dict):
-        raise AppError("invalid_json", t("请求体应为 JSON 对象", "The body must be a JSON object"))
+        raise AppError("invalid_json",
+                       t("请求体应为 JSON 对象", "The body must be a JSON object"))
     return body

@@ -84,7 +84,8 @@ def rollback(request: Request) -> dict[str, Any]:
     body = json_object(request)
     version = body.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise AppError("invalid", t("请给出要回滚到的版本号", "Give the version to roll back to"),
+        raise AppError("invalid",
+                       t("请给出要回滚到的版本号", "Give the version to roll back to"),
                        {"version": [t("应为正整数", "must be a positive integer")]})
     name = object_name(request)
     dry_run = as_bool(request.params.get("dry_run", "false"))

@@ -142,7 +142,8 @@ _RESOLVE = (
         AccessToken.token_hash == bindparam("hashed"),
         Enterprise.status == "active",
         or_(AccessToken.expires_at.is_(None),
-            AccessToken.expires_at > bindparam("now", type_=AccessToken.expires_at.type)),
+            AccessToken.expires_at
+            > bindparam("now", type_=AccessToken.expires_at.type)),
     )
 )
 

@@ -52,7 +52,8 @@ def enterprise_row(conn: Session | Connection, account: str) -> Enterprise:
     ).scalar_one_or_none()
     if found is None:
         raise NotFound("no_such_enterprise",
-                       t(f"没有企业账号 {account}", f"There is no enterprise {account!r}"))
+                       t(f"没有企业账号 {account}",
+                         f"There is no enterprise {account!r}"))
     return found
 
 
@@ -269,22 +270,24 @@ def create_enterprise(
     account = account.strip().lower()
     problems = {}
     if not ACCOUNT_RE.match(account):
-        problems["account"] = [t("企业账号须以小写字母开头，由 2–31 个小写字母、数字或下划线组成",
-                                 "The account must be 2–31 lower-case letters, digits or "
-                                 "underscores, starting with a letter")]
+        problems["account"] = [t(
+            "企业账号须以小写字母开头，由 2–31 个小写字母、数字或下划线组成",
+            "The account must be 2–31 lower-case letters, digits or underscores, "
+            "starting with a letter")]
     if not name.strip():
         problems["name"] = [t("请填写企业名称", "The enterprise name is required")]
     if len(admin_password) < 8:
-        problems["admin_password"] = [t("密码至少 8 位", "The password needs at least 8 "
-                                        "characters")]
+        problems["admin_password"] = [t("密码至少 8 位",
+                                        "The password needs at least 8 characters")]
     from propolis.extensions import builtin_extensions
 
     unknown = [n for n in extensions if n not in builtin_extensions()]
     if unknown:
-        problems["extension"] = [t(f"没有扩展 {n}", f"there is no extension {n!r}")
-                                 for n in unknown]
+        problems["extension"] = [
+            t(f"没有扩展 {n}", f"there is no extension {n!r}") for n in unknown]
     if problems:
-        raise AppError("invalid", t("企业信息有误", "Invalid enterprise details"), problems)
+        raise AppError("invalid", t("企业信息有误", "Invalid enterprise details"),
+                       problems)
 
     with database.system_sessionmaker() as sysdb, sysdb.begin():
         taken = sysdb.execute(select(Enterprise.id).where(Enterprise.account == account)

@@ -20,8 +20,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("extensions", sa.JSON, nullable=False),
         sa.Column("metadata_version", sa.Integer, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
-                  nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True),
+                  server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_enterprises"),
         sa.UniqueConstraint("account", name="uq_enterprises_account"),
     )
@@ -39,7 +39,8 @@ def upgrade() -> None:
                                 name="fk_access_tokens_enterprise_id_enterprises",
                                 ondelete="CASCADE"),
     )
-    op.create_index("ix_access_tokens_enterprise_id", "access_tokens", ["enterprise_id"])
+    op.create_index("ix_access_tokens_enterprise_id", "access_tokens",
+                    ["enterprise_id"])
     op.create_index("ix_access_tokens_user_id", "access_tokens", ["user_id"])
 
 

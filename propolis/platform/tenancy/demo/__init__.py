@@ -47,7 +47,8 @@ def create_demo(database: Database) -> str | None:
                          ).first():
             return None
     password = secrets.token_urlsafe(9)
-    created = create_enterprise(database, account="demo", name="演示企业（示例科技有限公司）",
+    created = create_enterprise(database, account="demo",
+                                name="演示企业（示例科技有限公司）",
                                 admin_phone="13800000000", admin_password=password,
                                 admin_name="陈总", extensions=["oa"])
     applied = apply_metadata(database, "demo",
@@ -91,8 +92,8 @@ def create_demo(database: Database) -> str | None:
                                        "customer": customer["id"],
                                        "title": "采购经理",
                                        "mobile": f"139{rng.randrange(10**8):08d}"})
-            items = [{"product": p["id"], "qty": rng.randint(1, 20), "price": p["price"]}
-                     for p in rng.sample(products, 2)]
+            items = [{"product": p["id"], "qty": rng.randint(1, 20),
+                      "price": p["price"]} for p in rng.sample(products, 2)]
             records.create("opportunity", {
                 "name": f"{name[:4]} 年度采购", "customer": customer["id"],
                 "stage": rng.choice(["lead", "needs", "proposal", "negotiation"]),
