@@ -33,3 +33,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("manager.field", "/admin/objects/{object}/fields/{field}")
     config.add_route("manager.version", "/admin/objects/{object}/versions/{version}")
     config.add_route("manager.job", "/admin/objects/{object}/jobs/{job}")
+    # approvals
+    # the approval pages (propolis.forms.views.approvals): the boxes, starting one,
+    # one approval and its actions, the inbox; fixed paths before /approvals/{id}
+    config.add_route("approvals.home", "/approvals")
+    config.add_route("approvals.start_list", "/approvals/start")
+    config.add_route("approvals.start", "/approvals/start/{definition}")
+    config.add_route("approvals.notifications", "/approvals/notifications")
+    config.add_route("approvals.read", "/approvals/notifications/read")
+    config.add_route("approvals.detail", "/approvals/{id}")
+    config.add_route("approvals.act", "/approvals/{id}/act")

@@ -11,6 +11,8 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from propolis.platform.accounts.pages import render_page
+from propolis.platform.workflow.services import MAX_PAGE
+from propolis.platform.workflow.views import approvals
 
 SECTIONS = ("work", "crm", "apps")
 TEMPLATE = "propolis.forms:templates/ui/home.html"
@@ -39,6 +41,13 @@ def section_objects(request: Request, section: str | None) -> list[dict[str, Any
     return sorted(found, key=lambda o: o["label"])
 
 
+def todo_count(request: Request) -> str:
+    """How many approvals wait for the page user ("100+" past one page of the box)."""
+    found = approvals(request).box("todo", limit=MAX_PAGE)
+    count = len(found["items"])
+    return f"{count}+" if found["next_cursor"] else str(count)
+
+
 @view_config(route_name="ui.home", request_method="GET")
 @view_config(route_name="ui.section", request_method="GET")
 def workbench(request: Request) -> Response:
@@ -50,4 +59,7 @@ def workbench(request: Request) -> Response:
     return render_page(request, TEMPLATE, {
         "section": section,
         "objects": section_objects(request, section),
+        # the work section opens the approvals too, when the enterprise has any
+        "todo": (todo_count(request) if section == "work"
+                 and request.effective.approvals else None),
     })

@@ -103,7 +103,7 @@ def _redirect(request: Request, route: str, flash: Any = None,
     return HTTPSeeOther(request.route_path(route, **parts))
 
 
-def _form_class(request: Request, obj: ObjectMeta, *, read_only: bool = False
+def record_form_class(request: Request, obj: ObjectMeta, *, read_only: bool = False
                 ) -> type[RecordForm]:
     """The object's form as the user may fill it: fields hidden from them left out,
     those they may only read shown read-only (``read_only``: every field)."""
@@ -113,7 +113,7 @@ def _form_class(request: Request, obj: ObjectMeta, *, read_only: bool = False
     return form_class_for(obj, lang=request.lang, field_access=access)
 
 
-def _name_things(request: Request, form: RecordForm) -> None:
+def name_things(request: Request, form: RecordForm) -> None:
     """Fills ``form.names`` with the names of the records and files it shows."""
     specs = [f.spec for f in form if isinstance(f, SpecField)]
     shown = {f.short_name: f.data for f in form if isinstance(f, SpecField)}
@@ -127,7 +127,7 @@ def _user_names(request: Request, ids: set[str]) -> dict[str, str]:
 
 def _form_page(request: Request, obj: ObjectMeta, form: RecordForm,
                record: Mapping[str, Any] | None, status: int = 200) -> Response:
-    _name_things(request, form)
+    name_things(request, form)
     return _render(request, "form.html", {
         "object": obj.api_name, "object_label": _label(request, obj),
         "form": form, "layout": form_layout(form), "record": record,
@@ -168,7 +168,7 @@ def _save(request: Request, obj: ObjectMeta, form: RecordForm,
 def new(request: Request) -> Response:
     obj = _object(request)
     request.access.require(obj.api_name, "create")
-    cls = _form_class(request, obj)
+    cls = record_form_class(request, obj)
     if request.method == "POST":
         return _save(request, obj, cls(request.POST), None)
     return _form_page(request, obj, cls(), None)
@@ -185,7 +185,7 @@ def edit(request: Request) -> Response:
         raise AppError("locked", t("记录正在审批中，已锁定",
                                    "The record is under approval and locked"),
                        status=409)
-    cls = _form_class(request, obj)
+    cls = record_form_class(request, obj)
     if request.method == "POST":
         return _save(request, obj, cls(request.POST, data=record), record)
     return _form_page(request, obj, cls(data=record), record)
@@ -265,8 +265,8 @@ def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str
 def detail(request: Request) -> Response:
     obj = _object(request)
     record = request.records.get(obj.api_name, request.matchdict["id"])
-    form = _form_class(request, obj, read_only=True)(data=record)
-    _name_things(request, form)
+    form = record_form_class(request, obj, read_only=True)(data=record)
+    name_things(request, form)
     values = _record_page(request, obj, record, "detail")
     values.update(layout=form_layout(form),
                   related=_related(request, obj, record["id"]))
@@ -490,7 +490,7 @@ def options(request: Request) -> Response:
     values the form sends (its parent's): the element the page swaps in."""
     obj = _object(request)
     name = request.matchdict["field"]
-    form = _form_class(request, obj)(MultiDict(request.GET))
+    form = record_form_class(request, obj)(MultiDict(request.GET))
     field = form[name] if name in form else None
     if not isinstance(field, SpecField) or not field.editable:
         raise NotFound("not_found", t("表单上没有这个字段",
