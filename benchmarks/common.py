@@ -61,11 +61,14 @@ def setup(kind: str) -> Iterator[Setup]:
         database = Database(url, f"{tmp}/tenants")
         try:
             initdb(database)
+            # a new account each time: the process's metadata cache is keyed by
+            # account and version, and every setup starts again at version 1
+            account = f"bench{uuid.uuid4().hex[:8]}"
             created = create_enterprise(
-                database, account="bench", name="Bench", admin_phone="13800000000",
+                database, account=account, name="Bench", admin_phone="13800000000",
                 admin_password="bench-password-1",
             )
-            yield Setup(kind, database, "bench", created.admin_id)
+            yield Setup(kind, database, account, created.admin_id)
         finally:
             database.dispose()
             if admin is not None:
