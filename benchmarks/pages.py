@@ -9,25 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from webtest import TestApp
 
+from benchmarks.api import propolis_app
 from benchmarks.common import Setup, p50, timed
 from benchmarks.runs import Row, effective
-from propolis import main
 
 ADMIN_PHONE = "13800000000"
 ADMIN_PASSWORD = "bench-password-1"
-
-
-def web_app(s: Setup, files_dir: str) -> TestApp:
-    """The application over the benchmark's databases (no worker: eager tasks)."""
-    return TestApp(main({}, **{
-        "propolis.database_url": s.database.url,
-        "propolis.tenant_dir": s.database.tenant_dir,
-        "propolis.files_dir": files_dir,
-        "propolis.secret": "bench",
-        "propolis.celery_always_eager": "true",
-        "propolis.broker_url": "memory://",
-        "tm.manager_hook": "pyramid_tm.explicit_manager",
-    }))
 
 
 def logged_in(app: TestApp, s: Setup) -> tuple[TestApp, TestApp]:
@@ -55,7 +42,7 @@ def p7_list(s: Setup, rows: int) -> list[tuple[str, float, float, str]]:
     of the same view (``POST /api/v1/objects/deal/query``, same sort, 50 rows):
     what rendering the page costs over the data it shows."""
     with tempfile.TemporaryDirectory(prefix="propolis-bench-files-") as files:
-        app, api_client = logged_in(web_app(s, files), s)
+        app, api_client = logged_in(propolis_app(s, files), s)
         sort = ["-updated_at"]
 
         def page() -> None:
@@ -92,7 +79,7 @@ def p7_detail(s: Setup, rows: int) -> Row:
     with a bearer token; p50 of 50 runs each."""
     record_id = _some_id(s)
     with tempfile.TemporaryDirectory(prefix="propolis-bench-files-") as files:
-        app, api_client = logged_in(web_app(s, files), s)
+        app, api_client = logged_in(propolis_app(s, files), s)
 
         def page() -> None:
             app.get(f"/o/deal/r/{record_id}", status=200)

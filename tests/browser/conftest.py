@@ -25,6 +25,7 @@ from propolis.platform.db import Database
 from propolis.platform.tenancy.migrate import initdb
 from propolis.platform.tenancy.services import create_enterprise
 from tests.common.api import PASSWORD, Tenant
+from tests.common.app import app_settings
 from tests.conftest import unique_account
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,16 +60,8 @@ def live_app(live_database: Database, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Router]:
     """The WSGI application the live server serves (its registry holds the
     database, settings and clock, for steps a test takes behind the pages)."""
-    settings = {
-        "propolis.database_url": live_database.url,
-        "propolis.tenant_dir": live_database.tenant_dir,
-        "propolis.files_dir": str(tmp_path_factory.mktemp("files")),
-        "propolis.secret": "browser-tests",
-        "propolis.celery_always_eager": "true",
-        "propolis.broker_url": "memory://",
-        "tm.manager_hook": "pyramid_tm.explicit_manager",
-        "retry.attempts": "3",
-    }
+    settings = app_settings(live_database, str(tmp_path_factory.mktemp("files")),
+                            secret="browser-tests")
     app = main({}, **settings)
     tasks.configure(app.registry.settings)
     tasks.state.database = app.registry.database

@@ -17,27 +17,14 @@ from propolis.platform import tasks
 from propolis.platform.db import Database
 from propolis.platform.tenancy.services import create_enterprise
 from tests.common.api import PASSWORD, Tenant
+from tests.common.app import app_settings
 from tests.conftest import unique_account
 
 
 @pytest.fixture(scope="session")
 def app(database: Database, tmp_path_factory: pytest.TempPathFactory
         ) -> Iterator[TestApp]:
-    settings = {
-        "propolis.database_url": database.url,
-        "propolis.tenant_dir": database.tenant_dir,
-        "propolis.files_dir": str(tmp_path_factory.mktemp("files")),
-        "propolis.secret": "test",
-        "propolis.celery_always_eager": "true",
-        "propolis.broker_url": "memory://",
-        "tm.manager_hook": "pyramid_tm.explicit_manager",
-        "retry.attempts": "3",
-        # The suite makes far more captchas, registrations and join requests per
-        # hour than a person; the rate limits' own tests set the real budgets.
-        "propolis.rate_limit.captcha": "10000/minute",
-        "propolis.rate_limit.register": "10000/minute",
-        "propolis.rate_limit.join": "10000/minute",
-    }
+    settings = app_settings(database, str(tmp_path_factory.mktemp("files")))
     router = main({}, **settings)
     with pytest.MonkeyPatch.context() as patch:
         # pyramid_retry makes every body seekable; WebOb spools large ones to a
