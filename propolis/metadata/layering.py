@@ -7,7 +7,7 @@ in list order):
 * An object seen for the first time is taken as it is.
 * A later document for the same ``api_name`` is laid over it, key by key; what it
   does not mention is inherited:
-  - ``label``, ``description``, ``name_field``, ``deletable``, ``sharing``: replaced.
+  - ``label``, ``description``, ``app``, ``name_field``, ``deletable``, ``sharing``: replaced.
   - ``fields``: matched by ``api_name``. A new field is appended. An existing field
     keeps its place and the keys the later layer states replace the lower ones
     (``label``, ``help``, ``options``, ``required``, ``hidden`` …); a table's
@@ -30,7 +30,8 @@ from propolis.metadata.errors import MetadataError, PathPart, Problem, quote
 from propolis.metadata.loader import Document
 from propolis.metadata.normalize import normalize_object
 
-REPLACED_KEYS = ("label", "description", "name_field", "deletable", "sharing")
+REPLACED_KEYS = ("label", "description", "app", "name_field", "deletable",
+                 "sharing")
 IMMUTABLE_FIELD_KEYS = ("type", "to")
 LAYERS = ("system", "extension", "tenant")
 
