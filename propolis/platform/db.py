@@ -94,6 +94,12 @@ class Database:
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self.tenant_dir = os.path.abspath(tenant_dir or "var/tenants")
         self.system_engine = make_engine(url)
+        # Single reads outside any transaction (the token every request shows): on
+        # PostgreSQL in autocommit, one round trip instead of BEGIN, SELECT and
+        # ROLLBACK. SQLite's connections already read without a write lock when
+        # ``readonly``, and its driver's own transaction handling must stay off.
+        self.system_reader = self.system_engine if self.is_sqlite else \
+            self.system_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._tenant_engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
         self.system_sessionmaker = sessionmaker(bind=self.system_engine)

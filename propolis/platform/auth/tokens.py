@@ -153,7 +153,7 @@ def resolve_token(database: Database, token: str, *, now: dt.datetime | None = N
     """One indexed read of the system database, outside the request's transaction
     (read-only, so on SQLite it never waits behind writers)."""
     hashed = token_hash(token)
-    with database.system_engine.connect().execution_options(readonly=True) as conn:
+    with database.system_reader.connect().execution_options(readonly=True) as conn:
         row = conn.execute(_RESOLVE, {"hashed": hashed,
                                       "now": now or utcnow()}).first()
     if row is None:
