@@ -7,7 +7,8 @@ in list order):
 * An object seen for the first time is taken as it is.
 * A later document for the same ``api_name`` is laid over it, key by key; what it
   does not mention is inherited:
-  - ``label``, ``description``, ``app``, ``name_field``, ``deletable``, ``sharing``: replaced.
+  - ``label``, ``description``, ``app``, ``name_field``, ``deletable``, ``sharing``:
+    replaced.
   - ``fields``: matched by ``api_name``. A new field is appended. An existing field
     keeps its place and the keys the later layer states replace the lower ones
     (``label``, ``help``, ``options``, ``required``, ``hidden`` …); a table's

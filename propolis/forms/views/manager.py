@@ -34,7 +34,7 @@ from propolis.metadata.validation import SYSTEM_OBJECTS, kind_schema
 from propolis.platform.accounts.forms import PageForm
 from propolis.platform.accounts.pages import PageUser, error_page, render_page
 from propolis.platform.accounts.views import console_user
-from propolis.platform.api.metadata import _applied
+from propolis.platform.api.metadata import after_apply
 from propolis.platform.commands import exportable
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
@@ -908,7 +908,7 @@ def _apply(request: Request) -> Response:
                    else str(exc))
         return error_page(request, _("The change was not applied"), message,
                           getattr(exc, "status", 400))
-    result = _applied(request, applied, False, action)
+    result = after_apply(request, applied, False, action)
     request.session.flash(request.translate(t(
         f"已应用，元数据版本 {applied.version}",
         f"Applied: metadata version {applied.version}")))

@@ -21,8 +21,10 @@ from propolis.platform.tenancy import services as tenancy
 from propolis.settings import as_bool
 
 
-def _applied(request: Request, applied: tenancy.Applied, dry_run: bool,
-             action: str, target: str | None = None) -> dict[str, Any]:
+def after_apply(request: Request, applied: tenancy.Applied, dry_run: bool,
+                action: str, target: str | None = None) -> dict[str, Any]:
+    """What every applied metadata change does next, for the API and the object
+    manager alike: the audit entry, the backfill tasks, the answer's body."""
     if not dry_run:
         record_event(request.db.connection(), actor_id=request.actor.user_id,
                      action=action, target=target or request.matchdict["object"],
@@ -58,7 +60,7 @@ def _put_document(request: Request, kind: str, name: str, action: str
         request.registry.database, request.identity.account,
         [Document(body, f"{name}.json")], session=request.db, sysdb=request.sysdb,
         user_id=request.actor.user_id, dry_run=dry_run)
-    return _applied(request, applied, dry_run, action, name)
+    return after_apply(request, applied, dry_run, action, name)
 
 
 @view_config(route_name="api.metadata.object", request_method="PUT", renderer="json",
@@ -93,7 +95,7 @@ def rollback(request: Request) -> dict[str, Any]:
         request.registry.database, request.identity.account, name, version,
         session=request.db, sysdb=request.sysdb, user_id=request.actor.user_id,
         dry_run=dry_run)
-    return _applied(request, applied, dry_run, "metadata.rollback")
+    return after_apply(request, applied, dry_run, "metadata.rollback")
 
 
 @view_config(route_name="api.metadata.versions", request_method="GET", renderer="json",
