@@ -32,7 +32,7 @@ from propolis.metadata.normalize import (
     normalize_object,
 )
 
-KINDS = ("object", "approval", "report", "extension")
+KINDS = ("object", "approval", "report", "extension", "role")
 
 # name → type of the fields every object has; no field may take these names.
 SYSTEM_FIELDS: Mapping[str, str] = MappingProxyType(
