@@ -93,7 +93,7 @@ def load_text(text: str, source: str = "<string>") -> list[Document]:
     documents: list[Document] = []
     for node in nodes:
         if isinstance(node, CommentedMap):
-            documents.append(Document(_plain(node), source, node))
+            documents.append(Document(plain_value(node), source, node))
         else:
             line = node.lc.line + 1 if isinstance(node, CommentedBase) else None
             problems.append(problem("not_a_mapping", source, (), line))
@@ -146,12 +146,13 @@ def load_system_documents() -> list[Document]:
     return documents
 
 
-def _plain(node: Any) -> Any:
-    """ruamel's position-carrying types → plain dicts, lists and scalars."""
+def plain_value(node: Any) -> Any:
+    """ruamel's position-carrying types → plain dicts, lists and scalars (JSON-shaped
+    values: an unquoted YAML date stays the text it was)."""
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): plain_value(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(value) for value in node]
+        return [plain_value(value) for value in node]
     if isinstance(node, bool | ScalarBoolean):
         return bool(node)
     if isinstance(node, int):
