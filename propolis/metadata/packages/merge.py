@@ -30,7 +30,7 @@ What is "one attribute" (a leaf) and how lists are matched:
 
 Elements of id-matched lists (and documents) follow two more rules. An element the
 enterprise deleted is not brought back, whatever the package did to it; one it
-hid keeps ``hidden: true`` unless the package changed that very attribute too.
+hid stays hidden (the package's other changes to it still apply).
 A field the package removed (from any ``fields`` list: an object's, a table's, a
 report's) stays, hidden (``hidden: true``), so its column and data stay too; any
 other element the package removed is removed, unless the enterprise changed it,
