@@ -5,7 +5,6 @@ expression reads (validation checks them against the object's fields)."""
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
@@ -19,6 +18,7 @@ from propolis.metadata.expressions.functions import (
     MACROS,
     METHODS,
     call,
+    regex,
 )
 from propolis.metadata.expressions.parsing import (
     ParseTree,
@@ -99,7 +99,7 @@ class _Compiler:
             return self.scope[name] if name in self.scope else name
         if node.data == "dot_ident":
             return str(node.children[0])
-        if node.data == "member_index" and self._string_key(node.children[1]) is None:
+        if node.data == "member_index" and self._string_literal(node.children[1]) is None:
             # items[0].qty reads qty of an element of items.
             base = unwrap(node.children[0])
             if isinstance(base, Tree) and base.data == "ident":
@@ -123,7 +123,7 @@ class _Compiler:
             return self._element_origin(node.children[0])
         return None
 
-    def _string_key(self, node: Any) -> str | None:
+    def _string_literal(self, node: Any) -> str | None:
         node = unwrap(node)
         if isinstance(node, Tree) and node.data == "literal":
             token = cast(Token, node.children[0])
@@ -235,7 +235,7 @@ class _Compiler:
 
     def _c_member_index(self, node: ParseTree) -> Eval:
         base_node, key_node = node.children
-        key_name = self._string_key(key_node)
+        key_name = self._string_literal(key_node)
         if key_name is not None:
             self._member_read(base_node, key_name)
         base = self.compile(base_node)
@@ -282,6 +282,10 @@ class _Compiler:
             raise ExpressionError(
                 f"{name}() takes {expected} argument(s), {given} given"
             )
+        if name == "matches":
+            pattern = self._string_literal(arg_nodes[1])
+            if pattern is not None:
+                regex(pattern)  # a literal pattern RE2 refuses is a compile error
         return call(impl, [self.compile(n) for n in arg_nodes])
 
     def _has(self, arg_nodes: list[Any]) -> Eval:
@@ -501,7 +505,7 @@ class CompiledExpression:
             raise
         except RecursionError as exc:
             raise ExpressionError("expression is nested too deeply") from exc
-        except (ArithmeticError, TypeError, ValueError, LookupError, re.error) as exc:
+        except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
             # Safety net for failures not anticipated above (e.g. decimal
             # overflow, a date shifted past year 9999).
             raise ExpressionError(f"cannot evaluate expression: {exc}") from exc

@@ -5,10 +5,12 @@ makes the call null before it gets here, see ``call``)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
+import functools
 from collections.abc import Callable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
+
+import re2
 
 from propolis.metadata.expressions.values import (
     CTX,
@@ -85,13 +87,32 @@ def _fn_ends_with(frame: Frame, value: Any, arg: Any) -> bool:
     return bool(value.endswith(arg))
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # refusals are reported to the caller, not stderr
+
+
+@functools.lru_cache(maxsize=256)
+def regex(pattern: str) -> Any:
+    """``pattern`` compiled by RE2, whose matching takes time linear in the text
+    whatever the pattern (no catastrophic backtracking on ``(a+)+$``). RE2 refuses
+    what it cannot do in linear time (backreferences, lookaround): ExpressionError
+    saying why."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "invalid"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ExpressionError(
+            f"matches(): the regular expression {pattern!r} is not supported: "
+            f"{reason} (RE2 syntax: no backreferences or lookaround)"
+        ) from None
+
+
 def _fn_matches(frame: Frame, value: Any, pattern: Any) -> bool:
     _string_args("matches", value, pattern)
     # CEL matches() is a partial match (RE2 semantics), hence search().
-    try:
-        return re.search(pattern, value) is not None
-    except re.error as exc:
-        raise ExpressionError(f"matches(): invalid pattern {pattern!r}: {exc}") from exc
+    return regex(pattern).search(value) is not None
 
 
 def _fn_int(frame: Frame, value: Any) -> Decimal:

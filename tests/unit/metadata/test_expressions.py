@@ -230,6 +230,28 @@ def test_string_functions() -> None:
     assert ev("'line\\n' + r'\\n'") == "line\n\\n"
 
 
+def test_matches_runs_in_linear_time_on_a_catastrophic_pattern() -> None:
+    # Python's re takes seconds at 26 characters and doubles per character
+    text = "a" * 100_000 + "!"
+    assert ev("text.matches('(a+)+$')", text=text) is False
+    assert ev("text.matches('(a+)+!$')", text=text) is True
+    assert ev("matches(text, pattern)", text=text, pattern="(a|aa)+$") is False
+
+
+def test_a_literal_pattern_re2_refuses_does_not_compile() -> None:
+    for pattern in (r"(a)\\1", "(?=a)", "[a-"):
+        with pytest.raises(ExpressionError, match="not supported") as info:
+            compile_expression(f"name.matches('{pattern}')")
+        assert "RE2" in info.value.message
+
+
+def test_a_pattern_from_a_field_that_re2_refuses_fails_at_run_time() -> None:
+    compiled = compile_expression("name.matches(pattern)")
+    assert compiled.evaluate({"name": "aa", "pattern": "(a)a"}) is True
+    with pytest.raises(ExpressionError, match="lookaround"):
+        compiled.evaluate({"name": "aa", "pattern": "a(?!b)"})
+
+
 def test_conversions() -> None:
     assert ev("int(x)", x=Decimal("3.9")) == 3
     assert ev("int(x)", x=Decimal("-3.9")) == -3
