@@ -93,6 +93,40 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
             "检查路径，并确认文件是 UTF-8 文本",
         ),
     ),
+    "document_too_large": (
+        Text(
+            "the document is {size} bytes, over the {limit} bytes a metadata file "
+            "may have",
+            "文档有 {size} 字节，超过元数据文件 {limit} 字节的上限",
+        ),
+        Text(
+            "split it into several files (one object per file)",
+            "拆成几个文件（每个对象一个文件）",
+        ),
+    ),
+    "too_many_values": (
+        Text(
+            "the document holds more than {limit} values (a YAML alias *name counts "
+            "at every use)",
+            "文档的取值超过 {limit} 个（YAML 别名 *name 每引用一次都计入）",
+        ),
+        Text(
+            "write the values out instead of aliasing aliases (each level multiplies "
+            "the size), or split the document",
+            "直接写出取值，不要让别名层层引用别名（每一层都会成倍放大），或拆分文档",
+        ),
+    ),
+    "nested_too_deeply": (
+        Text(
+            "the document is nested more than {limit} levels deep",
+            "文档嵌套超过 {limit} 层",
+        ),
+        Text(
+            "metadata needs a few levels only: look for unclosed brackets or "
+            "runaway indentation",
+            "元数据只需要几层嵌套：检查是否有未闭合的括号或错误的缩进",
+        ),
+    ),
     "not_a_mapping": (
         Text(
             "a metadata document must be a mapping of keys to values",

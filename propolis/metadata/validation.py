@@ -25,7 +25,7 @@ from propolis.metadata.errors import (
     quote,
 )
 from propolis.metadata.layering import merge_object
-from propolis.metadata.loader import Document, load_system_documents
+from propolis.metadata.loader import Document, check_limits, load_system_documents
 from propolis.metadata.normalize import (
     NUMERIC_TYPES,
     normalize_document,
@@ -135,7 +135,9 @@ def validate_documents(
     problems: list[Problem] = []
     valid: list[Document] = []
     for doc in documents:
-        found = _schema_problems(doc)
+        # documents built from API bodies have not been through the loader
+        limit = check_limits(doc.data, doc.source)
+        found = [limit] if limit else _schema_problems(doc)
         problems += found
         if not found:
             valid.append(doc)

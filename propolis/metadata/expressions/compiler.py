@@ -99,7 +99,8 @@ class _Compiler:
             return self.scope[name] if name in self.scope else name
         if node.data == "dot_ident":
             return str(node.children[0])
-        if node.data == "member_index" and self._string_literal(node.children[1]) is None:
+        key = node.children[1] if node.data == "member_index" else None
+        if key is not None and self._string_literal(key) is None:
             # items[0].qty reads qty of an element of items.
             base = unwrap(node.children[0])
             if isinstance(base, Tree) and base.data == "ident":
