@@ -59,3 +59,34 @@ def test_a_pattern_re2_refuses_at_run_time_is_a_400_naming_the_formula(
                               "is not supported")
     assert count(api) == 0
     assert api.create("probe", {"title": "ab", "pattern": "a(b)"})["custom"] is True
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"raw": "1e100000"}, "parsed"),
+    ({"raw": "-1e18"}, "parsed"),
+    ({"raw": "1e999999999"}, "parsed"),
+    ({"amount": 10_000_000_000}, "scaled"),
+])
+def test_a_formula_result_out_of_range_is_a_400_naming_it(
+        api: ApiClient, body: dict[str, object], field: str):
+    response = api.post("/objects/probe/records", body, status=400)
+    found = error(response)
+    assert list(found["fields"]) == [field]
+    assert found["fields"][field][0].startswith("无法计算：")
+    english = api.in_language("en").post("/objects/probe/records", body, status=400)
+    assert "out of range" in error(english)["fields"][field][0]
+    assert count(api) == 0
+
+
+def test_a_formula_result_at_the_edge_of_the_range_is_stored(api: ApiClient):
+    # returns: number keeps 2 places, so 16 digits before the point
+    record = api.create("probe", {"raw": "9999999999999999.4", "amount": 9_999_999})
+    assert record["parsed"] == 9_999_999_999_999_999
+    assert record["scaled"] == 9_999_999_000_000_000
+    path = f"/objects/probe/records/{record['id']}"
+    response = api.patch(path, {"raw": "1e16", "version": record["version"]},
+                         status=400)
+    assert error(response)["fields"] == {"parsed": [
+        "无法计算：the result 1E+16 is out of range: the field holds at most "
+        "9999999999999999 in magnitude"]}
+    assert api.read("probe", record["id"])["parsed"] == 9_999_999_999_999_999

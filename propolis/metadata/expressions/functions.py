@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, Overflow
 from typing import Any
 
 import re2
@@ -50,8 +50,13 @@ def _to_date(value: Any, frame: Frame, fn: str) -> dt.date:
 
 
 def _parse_number(value: str, fn: str) -> Decimal:
+    # In the evaluator's context: 28 significant digits, and an exponent past its
+    # range ('1e99999999') is refused rather than spelt out by string() or rounding.
     try:
-        result = Decimal(value.strip())
+        result = CTX.create_decimal(value.strip())
+    except Overflow:
+        message = f"{fn}() cannot convert {value!r}: out of range"
+        raise ExpressionError(message) from None
     except InvalidOperation:
         result = Decimal("NaN")
     if not result.is_finite():

@@ -19,7 +19,7 @@ from propolis.metadata.expressions import (
     compile_expression,
     to_decimal_places,
 )
-from propolis.platform.records.values import kind, precision, quantize
+from propolis.platform.records.values import kind, number_bound, precision, quantize
 from propolis.platform.storage.platform_tables import autonumber_counters
 from propolis.platform.storage.tables import STRING_LENGTHS
 
@@ -105,7 +105,15 @@ class Formula:
         if k == "number":
             if isinstance(result, bool) or not isinstance(result, Decimal | int):
                 raise ExpressionError(f"the result {result!r} is not a number")
-            return to_decimal_places(result, precision(self.field))
+            bound = number_bound(self.field)
+            # checked before rounding too, which would spell out 1E+100000
+            value = (to_decimal_places(result, precision(self.field))
+                     if abs(result) <= bound + 1 else None)
+            if value is None or abs(value) > bound:
+                raise ExpressionError(
+                    f"the result {result} is out of range: the field holds at "
+                    f"most {bound} in magnitude")
+            return value
         if k == "string":
             # the column holds STRING_LENGTHS["text"] characters
             return (result if isinstance(result, str) else str(result))[:TEXT_LIMIT]
