@@ -51,8 +51,8 @@ def test_put_refuses_a_document_too_deep_or_too_large(
     response = api.put("/metadata/objects/thing", doc, status=400)
     assert error(response) == {
         "code": "invalid_metadata", "message": "元数据有误",
-        "fields": {"$": ["文档嵌套超过 32 层；元数据只需要几层嵌套：检查是否有未闭合的括号"
-                         "或错误的缩进"]}}
+        "fields": {"$": ["文档嵌套超过 32 层；元数据只需要几层嵌套："
+                         "检查是否有未闭合的括号或错误的缩进"]}}
     many = {"fields": [{"api_name": "title", "type": "text"}],
             "layouts": [[0] * 100_000]}
     assert len(json.dumps(many)) < 5 << 20  # within the body limit

@@ -28,9 +28,8 @@ from pyramid.view import view_config
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from propolis.metadata import Document
+from propolis.metadata import SYSTEM_OBJECTS, Document, kind_schema
 from propolis.metadata.errors import MetadataError
-from propolis.metadata.validation import SYSTEM_OBJECTS, kind_schema
 from propolis.platform.accounts.forms import PageForm
 from propolis.platform.accounts.pages import PageUser, error_page, render_page
 from propolis.platform.accounts.views import console_user

@@ -47,9 +47,14 @@ The package, one job per module:
 * ``compiler``: tree → closures, with the variables and members read;
   ``CompiledExpression``, ``compile_expression``, ``evaluate_rule``.
 * ``values``: the decimal-exact runtime values and operators.
+* ``macros``: the runtime of ``map``, ``filter``, ``all`` and the other macros.
 * ``functions``: the functions expressions may call.
+* ``typecheck``: static types, so validation refuses what can only fail.
+* ``activation``: what an expression sees of a record, from the object's
+  fields: the variables' types and the options' attributes ``option()`` reads.
 """
 
+from propolis.metadata.expressions.activation import option_attributes
 from propolis.metadata.expressions.compiler import (
     CompiledExpression,
     compile_expression,
@@ -58,6 +63,7 @@ from propolis.metadata.expressions.compiler import (
 from propolis.metadata.expressions.values import (
     DEFAULT_TZ,
     ExpressionError,
+    OptionTable,
     to_decimal_places,
 )
 
@@ -65,7 +71,9 @@ __all__ = [
     "DEFAULT_TZ",
     "CompiledExpression",
     "ExpressionError",
+    "OptionTable",
     "compile_expression",
     "evaluate_rule",
+    "option_attributes",
     "to_decimal_places",
 ]

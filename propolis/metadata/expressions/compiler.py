@@ -20,11 +20,12 @@ from propolis.metadata.expressions.functions import (
     call,
     regex,
 )
+from propolis.metadata.expressions.macros import UNSET, macro_closure
 from propolis.metadata.expressions.parsing import (
     ParseTree,
-    decode_string,
     literal,
     parse,
+    string_literal,
     unwrap,
 )
 from propolis.metadata.expressions.values import (
@@ -32,10 +33,10 @@ from propolis.metadata.expressions.values import (
     Eval,
     ExpressionError,
     Frame,
+    OptionTable,
     TimeZone,
     add,
     div,
-    elements,
     equals,
     in_,
     index,
@@ -65,7 +66,7 @@ _BINARY = {
     "multiplication_mod": mod,
 }
 
-_UNSET = object()
+_NO_OPTIONS: OptionTable = MappingProxyType({})
 
 
 class _Compiler:
@@ -80,6 +81,7 @@ class _Compiler:
         self.scope: dict[str, str | None] = {}
         self.references: set[str] = set()
         self.members: dict[str, set[str]] = {}
+        self.options: set[tuple[str, str]] = set()
 
     # -- static analysis helpers ------------------------------------------
 
@@ -100,7 +102,7 @@ class _Compiler:
         if node.data == "dot_ident":
             return str(node.children[0])
         key = node.children[1] if node.data == "member_index" else None
-        if key is not None and self._string_literal(key) is None:
+        if key is not None and string_literal(key) is None:
             # items[0].qty reads qty of an element of items.
             base = unwrap(node.children[0])
             if isinstance(base, Tree) and base.data == "ident":
@@ -122,14 +124,6 @@ class _Compiler:
         if node.data == "member_dot_arg" and str(node.children[1]) == "filter":
             # filter() keeps the original elements.
             return self._element_origin(node.children[0])
-        return None
-
-    def _string_literal(self, node: Any) -> str | None:
-        node = unwrap(node)
-        if isinstance(node, Tree) and node.data == "literal":
-            token = cast(Token, node.children[0])
-            if token.type in ("STRING_LIT", "MLSTRING_LIT"):
-                return decode_string(str(token))
         return None
 
     def _member_read(self, base: Any, field: str) -> None:
@@ -236,7 +230,7 @@ class _Compiler:
 
     def _c_member_index(self, node: ParseTree) -> Eval:
         base_node, key_node = node.children
-        key_name = self._string_literal(key_node)
+        key_name = string_literal(key_node)
         if key_name is not None:
             self._member_read(base_node, key_name)
         base = self.compile(base_node)
@@ -266,6 +260,8 @@ class _Compiler:
         args = self._args(node, 1)
         if name == "has":
             return self._has(args)
+        if name == "option":
+            return self._option(args)
         if name not in GLOBAL_FUNCTIONS:
             hint = f" (use it as a method: x.{name}(...))" if name in METHODS else ""
             if name in MACROS:
@@ -284,7 +280,7 @@ class _Compiler:
                 f"{name}() takes {expected} argument(s), {given} given"
             )
         if name == "matches":
-            pattern = self._string_literal(arg_nodes[1])
+            pattern = string_literal(arg_nodes[1])
             if pattern is not None:
                 regex(pattern)  # a literal pattern RE2 refuses is a compile error
         return call(impl, [self.compile(n) for n in arg_nodes])
@@ -307,6 +303,28 @@ class _Compiler:
 
         return has
 
+    def _option(self, arg_nodes: list[Any]) -> Eval:
+        field = self._ident_name(arg_nodes[0]) if len(arg_nodes) == 2 else None
+        attribute = string_literal(arg_nodes[1]) if field else None
+        if field is None or field in self.scope or attribute is None:
+            raise ExpressionError(
+                "option() takes a select field and an attribute name in quotes, "
+                "e.g. option(stage, 'probability')"
+            )
+        self.references.add(field)
+        self.options.add((field, attribute))
+
+        def option(frame: Frame) -> Any:
+            value = frame.vars.get(field)
+            table = frame.options.get(field)
+            if value is None or table is None:
+                return None
+            if isinstance(value, list | tuple):  # a multiselect: one per value
+                return [norm(table.get(v, {}).get(attribute)) for v in value]
+            return norm(table.get(value, {}).get(attribute))
+
+        return option
+
     def _macro(self, name: str, receiver_node: Any, arg_nodes: list[Any]) -> Eval:
         allowed = (2, 3) if name == "map" else (2,)
         if len(arg_nodes) not in allowed:
@@ -321,16 +339,16 @@ class _Compiler:
             )
         receiver = self.compile(receiver_node)
         origin = self._element_origin(receiver_node)
-        saved = self.scope.get(var, _UNSET)
+        saved = self.scope.get(var, UNSET)
         self.scope[var] = origin
         try:
             bodies = [self.compile(n) for n in arg_nodes[1:]]
         finally:
-            if saved is _UNSET:
+            if saved is UNSET:
                 del self.scope[var]
             else:
                 self.scope[var] = saved  # type: ignore[assignment]
-        return _macro_closure(name, var, receiver, bodies)
+        return macro_closure(name, var, receiver, bodies)
 
     def _c_ident(self, node: ParseTree) -> Eval:
         name = str(node.children[0])
@@ -392,114 +410,66 @@ class _Compiler:
         return map_
 
 
-def _macro_closure(name: str, var: str, receiver: Eval, bodies: list[Eval]) -> Eval:
-    def run(frame: Frame) -> Any:
-        coll = receiver(frame)
-        if coll is None:
-            return None
-        items = elements(coll, name)
-        scope = frame.locals
-        saved = scope.get(var, _UNSET)
-        try:
-            return _iterate(name, var, items, bodies, frame)
-        finally:
-            if saved is _UNSET:
-                scope.pop(var, None)
-            else:
-                scope[var] = saved
-
-    return run
-
-
-def _iterate(
-    name: str, var: str, items: list[Any], bodies: list[Eval], frame: Frame
-) -> Any:
-    scope = frame.locals
-    if name == "map":
-        *pred, transform = bodies
-        result = []
-        for item in items:
-            scope[var] = item
-            if pred and not truth(pred[0](frame), "map"):
-                continue
-            result.append(transform(frame))
-        return result
-    (pred_fn,) = bodies
-    if name == "filter":
-        kept = []
-        for item in items:
-            scope[var] = item
-            if truth(pred_fn(frame), "filter"):
-                kept.append(item)
-        return kept
-    if name == "all":
-        for item in items:
-            scope[var] = item
-            if not truth(pred_fn(frame), "all"):
-                return False
-        return True
-    if name == "exists":
-        for item in items:
-            scope[var] = item
-            if truth(pred_fn(frame), "exists"):
-                return True
-        return False
-    count = 0  # exists_one
-    for item in items:
-        scope[var] = item
-        count += truth(pred_fn(frame), "exists_one")
-    return count == 1
-
-
-# ---------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------
-
-
 class CompiledExpression:
     """A parsed, ready-to-run expression.  Immutable and safe to share.
 
     Attributes:
         source: the original expression text.
+        tree: its parse tree, for static checks (``typecheck``); never mutated.
         references: top-level variable names the expression reads (not macro
             loop variables, not function names).
         member_references: for each top-level variable, the member names read
             from it directly (``area.city``) or through a macro loop variable
             (``items.map(i, i.qty)``).  Only variables with members appear.
+        option_references: the ``(field, attribute)`` pairs ``option()`` reads.
     """
 
-    __slots__ = ("source", "references", "member_references", "_root")
+    __slots__ = (
+        "source",
+        "tree",
+        "references",
+        "member_references",
+        "option_references",
+        "_root",
+    )
 
     source: str
+    tree: ParseTree
     references: frozenset[str]
     member_references: Mapping[str, frozenset[str]]
+    option_references: frozenset[tuple[str, str]]
 
-    def __init__(
-        self,
-        source: str,
-        root: Eval,
-        references: frozenset[str],
-        member_references: Mapping[str, frozenset[str]],
-    ) -> None:
+    def __init__(self, source: str, tree: ParseTree, root: Eval, compiler: _Compiler
+                 ) -> None:
         self.source = source
-        self.references = references
-        self.member_references = member_references
+        self.tree = tree
+        self.references = frozenset(compiler.references)
+        self.member_references = MappingProxyType(
+            {name: frozenset(fields) for name, fields in compiler.members.items()}
+        )
+        self.option_references = frozenset(compiler.options)
         self._root = root
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source!r})"
 
     def evaluate(
-        self, variables: Mapping[str, Any], *, tz: TimeZone = DEFAULT_TZ
+        self,
+        variables: Mapping[str, Any],
+        *,
+        tz: TimeZone = DEFAULT_TZ,
+        options: OptionTable = _NO_OPTIONS,
     ) -> Any:
         """Evaluate against a record's fields (by api_name).
 
         ``tz`` (an IANA name or a tzinfo) is used by ``today()``, ``now()`` and
-        to take the calendar date of aware datetimes.  Returns None for a null
+        to take the calendar date of aware datetimes.  ``options`` holds the
+        attributes of the select fields' options that ``option()`` reads (see
+        ``activation.option_attributes``).  Returns None for a null
         result; numbers come back as Decimal.  Raises ExpressionError on
         runtime type errors.
         """
-        frame = Frame(variables, tz)
+        frame = Frame(variables, tz, options)
         try:
             return self._root(frame)
         except ExpressionError:
@@ -522,10 +492,7 @@ def _compile_cached(source: str) -> CompiledExpression:
         root = compiler.compile(tree)
     except RecursionError:
         raise ExpressionError("expression is nested too deeply") from None
-    members = MappingProxyType(
-        {name: frozenset(fields) for name, fields in compiler.members.items()}
-    )
-    return CompiledExpression(source, root, frozenset(compiler.references), members)
+    return CompiledExpression(source, tree, root, compiler)
 
 
 def compile_expression(source: str) -> CompiledExpression:
@@ -544,6 +511,7 @@ def evaluate_rule(
     variables: Mapping[str, Any],
     *,
     tz: TimeZone = DEFAULT_TZ,
+    options: OptionTable = _NO_OPTIONS,
 ) -> bool:
     """Evaluate a validation rule: True (passes) if the result is true or null.
 
@@ -551,7 +519,7 @@ def evaluate_rule(
     a field mandatory is the job of the "required" flag, not of a rule.
     Raises ExpressionError if the result is neither boolean nor null.
     """
-    result = compiled.evaluate(variables, tz=tz)
+    result = compiled.evaluate(variables, tz=tz, options=options)
     if result is None or result is True:
         return True
     if result is False:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import celpy
 from celpy.celparser import CELParseError
@@ -81,6 +81,16 @@ def decode_string(text: str) -> str:
     quote = 3 if text[:3] in ('"""', "'''") else 1
     body = text[quote:-quote]
     return body if raw else _ESCAPE.sub(_decode_escape, body)
+
+
+def string_literal(node: Any) -> str | None:
+    """The text of ``node`` when it is a string literal, else None."""
+    node = unwrap(node)
+    if isinstance(node, Tree) and node.data == "literal":
+        token = cast(Token, node.children[0])
+        if token.type in ("STRING_LIT", "MLSTRING_LIT"):
+            return decode_string(str(token))
+    return None
 
 
 def literal(token: Token) -> Any:

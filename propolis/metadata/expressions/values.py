@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_TZ = "Asia/Shanghai"
 
 TimeZone = str | dt.tzinfo
+# field → option value → that option's attributes (what option() reads)
+OptionTable = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 # A private context makes results independent of whatever decimal context the
 # calling thread happens to have configured.
@@ -61,10 +63,13 @@ class ExpressionError(ValueError):
 class Frame:
     """Per-evaluation state handed to every compiled closure."""
 
-    __slots__ = ("vars", "locals", "tz", "_zone")
+    __slots__ = ("vars", "options", "locals", "tz", "_zone")
 
-    def __init__(self, variables: Mapping[str, Any], tz: TimeZone) -> None:
+    def __init__(
+        self, variables: Mapping[str, Any], tz: TimeZone, options: OptionTable
+    ) -> None:
         self.vars = variables
+        self.options = options
         # Macro loop variables; a dict because macros can nest and shadow.
         self.locals: dict[str, Any] = {}
         self.tz = tz
