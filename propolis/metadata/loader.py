@@ -26,7 +26,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scanner import RoundTripScanner
 
-from propolis.metadata.errors import MetadataError, PathPart, Problem, problem
+from propolis.metadata.errors import MetadataError, PathPart, Problem, Text, problem
 
 SYSTEM_OBJECT_FILES = ("department.yaml", "user.yaml")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -146,22 +146,33 @@ def load_text(text: str, source: str = "<string>") -> list[Document]:
 
 
 def check_limits(data: Any, source: str = "<document>") -> Problem | None:
-    """The problem when ``data`` nests deeper than ``MAX_DEPTH`` or holds more than
-    ``MAX_VALUES`` values, counting a value each time it is reached (a YAML alias,
-    or a shared Python object, counts at every use); None when it is within both.
-    Stops at the first bound crossed, so a bomb costs no more than the bound."""
-    count = 0
+    """The problem when ``data`` nests deeper than ``MAX_DEPTH``, holds more than
+    ``MAX_VALUES`` values or more than ``MAX_DOCUMENT_BYTES`` of text (UTF-8, keys
+    included), counting a value each time it is reached (a YAML alias, or a shared
+    Python object, counts at every use); None when it is within every bound. Stops
+    at the first bound crossed, so a bomb costs no more than the bound."""
+    count = size = 0
     pending: list[tuple[Any, int]] = [(data, 0)]
     while pending:
         value, depth = pending.pop()
         count += 1
         if count > MAX_VALUES:
             return problem("too_many_values", source, limit=MAX_VALUES)
-        if isinstance(value, dict | list):
+        if isinstance(value, str):
+            size += len(value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, dict | list):
             if depth >= MAX_DEPTH:
                 return problem("nested_too_deeply", source, limit=MAX_DEPTH)
-            children = value.values() if isinstance(value, dict) else value
-            pending.extend((child, depth + 1) for child in children)
+            if isinstance(value, dict):
+                size += sum(len(str(k).encode("utf-8", "surrogatepass"))
+                            for k in value)
+                pending.extend((child, depth + 1) for child in value.values())
+            else:
+                pending.extend((child, depth + 1) for child in value)
+        if size > MAX_DOCUMENT_BYTES:
+            return problem("document_too_large", source,
+                           size=Text(f"at least {size}", f"至少 {size}"),
+                           limit=MAX_DOCUMENT_BYTES)
     return None
 
 

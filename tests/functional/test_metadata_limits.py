@@ -60,4 +60,11 @@ def test_put_refuses_a_document_too_deep_or_too_large(
     assert list(error(response)["fields"]) == ["$"]
     assert error(response)["fields"]["$"][0].startswith(
         "文档的取值超过 100000 个")
+    large = {"fields": [{"api_name": "title", "type": "text",
+                         "help": "long help " * 250_000}]}
+    assert len(json.dumps(large)) < 5 << 20
+    response = api.put("/metadata/objects/thing", large, status=400)
+    [message] = error(response)["fields"]["$"]
+    assert message.startswith("文档有 至少 ")
+    assert "超过元数据文件 2097152 字节的上限" in message
     assert api.get("/objects/thing", status=404)
