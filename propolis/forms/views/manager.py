@@ -28,9 +28,8 @@ from pyramid.view import view_config
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from propolis.metadata import Document
+from propolis.metadata import SYSTEM_OBJECTS, Document, kind_schema
 from propolis.metadata.errors import MetadataError
-from propolis.metadata.validation import SYSTEM_OBJECTS, kind_schema
 from propolis.platform.accounts.forms import PageForm
 from propolis.platform.accounts.pages import PageUser, error_page, render_page
 from propolis.platform.accounts.views import console_user
@@ -455,9 +454,14 @@ def field_from_form(request: Request, form: FieldForm, old: Mapping[str, Any] | 
                 out[name] = value
     if ftype in ("select", "multiselect"):
         options = []
+        # the page does not edit attributes: an option keeps its own
+        attributes = {o["value"]: o.get("attributes")
+                      for o in (old or {}).get("options", ())}
         for row in _rows(request, "option", ("value", "zh", "en", "parent")):
             if row["value"]:
                 option: Doc = {"value": row["value"]}
+                if attributes.get(row["value"]):
+                    option["attributes"] = attributes[row["value"]]
                 if _label(row["zh"], row["en"]):
                     option["label"] = _label(row["zh"], row["en"])
                 if row["parent"]:

@@ -26,11 +26,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from propolis.metadata.errors import MetadataError, Problem, Text
-from propolis.metadata.loader import Document, load_text, plain_value
+from propolis.metadata.loader import Document, load_text, load_value
+from propolis.metadata.names import KINDS, SYSTEM_FIELDS
 from propolis.metadata.packages.errors import PackageError, fail, package_problem
 from propolis.metadata.packages.files import (
     DEFAULT_LIMITS,
@@ -41,12 +39,7 @@ from propolis.metadata.packages.files import (
     read_files,
 )
 from propolis.metadata.packages.manifest import DataSpec, Manifest, manifest_error
-from propolis.metadata.validation import (
-    KINDS,
-    SYSTEM_FIELDS,
-    load_system_objects,
-    validate_documents,
-)
+from propolis.metadata.validation import load_system_objects, validate_documents
 
 # the kinds a package's contents may hold, in the order they are applied: objects
 # before the roles, approvals and reports that refer to them
@@ -274,14 +267,9 @@ def _data_set(
         )
     source = _source(files, spec.file)
     try:
-        loaded = YAML(typ="safe", pure=True).load(_text(files, spec.file))
-    except YAMLError as exc:
-        raise fail(
-            "yaml_syntax",
-            source,
-            Text(f"invalid YAML: {exc}", f"YAML 语法错误：{exc}"),
-            Text("check the indentation, colons and quotes", "检查缩进、冒号和引号"),
-        ) from None
+        loaded = load_value(_text(files, spec.file), source)
+    except MetadataError as exc:
+        raise manifest_error(exc) from None
     loaded = [] if loaded is None else loaded
     if not isinstance(loaded, list) or not all(isinstance(r, dict) for r in loaded):
         raise fail(
@@ -292,7 +280,7 @@ def _data_set(
             Text("write one '- field: value' item per record",
                  "每条记录写成一个 '- 字段: 值' 列表项"),
         )
-    records = tuple(plain_value(r) for r in loaded)
+    records = tuple(loaded)
     if spec.mode == "reference":
         _check_keys(source, spec, records)
     return DataSet(spec, records)

@@ -50,6 +50,7 @@ from propolis.metadata.expressions import (
     ExpressionError,
     compile_expression,
     evaluate_rule,
+    option_attributes,
 )
 from propolis.platform.auth.passwords import hash_password
 from propolis.platform.errors import (
@@ -190,6 +191,7 @@ class _Plan:
                              for f in self.tables}
         self.rules = [(compile_expression(v["rule"]), _text(v["message"]))
                       for v in obj.doc.get("validations", ())]
+        self.options = option_attributes(fields)
         self.dependent = [f for f in fields if f.get("depends_on")
                           and f["type"] in ("select", "multiselect")]
         self.searchable = [f for f in fields
@@ -1035,7 +1037,7 @@ class RecordService:
         failed = []
         for rule, message in plan.rules:
             try:
-                passed = evaluate_rule(rule, rec, tz=tz)
+                passed = evaluate_rule(rule, rec, tz=tz, options=plan.options)
             except ExpressionError:
                 passed = False  # a rule that cannot be checked does not pass
             if not passed:

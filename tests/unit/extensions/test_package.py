@@ -285,6 +285,16 @@ def test_data_sets_are_checked(package_dir: Writer) -> None:
     assert codes(exc) == ["missing_file"]
 
 
+def test_data_files_are_read_within_the_metadata_bounds(package_dir: Writer) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, n in zip("abcdefg", "bcdefgh", strict=True))
+    with pytest.raises(PackageError) as exc:
+        read_package(package_dir({"data/sites.yaml": bomb}))
+    assert codes(exc) == ["too_many_values"]
+    assert exc.value.problems[0].source.endswith("decoration/data/sites.yaml")
+
+
 def test_files_must_be_utf8(package_dir: Writer) -> None:
     root = package_dir()
     (root / "objects" / "site.yaml").write_bytes("label: 工地".encode("gbk"))
