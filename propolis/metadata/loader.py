@@ -108,6 +108,28 @@ class Document:
 
 def load_text(text: str, source: str = "<string>") -> list[Document]:
     """Every document of a YAML (``---``-separated) or JSON text."""
+    problems: list[Problem] = []
+    documents: list[Document] = []
+    for node in _parse(text, source):
+        if isinstance(node, CommentedMap):
+            documents.append(Document(plain_value(node), source, node))
+        else:
+            line = node.lc.line + 1 if isinstance(node, CommentedBase) else None
+            problems.append(problem("not_a_mapping", source, (), line))
+    if problems:
+        raise MetadataError(problems)
+    return documents
+
+
+def load_value(text: str, source: str = "<string>") -> Any:
+    """The plain value of a YAML or JSON text holding one document of any shape
+    (data files: a list of records), within the same bounds; None when empty."""
+    nodes = _parse(text, source)
+    return plain_value(nodes[0]) if nodes else None
+
+
+def _parse(text: str, source: str) -> list[Any]:
+    """The round-trip YAML nodes of a text's documents, every bound checked."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_DOCUMENT_BYTES:
         raise MetadataError([problem("document_too_large", source, size=size,
@@ -132,17 +154,7 @@ def load_text(text: str, source: str = "<string>") -> list[Document]:
     found = check_limits(nodes, source)
     if found is not None:
         raise MetadataError([found])
-    problems: list[Problem] = []
-    documents: list[Document] = []
-    for node in nodes:
-        if isinstance(node, CommentedMap):
-            documents.append(Document(_plain(node), source, node))
-        else:
-            line = node.lc.line + 1 if isinstance(node, CommentedBase) else None
-            problems.append(problem("not_a_mapping", source, (), line))
-    if problems:
-        raise MetadataError(problems)
-    return documents
+    return nodes
 
 
 def check_limits(data: Any, source: str = "<document>") -> Problem | None:
@@ -224,12 +236,13 @@ def load_system_documents() -> list[Document]:
     return documents
 
 
-def _plain(node: Any) -> Any:
-    """ruamel's position-carrying types → plain dicts, lists and scalars."""
+def plain_value(node: Any) -> Any:
+    """ruamel's position-carrying types → plain dicts, lists and scalars (JSON-shaped
+    values: an unquoted YAML date stays the text it was)."""
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): plain_value(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(value) for value in node]
+        return [plain_value(value) for value in node]
     if isinstance(node, bool | ScalarBoolean):
         return bool(node)
     if isinstance(node, int):

@@ -74,6 +74,16 @@ def normalize_field(field: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def normalize_grant(grant: Mapping[str, Any]) -> dict[str, Any]:
+    """One role's grant on one object (an object's ``permissions`` entry, a role's
+    ``grants`` entry): ``verbs``, ``scope`` "own", ``fields`` {}."""
+    return {
+        "verbs": list(grant["verbs"]),
+        "scope": grant.get("scope", "own"),
+        "fields": dict(grant.get("fields", {})),
+    }
+
+
 def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A new object document with every default filled.
 
@@ -106,11 +116,7 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
         sharing=out.get("sharing", "hierarchy"),
         fields=fields,
         permissions={
-            role: {
-                "verbs": list(grant["verbs"]),
-                "scope": grant.get("scope", "own"),
-                "fields": dict(grant.get("fields", {})),
-            }
+            role: normalize_grant(grant)
             for role, grant in out.get("permissions", {}).items()
         },
         validations=[
@@ -170,6 +176,10 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
             **out.get("assignees", {}),
         }
         out.setdefault("due", None)
+    elif kind == "role":
+        out["grants"] = {
+            obj: normalize_grant(grant) for obj, grant in out["grants"].items()
+        }
     elif kind == "extension":
         out["requires"] = {
             "propolis": None,
@@ -177,6 +187,11 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
             **out.get("requires", {}),
         }
         out.setdefault("contents", [])
+        out.setdefault("data", [])
+        out.setdefault("hooks", {})
+        for data_set in out["data"]:
+            data_set.setdefault("mode", "seed")
+            data_set.setdefault("key", None)
     return out
 
 
