@@ -258,7 +258,7 @@ def exportable(value: object) -> object:
 
 @command("extension list")
 def extension_list(ctx: Context, args: argparse.Namespace) -> None:
-    from propolis.extensions import builtin_extensions
+    from propolis.metadata.extensions import builtin_extensions
     from propolis.platform.tenancy.services import enterprise_row
 
     installed: list[str] = []

@@ -1,4 +1,4 @@
-"""The extension framework and the built-in extensions.
+"""The extension catalogue: the built-in extensions and the documents they bring.
 
 An extension is a directory holding ``extension.yaml`` (a ``kind: extension``
 document: api_name, version, requirements, ``contents``) and the metadata its
@@ -6,9 +6,11 @@ document: api_name, version, requirements, ``contents``) and the metadata its
 Installing one in an enterprise adds its documents as the ``extension`` layer
 (``propolis.metadata.layering``: system < extensions < the enterprise's own), so an
 enterprise can still extend the objects an extension brings and replace its
-approval definitions. A built-in extension is a subpackage of this package with an
-``extension.yaml``; its Python side (event subscribers), when it has one, is a
-Pyramid include named in the ini's ``propolis.extensions``.
+approval definitions. A built-in extension is a directory of the
+``propolis.extensions`` package holding an ``extension.yaml``, found by path so
+that reading the catalogue imports no extension code; its Python side (event
+subscribers), when it has one, is a Pyramid include named in the ini's
+``propolis.extensions``.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from propolis.metadata import Document, load_path, validate_documents
-from propolis.platform.errors import NotFound, t
+from propolis.metadata.loader import Document, load_path
+from propolis.metadata.validation import validate_documents
 
-HERE = Path(__file__).parent
+# propolis/extensions, beside this package
+BUILTIN = Path(__file__).resolve().parent.parent / "extensions"
 MANIFEST = "extension.yaml"
 # the kinds the platform applies from an extension's contents
 APPLIED_KINDS = ("object", "approval")
@@ -47,7 +50,7 @@ def builtin_extensions() -> dict[str, Extension]:
 @functools.cache
 def _builtin() -> tuple[tuple[str, Extension], ...]:
     found = []
-    for manifest in sorted(HERE.glob(f"*/{MANIFEST}")):
+    for manifest in sorted(BUILTIN.glob(f"*/{MANIFEST}")):
         ext = _manifest(manifest)
         found.append((ext.api_name, ext))
     return tuple(found)
@@ -63,26 +66,16 @@ def _manifest(path: Path) -> Extension:
                      tuple(doc["contents"]))
 
 
-def get_extension(name: str) -> Extension:
-    """The built-in extension ``name``; 404 naming the ones there are."""
-    found = builtin_extensions().get(name)
-    if found is None:
-        names = ", ".join(sorted(builtin_extensions())) or "-"
-        raise NotFound("no_such_extension", t(
-            f"没有扩展 {name}（可用：{names}）",
-            f"There is no extension {name!r} (available: {names})"))
-    return found
-
-
 def extension_documents(name: str) -> list[dict[str, Any]]:
-    """The validated, normalized documents an extension brings (objects first,
-    then approvals, each in the order of ``contents``)."""
+    """The validated, normalized documents the built-in extension ``name`` brings
+    (objects first, then approvals, each in the order of ``contents``); KeyError
+    when there is no such extension."""
     return copy.deepcopy(list(_documents(name)))
 
 
 @functools.cache
 def _documents(name: str) -> tuple[dict[str, Any], ...]:
-    ext = get_extension(name)
+    ext = builtin_extensions()[name]
     documents: list[Document] = []
     for pattern in ext.contents:
         for path in sorted(ext.path.glob(pattern)):
