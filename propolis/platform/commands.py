@@ -1,15 +1,77 @@
-"""Handlers of the ``propolis`` command's subcommands."""
+"""Handlers of the ``propolis`` command's subcommands, registered by name, and what
+they share: the settings and the Database made on first use, the one-line error."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
+import plaster
 from sqlalchemy import select
 
-from propolis.platform.cli import CommandError, Context, command, print_json
+from propolis.settings import resolve
+
+
+class CommandError(Exception):
+    """A failure to report in one line."""
+
+
+def load_settings(ini: str) -> dict[str, Any]:
+    if not os.path.exists(ini):
+        raise CommandError(f"config file {ini} not found (give -c INI or set "
+                           "PROPOLIS_CONFIG)")
+    loader = plaster.get_loader(ini, protocols=["wsgi"])
+    loader.setup_logging({})
+    return resolve(loader.get_settings("app:main"))
+
+
+class Context:
+    """What a command needs, made on first use: settings, the Database."""
+
+    def __init__(self, ini: str) -> None:
+        self.ini = ini
+        self._settings: dict[str, Any] | None = None
+        self._database: Any = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        if self._settings is None:
+            self._settings = load_settings(self.ini)
+        return self._settings
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+    @property
+    def database(self) -> Any:
+        if self._database is None:
+            from propolis.platform.db import Database
+
+            self._database = Database(self.settings["propolis.database_url"],
+                                      self.settings.get("propolis.tenant_dir"))
+        return self._database
+
+
+Handler = Callable[[Context, argparse.Namespace], int | None]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 @command("initdb")
