@@ -188,6 +188,7 @@ def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
 
     from ruamel.yaml import YAML
 
+    from propolis.platform.meta.services import exportable
     from propolis.platform.tenancy.services import current_version, effective_for
 
     effective = effective_for(ctx.database, args.tenant,
@@ -304,18 +305,6 @@ def import_records(ctx: Context, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
-
-
-def exportable(value: object) -> object:
-    """A normalized document as a person would write it: no empty values, no
-    generated default views or layouts, so that it validates again as it is."""
-    if isinstance(value, dict):
-        return {k: exportable(v) for k, v in value.items()
-                if v is not None and k != "generated"}
-    if isinstance(value, list):
-        return [exportable(v) for v in value
-                if not (isinstance(v, dict) and v.get("generated"))]
-    return value
 
 
 @command("extension list")

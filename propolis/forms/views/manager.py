@@ -35,7 +35,6 @@ from propolis.platform.accounts.forms import PageForm
 from propolis.platform.accounts.pages import PageUser, error_page, render_page
 from propolis.platform.accounts.views import console_user
 from propolis.platform.api.metadata import after_apply
-from propolis.platform.commands import exportable
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
 from propolis.platform.storage.platform_tables import jobs
@@ -154,7 +153,7 @@ def _strip_archive(value: Any) -> Any:
 
 def plain(value: Mapping[str, Any]) -> Doc:
     """A normalized document (or field) as a person would write it."""
-    out = exportable(_strip_archive(copy.deepcopy(dict(value))))
+    out = meta.exportable(_strip_archive(copy.deepcopy(dict(value))))
     assert isinstance(out, dict)
     return out
 

@@ -343,3 +343,15 @@ def versions(target: Session | Connection) -> list[VersionInfo]:
         )
         for row in rows
     ]
+
+
+def exportable(value: object) -> object:
+    """A normalized document as a person would write it: no empty values, no
+    generated default views or layouts, so that it validates again as it is."""
+    if isinstance(value, dict):
+        return {k: exportable(v) for k, v in value.items()
+                if v is not None and k != "generated"}
+    if isinstance(value, list):
+        return [exportable(v) for v in value
+                if not (isinstance(v, dict) and v.get("generated"))]
+    return value
