@@ -62,7 +62,6 @@ from propolis.platform.errors import (
 )
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective, ObjectMeta
-from propolis.platform.permissions.hierarchy import CLOSURES
 from propolis.platform.permissions.policy import READ, AccessPolicy, forbidden
 from propolis.platform.permissions.search import keyword_over_fields
 from propolis.platform.query.services import fts_table, grouped_count, query_page
@@ -98,7 +97,7 @@ from propolis.platform.records.values import (
     zone,
 )
 from propolis.platform.storage.planner import search_table_name
-from propolis.platform.storage.platform_tables import files
+from propolis.platform.storage.platform_tables import CLOSURES, files
 from propolis.platform.storage.tables import column_type
 
 REFERENCE_TARGETS = {"user": "user", "department": "department"}
