@@ -84,7 +84,7 @@ def initdb(ctx: Context, args: argparse.Namespace) -> None:
 
 @command("tenant list")
 def tenant_list(ctx: Context, args: argparse.Namespace) -> None:
-    from propolis.platform.tenancy.models import Enterprise
+    from propolis.platform.storage.system import Enterprise
 
     with ctx.database.system_sessionmaker() as session:
         rows = session.execute(

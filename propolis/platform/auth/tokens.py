@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from propolis.platform.db import Database
 from propolis.platform.ids import new_id
-from propolis.platform.tenancy.models import AccessToken, Enterprise
+from propolis.platform.storage.system import AccessToken, Enterprise
 
 SESSION_LIFETIME = dt.timedelta(days=30)
 # A browser session without "remember me" ends with the browser, and on the server

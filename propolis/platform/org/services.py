@@ -51,9 +51,9 @@ from propolis.platform.storage.platform_tables import (
     org_settings,
     record_history,
 )
+from propolis.platform.storage.system import AccessToken, LoginEvent
 from propolis.platform.storage.tables import TenantTables
 from propolis.platform.storage.types import UTCDateTime, json_type
-from propolis.platform.tenancy.models import AccessToken, LoginEvent
 
 INVALID = t("数据有误", "Invalid data")
 UNKNOWN_KEY = t("不支持的字段", "unknown key")

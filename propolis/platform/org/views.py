@@ -25,7 +25,7 @@ from propolis.platform.org import invitations, xlsx
 from propolis.platform.org.imports import Importer, template_bytes
 from propolis.platform.org.invitations import Invitations
 from propolis.platform.org.services import OrgService, check_keys, console_summary
-from propolis.platform.tenancy.models import Enterprise
+from propolis.platform.storage.system import Enterprise
 from propolis.settings import as_bool
 
 

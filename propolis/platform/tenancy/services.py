@@ -29,7 +29,7 @@ from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
 from propolis.platform.storage.planner import Plan
 from propolis.platform.storage.platform_tables import jobs
-from propolis.platform.tenancy.models import Enterprise
+from propolis.platform.storage.system import Enterprise
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from propolis.platform.org.services import OrgService
 from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import record_history
-from propolis.platform.tenancy.models import AccessToken
+from propolis.platform.storage.system import AccessToken
 from tests.common.org import OrgTenant
 
 
