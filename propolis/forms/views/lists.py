@@ -44,11 +44,11 @@ from propolis.forms.views.home import login_redirect
 from propolis.platform.accounts.pages import error_page, render_page, safe_next
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.views import export_response
+from propolis.platform.fields.values import kind, zone
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.query.filters import SORTABLE
 from propolis.platform.query.services import GROUPABLE
 from propolis.platform.records.services import reference_target
-from propolis.platform.records.values import kind, zone
 from propolis.platform.storage.tables import column_type
 
 _ = TranslationStringFactory("propolis")

@@ -24,7 +24,7 @@ from propolis.platform.exchange.services import (
     ImportService,
 )
 from propolis.platform.exchange.sheets import CONTENT_TYPES, FORMATS
-from propolis.platform.records.values import zone
+from propolis.platform.fields.values import zone
 
 # an export bigger than this goes to a temporary file on disk
 SPOOL_BYTES = 8 * 1024 * 1024

@@ -42,10 +42,10 @@ from propolis.platform.accounts.services import password_problems
 from propolis.platform.audit import record_event
 from propolis.platform.auth.tokens import PERSONAL, revoke_user_tokens
 from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.fields.values import zone
 from propolis.platform.meta.effective import Effective
 from propolis.platform.records import history
 from propolis.platform.records.services import MASK, RecordService
-from propolis.platform.records.values import zone
 from propolis.platform.storage.platform_tables import (
     org_join_requests,
     org_settings,

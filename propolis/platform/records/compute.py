@@ -19,7 +19,7 @@ from propolis.metadata.expressions import (
     compile_expression,
     to_decimal_places,
 )
-from propolis.platform.records.values import kind, precision, quantize
+from propolis.platform.fields.values import kind, precision, quantize
 from propolis.platform.storage.platform_tables import autonumber_counters
 from propolis.platform.storage.tables import STRING_LENGTHS
 

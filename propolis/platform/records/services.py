@@ -60,6 +60,20 @@ from propolis.platform.errors import (
     Text,
     t,
 )
+from propolis.platform.fields.values import (
+    OUTPUT_SYSTEM_FIELDS,
+    SYSTEM_FIELDS,
+    ValueProblem,
+    file_problem,
+    from_column,
+    from_json,
+    kind,
+    search_words,
+    to_column,
+    to_json,
+    to_json_value,
+    zone,
+)
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.policy import READ, AccessPolicy, forbidden
@@ -81,20 +95,6 @@ from propolis.platform.records.schema import (
     make_validator,
     object_schema,
     writable,
-)
-from propolis.platform.records.values import (
-    OUTPUT_SYSTEM_FIELDS,
-    SYSTEM_FIELDS,
-    ValueProblem,
-    file_problem,
-    from_column,
-    from_json,
-    kind,
-    search_words,
-    to_column,
-    to_json,
-    to_json_value,
-    zone,
 )
 from propolis.platform.storage.planner import search_table_name
 from propolis.platform.storage.platform_tables import CLOSURES, files

@@ -43,12 +43,12 @@ from sqlalchemy.orm import Session
 
 from propolis.metadata.expressions import ExpressionError, compile_expression
 from propolis.platform.errors import AppError, Conflict, Forbidden, NotFound, Text, t
+from propolis.platform.fields.values import ValueProblem, from_column, parse_datetime
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective
 from propolis.platform.records import history
 from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
-from propolis.platform.records.values import ValueProblem, from_column, parse_datetime
 from propolis.platform.storage.platform_tables import (
     approval_actions,
     approval_cc,
