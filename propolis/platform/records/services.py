@@ -77,7 +77,7 @@ from propolis.platform.fields.values import (
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.policy import READ, AccessPolicy, forbidden
-from propolis.platform.permissions.search import keyword_over_fields
+from propolis.platform.query.search import keyword_over_fields
 from propolis.platform.query.services import fts_table, grouped_count, query_page
 from propolis.platform.records import history
 from propolis.platform.records.compute import (
