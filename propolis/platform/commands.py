@@ -228,8 +228,8 @@ def _exchange_session(ctx: Context, account: str) -> tuple[Any, Any, dict[str, A
     """The enterprise's effective metadata, a session on its storage and the
     options of an exchange service acting as the enterprise itself (no user: every
     record, every field)."""
+    from propolis.platform.permissions.actor import Actor
     from propolis.platform.permissions.policy import AccessPolicy
-    from propolis.platform.records.interfaces import Actor
     from propolis.platform.tenancy.services import current_version, effective_for
 
     effective = effective_for(ctx.database, account,

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import func, select, update
 
 from propolis.platform.db import Database
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.tasks import celery_app, worker_database

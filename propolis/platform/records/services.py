@@ -76,6 +76,7 @@ from propolis.platform.fields.values import (
 )
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import READ, AccessPolicy, forbidden
 from propolis.platform.query.search import keyword_over_fields
 from propolis.platform.query.services import fts_table, grouped_count, query_page
@@ -89,7 +90,7 @@ from propolis.platform.records.compute import (
     refresh_rollups,
     rollup_links,
 )
-from propolis.platform.records.interfaces import Actor, IRecordService
+from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.records.schema import (
     Errors,
     make_validator,

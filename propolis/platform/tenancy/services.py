@@ -276,7 +276,7 @@ def create_enterprise(
 ) -> CreatedEnterprise:
     """A new enterprise: its storage, the system objects, a head-office department
     and its first user, the enterprise admin. Nothing is left behind on failure."""
-    from propolis.platform.records.interfaces import Actor
+    from propolis.platform.permissions.actor import Actor
     from propolis.platform.records.services import RecordService
 
     account = account.strip().lower()

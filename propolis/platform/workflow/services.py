@@ -46,8 +46,8 @@ from propolis.platform.errors import AppError, Conflict, Forbidden, NotFound, Te
 from propolis.platform.fields.values import ValueProblem, from_column, parse_datetime
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records import history
-from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import (
     approval_actions,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, select
 
 from propolis.platform.errors import AppError
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.hierarchy import Closure
 from propolis.platform.storage.platform_tables import DEPARTMENTS, USERS

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from propolis.metadata import load_paths
 from propolis.platform.db import Database
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.system import Enterprise
 from propolis.platform.tenancy.services import (
