@@ -156,7 +156,7 @@ def tenant_create(ctx: Context, args: argparse.Namespace) -> None:
 
 def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     from propolis.metadata import load_paths
-    from propolis.platform.meta.jobs import run_backfill
+    from propolis.platform.tenancy.jobs import run_backfill
     from propolis.platform.tenancy.services import apply_metadata
 
     applied = apply_metadata(ctx.database, args.tenant, load_paths(args.paths),
