@@ -27,8 +27,8 @@ from propolis.forms.texts import pick
 from propolis.forms.views.home import todo_count
 from propolis.forms.views.records import name_things, page, record_form_class
 from propolis.forms.widgets import errors_html
-from propolis.platform.accounts.pages import render_page
 from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.web.pages import render_page
 from propolis.platform.workflow.services import BOXES, MANAGERS, ApprovalService
 from propolis.platform.workflow.views import approvals
 

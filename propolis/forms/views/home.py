@@ -10,7 +10,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from propolis.platform.accounts.pages import render_page
+from propolis.platform.web.pages import render_page
 from propolis.platform.workflow.services import MAX_PAGE
 from propolis.platform.workflow.views import approvals
 

@@ -41,7 +41,6 @@ from propolis.forms.display import display_text
 from propolis.forms.generate import SYSTEM_SPECS, TIMEZONE
 from propolis.forms.texts import pick
 from propolis.forms.views.home import login_redirect
-from propolis.platform.accounts.pages import error_page, render_page, safe_next
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.views import export_response
 from propolis.platform.fields.values import kind, zone
@@ -50,6 +49,7 @@ from propolis.platform.query.filters import SORTABLE
 from propolis.platform.query.services import GROUPABLE
 from propolis.platform.records.services import reference_target
 from propolis.platform.storage.tables import column_type
+from propolis.platform.web.pages import error_page, render_page, safe_next
 
 _ = TranslationStringFactory("propolis")
 TEMPLATES = "propolis.forms:templates/lists/"

@@ -32,13 +32,12 @@ from propolis.metadata import Document
 from propolis.metadata.errors import MetadataError
 from propolis.metadata.validation import SYSTEM_OBJECTS, kind_schema
 from propolis.platform.accounts.forms import PageForm
-from propolis.platform.accounts.pages import PageUser, error_page, render_page
-from propolis.platform.accounts.views import console_user
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.tenancy import services as tenancy
 from propolis.platform.tenancy.jobs import after_apply
+from propolis.platform.web.pages import PageUser, console_user, error_page, render_page
 
 _ = TranslationStringFactory("propolis")
 TEMPLATES = "propolis.forms:templates/manager/"

@@ -9,14 +9,13 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from propolis.metadata import Document
-from propolis.platform.api.errors import json_object
-from propolis.platform.api.views import object_name, require_admin
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.meta import services as meta
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.tenancy import services as tenancy
 from propolis.platform.tenancy.jobs import after_apply
+from propolis.platform.web.api import json_object, object_name, require_admin
 from propolis.settings import as_bool
 
 

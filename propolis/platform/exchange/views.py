@@ -12,8 +12,6 @@ from pyramid.request import Request
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config, view_defaults
 
-from propolis.platform.api.errors import json_object
-from propolis.platform.api.views import object_name
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.services import (
@@ -25,6 +23,7 @@ from propolis.platform.exchange.services import (
 )
 from propolis.platform.exchange.sheets import CONTENT_TYPES, FORMATS
 from propolis.platform.fields.values import zone
+from propolis.platform.web.api import json_object, object_name
 
 # an export bigger than this goes to a temporary file on disk
 SPOOL_BYTES = 8 * 1024 * 1024

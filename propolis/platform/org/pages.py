@@ -23,14 +23,10 @@ from sqlalchemy import select
 
 from propolis.platform.accounts import services as accounts
 from propolis.platform.accounts.forms import JoinForm, PageForm
-from propolis.platform.accounts.pages import PageUser, error_page, render_page
 from propolis.platform.accounts.services import Throttled
 from propolis.platform.accounts.views import (
     captcha_image,
     captcha_solved,
-    console_user,
-    no_store,
-    redirect,
     throttled_page,
 )
 from propolis.platform.errors import AppError, NotFound
@@ -56,6 +52,14 @@ from propolis.platform.org.views import (
     join_tenant,
     org_service,
     timezone,
+)
+from propolis.platform.web.pages import (
+    PageUser,
+    console_user,
+    error_page,
+    no_store,
+    redirect,
+    render_page,
 )
 
 _ = TranslationStringFactory("propolis")

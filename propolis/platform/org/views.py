@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from zope.sqlalchemy.datamanager import STATUS_CHANGED
 
 from propolis.platform.accounts.services import limit_rate
-from propolis.platform.api.errors import json_object
-from propolis.platform.api.views import require_admin
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
@@ -26,6 +24,7 @@ from propolis.platform.org.imports import Importer, template_bytes
 from propolis.platform.org.invitations import Invitations
 from propolis.platform.org.services import OrgService, check_keys, console_summary
 from propolis.platform.storage.system import Enterprise
+from propolis.platform.web.api import json_object, require_admin
 from propolis.settings import as_bool
 
 

@@ -9,9 +9,9 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
-from propolis.platform.api.errors import json_object
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import Forbidden, t
+from propolis.platform.web.api import json_object
 from propolis.platform.workflow import stats
 from propolis.platform.workflow.services import (
     MANAGERS,
