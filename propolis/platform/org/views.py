@@ -18,8 +18,9 @@ from zope.sqlalchemy.datamanager import STATUS_CHANGED
 from propolis.platform.accounts.services import limit_rate
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
+from propolis.platform.exchange import xlsx
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
-from propolis.platform.org import invitations, xlsx
+from propolis.platform.org import invitations
 from propolis.platform.org.imports import Importer, template_bytes
 from propolis.platform.org.invitations import Invitations
 from propolis.platform.org.services import OrgService, check_keys, console_summary
