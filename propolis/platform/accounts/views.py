@@ -355,28 +355,6 @@ def verify_page(request: Request) -> Response:
     return no_store(response)
 
 
-def console_summary(request: Request) -> dict[str, int]:
-    """The home page's numbers, counted by the organisation service."""
-    from propolis.platform.org.services import console_summary as org_summary
-
-    return dict(org_summary(request.db.connection(), request.sysdb,
-                            request.identity.enterprise_id, tz=_timezone(request),
-                            now=request.now))
-
-
-def _timezone(request: Request) -> str:
-    return request.registry.settings.get("propolis.timezone", "Asia/Shanghai")
-
-
-@view_config(route_name="admin.home", request_method="GET")
-def admin_home(request: Request) -> Response:
-    user = console_user(request)
-    if isinstance(user, Response):
-        return user
-    return no_store(render_page(request, TEMPLATES + "admin_home.html", {
-        "user": user, "summary": console_summary(request)}))
-
-
 def _security_values(request: Request, user: PageUser, **extra: Any) -> dict[str, Any]:
     values = {"user": user, "overview": security_overview(request),
               "action_form": ActionForm(request), "reset_form": ResetForm(request),

@@ -46,7 +46,7 @@ from propolis.platform.org.forms import (
     SubDepartmentForm,
 )
 from propolis.platform.org.imports import Importer
-from propolis.platform.org.services import OrgService
+from propolis.platform.org.services import OrgService, console_summary
 from propolis.platform.org.views import (
     invitations_service,
     join_tenant,
@@ -72,6 +72,7 @@ NO_DEPARTMENT = "none"
 
 
 def includeme(config: Configurator) -> None:
+    config.add_route("admin.home", "/admin")
     config.add_route("admin.org", "/admin/org")
     config.add_route("admin.org.department", "/admin/org/departments/{id}")
     config.add_route("admin.org.department.action",
@@ -87,6 +88,19 @@ def includeme(config: Configurator) -> None:
     # a fixed path before the token in the same place
     config.add_route("join.sent", "/join/sent")
     config.add_route("join.page", "/join/{token}")
+
+
+@view_config(route_name="admin.home", request_method="GET")
+def admin_home(request: Request) -> Response:
+    """The admin console's home: the organisation's numbers."""
+    user = console_user(request)
+    if isinstance(user, Response):
+        return user
+    summary = console_summary(request.db.connection(), request.sysdb,
+                              request.identity.enterprise_id, tz=timezone(request),
+                              now=request.now)
+    return no_store(render_page(request, TEMPLATES + "home.html", {
+        "user": user, "summary": dict(summary)}))
 
 
 # -- what every page here shares ---------------------------------------------------
