@@ -42,7 +42,7 @@ from propolis.forms.generate import SYSTEM_SPECS, TIMEZONE
 from propolis.forms.texts import pick
 from propolis.forms.views.home import login_redirect
 from propolis.platform.errors import AppError, t
-from propolis.platform.exchange.views import export_response
+from propolis.platform.exchange.download import export_response
 from propolis.platform.fields.values import kind, zone
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.query.filters import SORTABLE
