@@ -31,7 +31,7 @@ from propolis.forms.fields import (
 from propolis.forms.generate import VERSION, RecordForm
 from propolis.forms.texts import pick
 from propolis.platform.errors import AppError
-from propolis.platform.records.services import INVALID
+from propolis.platform.records.plan import INVALID
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _STEPS = re.compile(r"(?:\[\d+\]|\.[a-z][a-z0-9_]*)*")

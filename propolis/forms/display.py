@@ -20,7 +20,7 @@ from propolis.platform.fields.values import (
     to_decimal,
     zone,
 )
-from propolis.platform.records.services import reference_target
+from propolis.platform.records.plan import reference_target
 
 # the organisation's own objects have no record pages of their own
 ORGANISATION = frozenset({"user", "department"})

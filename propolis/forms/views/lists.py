@@ -47,7 +47,7 @@ from propolis.platform.fields.values import kind, zone
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.query.filters import SORTABLE
 from propolis.platform.query.services import GROUPABLE
-from propolis.platform.records.services import reference_target
+from propolis.platform.records.plan import reference_target
 from propolis.platform.storage.tables import column_type
 from propolis.platform.web.pages import error_page, render_page, safe_next
 

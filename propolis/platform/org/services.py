@@ -45,7 +45,8 @@ from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.fields.values import zone
 from propolis.platform.meta.effective import Effective
 from propolis.platform.records import history
-from propolis.platform.records.services import MASK, RecordService
+from propolis.platform.records.plan import MASK
+from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import (
     org_join_requests,
     org_settings,
