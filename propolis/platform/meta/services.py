@@ -32,14 +32,14 @@ from sqlalchemy.orm import Session
 from propolis.metadata.layering import merge_layers
 from propolis.platform.db import Database
 from propolis.platform.errors import Conflict, NotFound, t
-from propolis.platform.storage.planner import (
-    Plan,
+from propolis.platform.storage.applier import (
     apply_plan,
     ensure_trigram,
-    plan_changes,
     tenant_schema,
     upgrade_recycle_bin_indexes,
 )
+from propolis.platform.storage.plan import Plan
+from propolis.platform.storage.planner import plan_changes
 from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
 
 Doc = dict[str, Any]

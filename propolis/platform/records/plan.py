@@ -30,7 +30,7 @@ from propolis.platform.records.schema import (
     object_schema,
     writable,
 )
-from propolis.platform.storage.planner import search_table_name
+from propolis.platform.storage.plan import search_table_name
 from propolis.platform.storage.tables import column_type
 
 REFERENCE_TARGETS = {"user": "user", "department": "department"}

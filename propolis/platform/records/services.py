@@ -38,7 +38,6 @@ from propolis.platform.fields.values import to_column, to_json_value, zone
 from propolis.platform.ids import new_id
 from propolis.platform.permissions.policy import READ
 from propolis.platform.records import history
-from propolis.platform.records.derived import Derived
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
     RollupLink,
@@ -46,6 +45,7 @@ from propolis.platform.records.compute import (
     next_number,
     refresh_rollups,
 )
+from propolis.platform.records.derived import Derived
 from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.records.plan import (
     MASK,

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.errors import AppError, t
-from propolis.platform.storage.planner import tenant_schema
+from propolis.platform.storage.applier import tenant_schema
 from propolis.platform.storage.tables import table_name
 from propolis.platform.storage.types import UTCDateTime
 

@@ -27,7 +27,7 @@ from propolis.platform.errors import AppError, Conflict, NotFound, t
 from propolis.platform.ids import new_id
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
-from propolis.platform.storage.planner import Plan
+from propolis.platform.storage.plan import Plan
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.storage.system import Enterprise
 
