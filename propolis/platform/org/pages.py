@@ -46,7 +46,8 @@ from propolis.platform.org.forms import (
     SubDepartmentForm,
 )
 from propolis.platform.org.imports import Importer
-from propolis.platform.org.services import OrgService, console_summary
+from propolis.platform.org.services import OrgService
+from propolis.platform.org.summary import console_summary
 from propolis.platform.org.views import (
     invitations_service,
     join_tenant,

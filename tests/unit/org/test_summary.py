@@ -5,7 +5,8 @@ from sqlalchemy import insert
 
 from propolis.platform.auth.tokens import PERSONAL, issue
 from propolis.platform.ids import new_id
-from propolis.platform.org.services import OrgService, console_summary
+from propolis.platform.org.services import OrgService
+from propolis.platform.org.summary import console_summary
 from propolis.platform.storage.platform_tables import org_join_requests
 from propolis.platform.storage.system import LoginEvent
 from tests.common.org import OrgTenant
