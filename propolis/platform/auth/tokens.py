@@ -115,21 +115,6 @@ def issue(
     return Issued(token, public_id, expires_at)
 
 
-def issue_token(
-    sysdb: Executor,
-    enterprise_id: int,
-    user_id: str,
-    *,
-    kind: str = SESSION,
-    label: str | None = None,
-    lifetime: dt.timedelta | None = SESSION_LIFETIME,
-    **device: Any,
-) -> str:
-    """A new token (the string to hand out) for ``user_id``."""
-    return issue(sysdb, enterprise_id, user_id, kind=kind, label=label,
-                 lifetime=lifetime, **device).token
-
-
 # Built once: the statement every authenticated request runs.
 _RESOLVE = (
     select(
