@@ -6,6 +6,7 @@ user's language (zh by default) while the command line prints English.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,16 @@ class Problem:
         return f"{where}: {self.as_text()['en']}"
 
 
+def suggest(word: Any, choices: Iterable[Any]) -> Text:
+    """The hint " (did you mean …?)" when one of ``choices`` is close to ``word``."""
+    if not isinstance(word, str):
+        return NO_TEXT
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    if not close:
+        return NO_TEXT
+    return Text(f" (did you mean '{close[0]}'?)", f"（是否想写 '{close[0]}'？）")
+
+
 class MetadataError(Exception):
     """Metadata that cannot be used; ``problems`` lists everything found at once."""
 
@@ -91,6 +102,40 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
         Text(
             "check the path, and that the file is UTF-8 text",
             "检查路径，并确认文件是 UTF-8 文本",
+        ),
+    ),
+    "document_too_large": (
+        Text(
+            "the document is {size} bytes, over the {limit} bytes a metadata file "
+            "may have",
+            "文档有 {size} 字节，超过元数据文件 {limit} 字节的上限",
+        ),
+        Text(
+            "split it into several files (one object per file)",
+            "拆成几个文件（每个对象一个文件）",
+        ),
+    ),
+    "too_many_values": (
+        Text(
+            "the document holds more than {limit} values (a YAML alias *name counts "
+            "at every use)",
+            "文档的取值超过 {limit} 个（YAML 别名 *name 每引用一次都计入）",
+        ),
+        Text(
+            "write the values out instead of aliasing aliases (each level multiplies "
+            "the size), or split the document",
+            "直接写出取值，不要让别名层层引用别名（每一层都会成倍放大），或拆分文档",
+        ),
+    ),
+    "nested_too_deeply": (
+        Text(
+            "the document is nested more than {limit} levels deep",
+            "文档嵌套超过 {limit} 层",
+        ),
+        Text(
+            "metadata needs a few levels only: look for unclosed brackets or "
+            "runaway indentation",
+            "元数据只需要几层嵌套：检查是否有未闭合的括号或错误的缩进",
         ),
     ),
     "not_a_mapping": (
@@ -305,6 +350,43 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
         Text(
             "use '{name}' itself; only table, area and location values have members",
             "直接使用 '{name}'；只有子表、地区和定位类型的值有成员",
+        ),
+    ),
+    "expression_type": (
+        Text("{what} cannot work: {detail}", "{what}无法计算：{detail}"),
+        Text(
+            "make both sides of each operator the same kind (numbers with numbers, "
+            "text with text); convert with int(), string() or date()",
+            "让每个运算符两边的类型一致（数字与数字、文本与文本）；"
+            "可用 int()、string() 或 date() 转换",
+        ),
+    ),
+    "expression_result_type": (
+        Text(
+            "{what} gives {found}, but must give {expected}",
+            "{what}的结果是 {found}，但应为 {expected}",
+        ),
+        Text("change the expression, or the type the field returns",
+             "修改表达式，或修改字段的结果类型"),
+    ),
+    "option_not_select": (
+        Text(
+            "{what} calls option() on '{name}', which is not a select or "
+            "multiselect field",
+            "{what}对 '{name}' 调用了 option()，但它不是单选或多选字段",
+        ),
+        Text("use one of {allowed}", "可选：{allowed}"),
+    ),
+    "option_unknown_attribute": (
+        Text(
+            "{what} reads the attribute '{attribute}' of '{name}', which none of its "
+            "options declares",
+            "{what}读取了 '{name}' 的属性 '{attribute}'，但它的选项都没有声明该属性",
+        ),
+        Text(
+            "use one of {allowed}{hint}, or add attributes: {{{attribute}: …}} to "
+            "its options",
+            "可选：{allowed}{hint}，或在选项中添加 attributes: {{{attribute}: …}}",
         ),
     ),
     "default_not_option": (

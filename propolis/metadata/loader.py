@@ -2,6 +2,12 @@
 
 JSON is parsed by the same YAML loader (JSON is YAML), so problems in JSON files get
 line numbers too.
+
+Metadata comes from admins and from uploaded extension packages, so reading it is
+bounded: a file's size, how deep it nests, and how many values it holds once YAML
+aliases are expanded (ten levels of aliases ten wide, the "billion laughs", turn a
+few lines into 10^10 values). The same bounds hold for documents built from API
+bodies (``check_limits``).
 """
 
 from __future__ import annotations
@@ -18,11 +24,37 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scanner import RoundTripScanner
 
-from propolis.metadata.errors import MetadataError, PathPart, Problem, problem
+from propolis.metadata.errors import MetadataError, PathPart, Problem, Text, problem
 
 SYSTEM_OBJECT_FILES = ("department.yaml", "user.yaml")
 SUFFIXES = (".yaml", ".yml", ".json")
+# A large object (hundreds of fields with options, views and layouts) is well under
+# a tenth of each bound.
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_VALUES = 100_000
+MAX_DEPTH = 32
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _BoundedScanner(RoundTripScanner):
+    """Stops at ``MAX_DEPTH`` open brackets: the scanner's work per token grows with
+    the flow depth, so a file of 2,000 '[' would otherwise take seconds."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeep
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Scanner = _BoundedScanner
+    return yaml
 
 
 @dataclass
@@ -76,8 +108,12 @@ class Document:
 
 def load_text(text: str, source: str = "<string>") -> list[Document]:
     """Every document of a YAML (``---``-separated) or JSON text."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT_BYTES:
+        raise MetadataError([problem("document_too_large", source, size=size,
+                                     limit=MAX_DOCUMENT_BYTES)])
     try:
-        nodes = [n for n in YAML(typ="rt").load_all(text) if n is not None]
+        nodes = [n for n in _yaml().load_all(text) if n is not None]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = exc.problem or exc.context or "unreadable"
@@ -89,6 +125,13 @@ def load_text(text: str, source: str = "<string>") -> list[Document]:
         ) from None
     except YAMLError as exc:
         raise MetadataError([problem("yaml_syntax", source, detail=str(exc))]) from None
+    except (_TooDeep, RecursionError):  # the composer recurses once per level
+        raise MetadataError(
+            [problem("nested_too_deeply", source, limit=MAX_DEPTH)]
+        ) from None
+    found = check_limits(nodes, source)
+    if found is not None:
+        raise MetadataError([found])
     problems: list[Problem] = []
     documents: list[Document] = []
     for node in nodes:
@@ -102,10 +145,45 @@ def load_text(text: str, source: str = "<string>") -> list[Document]:
     return documents
 
 
+def check_limits(data: Any, source: str = "<document>") -> Problem | None:
+    """The problem when ``data`` nests deeper than ``MAX_DEPTH``, holds more than
+    ``MAX_VALUES`` values or more than ``MAX_DOCUMENT_BYTES`` of text (UTF-8, keys
+    included), counting a value each time it is reached (a YAML alias, or a shared
+    Python object, counts at every use); None when it is within every bound. Stops
+    at the first bound crossed, so a bomb costs no more than the bound."""
+    count = size = 0
+    pending: list[tuple[Any, int]] = [(data, 0)]
+    while pending:
+        value, depth = pending.pop()
+        count += 1
+        if count > MAX_VALUES:
+            return problem("too_many_values", source, limit=MAX_VALUES)
+        if isinstance(value, str):
+            size += len(value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                return problem("nested_too_deeply", source, limit=MAX_DEPTH)
+            if isinstance(value, dict):
+                size += sum(len(str(k).encode("utf-8", "surrogatepass"))
+                            for k in value)
+                pending.extend((child, depth + 1) for child in value.values())
+            else:
+                pending.extend((child, depth + 1) for child in value)
+        if size > MAX_DOCUMENT_BYTES:
+            return problem("document_too_large", source,
+                           size=Text(f"at least {size}", f"至少 {size}"),
+                           limit=MAX_DOCUMENT_BYTES)
+    return None
+
+
 def load_path(path: str | os.PathLike[str]) -> list[Document]:
     """Every document of one file; problems name the path as given."""
     source = os.fspath(path)
     try:
+        size = os.stat(path).st_size
+        if size > MAX_DOCUMENT_BYTES:  # refused before it is read
+            raise MetadataError([problem("document_too_large", source, size=size,
+                                         limit=MAX_DOCUMENT_BYTES)])
         # utf-8-sig: editors on Windows like to start files with a BOM
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

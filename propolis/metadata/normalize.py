@@ -88,7 +88,8 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
     ``required``/``unique``/``searchable``/``hidden`` False, ``readonly`` (always True
     for formula, rollup, quote, autonumber), ``default`` None; text ``max_length``
     255; number/currency/percent ``precision`` 2, ``min``/``max`` None; select and
-    multiselect ``options`` [{value, label {zh, en}, parent | None}], ``depends_on``
+    multiselect ``options`` [{value, label {zh, en}, parent | None, attributes {}}],
+    ``depends_on``
     None; formula ``precision`` (2 when ``returns`` is numeric, else None); rollup
     ``field`` None for count; file/image ``max_size_mb``, ``max_count``, ``accept``;
     table columns normalized the same way.
@@ -187,6 +188,7 @@ def _option(option: str | Mapping[str, Any]) -> dict[str, Any]:
         "value": value,
         "label": text(option.get("label"), value),
         "parent": option.get("parent"),
+        "attributes": dict(option.get("attributes") or {}),
     }
 
 

@@ -259,6 +259,9 @@ def test_a_lossy_type_change_is_refused_naming_the_field(shop: Shop, name: str,
                                                         new_type: str, old: str):
     fields = [{"api_name": name, "type": new_type} if f["api_name"] == name else f
               for f in DEAL["fields"]]
+    if name == "amount":  # else the formula over it, text * number, is refused first
+        fields = [{**f, "expression": "qty * 2"} if f["api_name"] == "total" else f
+                  for f in fields]
     found = put_refused(shop, {**DEAL, "fields": fields})
     new = "text(255)" if new_type == "text" else "number(2)"
     message = (f"deal.{name} 不能从 {old} 改为 {new}：这样可能丢失数据。"

@@ -88,6 +88,13 @@ def precision(field: Mapping[str, Any]) -> int:
     return int(field.get("precision", 2))
 
 
+def number_bound(field: Mapping[str, Any]) -> int:
+    """The largest magnitude a numeric column holds exactly on both databases
+    (SQLite keeps a 64-bit count of the smallest unit): 18 digits in all,
+    ``precision`` of them after the point."""
+    return 10 ** (18 - precision(field)) - 1
+
+
 @functools.lru_cache(maxsize=32)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)

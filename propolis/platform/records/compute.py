@@ -16,10 +16,12 @@ from sqlalchemy.sql import Executable
 from propolis.metadata.expressions import (
     CompiledExpression,
     ExpressionError,
+    OptionTable,
     compile_expression,
+    option_attributes,
     to_decimal_places,
 )
-from propolis.platform.fields.values import kind, precision, quantize
+from propolis.platform.fields.values import kind, number_bound, precision, quantize
 from propolis.platform.storage.platform_tables import autonumber_counters
 from propolis.platform.storage.tables import STRING_LENGTHS
 
@@ -87,10 +89,12 @@ def next_number(
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula field with its compiled expression."""
+    """A formula field with its compiled expression and the option attributes of
+    the fields beside it (what ``option()`` reads)."""
 
     field: Mapping[str, Any]
     expression: CompiledExpression
+    options: OptionTable
 
     @property
     def name(self) -> str:
@@ -98,14 +102,22 @@ class Formula:
 
     def compute(self, variables: Mapping[str, Any], tz: str) -> Any:
         """The field's value; ExpressionError when the result has the wrong type."""
-        result = self.expression.evaluate(variables, tz=tz)
+        result = self.expression.evaluate(variables, tz=tz, options=self.options)
         if result is None:
             return None
         k = kind(self.field)
         if k == "number":
             if isinstance(result, bool) or not isinstance(result, Decimal | int):
                 raise ExpressionError(f"the result {result!r} is not a number")
-            return to_decimal_places(result, precision(self.field))
+            bound = number_bound(self.field)
+            # checked before rounding too, which would spell out 1E+100000
+            value = (to_decimal_places(result, precision(self.field))
+                     if abs(Decimal(result)) <= bound + 1 else None)
+            if value is None or abs(value) > bound:
+                raise ExpressionError(
+                    f"the result {result} is out of range: the field holds at "
+                    f"most {bound} in magnitude")
+            return value
         if k == "string":
             # the column holds STRING_LENGTHS["text"] characters
             return (result if isinstance(result, str) else str(result))[:TEXT_LIMIT]
@@ -120,7 +132,9 @@ class Formula:
 
 def ordered_formulas(fields: Iterable[Mapping[str, Any]]) -> list[Formula]:
     """The formula fields in an order where each comes after the formulas it uses."""
-    formulas = {f["api_name"]: Formula(f, compile_expression(f["expression"]))
+    fields = list(fields)
+    options = option_attributes(fields)
+    formulas = {f["api_name"]: Formula(f, compile_expression(f["expression"]), options)
                 for f in fields if f["type"] == "formula"}
     ordered: list[Formula] = []
     state: dict[str, str] = {}

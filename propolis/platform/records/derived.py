@@ -120,7 +120,7 @@ class Derived(Reads):
         failed = []
         for rule, message in plan.rules:
             try:
-                passed = evaluate_rule(rule, rec, tz=tz)
+                passed = evaluate_rule(rule, rec, tz=tz, options=plan.options)
             except ExpressionError:
                 passed = False  # a rule that cannot be checked does not pass
             if not passed:

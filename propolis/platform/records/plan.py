@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from propolis.metadata.expressions import compile_expression
+from propolis.metadata.expressions import compile_expression, option_attributes
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.fields.values import kind, zone
 from propolis.platform.meta.effective import Effective, ObjectMeta
@@ -122,6 +122,7 @@ class ObjectPlan:
                              for f in self.tables}
         self.rules = [(compile_expression(v["rule"]), message_text(v["message"]))
                       for v in obj.doc.get("validations", ())]
+        self.options = option_attributes(fields)
         self.dependent = [f for f in fields if f.get("depends_on")
                           and f["type"] in ("select", "multiselect")]
         self.searchable = [f for f in fields

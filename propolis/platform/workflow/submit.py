@@ -9,7 +9,11 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from propolis.metadata.expressions import ExpressionError, compile_expression
+from propolis.metadata.expressions import (
+    ExpressionError,
+    compile_expression,
+    option_attributes,
+)
 from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
 from propolis.platform.fields.values import from_column
 from propolis.platform.ids import new_id
@@ -150,7 +154,8 @@ class Submission(ApprovalEngine):
         for index, step in enumerate(definition["steps"]):
             seq = index + 1
             label = step.get("label")
-            if step.get("when") and not self._condition(step["when"], values, seq):
+            if step.get("when") and not self._condition(
+                    step["when"], values, seq, definition["form"]):
                 rows.append(self._step_row("defined", seq, label, step["sign"],
                                            step.get("percentage"), [], "skipped"))
                 continue
@@ -192,9 +197,11 @@ class Submission(ApprovalEngine):
                  f"step {seq} ({what}) names no active user; ask the admin to complete "
                  "the organisation")
 
-    def _condition(self, source: str, values: Mapping[str, Any], seq: int) -> bool:
+    def _condition(self, source: str, values: Mapping[str, Any], seq: int,
+                   form: str) -> bool:
+        options = option_attributes(self.effective.objects[form].fields.values())
         try:
-            result = compile_expression(source).evaluate(dict(values))
+            result = compile_expression(source).evaluate(dict(values), options=options)
         except ExpressionError as exc:
             raise AppError("condition_failed", t(
                 f"第 {seq} 步的条件无法计算：{exc}",

@@ -230,6 +230,51 @@ def test_string_functions() -> None:
     assert ev("'line\\n' + r'\\n'") == "line\n\\n"
 
 
+def test_matches_runs_in_linear_time_on_a_catastrophic_pattern() -> None:
+    # Python's re takes seconds at 26 characters and doubles per character
+    text = "a" * 100_000 + "!"
+    assert ev("text.matches('(a+)+$')", text=text) is False
+    assert ev("text.matches('(a+)+!$')", text=text) is True
+    assert ev("matches(text, pattern)", text=text, pattern="(a|aa)+$") is False
+
+
+def test_a_literal_pattern_re2_refuses_does_not_compile() -> None:
+    for pattern in (r"(a)\\1", "(?=a)", "[a-"):
+        with pytest.raises(ExpressionError, match="not supported") as info:
+            compile_expression(f"name.matches('{pattern}')")
+        assert "RE2" in info.value.message
+
+
+def test_a_pattern_from_a_field_that_re2_refuses_fails_at_run_time() -> None:
+    compiled = compile_expression("name.matches(pattern)")
+    assert compiled.evaluate({"name": "aa", "pattern": "(a)a"}) is True
+    with pytest.raises(ExpressionError, match="lookaround"):
+        compiled.evaluate({"name": "aa", "pattern": "a(?!b)"})
+
+
+STAGES = {"stage": {"proposal": {"probability": 60, "closed": False},
+                   "won": {"probability": 100, "closed": True, "won": True},
+                   "lost": {"closed": True}},
+          "tags": {"vip": {"weight": 2.5}, "new": {}}}
+
+
+def test_option_reads_the_attribute_of_the_current_option() -> None:
+    probability = compile_expression("option(stage, 'probability')")
+    assert probability.option_references == {("stage", "probability")}
+    assert probability.references == {"stage"}
+    assert probability.evaluate({"stage": "proposal"}, options=STAGES) == 60
+    assert type(probability.evaluate({"stage": "won"}, options=STAGES)) is Decimal
+    # empty field, an option without the attribute, an unknown value: null
+    for stage in (None, "lost", "archived"):
+        assert probability.evaluate({"stage": stage}, options=STAGES) is None
+    assert probability.evaluate({"stage": "won"}) is None  # no table given
+    assert rule("!option(stage, 'closed')", stage="proposal") is True
+    closed = compile_expression("!option(stage, 'closed')")
+    assert evaluate_rule(closed, {"stage": "won"}, options=STAGES) is False
+    weight = compile_expression("sum(option(tags, 'weight'))")
+    assert weight.evaluate({"tags": ["vip", "new"]}, options=STAGES) == Decimal("2.5")
+
+
 def test_conversions() -> None:
     assert ev("int(x)", x=Decimal("3.9")) == 3
     assert ev("int(x)", x=Decimal("-3.9")) == -3

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from propolis.metadata import Document, MetadataError, load_path, load_paths, load_text
+from propolis.metadata import (
+    Document,
+    MetadataError,
+    load_path,
+    load_paths,
+    load_text,
+    validate_documents,
+)
 
 YAML = """\
 kind: object
@@ -167,3 +174,57 @@ def test_load_paths_reads_directories_and_reports_every_broken_file(
         "bad1.yaml",
         "bad2.yaml",
     ]
+
+
+def alias_bomb(levels: int) -> str:
+    """Each level is a list of ten aliases of the level below: 10^levels values."""
+    lines = ["kind: object", "api_name: bomb", "l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 10) + "]")
+    lines.append("fields: [" + ", ".join([f"*l{levels - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_once_the_value_bound_is_crossed() -> None:
+    with pytest.raises(MetadataError) as info:
+        load_text(alias_bomb(10), "bomb.yaml")
+    [problem] = info.value.problems
+    assert str(problem) == (
+        "bomb.yaml: the document holds more than 100000 values (a YAML alias *name "
+        "counts at every use) — write the values out instead of aliasing aliases "
+        "(each level multiplies the size), or split the document")
+    assert "别名" in problem.as_text()["zh"]
+    # a few levels of ordinary aliasing are fine
+    [doc] = load_text(alias_bomb(3), "ok.yaml")
+    assert len(doc.data["fields"]) == 10
+
+
+def test_deep_nesting_is_refused_from_yaml_json_and_plain_data() -> None:
+    for text in ("a: " + "[" * 40 + "]" * 40, "[" * 5000 + "]" * 5000,
+                 '{"a": ' * 3000 + "1" + "}" * 3000):
+        with pytest.raises(MetadataError) as info:
+            load_text(text, "deep.yaml")
+        [problem] = info.value.problems
+        assert problem.code == "nested_too_deeply"
+        assert problem.message == "the document is nested more than 32 levels deep"
+    nested: dict[str, Any] = {"kind": "object", "api_name": "deep"}
+    inner = nested
+    for _ in range(40):
+        inner["label"] = inner = {}
+    with pytest.raises(MetadataError) as info:
+        validate_documents([nested])
+    assert [p.code for p in info.value.problems] == ["nested_too_deeply"]
+
+
+def test_a_file_over_the_size_bound_is_refused_before_it_is_read(
+        tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("kind: object\napi_name: big\n# " + "x" * (3 << 20) + "\n")
+    with pytest.raises(MetadataError) as info:
+        load_path(big)
+    [problem] = info.value.problems
+    assert problem.code == "document_too_large"
+    assert problem.message.startswith(f"the document is {big.stat().st_size} bytes")
+    with pytest.raises(MetadataError) as info:
+        load_text(big.read_text(), "text")
+    assert [p.code for p in info.value.problems] == ["document_too_large"]

@@ -136,7 +136,8 @@ def test_options_are_normalized() -> None:
         {
             "api_name": "level",
             "type": "select",
-            "options": ["A", {"value": "B", "label": {"zh": "乙"}}],
+            "options": ["A", {"value": "B", "label": {"zh": "乙"},
+                              "attributes": {"weight": 2, "final": True}}],
         },
         {
             "api_name": "city",
@@ -146,8 +147,10 @@ def test_options_are_normalized() -> None:
         },
     )
     assert fields["level"]["options"] == [
-        {"value": "A", "label": {"zh": "A", "en": "A"}, "parent": None},
-        {"value": "B", "label": {"zh": "乙", "en": "乙"}, "parent": None},
+        {"value": "A", "label": {"zh": "A", "en": "A"}, "parent": None,
+         "attributes": {}},
+        {"value": "B", "label": {"zh": "乙", "en": "乙"}, "parent": None,
+         "attributes": {"weight": 2, "final": True}},
     ]
     assert fields["level"]["depends_on"] is None
     assert fields["city"]["options"][0]["parent"] == "A"

@@ -62,6 +62,7 @@ def test_contract_objects_validate_and_come_back_normalized() -> None:
         "value": "C",
         "label": {"zh": "C", "en": "C"},
         "parent": None,
+        "attributes": {},
     }
     assert fields["total"]["readonly"] is True and fields["total"]["precision"] == 2
     assert customer["list_views"][0]["label"] == {"zh": "全部客户", "en": "全部客户"}

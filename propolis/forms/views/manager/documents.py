@@ -14,9 +14,8 @@ from typing import Any
 
 from pyramid.request import Request
 
-from propolis.metadata import Document
+from propolis.metadata import Document, kind_schema
 from propolis.metadata.errors import MetadataError
-from propolis.metadata.validation import kind_schema
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
 from propolis.platform.tenancy import services as tenancy

@@ -163,9 +163,14 @@ def field_from_form(request: Request, form: FieldForm, old: Mapping[str, Any] | 
                 out[name] = value
     if ftype in ("select", "multiselect"):
         options = []
+        # the page does not edit attributes: an option keeps its own
+        attributes = {o["value"]: o.get("attributes")
+                      for o in (old or {}).get("options", ())}
         for row in posted_rows(request, "option", ("value", "zh", "en", "parent")):
             if row["value"]:
                 option: Doc = {"value": row["value"]}
+                if attributes.get(row["value"]):
+                    option["attributes"] = attributes[row["value"]]
                 if label_of(row["zh"], row["en"]):
                     option["label"] = label_of(row["zh"], row["en"])
                 if row["parent"]:

@@ -42,9 +42,8 @@ from propolis.forms.views.manager.forms import (
     posted_rows,
     put_errors,
 )
-from propolis.metadata import Document
+from propolis.metadata import SYSTEM_OBJECTS, Document
 from propolis.metadata.errors import MetadataError
-from propolis.metadata.validation import SYSTEM_OBJECTS
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
 from propolis.platform.storage.platform_tables import jobs
