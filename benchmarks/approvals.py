@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from benchmarks.common import Setup, p50, timed
 from propolis.platform.ids import new_id
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import (
     approval_instances,

@@ -32,9 +32,9 @@ from benchmarks.common import Setup, p50, timed
 from propolis.metadata import load_paths
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import effective_cache, load_effective
-from propolis.platform.permissions.hierarchy import USERS
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
+from propolis.platform.storage.platform_tables import USERS
 from propolis.platform.storage.types import ExactDecimal, UTCDateTime
 from propolis.platform.tenancy.services import apply_metadata, current_version
 

@@ -9,7 +9,6 @@ import functools
 import json
 from importlib import resources
 
-PARTS = ("province", "city", "district")
 DATA = "static/vendor/pca.json"
 
 

@@ -16,10 +16,7 @@ way. The form decides nothing about validity: the service's JSON Schema does.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
-
-from webob.multidict import MultiDict
 
 from propolis.forms.fields import (
     Errors,
@@ -31,7 +28,7 @@ from propolis.forms.fields import (
 from propolis.forms.generate import VERSION, RecordForm
 from propolis.forms.texts import pick
 from propolis.platform.errors import AppError
-from propolis.platform.records.services import INVALID
+from propolis.platform.records.plan import INVALID
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _STEPS = re.compile(r"(?:\[\d+\]|\.[a-z][a-z0-9_]*)*")
@@ -59,22 +56,6 @@ def submitted_version(form: RecordForm) -> int | None:
     only whoever tampered with it loses the check)."""
     text = str(form[VERSION].data or "").strip()
     return int(text) if text.isascii() and text.isdigit() else None
-
-
-def record_to_formdata(record: Mapping[str, Any],
-                       form_cls: type[RecordForm]) -> MultiDict:
-    """What a browser submits for the form of ``record`` when nothing is changed:
-    the editable fields' inputs and the version. ``form_to_json`` of it gives the
-    record's own values back."""
-    form = form_cls(data=record)
-    out = MultiDict()
-    if record.get(VERSION) is not None:
-        out.add(VERSION, str(record[VERSION]))
-    for field in form:
-        if isinstance(field, SpecField) and field.editable:
-            for name, value in field.formdata_items():
-                out.add(name, value)
-    return out
 
 
 def apply_errors(form: RecordForm, error: AppError, lang: str) -> None:

@@ -14,13 +14,13 @@ from wtforms.widgets import html_params
 
 from propolis.forms.texts import NO, YES, files_count, pick
 from propolis.forms.widgets import FILES_URL, known_name, label_id
-from propolis.platform.records.services import reference_target
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     ValueProblem,
     parse_datetime,
     to_decimal,
     zone,
 )
+from propolis.platform.records.plan import reference_target
 
 # the organisation's own objects have no record pages of their own
 ORGANISATION = frozenset({"user", "department"})

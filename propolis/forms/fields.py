@@ -43,7 +43,7 @@ from propolis.forms.display import local_datetime, plain_number
 from propolis.forms.texts import ENTER_DATETIME, ENTER_NUMBER
 from propolis.forms.widgets import INDEX_PLACEHOLDER, errors_id, help_id, label_id
 from propolis.platform.errors import Text
-from propolis.platform.records.values import ValueProblem, zone
+from propolis.platform.fields.values import ValueProblem, zone
 
 Errors = dict[str, list[Text]]
 

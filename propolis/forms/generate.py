@@ -84,10 +84,10 @@ from propolis.forms.widgets import (
 )
 from propolis.metadata.normalize import normalize_field
 from propolis.platform.errors import Text, t
+from propolis.platform.fields.values import zone
 from propolis.platform.meta.effective import ObjectMeta
+from propolis.platform.records.plan import reference_target
 from propolis.platform.records.schema import field_schema, writable
-from propolis.platform.records.services import reference_target
-from propolis.platform.records.values import zone
 
 # The enterprise time zone: datetime inputs show and take wall-clock time in it.
 TIMEZONE = "Asia/Shanghai"

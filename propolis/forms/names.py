@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from propolis.platform.errors import AppError
-from propolis.platform.records.services import RecordService, reference_target
+from propolis.platform.records.plan import reference_target
+from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import files
 
 CHUNK = 200  # the query engine's largest page

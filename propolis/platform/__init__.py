@@ -7,7 +7,6 @@ def includeme(config: Configurator) -> None:
     config.include(".web")
     config.include(".auth")
     config.include(".api")
-    config.include(".permissions")
     config.include(".tasks")
     config.include(".accounts")
     config.include(".org")

@@ -5,69 +5,12 @@ Every failure exits non-zero with a one-line reason on stderr."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-import plaster
-
-from propolis.settings import SettingsError, resolve
-
-
-class CommandError(Exception):
-    """A failure to report in one line."""
-
-
-def load_settings(ini: str) -> dict[str, Any]:
-    if not os.path.exists(ini):
-        raise CommandError(f"config file {ini} not found (give -c INI or set "
-                           "PROPOLIS_CONFIG)")
-    loader = plaster.get_loader(ini, protocols=["wsgi"])
-    loader.setup_logging({})
-    return resolve(loader.get_settings("app:main"))
-
-
-class Context:
-    """What a command needs, made on first use: settings, the Database."""
-
-    def __init__(self, ini: str) -> None:
-        self.ini = ini
-        self._settings: dict[str, Any] | None = None
-        self._database: Any = None
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        if self._settings is None:
-            self._settings = load_settings(self.ini)
-        return self._settings
-
-    def close(self) -> None:
-        if self._database is not None:
-            self._database.dispose()
-            self._database = None
-
-    @property
-    def database(self) -> Any:
-        if self._database is None:
-            from propolis.platform.db import Database
-
-            self._database = Database(self.settings["propolis.database_url"],
-                                      self.settings.get("propolis.tenant_dir"))
-        return self._database
-
-
-Handler = Callable[[Context, argparse.Namespace], int | None]
-COMMANDS: dict[str, Handler] = {}
-
-
-def command(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        COMMANDS[name] = fn
-        return fn
-
-    return register
+from propolis.platform.commands import COMMANDS, CommandError, Context
+from propolis.settings import SettingsError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,9 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
-    # importing the command modules registers their handlers
-    from propolis.platform import commands  # noqa: F401
-
     handler = COMMANDS.get(name)
     if handler is None:
         print(f"propolis: {name} is not available", file=sys.stderr)
@@ -167,7 +107,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         ctx.close()
-
-
-def print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))

@@ -1,15 +1,77 @@
-"""Handlers of the ``propolis`` command's subcommands."""
+"""Handlers of the ``propolis`` command's subcommands, registered by name, and what
+they share: the settings and the Database made on first use, the one-line error."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
+import plaster
 from sqlalchemy import select
 
-from propolis.platform.cli import CommandError, Context, command, print_json
+from propolis.settings import resolve
+
+
+class CommandError(Exception):
+    """A failure to report in one line."""
+
+
+def load_settings(ini: str) -> dict[str, Any]:
+    if not os.path.exists(ini):
+        raise CommandError(f"config file {ini} not found (give -c INI or set "
+                           "PROPOLIS_CONFIG)")
+    loader = plaster.get_loader(ini, protocols=["wsgi"])
+    loader.setup_logging({})
+    return resolve(loader.get_settings("app:main"))
+
+
+class Context:
+    """What a command needs, made on first use: settings, the Database."""
+
+    def __init__(self, ini: str) -> None:
+        self.ini = ini
+        self._settings: dict[str, Any] | None = None
+        self._database: Any = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        if self._settings is None:
+            self._settings = load_settings(self.ini)
+        return self._settings
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+    @property
+    def database(self) -> Any:
+        if self._database is None:
+            from propolis.platform.db import Database
+
+            self._database = Database(self.settings["propolis.database_url"],
+                                      self.settings.get("propolis.tenant_dir"))
+        return self._database
+
+
+Handler = Callable[[Context, argparse.Namespace], int | None]
+COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 @command("initdb")
@@ -22,7 +84,7 @@ def initdb(ctx: Context, args: argparse.Namespace) -> None:
 
 @command("tenant list")
 def tenant_list(ctx: Context, args: argparse.Namespace) -> None:
-    from propolis.platform.tenancy.models import Enterprise
+    from propolis.platform.storage.system import Enterprise
 
     with ctx.database.system_sessionmaker() as session:
         rows = session.execute(
@@ -94,7 +156,7 @@ def tenant_create(ctx: Context, args: argparse.Namespace) -> None:
 
 def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     from propolis.metadata import load_paths
-    from propolis.platform.meta.jobs import run_backfill
+    from propolis.platform.tenancy.jobs import run_backfill
     from propolis.platform.tenancy.services import apply_metadata
 
     applied = apply_metadata(ctx.database, args.tenant, load_paths(args.paths),
@@ -126,6 +188,7 @@ def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
 
     from ruamel.yaml import YAML
 
+    from propolis.platform.meta.services import exportable
     from propolis.platform.tenancy.services import current_version, effective_for
 
     effective = effective_for(ctx.database, args.tenant,
@@ -165,8 +228,8 @@ def _exchange_session(ctx: Context, account: str) -> tuple[Any, Any, dict[str, A
     """The enterprise's effective metadata, a session on its storage and the
     options of an exchange service acting as the enterprise itself (no user: every
     record, every field)."""
+    from propolis.platform.permissions.actor import Actor
     from propolis.platform.permissions.policy import AccessPolicy
-    from propolis.platform.records.interfaces import Actor
     from propolis.platform.tenancy.services import current_version, effective_for
 
     effective = effective_for(ctx.database, account,
@@ -244,21 +307,9 @@ def import_records(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def exportable(value: object) -> object:
-    """A normalized document as a person would write it: no empty values, no
-    generated default views or layouts, so that it validates again as it is."""
-    if isinstance(value, dict):
-        return {k: exportable(v) for k, v in value.items()
-                if v is not None and k != "generated"}
-    if isinstance(value, list):
-        return [exportable(v) for v in value
-                if not (isinstance(v, dict) and v.get("generated"))]
-    return value
-
-
 @command("extension list")
 def extension_list(ctx: Context, args: argparse.Namespace) -> None:
-    from propolis.extensions import builtin_extensions
+    from propolis.metadata.extensions import builtin_extensions
     from propolis.platform.tenancy.services import enterprise_row
 
     installed: list[str] = []

@@ -24,7 +24,7 @@ celery_app.conf.update(
     timezone="Asia/Shanghai",
     enable_utc=True,
     broker_connection_retry_on_startup=True,
-    imports=("propolis.platform.meta.jobs", "propolis.platform.workflow.tasks"),
+    imports=("propolis.platform.tenancy.jobs", "propolis.platform.workflow.tasks"),
 )
 
 

@@ -32,7 +32,7 @@ def deals(live_enterprise, live_server, live_database):  # noqa: ANN001, ANN201
     """An enterprise with 55 deals (two pages of 50)."""
     from sqlalchemy.orm import Session
 
-    from propolis.platform.records.interfaces import Actor
+    from propolis.platform.permissions.actor import Actor
     from propolis.platform.records.services import RecordService
     from propolis.platform.tenancy.services import current_version, effective_for
 

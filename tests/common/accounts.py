@@ -1,6 +1,6 @@
 """Accounts tests' helpers: a clock the tests move by hand, captchas whose answer
-the test knows, and browsers (each its own cookie jar and address) that use the
-pages the way a person does."""
+the test knows, tokens issued directly, and browsers (each its own cookie jar and
+address) that use the pages the way a person does."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from webtest import TestApp, TestResponse
 from webtest.forms import Form
 
 from propolis.platform.accounts import services
+from propolis.platform.auth.tokens import SESSION, SESSION_LIFETIME, Executor, issue
 from tests.common.api import ApiClient, Tenant
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36"
@@ -105,3 +106,18 @@ def web_step_up(client: TestApp, password: str, status: Any = 303) -> TestRespon
 
 def bearer(app: TestApp, token: str) -> ApiClient:
     return ApiClient(app, token)
+
+
+def issue_token(
+    sysdb: Executor,
+    enterprise_id: int,
+    user_id: str,
+    *,
+    kind: str = SESSION,
+    label: str | None = None,
+    lifetime: dt.timedelta | None = SESSION_LIFETIME,
+    **device: Any,
+) -> str:
+    """A new token (the string to hand out) for ``user_id``."""
+    return issue(sysdb, enterprise_id, user_id, kind=kind, label=label,
+                 lifetime=lifetime, **device).token

@@ -11,9 +11,9 @@ from typing import Any
 
 from webtest import TestApp
 
-from propolis.platform.auth.tokens import issue_token
 from propolis.platform.db import Database
 from propolis.platform.tenancy.services import create_enterprise
+from tests.common.accounts import issue_token
 from tests.common.api import PASSWORD, ApiClient, Tenant, login_admin
 from tests.conftest import unique_account
 

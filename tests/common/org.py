@@ -19,9 +19,9 @@ from propolis.platform.db import Database
 from propolis.platform.meta.effective import Effective
 from propolis.platform.org.imports import COLUMNS, template_bytes
 from propolis.platform.org.services import OrgService
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
-from propolis.platform.tenancy.models import Enterprise
+from propolis.platform.storage.system import Enterprise
 from propolis.platform.tenancy.services import (
     apply_metadata,
     create_enterprise,

@@ -20,7 +20,7 @@ from propolis.platform.db import Database
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective, load_effective
 from propolis.platform.meta.services import apply_documents, create_tenant_storage
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import files
 from tests.conftest import unique_account

@@ -14,7 +14,7 @@ from webtest import TestApp
 
 from propolis.platform.db import Database
 from propolis.platform.errors import AppError
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.storage.platform_tables import approval_actions, approval_tasks
 from propolis.platform.tenancy.services import current_version, effective_for
 from propolis.platform.workflow.services import ApprovalService

@@ -14,10 +14,10 @@ from celery import Celery
 from sqlalchemy import select
 
 from propolis.platform.db import Database
-from propolis.platform.meta.jobs import backfill
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import jobs
+from propolis.platform.tenancy.jobs import backfill
 from propolis.platform.tenancy.services import (
     apply_metadata,
     create_enterprise,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from propolis.extensions import builtin_extensions, extension_documents
+from propolis.metadata.extensions import builtin_extensions, extension_documents
 from propolis.platform.db import Database
 from propolis.platform.tenancy.services import current_version, effective_for
 from tests.conftest import unique_account

@@ -21,7 +21,7 @@ from webtest import TestApp
 
 from propolis.platform.db import Database
 from propolis.platform.meta.effective import Effective
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.tenancy.services import current_version, effective_for
 from tests.common.api import ApiClient, Tenant, error, login_admin

@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import load_workbook
 from webtest import TestApp
 
-from propolis.platform.org.xlsx import CONTENT_TYPE
+from propolis.platform.exchange.xlsx import CONTENT_TYPE
 from tests.common.api import ApiClient, Tenant, error, login_admin, url
 from tests.common.org import filled_template, login_as, twenty_rows
 

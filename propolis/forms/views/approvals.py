@@ -27,10 +27,10 @@ from propolis.forms.texts import pick
 from propolis.forms.views.home import todo_count
 from propolis.forms.views.records import name_things, page, record_form_class
 from propolis.forms.widgets import errors_html
-from propolis.platform.accounts.pages import render_page
 from propolis.platform.errors import AppError, NotFound, t
-from propolis.platform.workflow.services import BOXES, MANAGERS, ApprovalService
-from propolis.platform.workflow.views import approvals
+from propolis.platform.web.pages import render_page
+from propolis.platform.workflow.engine import BOXES, MANAGERS
+from propolis.platform.workflow.services import ApprovalService, approval_service
 
 _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/approvals/"
@@ -66,7 +66,7 @@ def home(request: Request) -> Response:
     box = request.GET.get("box", "todo")
     if box not in BOXES:
         box = "todo"
-    service = approvals(request)
+    service = approval_service(request)
     found = service.box(box, limit=BOX_PAGE,
                         cursor=request.GET.get("cursor") or None)
     values = {"box": box, "items": found["items"],
@@ -83,7 +83,7 @@ def home(request: Request) -> Response:
 def _startable(request: Request) -> list[dict[str, Any]]:
     """The definitions whose form the user may create, with their section."""
     found = []
-    for d in approvals(request).definitions():
+    for d in approval_service(request).definitions():
         if not request.access.allows(d["form"], "create"):
             continue
         obj = request.effective.objects[d["form"]]
@@ -150,7 +150,7 @@ def start(request: Request) -> Response:
         body["data"] = form_to_json(form)
         # a savepoint: the record the service made before refusing is undone
         with request.db.begin_nested():
-            instance = approvals(request).start(body)
+            instance = approval_service(request).start(body)
     except AppError as error:
         if error.status in (403, 404):
             raise
@@ -219,7 +219,8 @@ def _instance_page(request: Request, instance: Mapping[str, Any],
 @view_config(route_name="approvals.detail", request_method="GET")
 @page
 def detail(request: Request) -> Response:
-    return _instance_page(request, approvals(request).get(request.matchdict["id"]))
+    instance = approval_service(request).get(request.matchdict["id"])
+    return _instance_page(request, instance)
 
 
 def _action_body(request: Request, action: str) -> dict[str, Any]:
@@ -244,7 +245,7 @@ def act(request: Request) -> Response:
     with the reason."""
     instance_id = request.matchdict["id"]
     action = request.POST.get("action", "")
-    service: ApprovalService = approvals(request)
+    service: ApprovalService = approval_service(request)
     try:
         with request.db.begin_nested():
             service.act(instance_id, _action_body(request, action))
@@ -269,7 +270,7 @@ def act(request: Request) -> Response:
 def notifications(request: Request) -> Response:
     """The user's notifications, newest first (``?unread=1``: only the unread)."""
     unread = request.GET.get("unread") == "1"
-    found = approvals(request).notifications(
+    found = approval_service(request).notifications(
         unread=unread, limit=NOTICE_PAGE, cursor=request.GET.get("cursor") or None,
         lang=request.lang)
     return _render(request, "notifications.html", {**found, "only_unread": unread})
@@ -280,7 +281,7 @@ def notifications(request: Request) -> Response:
 def mark_read(request: Request) -> Response:
     """Marks one notification read (``id``), or every one."""
     notice = request.POST.get("id", "").strip()
-    approvals(request).mark_read([notice] if notice else None)
+    approval_service(request).mark_read([notice] if notice else None)
     request.session.flash(request.translate(
         _("Marked read.") if notice else _("All marked read.")))
     return HTTPSeeOther(request.route_path("approvals.notifications"))

@@ -10,9 +10,9 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from propolis.platform.accounts.pages import render_page
-from propolis.platform.workflow.services import MAX_PAGE
-from propolis.platform.workflow.views import approvals
+from propolis.platform.web.pages import render_page
+from propolis.platform.workflow.engine import MAX_PAGE
+from propolis.platform.workflow.services import approval_service
 
 SECTIONS = ("work", "crm", "apps")
 TEMPLATE = "propolis.forms:templates/ui/home.html"
@@ -43,7 +43,7 @@ def section_objects(request: Request, section: str | None) -> list[dict[str, Any
 
 def todo_count(request: Request) -> str:
     """How many approvals wait for the page user ("100+" past one page of the box)."""
-    found = approvals(request).box("todo", limit=MAX_PAGE)
+    found = approval_service(request).box("todo", limit=MAX_PAGE)
     count = len(found["items"])
     return f"{count}+" if found["next_cursor"] else str(count)
 

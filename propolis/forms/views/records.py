@@ -40,11 +40,11 @@ from propolis.forms.names import (
 )
 from propolis.forms.views.home import login_redirect
 from propolis.forms.widgets import errors_html
-from propolis.platform.accounts.pages import error_page, render_page
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.permissions import team
-from propolis.platform.records.services import reference_target
+from propolis.platform.records.plan import reference_target
+from propolis.platform.web.pages import error_page, render_page
 
 _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/records/"

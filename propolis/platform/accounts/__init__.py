@@ -1,7 +1,7 @@
 """Accounts: registration, login with captcha and back-off, sessions and devices,
 passwords, personal API tokens, the rate limits of the public routes; the login,
-registration, account and admin console pages, with the shared page layout and
-the translations they use."""
+registration, account and admin console pages (their shared plumbing is
+``propolis.platform.web.pages``)."""
 
 from pyramid.config import Configurator
 
@@ -14,6 +14,5 @@ def includeme(config: Configurator) -> None:
         config.registry.rate_limits = rate_limits(config.get_settings())
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-    config.include(".pages")
     config.include(".routes")
     config.scan(".")

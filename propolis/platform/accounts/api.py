@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from propolis.platform.accounts import services
 from propolis.platform.accounts.services import Throttled, client_of
-from propolis.platform.api.errors import error_response, json_object
 from propolis.platform.audit import record_event
 from propolis.platform.auth import AUTHENTICATED, tokens
 from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.web.api import error_response, json_object
 
 
 @exception_view_config(Throttled)

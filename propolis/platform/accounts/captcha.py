@@ -16,7 +16,7 @@ from captcha.image import ImageCaptcha
 from sqlalchemy import Connection, delete, insert
 
 from propolis.platform.ids import new_id
-from propolis.platform.tenancy.models import Captcha
+from propolis.platform.storage.system import Captcha
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: what people misread in a distorted image.
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"

@@ -26,7 +26,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("accounts.account", "/account")
     config.add_route("accounts.account.action", "/account/{action}")
     config.add_route("accounts.lang", "/lang/{lang}")
-    config.add_route("admin.home", "/admin")
     config.add_route("admin.verify", "/admin/verify")
     config.add_route("admin.security", "/admin/security")
     config.add_route("admin.security.action", "/admin/security/{action}")

@@ -24,7 +24,7 @@ from propolis.platform.auth.session import derived_secret
 from propolis.platform.db import ACCOUNT_RE, Database
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
-from propolis.platform.tenancy.models import Enterprise, LoginEvent
+from propolis.platform.storage.system import Enterprise, LoginEvent
 from propolis.platform.tenancy.services import CreatedEnterprise, create_enterprise
 
 PASSWORD_MIN = 8

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from propolis.platform.tenancy.models import LoginThrottle
+from propolis.platform.storage.system import LoginThrottle
 
 
 @dataclass(frozen=True)

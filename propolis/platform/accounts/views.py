@@ -28,34 +28,31 @@ from propolis.platform.accounts.forms import (
     TokenForm,
     VerifyForm,
 )
-from propolis.platform.accounts.pages import (
-    PageUser,
-    error_page,
-    render_page,
-    safe_next,
-)
 from propolis.platform.accounts.services import Client, Throttled, client_of
 from propolis.platform.audit import entries, record_event
 from propolis.platform.auth import tokens
 from propolis.platform.auth.session import DEVICE_COOKIE, DEVICE_SECONDS
 from propolis.platform.errors import AppError
+from propolis.platform.web import LANG_COOKIE, LANGUAGES
+from propolis.platform.web.pages import (
+    PageUser,
+    admin_user,
+    console_user,
+    error_page,
+    no_store,
+    redirect,
+    render_page,
+    safe_next,
+    to_login,
+)
 
 _ = TranslationStringFactory("propolis")
 
 TEMPLATES = "propolis.platform.accounts:templates/accounts/"
-STEP_UP = dt.timedelta(minutes=30)
 
 
 def _secret(request: Request) -> str:
     return request.registry.settings["propolis.secret"]
-
-
-def redirect(location: str) -> Response:
-    return HTTPSeeOther(location=location)
-
-
-def _to_login(request: Request) -> Response:
-    return redirect("/login?" + urlencode({"next": request.path_qs}))
 
 
 def captcha_image(request: Request, form: GuardedForm) -> str:
@@ -78,11 +75,6 @@ def captcha_solved(request: Request, form: GuardedForm) -> bool:
     return solved
 
 
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def throttled_page(request: Request, template: str, values: dict[str, Any],
                    exc: Throttled) -> Response:
     """A page refused for now: 429, and when to come back."""
@@ -91,6 +83,17 @@ def throttled_page(request: Request, template: str, values: dict[str, Any],
     response = render_page(request, template, values, 429)
     response.headers["Retry-After"] = str(exc.retry_after)
     return no_store(response)
+
+
+@view_config(route_name="accounts.lang")
+def switch_language(request: Request) -> Response:
+    lang = request.matchdict["lang"]
+    target = safe_next(request.params.get("next"), "/login")
+    response = HTTPSeeOther(location=target)
+    if lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=dt.timedelta(days=365),
+                            samesite="Lax", httponly=True)
+    return response
 
 
 # -- login and logout ------------------------------------------------------------
@@ -233,7 +236,7 @@ def _account_values(request: Request, user: PageUser, **extra: Any) -> dict[str,
 def home(request: Request) -> Response:
     """The site's front door: the workbench once logged in, else the login."""
     if request.page_user is None:
-        return _to_login(request)
+        return to_login(request)
     return HTTPSeeOther(request.route_url("ui.home"))
 
 
@@ -241,7 +244,7 @@ def home(request: Request) -> Response:
 def account_page(request: Request) -> Response:
     user = request.page_user
     if user is None:
-        return _to_login(request)
+        return to_login(request)
     return no_store(render_page(request, TEMPLATES + "account.html",
                                  _account_values(request, user)))
 
@@ -250,7 +253,7 @@ def account_page(request: Request) -> Response:
 def account_action(request: Request) -> Response:
     user = request.page_user
     if user is None:
-        return _to_login(request)
+        return to_login(request)
     identity = request.identity
     action = request.matchdict["action"]
     flash = request.session.flash
@@ -310,32 +313,6 @@ def account_action(request: Request) -> Response:
 
 # -- the admin console -----------------------------------------------------------
 
-def _admin_user(request: Request) -> PageUser | Response:
-    """The logged-in admin, or the login page, or a refusal."""
-    user = request.page_user
-    if user is None:
-        return _to_login(request)
-    if not user.is_admin:
-        return error_page(request, _("Not allowed"),
-                          _("The admin console is for enterprise admins."), 403)
-    return user
-
-
-def console_user(request: Request) -> PageUser | Response:
-    """The admin of a console page, or where to send the browser: the login page,
-    a refusal, or the password prompt when the last one is over 30 minutes old."""
-    user = _admin_user(request)
-    if isinstance(user, Response):
-        return user
-    at = request.session.get("stepup_at")
-    token_of = request.session.get("stepup_token")
-    now = request.now.timestamp()
-    if (not isinstance(at, int | float) or token_of != request.identity.public_id
-            or not 0 <= now - at <= STEP_UP.total_seconds()):
-        return redirect("/admin/verify?" + urlencode({"next": request.path_qs}))
-    return user
-
-
 def _audit(request: Request, user: PageUser, action: str, target: str | None,
            details: dict[str, Any]) -> None:
     record_event(request.db.connection(), actor_id=user.id, action=action,
@@ -344,7 +321,7 @@ def _audit(request: Request, user: PageUser, action: str, target: str | None,
 
 @view_config(route_name="admin.verify", request_method=("GET", "POST"))
 def verify_page(request: Request) -> Response:
-    user = _admin_user(request)
+    user = admin_user(request)
     if isinstance(user, Response):
         return user
     posted = request.method == "POST"
@@ -376,28 +353,6 @@ def verify_page(request: Request) -> Response:
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return no_store(response)
-
-
-def console_summary(request: Request) -> dict[str, int]:
-    """The home page's numbers, counted by the organisation service."""
-    from propolis.platform.org.services import console_summary as org_summary
-
-    return dict(org_summary(request.db.connection(), request.sysdb,
-                            request.identity.enterprise_id, tz=_timezone(request),
-                            now=request.now))
-
-
-def _timezone(request: Request) -> str:
-    return request.registry.settings.get("propolis.timezone", "Asia/Shanghai")
-
-
-@view_config(route_name="admin.home", request_method="GET")
-def admin_home(request: Request) -> Response:
-    user = console_user(request)
-    if isinstance(user, Response):
-        return user
-    return no_store(render_page(request, TEMPLATES + "admin_home.html", {
-        "user": user, "summary": console_summary(request)}))
 
 
 def _security_values(request: Request, user: PageUser, **extra: Any) -> dict[str, Any]:

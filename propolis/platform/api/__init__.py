@@ -27,5 +27,4 @@ def includeme(config: Configurator) -> None:
     config.add_renderer("json", renderer)
     config.include(".context")
     config.include(".routes", route_prefix="/api/v1")
-    config.add_tween("propolis.platform.api.errors.body_limit_tween_factory")
     config.scan(".")

@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, select
 
 from propolis.platform.accounts.services import end_sessions_after_password_set
 from propolis.platform.errors import AppError, t
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import AccessPolicy
-from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 
 # the statement reading the caller's user row, built once per metadata version

@@ -9,37 +9,14 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from propolis.metadata import Document
-from propolis.platform.api.errors import json_object
-from propolis.platform.api.views import object_name, require_admin
-from propolis.platform.audit import record_event
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.meta import services as meta
-from propolis.platform.meta.jobs import backfill
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.tenancy import services as tenancy
+from propolis.platform.tenancy.jobs import after_apply
+from propolis.platform.web.api import json_object, object_name, require_admin
 from propolis.settings import as_bool
-
-
-def after_apply(request: Request, applied: tenancy.Applied, dry_run: bool,
-                action: str, target: str | None = None) -> dict[str, Any]:
-    """What every applied metadata change does next, for the API and the object
-    manager alike: the audit entry, the backfill tasks, the answer's body."""
-    if not dry_run:
-        record_event(request.db.connection(), actor_id=request.actor.user_id,
-                     action=action, target=target or request.matchdict["object"],
-                     details={"version": applied.version,
-                              "plan": applied.plan.describe("en")},
-                     ip=request.client_addr)
-        for job_id in applied.jobs:
-            request.task(backfill).delay(request.identity.account, job_id)
-    return {
-        "version": applied.version,
-        "dry_run": dry_run,
-        "plan": applied.plan.as_json(),
-        "steps": applied.plan.describe(request.lang),
-        "jobs": applied.jobs,
-    }
 
 
 def _put_document(request: Request, kind: str, name: str, action: str

@@ -31,20 +31,20 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from propolis.platform.api.errors import HTTP_MESSAGES
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import t
-from propolis.platform.meta.effective import Effective, ObjectMeta
-from propolis.platform.permissions.policy import AccessPolicy
-from propolis.platform.query.filters import OPS, SORTABLE
-from propolis.platform.query.services import DEFAULT_LIMIT, MAX_LIMIT
-from propolis.platform.records.schema import field_schema, record_schema, writable
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     FORMULA_KINDS,
     LIST_KINDS,
     SYSTEM_FIELDS,
     kind,
 )
+from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.permissions.policy import AccessPolicy
+from propolis.platform.query.filters import OPS, SORTABLE
+from propolis.platform.query.services import DEFAULT_LIMIT, MAX_LIMIT
+from propolis.platform.records.schema import field_schema, record_schema, writable
+from propolis.platform.web.api import HTTP_MESSAGES
 
 Schema = dict[str, Any]
 

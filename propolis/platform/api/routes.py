@@ -18,3 +18,12 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.metadata.versions", "/metadata/versions")
     config.add_route("api.job", "/jobs/{id}")
     config.add_route("api.openapi", "/openapi.json")
+    # the permission model: roles (admin), a record's joint followers, handing a
+    # record over, why a user may or may not act on a record (admin)
+    config.add_route("api.roles", "/roles")
+    config.add_route("api.role", "/roles/{role}")
+    config.add_route("api.record.team", "/objects/{object}/records/{id}/team")
+    config.add_route("api.record.team.member",
+                     "/objects/{object}/records/{id}/team/{user_id}")
+    config.add_route("api.record.transfer", "/objects/{object}/records/{id}/transfer")
+    config.add_route("api.record.access", "/objects/{object}/records/{id}/access")

@@ -14,7 +14,6 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from propolis.platform.accounts.services import client_of, login
-from propolis.platform.api.errors import json_object
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.auth.tokens import (
     BROWSER_LIFETIME,
@@ -22,6 +21,7 @@ from propolis.platform.auth.tokens import (
     revoke_token,
 )
 from propolis.platform.errors import AppError, t
+from propolis.platform.web.api import json_object
 
 
 def _required_text(body: dict[str, Any], key: str) -> str:

@@ -10,20 +10,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
-from propolis.platform.api.errors import json_object
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.errors import AppError, t
 from propolis.platform.permissions.grants import VERBS
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.records.services import RecordService
-
-
-def object_name(request: Request) -> str:
-    name = request.matchdict["object"]
-    if request.effective.object(name) is None:
-        raise NotFound("no_such_object",
-                       t(f"没有对象 {name}", f"There is no object {name!r}"))
-    return name
+from propolis.platform.web.api import json_object, object_name
 
 
 def described(doc: Mapping[str, Any], access: AccessPolicy) -> dict[str, Any]:
@@ -57,11 +49,6 @@ def described(doc: Mapping[str, Any], access: AccessPolicy) -> dict[str, Any]:
             for section in layout["sections"]]}
         for layout in doc.get("layouts", ())]
     return out
-
-
-def require_admin(request: Request) -> None:
-    if "admin" not in request.actor.roles:
-        raise Forbidden("admin_only", t("仅企业管理员可操作", "Enterprise admins only"))
 
 
 @view_defaults(renderer="json", permission=AUTHENTICATED)

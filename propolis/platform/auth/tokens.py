@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from propolis.platform.db import Database
 from propolis.platform.ids import new_id
-from propolis.platform.tenancy.models import AccessToken, Enterprise
+from propolis.platform.storage.system import AccessToken, Enterprise
 
 SESSION_LIFETIME = dt.timedelta(days=30)
 # A browser session without "remember me" ends with the browser, and on the server
@@ -113,21 +113,6 @@ def issue(
         )
     )
     return Issued(token, public_id, expires_at)
-
-
-def issue_token(
-    sysdb: Executor,
-    enterprise_id: int,
-    user_id: str,
-    *,
-    kind: str = SESSION,
-    label: str | None = None,
-    lifetime: dt.timedelta | None = SESSION_LIFETIME,
-    **device: Any,
-) -> str:
-    """A new token (the string to hand out) for ``user_id``."""
-    return issue(sysdb, enterprise_id, user_id, kind=kind, label=label,
-                 lifetime=lifetime, **device).token
 
 
 # Built once: the statement every authenticated request runs.

@@ -32,8 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from propolis.platform.errors import t
-from propolis.platform.records.schema import writable
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     AREA_KEYS,
     ValueProblem,
     kind,
@@ -41,6 +40,7 @@ from propolis.platform.records.values import (
     parse_datetime,
     zone,
 )
+from propolis.platform.records.schema import writable
 from propolis.platform.storage.tables import column_type
 
 REFERENCE_TYPES = frozenset({"lookup", "master_detail", "user", "department"})

@@ -41,10 +41,11 @@ from propolis.platform.exchange.sheets import (
     open_writer,
     read_sheet,
 )
+from propolis.platform.fields.values import ValueProblem, kind
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.policy import READ, AccessPolicy
-from propolis.platform.records.services import SECRETS, RecordService, reference_target
-from propolis.platform.records.values import ValueProblem, kind
+from propolis.platform.records.plan import SECRETS, reference_target
+from propolis.platform.records.services import RecordService
 from propolis.platform.storage.tables import column_type
 
 BATCH = 200  # the query's largest page

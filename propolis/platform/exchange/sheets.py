@@ -3,7 +3,7 @@ a BOM, so that Excel shows Chinese) and XLSX (openpyxl, write-only, so a sheet o
 any size is written row by row to disk rather than held in memory).
 
 Reading an XLSX goes through the employee import's reader
-(``propolis.platform.org.xlsx.read_rows``: the zip-bomb check, bounded rows and
+(``propolis.platform.exchange.xlsx.read_rows``: the zip-bomb check, bounded rows and
 columns, no entity resolution); CSV is read here with the same bounds. Both give
 ``(row number, texts)`` for the non-empty rows, the numbers a person sees in Excel.
 """
@@ -25,7 +25,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from propolis.platform.errors import AppError, t
-from propolis.platform.org import xlsx
+from propolis.platform.exchange import xlsx
 
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": xlsx.CONTENT_TYPE}

@@ -32,14 +32,14 @@ from sqlalchemy.orm import Session
 from propolis.metadata.layering import merge_layers
 from propolis.platform.db import Database
 from propolis.platform.errors import Conflict, NotFound, t
-from propolis.platform.storage.planner import (
-    Plan,
+from propolis.platform.storage.applier import (
     apply_plan,
     ensure_trigram,
-    plan_changes,
     tenant_schema,
     upgrade_recycle_bin_indexes,
 )
+from propolis.platform.storage.plan import Plan
+from propolis.platform.storage.planner import plan_changes
 from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
 
 Doc = dict[str, Any]
@@ -343,3 +343,15 @@ def versions(target: Session | Connection) -> list[VersionInfo]:
         )
         for row in rows
     ]
+
+
+def exportable(value: object) -> object:
+    """A normalized document as a person would write it: no empty values, no
+    generated default views or layouts, so that it validates again as it is."""
+    if isinstance(value, dict):
+        return {k: exportable(v) for k, v in value.items()
+                if v is not None and k != "generated"}
+    if isinstance(value, list):
+        return [exportable(v) for v in value
+                if not (isinstance(v, dict) and v.get("generated"))]
+    return value

@@ -3,7 +3,7 @@ connection in ``config.attributes["connection"]``."""
 
 from alembic import context
 
-from propolis.platform.tenancy.models import SystemBase
+from propolis.platform.storage.system import SystemBase
 
 connection = context.config.attributes["connection"]
 context.configure(

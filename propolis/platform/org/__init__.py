@@ -11,3 +11,4 @@ def includeme(config: Configurator) -> None:
     config.include(".pages")
     config.scan(".views")
     config.scan(".pages")
+    config.scan(".join_pages")

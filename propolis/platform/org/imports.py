@@ -21,10 +21,10 @@ from sqlalchemy import insert, select
 
 from propolis.platform.accounts.services import PASSWORD_MIN, password_problems
 from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.exchange import xlsx
+from propolis.platform.exchange.xlsx import Column
 from propolis.platform.ids import new_id
-from propolis.platform.org import xlsx
 from propolis.platform.org.services import OrgService
-from propolis.platform.org.xlsx import Column
 from propolis.platform.storage.platform_tables import org_imports
 
 MAX_ROWS = 2000

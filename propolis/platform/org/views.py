@@ -16,16 +16,18 @@ from sqlalchemy.orm import Session
 from zope.sqlalchemy.datamanager import STATUS_CHANGED
 
 from propolis.platform.accounts.services import limit_rate
-from propolis.platform.api.errors import json_object
-from propolis.platform.api.views import require_admin
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
+from propolis.platform.exchange import xlsx
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
-from propolis.platform.org import invitations, xlsx
+from propolis.platform.org import invitations
+from propolis.platform.org.base import check_keys
 from propolis.platform.org.imports import Importer, template_bytes
 from propolis.platform.org.invitations import Invitations
-from propolis.platform.org.services import OrgService, check_keys, console_summary
-from propolis.platform.tenancy.models import Enterprise
+from propolis.platform.org.services import OrgService
+from propolis.platform.org.summary import console_summary
+from propolis.platform.storage.system import Enterprise
+from propolis.platform.web.api import json_object, require_admin
 from propolis.settings import as_bool
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import Connection, select
 
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.meta.effective import Effective
-from propolis.platform.permissions.hierarchy import USERS
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import AccessPolicy, Rule
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.storage.platform_tables import USERS
 
 VERDICTS = ("read", "edit", "delete")
 SCOPE_TEXT = {

@@ -35,7 +35,6 @@ ADMIN = "admin"
 EMPLOYEE = "employee"
 VERBS = ("create", "read", "edit", "delete", "import", "export", "transfer")
 SCOPES = ("own", "subordinates", "department", "all")
-SHARINGS = ("private", "hierarchy", "public_read", "public_write")
 # Field access from closed to open: the most open of a user's roles wins.
 FIELD_ACCESS = ("hidden", "read", "edit")
 # What a role gets on an object whose ``permissions:`` does not name it.

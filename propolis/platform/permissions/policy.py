@@ -46,8 +46,8 @@ from sqlalchemy import (
 
 from propolis.platform.errors import Forbidden, t
 from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.grants import ADMIN, Grant, combine, full_grant
-from propolis.platform.records.interfaces import Actor
 from propolis.platform.storage.platform_tables import (
     department_tree,
     record_team,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from propolis.platform.errors import AppError, t
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     SYSTEM_FIELDS,
     ValueProblem,
     kind,

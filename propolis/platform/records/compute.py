@@ -21,7 +21,7 @@ from propolis.metadata.expressions import (
     option_attributes,
     to_decimal_places,
 )
-from propolis.platform.records.values import kind, number_bound, precision, quantize
+from propolis.platform.fields.values import kind, number_bound, precision, quantize
 from propolis.platform.storage.platform_tables import autonumber_counters
 from propolis.platform.storage.tables import STRING_LENGTHS
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from propolis.platform.records.values import to_json_value
+from propolis.platform.fields.values import to_json_value
 from propolis.platform.storage.platform_tables import record_history
 
 _insert = insert(record_history)

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from zope.interface import Interface
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is saving: the user, their main department and their role api_names."""
-
-    user_id: str | None
-    department_id: str | None = None
-    roles: frozenset[str] = field(default_factory=frozenset)
 
 
 class IRecordService(Interface):

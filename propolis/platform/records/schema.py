@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from propolis.platform.errors import Text, t
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     COMPUTED_TYPES,
     TIME_RE,
     ValueProblem,

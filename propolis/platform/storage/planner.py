@@ -3,72 +3,41 @@
 ``plan_changes`` compares two versions of the effective object documents and returns
 a ``Plan``: the storage operations to run, the new effective documents (with their
 archive of removed fields) and the computed fields that existing rows need filled.
-``apply_plan`` runs a plan with Alembic's operations inside the caller's transaction,
-so a failure anywhere leaves the enterprise's storage as it was (PostgreSQL and
-SQLite both have transactional DDL).
+``applier.apply_plan`` runs it. The diff is pure: it reads no database.
 
 Nothing is ever dropped. A removed field is archived: it leaves the document's
 ``fields`` for its ``archived_fields``, its column and values stay, and re-adding it
 with the same api_name and a compatible type brings the values back. A type change
 that could lose data is refused with a ``PlanError`` that names the field and the way
 out.
-
-SQLite never rebuilds a table here. Alembic's batch mode would copy the table and
-drop the original, and with ``PRAGMA foreign_keys=ON`` (see db.py) that drop deletes
-every child-table row through ``ON DELETE CASCADE``. SQLite does not enforce column
-lengths or declared types, so a widening is a metadata change there; the one change
-that does need work, a precision increase, rescales the stored integers of
-``ExactDecimal`` in place.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from sqlalchemy import (
-    BigInteger,
-    Connection,
-    ForeignKeyConstraint,
-    Numeric,
-    String,
-    Table,
-    Text,
-    column,
-    func,
-    inspect,
-    literal,
-    or_,
-    select,
-    table,
-    text,
-    update,
-)
+from sqlalchemy import String, Text
 from sqlalchemy.types import TypeEngine
 
-from propolis.platform.db import FTS_KEY, new_metadata
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import t
+from propolis.platform.storage.plan import (
+    SEARCH_TEXT,
+    Operation,
+    Plan,
+    PlanError,
+    search_index_name,
+    search_table_name,
+    unique_index_name,
+)
 from propolis.platform.storage.tables import (
-    IN_RECYCLE_BIN,
     SYSTEM_COLUMNS,
     child_table_name,
     column_type,
-    identifier,
-    object_tables,
-    recycle_bin_index_name,
     table_name,
 )
-from propolis.platform.storage.types import DIGITS, ExactDecimal
-
-# The pseudo-field of a backfill that rebuilds ``search_text`` (and so the search
-# index) after the set of searchable fields of an existing object changed.
-SEARCH_TEXT = "search_text"
+from propolis.platform.storage.types import ExactDecimal
 
 # Field types whose stored value is computed by the platform: added to an object
 # that already has rows, they must be computed for those rows.
@@ -89,158 +58,7 @@ COMPUTATION_KEYS = (
 STRING_TYPES = frozenset({"text", "phone", "email", "url", "select", "autonumber"})
 DECIMAL_TYPES = frozenset({"number", "currency", "percent"})
 REFERENCE_PAIR = frozenset({"lookup", "master_detail"})
-
 CHILD_COLUMNS = frozenset({"id", "parent_id", "row_order"})
-
-# Largest scaled integer SQLite can hold before its arithmetic silently turns into
-# floating point.
-SQLITE_MAX_INT = 2**63 - 1
-
-
-def search_table_name(object_name: str) -> str:
-    """SQLite: the FTS5 table ``(record_id UNINDEXED, body)`` of an object."""
-    return identifier(f"{table_name(object_name)}__fts")
-
-
-def search_index_name(object_name: str) -> str:
-    """PostgreSQL: the trigram GIN index on the object's ``search_text``."""
-    return identifier(f"ix_{table_name(object_name)}_search_text")
-
-
-def unique_index_name(table: str, column_name: str) -> str:
-    return identifier(f"uq_{table}_{column_name}")
-
-
-# --- the plan -------------------------------------------------------------------
-
-_DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    "create_table": (
-        "为对象 {object} 新建数据表 {table}",
-        "Create table {table} for object {object}",
-    ),
-    "create_child_table": (
-        "为子表字段 {object}.{field} 新建数据表 {table}",
-        "Create table {table} for table field {object}.{field}",
-    ),
-    "add_column": (
-        "在 {table} 中新增列 {column}（{type}）",
-        "Add column {column} ({type}) to {table}",
-    ),
-    "create_index": (
-        "为 {object}.{field} 创建唯一索引 {name}（已有数据不能重复）",
-        "Create unique index {name} on {object}.{field} (existing values "
-        "must not repeat)",
-    ),
-    "drop_index": (
-        "删除唯一索引 {name}：{object}.{field} 不再要求唯一",
-        "Drop unique index {name}: {object}.{field} no longer unique",
-    ),
-    "alter_type": (
-        "把 {object}.{field} 的类型从 {from} 改为 {to}",
-        "Change {object}.{field} from {from} to {to}",
-    ),
-    "alter_precision": (
-        "把 {object}.{field} 的小数位数从 {from} 提高到 {to}",
-        "Raise the precision of {object}.{field} from {from} to {to} decimal places",
-    ),
-    "archive_field": (
-        "归档字段 {object}.{field}：不再显示，已存的数据保留，可以恢复",
-        "Archive field {object}.{field}: hidden, its stored values are "
-        "kept and can be restored",
-    ),
-    "restore_field": (
-        "从归档中恢复字段 {object}.{field}，连同已存的数据",
-        "Restore field {object}.{field} from the archive with its stored values",
-    ),
-    "create_search_index": (
-        "为对象 {object} 建立全文搜索索引 {name}",
-        "Create search index {name} for object {object}",
-    ),
-    "backfill": (
-        "为已有记录计算 {object}.{field}",
-        "Compute {object}.{field} for the existing records",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One storage step of a plan.
-
-    ``field`` is a field api_name, ``<table field>.<sub-field>`` for a column of a
-    child table, or None for a step on the whole object. ``details`` holds what the
-    step needs beyond that (table and column names, the old and new types …); it is
-    plain JSON.
-    """
-
-    kind: str
-    object: str
-    field: str | None = None
-    details: Mapping[str, Any] = dataclass_field(default_factory=dict)
-
-    def describe(self, lang: str = "zh") -> str:
-        """A one-line description for the admin, in ``lang`` (zh or en)."""
-        zh, en = _DESCRIPTIONS[self.kind]
-        template = zh if lang == "zh" else en
-        if self.kind == "backfill" and self.field == SEARCH_TEXT:
-            template = (
-                "重建对象 {object} 已有记录的搜索文本"
-                if lang == "zh"
-                else "Rebuild the search text of the existing {object} records"
-            )
-        return template.format(object=self.object, field=self.field, **self.details)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "object": self.object,
-            "field": self.field,
-            "details": dict(self.details),
-            "description": {"zh": self.describe("zh"), "en": self.describe("en")},
-        }
-
-
-@dataclass
-class Plan:
-    """The result of ``plan_changes``.
-
-    ``effective``: the new effective object documents by api_name, each with its
-    ``archived_fields``. ``backfills``: (object, field) pairs whose values the caller
-    computes for the existing rows in a job after the commit; ``field`` may be a
-    child-table path (``items.amount``) or ``SEARCH_TEXT``.
-    """
-
-    dialect: str
-    operations: list[Operation]
-    effective: dict[str, dict[str, Any]]
-    backfills: list[tuple[str, str]]
-
-    def describe(self, lang: str = "zh") -> list[str]:
-        return [op.describe(lang) for op in self.operations]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "dialect": self.dialect,
-            "operations": [op.as_json() for op in self.operations],
-            "backfills": [list(pair) for pair in self.backfills],
-        }
-
-
-class PlanError(AppError):
-    """A metadata change that storage refuses: it could lose data (a narrowing type
-    change, a retargeted lookup, a removed object) or collides with platform names.
-    ``fields`` maps ``object.field`` to its messages; ``message`` lists them all."""
-
-    def __init__(self, problems: list[tuple[str, dict[str, str]]]) -> None:
-        fields: dict[str, list[Mapping[str, str]]] = {}
-        for path, message in problems:
-            fields.setdefault(path, []).append(message)
-        message = t(
-            "；".join(m["zh"] for _, m in problems),
-            " ".join(m["en"] for _, m in problems),
-        )
-        super().__init__("metadata_change_refused", message, fields)
-
 
 _FIX = t(
     "请新增一个字段并把数据复制过去。", "Add a new field and copy the values instead."
@@ -249,9 +67,6 @@ _FIX = t(
 
 def _refusal(zh: str, en: str) -> dict[str, str]:
     return t(f"{zh}{_FIX['zh']}", f"{en} {_FIX['en']}")
-
-
-# --- planning -------------------------------------------------------------------
 
 
 def _type_label(f: Mapping[str, Any]) -> str:
@@ -685,323 +500,3 @@ def plan_changes(
         Operation("backfill", obj, path) for obj, path in planner.backfills
     ]
     return Plan(dialect, operations, effective, planner.backfills)
-
-
-# --- applying -------------------------------------------------------------------
-
-
-def tenant_schema(conn: Connection) -> str | None:
-    """The PostgreSQL schema a tenant connection writes to (None on SQLite).
-
-    Alembic compiles some statements itself (ALTER COLUMN …) without the connection's
-    ``schema_translate_map``; every operation therefore names the schema explicitly.
-    """
-    if conn.dialect.name == "sqlite":
-        return None
-    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
-    if not schema:
-        raise ValueError(
-            "apply_plan needs a tenant connection "
-            "(Database.tenant_engine), not the system one"
-        )
-    return str(schema)
-
-
-def ensure_trigram(conn: Connection) -> str:
-    """Installs pg_trgm if missing and returns the schema holding it. It goes to
-    ``public``, never to a tenant schema: dropping that tenant would otherwise take
-    the extension, and every other tenant's search index, with it."""
-    found = conn.execute(
-        text(
-            "SELECT n.nspname FROM pg_extension e "
-            "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-        )
-    ).scalar()
-    if found is not None:
-        return str(found)
-    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-    return "public"
-
-
-def _field_at(doc: Mapping[str, Any], path: str) -> Mapping[str, Any]:
-    head, _, sub = path.partition(".")
-    found = next(f for f in doc["fields"] if f["api_name"] == head)
-    if sub:
-        return next(f for f in found["fields"] if f["api_name"] == sub)
-    return found
-
-
-class _Applier:
-    def __init__(self, conn: Connection, plan: Plan) -> None:
-        self.conn = conn
-        self.plan = plan
-        self.schema = tenant_schema(conn)
-        self.quote = conn.dialect.identifier_preparer.quote
-        # the naming convention of new_metadata() names the indexes that columns
-        # declare (index=True) exactly as TenantTables does
-        context = MigrationContext.configure(
-            conn, opts={"target_metadata": new_metadata()}
-        )
-        self.ops = Operations(context)
-        self._tables: dict[str, tuple[Table, dict[str, Table]]] = {}
-
-    def run(self) -> None:
-        handlers: dict[str, Callable[[Operation], None]] = {
-            "create_table": self.create_table,
-            "create_child_table": self.create_child_table,
-            "add_column": self.add_column,
-            "create_index": self.create_index,
-            "drop_index": self.drop_index,
-            "alter_type": self.alter_type,
-            "alter_precision": self.alter_precision,
-            "create_search_index": self.create_search_index,
-        }
-        for op in self.plan.operations:
-            # archive, restore and backfill change no storage
-            handler = handlers.get(op.kind)
-            if handler is not None:
-                handler(op)
-
-    def tables(self, obj: str) -> tuple[Table, dict[str, Table]]:
-        """The object's tables as TenantTables declares them, placed in the tenant
-        schema (``to_metadata`` also points the child tables' foreign keys there)."""
-        if obj not in self._tables:
-            main, children = object_tables(new_metadata(), self.plan.effective[obj])
-            if self.schema is not None:
-                target = new_metadata()
-                main = main.to_metadata(target, schema=self.schema)
-                children = {
-                    k: c.to_metadata(target, schema=self.schema)
-                    for k, c in children.items()
-                }
-            self._tables[obj] = (main, children)
-        return self._tables[obj]
-
-    def _lightweight(self, op: Operation, ctype: TypeEngine[Any] | None = None) -> Any:
-        return table(
-            op.details["table"], column(op.details["column"], ctype), schema=self.schema
-        )
-
-    def create_table(self, op: Operation) -> None:
-        main, _ = self.tables(op.object)
-        self.ops.create_table(main.name, *main.columns, schema=self.schema)
-        _create_recycle_bin_index(self.ops, main.name, self.schema)
-
-    def create_child_table(self, op: Operation) -> None:
-        assert op.field is not None
-        child = self.tables(op.object)[1][op.field]
-        # columns alone would lose the foreign key: a copied column leaves behind
-        # the table-level constraint its ForeignKey belongs to
-        foreign_keys = [
-            c for c in child.constraints if isinstance(c, ForeignKeyConstraint)
-        ]
-        self.ops.create_table(
-            child.name, *child.columns, *foreign_keys, schema=self.schema
-        )
-
-    def add_column(self, op: Operation) -> None:
-        assert op.field is not None
-        main, children = self.tables(op.object)
-        head, _, sub = op.field.partition(".")
-        target = children[head] if sub else main
-        self.ops.add_column(target.name, target.c[sub or head], schema=self.schema)
-
-    def create_index(self, op: Operation) -> None:
-        rows = self._lightweight(op)
-        col = rows.c[op.details["column"]]
-        duplicates = (
-            self.conn.execute(
-                select(col)
-                .where(col.is_not(None))
-                .group_by(col)
-                .having(func.count() > 1)
-                .limit(3)
-            )
-            .scalars()
-            .all()
-        )
-        if duplicates:
-            shown = ", ".join(str(v) for v in duplicates)
-            raise AppError(
-                "duplicate_values",
-                t(
-                    f"不能把 {op.object}.{op.field} 设为唯一："
-                    f"已有记录的值重复（{shown}）。请先修改这些记录。",
-                    f"{op.object}.{op.field} cannot become unique: existing records "
-                    f"share values ({shown}). Change those records first.",
-                ),
-                {op.field or "": [t("已有重复的值", "has duplicate values")]},
-            )
-        self.ops.create_index(
-            op.details["name"],
-            op.details["table"],
-            [op.details["column"]],
-            unique=True,
-            schema=self.schema,
-        )
-
-    def drop_index(self, op: Operation) -> None:
-        self.ops.drop_index(
-            op.details["name"],
-            table_name=op.details["table"],
-            schema=self.schema,
-            if_exists=True,
-        )
-
-    def alter_type(self, op: Operation) -> None:
-        if not op.details["ddl"]:
-            return
-        assert op.field is not None
-        new = column_type(_field_at(self.plan.effective[op.object], op.field))
-        self.ops.alter_column(
-            op.details["table"], op.details["column"], type_=new, schema=self.schema
-        )
-
-    def alter_precision(self, op: Operation) -> None:
-        old, new = op.details["from"], op.details["to"]
-        if self.schema is None:
-            # SQLite keeps 12.34 at scale 2 as 1234: at scale 4 it must be 123400
-            factor = 10 ** (new - old)
-            rows = self._lightweight(op, BigInteger())
-            col = rows.c[op.details["column"]]
-            self._refuse_if_any(
-                op,
-                rows,
-                or_(col > SQLITE_MAX_INT // factor, col < -(SQLITE_MAX_INT // factor)),
-            )
-            self.conn.execute(
-                update(rows).where(col.is_not(None)).values({col.name: col * factor})
-            )
-            return
-        rows = self._lightweight(op, Numeric())
-        col = rows.c[op.details["column"]]
-        bound = Decimal(10) ** (DIGITS - new)
-        self._refuse_if_any(op, rows, or_(col >= bound, col <= -bound))
-        self.ops.alter_column(
-            op.details["table"],
-            op.details["column"],
-            type_=Numeric(DIGITS, new),
-            schema=self.schema,
-        )
-
-    def _refuse_if_any(self, op: Operation, rows: Any, condition: Any) -> None:
-        if (
-            self.conn.execute(
-                select(literal(1)).select_from(rows).where(condition).limit(1)
-            ).first()
-            is not None
-        ):
-            raise AppError(
-                "value_too_large",
-                t(
-                    f"{op.object}.{op.field} 中有数值太大，不能再增加小数位数。",
-                    f"{op.object}.{op.field} holds values too large for more decimal "
-                    "places.",
-                ),
-                {op.field or "": [t("数值太大", "values too large")]},
-            )
-
-    def create_search_index(self, op: Operation) -> None:
-        if self.schema is None:
-            self._create_fts(op)
-            return
-        trgm = ensure_trigram(self.conn)
-        self.ops.create_index(
-            op.details["name"],
-            op.details["table"],
-            ["search_text"],
-            schema=self.schema,
-            postgresql_using="gin",
-            postgresql_ops={"search_text": f"{self.quote(trgm)}.gin_trgm_ops"},
-            if_not_exists=True,
-        )
-
-    def _create_fts(self, op: Operation) -> None:
-        """SQLite: the FTS5 table and the triggers that keep it equal to the main
-        table's ``search_text``, so writing ``search_text`` is all the record code
-        does on either database (PostgreSQL's GIN index follows by itself). An FTS
-        row's rowid is a hash of the record id (``FTS_KEY``, registered on every
-        connection), so a trigger finds the row to replace by its key instead of
-        scanning the FTS table."""
-        fts, main = op.details["name"], op.details["table"]
-        exists = self.conn.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
-            {"n": fts},
-        ).first()
-        if exists:
-            return
-        q = self.quote
-        statements = [
-            f"CREATE VIRTUAL TABLE {q(fts)} USING fts5("
-            "record_id UNINDEXED, body, tokenize='trigram')",
-            f"CREATE TRIGGER {q(identifier(fts + '_ai'))} AFTER INSERT ON {q(main)} "
-            f"WHEN new.search_text IS NOT NULL BEGIN "
-            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
-            f"VALUES ({FTS_KEY}(new.id), new.id, new.search_text); END",
-            f"CREATE TRIGGER {q(identifier(fts + '_au'))} "
-            f"AFTER UPDATE OF search_text ON {q(main)} "
-            f"WHEN old.search_text IS NOT new.search_text BEGIN "
-            f"DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); "
-            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
-            f"SELECT {FTS_KEY}(new.id), new.id, new.search_text "
-            f"WHERE new.search_text IS NOT NULL; END",
-            f"CREATE TRIGGER {q(identifier(fts + '_ad'))} AFTER DELETE ON {q(main)} "
-            f"BEGIN DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); END",
-            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
-            f"SELECT {FTS_KEY}(id), id, search_text "
-            f"FROM {q(main)} WHERE search_text IS NOT NULL",
-        ]
-        for statement in statements:
-            self.ops.execute(text(statement))
-
-
-def _create_recycle_bin_index(ops: Operations, table: str, schema: str | None) -> None:
-    ops.create_index(
-        recycle_bin_index_name(table),
-        table,
-        ["deleted_at"],
-        schema=schema,
-        sqlite_where=text(IN_RECYCLE_BIN),
-        postgresql_where=text(IN_RECYCLE_BIN),
-    )
-
-
-def upgrade_recycle_bin_indexes(conn: Connection, objects: Iterable[str]) -> None:
-    """Gives the tables of an enterprise made by an older release the partial index
-    on ``deleted_at`` (see ``storage.tables``) in place of their full one. Safe to
-    run again: a table that has it is left alone."""
-    schema = tenant_schema(conn)
-    ops = Operations(MigrationContext.configure(conn))
-    if conn.dialect.name == "sqlite":
-        definition = text("SELECT sql FROM sqlite_master WHERE name = :n")
-    else:
-        definition = text(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND indexname = :n"
-        )
-    for obj in objects:
-        table = table_name(obj)
-        names = [
-            index["name"]
-            for index in inspect(conn).get_indexes(table, schema=schema)
-            if index["column_names"] == ["deleted_at"]
-        ]
-        ddl = [conn.execute(definition, {"s": schema, "n": n}).scalar() for n in names]
-        if any(" WHERE " in (d or "").upper() for d in ddl):
-            continue
-        for name in names:
-            ops.drop_index(name, table_name=table, schema=schema)
-        _create_recycle_bin_index(ops, table, schema)
-
-
-def apply_plan(conn: Connection, plan: Plan) -> None:
-    """Runs ``plan`` on a tenant connection, in the caller's transaction.
-
-    Raises ``AppError`` when the data forbids a step (duplicate values for a new
-    unique index, values too large for a higher precision); the caller then rolls
-    back and nothing has changed. Never commits.
-    """
-    if conn.dialect.name != plan.dialect:
-        raise ValueError(
-            f"a {plan.dialect} plan given a {conn.dialect.name} connection"
-        )
-    _Applier(conn, plan).run()

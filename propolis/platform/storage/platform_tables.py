@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import new_metadata
+from propolis.platform.storage.hierarchy import Closure, closure_table
 from propolis.platform.storage.types import UTCDateTime, json_type
 
 platform_metadata: MetaData = new_metadata()
@@ -31,19 +32,6 @@ def _created() -> tuple[Column[Any], Column[Any]]:
         Column("created_at", UTCDateTime(), nullable=False),
     )
 
-
-def _closure_table(name: str) -> Table:
-    """A tree kept as a closure table: one row per (node, node at or below it),
-    ``depth`` 0 for the node itself; the second index answers "what is above
-    this node"."""
-    return Table(
-        name,
-        platform_metadata,
-        Column("ancestor", String(32), primary_key=True),
-        Column("descendant", String(32), primary_key=True),
-        Column("depth", Integer, nullable=False),
-        Index(f"ix_{name}_descendant", "descendant", "ancestor"),
-    )
 
 # Every metadata change of the enterprise: the enterprise's own layer of documents
 # as submitted, the effective metadata it produced, and the storage plan applied.
@@ -227,12 +215,16 @@ org_imports = Table(
 # The superior chain (users by ``superior``). Visibility asks "is the owner below
 # me?" with one indexed lookup instead of walking the chain. Kept in step by the
 # record service, in the transaction that changes a user's ``superior``
-# (``propolis.platform.permissions.hierarchy``).
-user_hierarchy = _closure_table("user_hierarchy")
+# (``propolis.platform.storage.hierarchy``).
+user_hierarchy = closure_table("user_hierarchy", platform_metadata)
 
 # The department tree (departments by ``parent``), for the data scope "department":
 # a department and everything under it.
-department_tree = _closure_table("department_tree")
+department_tree = closure_table("department_tree", platform_metadata)
+
+USERS = Closure("user", "superior", user_hierarchy)
+DEPARTMENTS = Closure("department", "parent", department_tree)
+CLOSURES = {c.object: c for c in (USERS, DEPARTMENTS)}
 
 # Joint followers (联合跟进人): users who see a record (``access`` "read") or may also
 # change it ("edit") whoever owns it. The second index serves visibility: "the
@@ -255,10 +247,7 @@ record_team = Table(
 def fill_closure(target: Any, conn: Connection, **kw: Any) -> None:
     """An enterprise made before these tables existed gets them filled from its
     users' superiors and departments' parents, in the upgrade's transaction."""
-    # imported here: the permissions package builds on this module
-    from propolis.platform.permissions.hierarchy import closure_for_table
-
-    closure_for_table(target.name).rebuild(conn)
+    next(c for c in CLOSURES.values() if c.table is target).rebuild(conn)
 
 
 # -- record lists (propolis.forms.views.lists) -------------------------------------

@@ -31,7 +31,7 @@ def initdb(database: Database) -> None:
 
 def upgrade_tenants(database: Database) -> None:
     from propolis.platform.meta.services import upgrade_tenant_storage
-    from propolis.platform.tenancy.models import Enterprise
+    from propolis.platform.storage.system import Enterprise
 
     with database.system_engine.connect() as conn:
         accounts = list(conn.execute(select(Enterprise.account)).scalars())

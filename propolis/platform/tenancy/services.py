@@ -15,6 +15,11 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from propolis.metadata import Document, validate_documents
+from propolis.metadata.extensions import (
+    Extension,
+    builtin_extensions,
+    extension_documents,
+)
 from propolis.metadata.layering import merge_layers
 from propolis.metadata.validation import load_system_objects
 from propolis.platform.db import ACCOUNT_RE, Database
@@ -22,9 +27,9 @@ from propolis.platform.errors import AppError, Conflict, NotFound, t
 from propolis.platform.ids import new_id
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
-from propolis.platform.storage.planner import Plan
+from propolis.platform.storage.plan import Plan
 from propolis.platform.storage.platform_tables import jobs
-from propolis.platform.tenancy.models import Enterprise
+from propolis.platform.storage.system import Enterprise
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,6 @@ def _lower_layers(extensions: Sequence[str]) -> tuple[list[dict[str, Any]],
     enterprise's extensions in the order they were installed."""
     # Extensions are packages of metadata found by name; only their documents are
     # read here, never their code.
-    from propolis.extensions import extension_documents
-
     return load_system_objects(), [doc for name in extensions
                                    for doc in extension_documents(name)]
 
@@ -139,15 +142,24 @@ def apply_metadata(
     return _change(database, account, change, session, sysdb, user_id, dry_run)
 
 
+def builtin_extension(name: str) -> Extension:
+    """The built-in extension ``name``; 404 naming the ones there are."""
+    found = builtin_extensions().get(name)
+    if found is None:
+        names = ", ".join(sorted(builtin_extensions())) or "-"
+        raise NotFound("no_such_extension", t(
+            f"没有扩展 {name}（可用：{names}）",
+            f"There is no extension {name!r} (available: {names})"))
+    return found
+
+
 def install_extension(database: Database, account: str, name: str, *,
                       user_id: str | None = None) -> Applied:
     """Installs a built-in extension in an enterprise (or, installed already,
     applies its current documents again: an upgrade): its objects become the
     extension layer under the enterprise's own, its approval definitions are
     added. The enterprise's extension list changes with its metadata version."""
-    from propolis.extensions import get_extension
-
-    get_extension(name)
+    builtin_extension(name)
 
     def change(conn: Connection, enterprise: Enterprise, effective: Effective,
                ) -> tuple[int, Plan]:
@@ -264,7 +276,7 @@ def create_enterprise(
 ) -> CreatedEnterprise:
     """A new enterprise: its storage, the system objects, a head-office department
     and its first user, the enterprise admin. Nothing is left behind on failure."""
-    from propolis.platform.records.interfaces import Actor
+    from propolis.platform.permissions.actor import Actor
     from propolis.platform.records.services import RecordService
 
     account = account.strip().lower()
@@ -279,8 +291,6 @@ def create_enterprise(
     if len(admin_password) < 8:
         problems["admin_password"] = [t("密码至少 8 位",
                                         "The password needs at least 8 characters")]
-    from propolis.extensions import builtin_extensions
-
     unknown = [n for n in extensions if n not in builtin_extensions()]
     if unknown:
         problems["extension"] = [

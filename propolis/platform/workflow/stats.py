@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 from propolis.platform.errors import t
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import approval_instances, approval_tasks
-from propolis.platform.workflow.services import invalid
+from propolis.platform.workflow.engine import invalid
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BY = ("type", "department", "person")

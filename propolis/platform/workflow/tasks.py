@@ -9,9 +9,9 @@ import logging
 from sqlalchemy import select
 
 from propolis.platform.db import Database
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
+from propolis.platform.storage.system import Enterprise
 from propolis.platform.tasks import celery_app, worker_database
-from propolis.platform.tenancy.models import Enterprise
 from propolis.platform.tenancy.services import current_version, effective_for
 from propolis.platform.workflow.services import ApprovalService
 

@@ -9,23 +9,13 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
-from propolis.platform.api.errors import json_object
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import Forbidden, t
+from propolis.platform.web.api import json_object
 from propolis.platform.workflow import stats
-from propolis.platform.workflow.services import (
-    MANAGERS,
-    MAX_PAGE,
-    ApprovalService,
-    invalid,
-)
+from propolis.platform.workflow.engine import MANAGERS, MAX_PAGE, invalid
+from propolis.platform.workflow.services import ApprovalService, approval_service
 from propolis.settings import as_bool
-
-
-def approvals(request: Request) -> ApprovalService:
-    return ApprovalService(request.db, request.effective, request.actor,
-                           records=request.records, notify=request.registry.notify,
-                           request=request)
 
 
 def page_size(request: Request, default: int = 20) -> int:
@@ -43,7 +33,7 @@ class ApprovalViews:
 
     @property
     def service(self) -> ApprovalService:
-        return approvals(self.request)
+        return approval_service(self.request)
 
     @view_config(route_name="api.approvals.definitions", request_method="GET")
     def definitions(self) -> dict[str, Any]:

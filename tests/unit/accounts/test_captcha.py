@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from propolis.platform.accounts import captcha
 from propolis.platform.db import Database
-from propolis.platform.tenancy.models import Captcha
+from propolis.platform.storage.system import Captcha
 
 T0 = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
 KEY = "test-key"

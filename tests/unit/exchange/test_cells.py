@@ -16,7 +16,7 @@ from propolis.platform.exchange.cells import (
     same_value,
     to_cell,
 )
-from propolis.platform.records.values import ValueProblem
+from propolis.platform.fields.values import ValueProblem
 
 TZ = "Asia/Shanghai"
 LEVEL = {"api_name": "level", "type": "select", "label": {"zh": "等级", "en": "Level"},

@@ -7,11 +7,11 @@ from webob.multidict import MultiDict
 from propolis.forms.data import (
     apply_errors,
     form_to_json,
-    record_to_formdata,
     submitted_version,
 )
 from propolis.forms.generate import RecordForm, form_class
 from propolis.platform.errors import AppError, Conflict, t
+from tests.common.forms import record_to_formdata
 from tests.unit.forms.conftest import RECORD, one, render
 
 FILLED = [

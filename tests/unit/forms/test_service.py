@@ -10,13 +10,13 @@ from webob.multidict import MultiDict
 from propolis.forms.data import (
     apply_errors,
     form_to_json,
-    record_to_formdata,
     submitted_version,
 )
 from propolis.forms.generate import RecordForm, form_class_for
 from propolis.platform.db import Database
 from propolis.platform.errors import AppError, Conflict
 from propolis.platform.records.services import RecordService
+from tests.common.forms import record_to_formdata
 from tests.common.records import Tenant, drop_tenant, make_tenant, open_service
 from tests.unit.forms.conftest import CLIENT, SITE, SITE_VISIT
 

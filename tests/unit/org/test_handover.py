@@ -4,13 +4,13 @@ import pytest
 from sqlalchemy import func, select
 
 from propolis.platform.audit import entries
-from propolis.platform.auth.tokens import issue_token
 from propolis.platform.errors import AppError
 from propolis.platform.org.services import OrgService
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import record_history
-from propolis.platform.tenancy.models import AccessToken
+from propolis.platform.storage.system import AccessToken
+from tests.common.accounts import issue_token
 from tests.common.org import OrgTenant
 
 

@@ -5,9 +5,10 @@ from sqlalchemy import insert
 
 from propolis.platform.auth.tokens import PERSONAL, issue
 from propolis.platform.ids import new_id
-from propolis.platform.org.services import OrgService, console_summary
+from propolis.platform.org.services import OrgService
+from propolis.platform.org.summary import console_summary
 from propolis.platform.storage.platform_tables import org_join_requests
-from propolis.platform.tenancy.models import LoginEvent
+from propolis.platform.storage.system import LoginEvent
 from tests.common.org import OrgTenant
 
 # Noon today in the enterprise's zone, as the UTC instant the system database

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import Connection, select
 
 from propolis.platform.errors import AppError
-from propolis.platform.permissions.hierarchy import DEPARTMENTS, USERS, Closure
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
+from propolis.platform.storage.hierarchy import Closure
+from propolis.platform.storage.platform_tables import DEPARTMENTS, USERS
 from tests.unit.permissions.conftest import Org, Services
 
 SYSTEM = Actor(None)

@@ -10,8 +10,8 @@ import pytest
 
 from propolis.platform.errors import AppError
 from propolis.platform.permissions import policy
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.team import put_member
-from propolis.platform.records.interfaces import Actor
 from propolis.platform.records.services import RecordService
 from tests.unit.permissions.conftest import Org, Services
 

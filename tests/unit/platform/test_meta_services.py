@@ -22,7 +22,7 @@ from propolis.platform.meta.services import (
     rollback_object,
     versions,
 )
-from propolis.platform.storage.planner import Plan, PlanError
+from propolis.platform.storage.plan import Plan, PlanError
 from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
 from tests.conftest import unique_account
 

@@ -18,16 +18,15 @@ from propolis.metadata.normalize import normalize_object
 from propolis.platform.db import Database
 from propolis.platform.errors import AppError
 from propolis.platform.ids import new_id
-from propolis.platform.storage.planner import (
+from propolis.platform.storage.applier import apply_plan, upgrade_recycle_bin_indexes
+from propolis.platform.storage.plan import (
     SEARCH_TEXT,
     Plan,
     PlanError,
-    apply_plan,
-    plan_changes,
     search_index_name,
     search_table_name,
-    upgrade_recycle_bin_indexes,
 )
+from propolis.platform.storage.planner import plan_changes
 from propolis.platform.storage.tables import TenantTables
 from tests.conftest import unique_account
 

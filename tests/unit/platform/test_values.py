@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 
 from propolis.metadata.normalize import normalize_field, normalize_object
-from propolis.platform.records.schema import make_validator, object_schema
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     ValueProblem,
     decimal_json,
     file_accepted,
@@ -20,6 +19,7 @@ from propolis.platform.records.values import (
     to_json,
     to_json_value,
 )
+from propolis.platform.records.schema import make_validator, object_schema
 
 TZ = "Asia/Shanghai"
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from propolis.platform.db import Database
 from propolis.platform.errors import AppError
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import approval_tasks
 from propolis.platform.workflow.events import ApprovalFinished, ApprovalStarted

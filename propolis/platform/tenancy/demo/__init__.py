@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from propolis.metadata import load_paths
 from propolis.platform.db import Database
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
-from propolis.platform.tenancy.models import Enterprise
+from propolis.platform.storage.system import Enterprise
 from propolis.platform.tenancy.services import (
     apply_metadata,
     create_enterprise,

@@ -1,6 +1,7 @@
-"""The workbooks of the employee import: the template an admin downloads, reading
-an uploaded sheet, and the error report (the rows as uploaded, bad cells marked,
-an error column added).
+"""XLSX workbooks of an import: the template an admin downloads, reading an
+uploaded sheet, and the error report (the rows as uploaded, bad cells marked, an
+error column added). The record import reads its sheets here, the employee import
+(``propolis.platform.org.imports``) uses all three.
 
 An upload is untrusted: its uncompressed size is checked before openpyxl opens it
 (an XLSX is a zip archive), at most ``max_rows`` rows and ``len(columns)`` columns

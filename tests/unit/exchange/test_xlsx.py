@@ -5,9 +5,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from propolis.platform.errors import AppError
-from propolis.platform.org import xlsx
+from propolis.platform.exchange import xlsx
+from propolis.platform.exchange.xlsx import Column, read_rows, report
 from propolis.platform.org.imports import COLUMNS, EXAMPLE, template_bytes
-from propolis.platform.org.xlsx import Column, read_rows, report
 
 
 def book_bytes(rows: list[list[object]]) -> bytes:

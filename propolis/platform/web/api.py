@@ -1,5 +1,7 @@
-"""Every failure of an API call is JSON ``{"error": {"code", "message", "fields"}}``
-with a 4xx status, in the caller's language; nothing else ever leaves /api."""
+"""What every JSON answer shares. Every failure of an API call is JSON
+``{"error": {"code", "message", "fields"}}`` with a 4xx status, in the caller's
+language; nothing else ever leaves /api. Request bodies are read here (size limit,
+JSON object, storable text), and so are the URL's object and the admin check."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pyramid.view import (
 )
 
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Forbidden, NotFound, t
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +175,16 @@ def json_object(request: Request) -> dict[str, Any]:
         raise AppError("invalid_json",
                        t("请求体应为 JSON 对象", "The body must be a JSON object"))
     return body
+
+
+def object_name(request: Request) -> str:
+    name = request.matchdict["object"]
+    if request.effective.object(name) is None:
+        raise NotFound("no_such_object",
+                       t(f"没有对象 {name}", f"There is no object {name!r}"))
+    return name
+
+
+def require_admin(request: Request) -> None:
+    if "admin" not in request.actor.roles:
+        raise Forbidden("admin_only", t("仅企业管理员可操作", "Enterprise admins only"))

@@ -1,8 +1,8 @@
-"""Per-request plumbing: the databases, the enterprise's metadata, the language."""
+"""The web layer: per-request plumbing (the databases, the enterprise's metadata,
+the language), what every HTML page shares (``pages``) and what every JSON answer
+shares (``api``). Below every package with views, above the services."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.request import Request
@@ -67,7 +67,6 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(_db, "db", reify=True)
     config.add_request_method(_effective, "effective", reify=True)
     config.add_request_method(_lang, "lang", reify=True)
-
-
-def registry_database(registry: Any) -> Database:
-    return registry.database
+    config.include(".pages")
+    config.add_tween("propolis.platform.web.api.body_limit_tween_factory")
+    config.scan(".")

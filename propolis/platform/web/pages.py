@@ -1,15 +1,15 @@
-"""What every HTML page of the platform shares: the Jinja2 renderer for ``.html``
-(autoescaped, with Babel-extracted ``{% trans %}``/``_()``), the language (a
-cookie set by the language switch, else Accept-Language, else Chinese), the
-static files, the logged-in user of the page, and HTML answers for the errors a
-page can meet (a stale form, a refused page)."""
+"""What every HTML page shares: the Jinja2 renderer for ``.html`` (autoescaped,
+with Babel-extracted ``{% trans %}``/``_()``), the page's locale (``request.lang``),
+the static files, the logged-in user of the page, the way to the login page and the
+admin console's gate (an admin who entered their password in the last 30 minutes),
+and HTML answers for the errors a page can meet (a stale form, a refused page)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
@@ -21,12 +21,11 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import exception_view_config, view_config
+from pyramid.view import exception_view_config
 from sqlalchemy import select
 
-from propolis.platform.api.errors import error_response
 from propolis.platform.errors import AppError, t
-from propolis.platform.web import LANG_COOKIE, LANGUAGES
+from propolis.platform.web.api import error_response
 
 _ = TranslationStringFactory("propolis")
 
@@ -108,6 +107,49 @@ def localtime(context: Any, value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%
     return value.astimezone(zone).strftime(fmt)
 
 
+def redirect(location: str) -> Response:
+    return HTTPSeeOther(location=location)
+
+
+def to_login(request: Request) -> Response:
+    return redirect("/login?" + urlencode({"next": request.path_qs}))
+
+
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# an admin re-enters their password for the console every 30 minutes
+STEP_UP = dt.timedelta(minutes=30)
+
+
+def admin_user(request: Request) -> PageUser | Response:
+    """The logged-in admin, or the login page, or a refusal."""
+    user = request.page_user
+    if user is None:
+        return to_login(request)
+    if not user.is_admin:
+        return error_page(request, _("Not allowed"),
+                          _("The admin console is for enterprise admins."), 403)
+    return user
+
+
+def console_user(request: Request) -> PageUser | Response:
+    """The admin of a console page, or where to send the browser: the login page,
+    a refusal, or the password prompt when the last one is over 30 minutes old."""
+    user = admin_user(request)
+    if isinstance(user, Response):
+        return user
+    at = request.session.get("stepup_at")
+    token_of = request.session.get("stepup_token")
+    now = request.now.timestamp()
+    if (not isinstance(at, int | float) or token_of != request.identity.public_id
+            or not 0 <= now - at <= STEP_UP.total_seconds()):
+        return redirect("/admin/verify?" + urlencode({"next": request.path_qs}))
+    return user
+
+
 @exception_view_config(BadCSRFToken)
 def bad_csrf_view(exc: BadCSRFToken, request: Request) -> Response:
     if request.path.startswith("/api/"):
@@ -117,17 +159,6 @@ def bad_csrf_view(exc: BadCSRFToken, request: Request) -> Response:
             status=400))
     return error_page(request, _("This form has expired"),
                       _("Go back, reload the page and try again."), 400)
-
-
-@view_config(route_name="accounts.lang")
-def switch_language(request: Request) -> Response:
-    lang = request.matchdict["lang"]
-    target = safe_next(request.params.get("next"), "/login")
-    response = HTTPSeeOther(location=target)
-    if lang in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=dt.timedelta(days=365),
-                            samesite="Lax", httponly=True)
-    return response
 
 
 def includeme(config: Configurator) -> None:

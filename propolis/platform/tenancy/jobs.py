@@ -1,6 +1,8 @@
-"""Backfill jobs: after a metadata change adds a formula, autonumber or rollup field
-to an object that already has rows, the values of the existing rows are computed in
-batches by a Celery task, with progress in the ``jobs`` table
+"""What follows an applied metadata change: its audit entry and its backfill jobs.
+
+After a metadata change adds a formula, autonumber or rollup field to an object
+that already has rows, the values of the existing rows are computed in batches by
+a Celery task, with progress in the ``jobs`` table
 (``GET /api/v1/jobs/{id}``). Re-running a job is harmless: formulas and rollups are
 recomputed to the same values, autonumbers go only to rows that have none."""
 
@@ -8,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
+from pyramid.request import Request
 from sqlalchemy import func, select, update
 
+from propolis.platform.audit import record_event
 from propolis.platform.db import Database
-from propolis.platform.records.interfaces import Actor
+from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.tasks import celery_app, worker_database
-from propolis.platform.tenancy.services import current_version, effective_for
+from propolis.platform.tenancy.services import Applied, current_version, effective_for
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -65,3 +70,24 @@ def run_backfill(database: Database, account: str, job_id: str,
         _set(database, account, job_id, status="failed", error=str(exc)[:2000])
         raise
     _set(database, account, job_id, status="done", done=total)
+
+
+def after_apply(request: Request, applied: Applied, dry_run: bool,
+                action: str, target: str | None = None) -> dict[str, Any]:
+    """What every applied metadata change does next, for the API and the object
+    manager alike: the audit entry, the backfill tasks, the answer's body."""
+    if not dry_run:
+        record_event(request.db.connection(), actor_id=request.actor.user_id,
+                     action=action, target=target or request.matchdict["object"],
+                     details={"version": applied.version,
+                              "plan": applied.plan.describe("en")},
+                     ip=request.client_addr)
+        for job_id in applied.jobs:
+            request.task(backfill).delay(request.identity.account, job_id)
+    return {
+        "version": applied.version,
+        "dry_run": dry_run,
+        "plan": applied.plan.as_json(),
+        "steps": applied.plan.describe(request.lang),
+        "jobs": applied.jobs,
+    }

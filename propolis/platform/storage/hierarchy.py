@@ -1,4 +1,5 @@
-"""The superior chain and the department tree, kept as closure tables.
+"""The superior chain and the department tree, kept as closure tables (declared
+with the other platform tables: ``platform_tables.USERS``, ``DEPARTMENTS``).
 
 ``user_hierarchy`` holds a row (ancestor, descendant, depth) for every user and
 every user at or below them in the chain of ``superior``s (depth 0: the user
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Column,
     Connection,
+    Index,
+    Integer,
     MetaData,
     Select,
     String,
@@ -35,10 +38,23 @@ from sqlalchemy import (
 )
 
 from propolis.platform.errors import AppError, t
-from propolis.platform.storage.planner import tenant_schema
-from propolis.platform.storage.platform_tables import department_tree, user_hierarchy
+from propolis.platform.storage.applier import tenant_schema
 from propolis.platform.storage.tables import table_name
 from propolis.platform.storage.types import UTCDateTime
+
+
+def closure_table(name: str, metadata: MetaData) -> Table:
+    """A tree kept as a closure table: one row per (node, node at or below it),
+    ``depth`` 0 for the node itself; the second index answers "what is above
+    this node"."""
+    return Table(
+        name,
+        metadata,
+        Column("ancestor", String(32), primary_key=True),
+        Column("descendant", String(32), primary_key=True),
+        Column("depth", Integer, nullable=False),
+        Index(f"ix_{name}_descendant", "descendant", "ancestor"),
+    )
 
 
 @dataclass(frozen=True)
@@ -173,13 +189,3 @@ class Closure:
             c.ancestor.in_(select(above.c.ancestor)
                            .where(above.c.descendant == node,
                                   above.c.ancestor != node))))
-
-
-USERS = Closure("user", "superior", user_hierarchy)
-DEPARTMENTS = Closure("department", "parent", department_tree)
-CLOSURES = {c.object: c for c in (USERS, DEPARTMENTS)}
-
-
-def closure_for_table(name: str) -> Closure:
-    """The closure kept in the platform table ``name``."""
-    return next(c for c in CLOSURES.values() if c.table.name == name)

@@ -9,17 +9,16 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from propolis.platform.api.errors import json_object
-from propolis.platform.api.views import object_name, require_admin
 from propolis.platform.audit import record_event
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, Forbidden, NotFound, t
 from propolis.platform.meta.effective import Effective, load_effective
-from propolis.platform.meta.jobs import backfill
 from propolis.platform.permissions import roles, team
 from propolis.platform.permissions.explain import explain
 from propolis.platform.permissions.grants import ADMIN
 from propolis.platform.tenancy import services as tenancy
+from propolis.platform.tenancy.jobs import backfill
+from propolis.platform.web.api import json_object, object_name, require_admin
 
 MISSING_USER = t("找不到所选的员工", "the chosen user does not exist")
 

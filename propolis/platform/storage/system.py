@@ -1,4 +1,7 @@
-"""The system database: the enterprises, and the tokens that route a request to one."""
+"""The system database's tables: the enterprises, the tokens that route a request
+to one, and what logging in keeps (captchas, login events, back-off). Plain
+declarations, below every service that reads them; Alembic migrates them
+(``propolis/platform/migrations``)."""
 
 from __future__ import annotations
 

@@ -17,14 +17,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, func, or_, select
 
-from propolis.platform.query.filters import LIKE_ESCAPE, like_escape, multiselect_has
-from propolis.platform.query.services import keyword_terms
-from propolis.platform.records.values import (
+from propolis.platform.fields.values import (
     AREA_KEYS,
     ValueProblem,
     kind,
     parse_date,
 )
+from propolis.platform.query.filters import LIKE_ESCAPE, like_escape, multiselect_has
+from propolis.platform.query.services import keyword_terms
 
 Field = Mapping[str, Any]
 

@@ -1,0 +1,300 @@
+"""Object documents as the object manager edits them: the field types it offers
+and their inputs, an effective document made editable again, the plan of a change
+(a dry run) with its refusals, and the change described in words and as a diff."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyramid.request import Request
+
+from propolis.metadata import Document, kind_schema
+from propolis.metadata.errors import MetadataError
+from propolis.platform.errors import AppError, t
+from propolis.platform.meta import services as meta
+from propolis.platform.tenancy import services as tenancy
+
+Doc = dict[str, Any]
+
+# --- what the admin reads about types and choices --------------------------------
+
+TYPES: dict[str, dict[str, str]] = {
+    "text": t("单行文本：名称、编号等短文字",
+              "Text: a short line, e.g. a name or code"),
+    "textarea": t("多行文本：备注、说明", "Long text: notes, descriptions"),
+    "richtext": t("富文本：带格式的文字", "Rich text: formatted text"),
+    "number": t("数字：数量、面积等", "Number: quantities, areas …"),
+    "currency": t("金额：精确到分的钱数", "Currency: exact amounts of money"),
+    "percent": t("百分比：12.5 表示 12.5%", "Percent: 12.5 means 12.5 %"),
+    "date": t("日期", "Date"),
+    "time": t("时间（时:分）", "Time of day"),
+    "datetime": t("日期和时间", "Date and time"),
+    "boolean": t("是/否", "Yes / no"),
+    "select": t("单选：从选项中选一个", "Select: one of a list of options"),
+    "multiselect": t("多选：从选项中选多个", "Multi-select: several options"),
+    "lookup": t("查找关联：指向另一个对象的一条记录",
+                "Lookup: a record of another object"),
+    "master_detail": t("主从关联：记录属于一条主记录，可在主记录上汇总",
+                       "Master-detail: the record belongs to a master record, "
+                       "which can sum it up"),
+    "table": t("子表：记录里的多行明细，如订单明细", "Table: rows inside the record, "
+               "e.g. order lines"),
+    "autonumber": t("自动编号：保存时按格式生成，如 KH-202611-00001",
+                    "Auto number: made on save from a format, e.g. KH-202611-00001"),
+    "formula": t("公式：由其他字段计算（CEL 表达式）",
+                 "Formula: computed from other fields (a CEL expression)"),
+    "rollup": t("汇总：统计子记录（计数、求和、最小、最大、平均）",
+                "Rollup: count, sum, min, max or average of child records"),
+    "quote": t("引用：显示所关联记录的一个字段", "Quote: shows a field of the "
+               "looked-up record"),
+    "phone": t("电话号码", "Phone number"),
+    "email": t("电子邮箱", "Email address"),
+    "url": t("网址", "Web address (URL)"),
+    "file": t("附件：上传文件", "File: uploaded files"),
+    "image": t("图片：上传图片", "Image: uploaded pictures"),
+    "location": t("定位：经纬度和地址", "Location: latitude, longitude, address"),
+    "area": t("省市区", "Area: province, city, district"),
+    "user": t("人员：本企业的一名员工", "User: an employee"),
+    "department": t("部门", "Department"),
+}
+SHARING = {
+    "private": t("私有：只有负责人和上级可见",
+                 "Private: the owner and their superiors"),
+    "hierarchy": t("按汇报关系：上级可见下属的记录",
+                   "Hierarchy: superiors see their reports' records"),
+    "public_read": t("公开只读：所有人可见", "Public read: everyone sees them"),
+    "public_write": t("公开读写：所有人可见可改",
+                      "Public write: everyone sees and edits"),
+}
+APPS = {"crm": t("CRM", "CRM"), "work": t("工作", "Work"), "apps": t("应用", "Apps")}
+FUNCTIONS = {"count": t("计数", "count"), "sum": t("求和", "sum"),
+             "min": t("最小值", "minimum"), "max": t("最大值", "maximum"),
+             "avg": t("平均值", "average")}
+RETURNS = ("number", "currency", "percent", "text", "date", "boolean")
+# Column types offered for table fields: those that need no options of their own.
+COLUMN_TYPES = ("text", "textarea", "number", "currency", "percent", "date", "time",
+                "datetime", "boolean", "phone", "email", "url", "user", "department",
+                "lookup")
+NO_FIELD = t("没有这个字段", "There is no such field")
+LIST_SYSTEM_COLUMNS = ("owner", "created_at", "updated_at")
+API_NAME = re.compile(kind_schema("object")["$defs"]["api_name"]["pattern"])
+
+# Which inputs of the field form belong to which types (the rest are common).
+TYPE_INPUTS: dict[str, tuple[str, ...]] = {
+    "max_length": ("text",),
+    "precision": ("number", "currency", "percent", "formula"),
+    "min": ("number", "currency", "percent"),
+    "max": ("number", "currency", "percent"),
+    "options": ("select", "multiselect"),
+    "depends_on": ("select", "multiselect"),
+    "to": ("lookup", "master_detail"),
+    "columns": ("table",),
+    "returns": ("formula",),
+    "expression": ("formula",),
+    "rollup_from": ("rollup",),
+    "rollup_via": ("rollup",),
+    "rollup_function": ("rollup",),
+    "rollup_field": ("rollup",),
+    "quote_via": ("quote",),
+    "quote_field": ("quote",),
+    "format": ("autonumber",),
+    "max_size_mb": ("file", "image"),
+    "accept": ("file", "image"),
+    "max_count": ("file", "image"),
+}
+# document key of a field → the input showing its problems
+KEY_INPUTS = {"label": "label_zh", "help": "help_zh", "from": "rollup_from",
+              "function": "rollup_function", "fields": "columns"}
+
+
+def translated(request: Request, value: Mapping[str, str] | None) -> str:
+    return request.translate(value) if value else ""
+
+
+# --- documents --------------------------------------------------------------------
+
+
+def _strip_archive(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_archive(v) for k, v in value.items()
+                if k != "archived_fields"}
+    if isinstance(value, list):
+        return [_strip_archive(v) for v in value]
+    return value
+
+
+def plain(value: Mapping[str, Any]) -> Doc:
+    """A normalized document (or field) as a person would write it."""
+    out = meta.exportable(_strip_archive(copy.deepcopy(dict(value))))
+    assert isinstance(out, dict)
+    return out
+
+
+def editable_document(doc: Mapping[str, Any]) -> Doc:
+    """An effective (normalized) object as the document that would define it: what
+    the pages change and apply. The archive stays with the stored version; a field
+    comes back from it by being in the document again."""
+    return plain(doc)
+
+
+def label_of(zh: str | None, en: str | None) -> dict[str, str] | None:
+    parts = {k: v.strip() for k, v in (("zh", zh), ("en", en)) if v and v.strip()}
+    return parts or None
+
+
+@dataclass
+class Refusal:
+    """Why a change cannot be applied: messages by document path (``fields[2].to``)
+    and those about the whole change, in the page's language."""
+
+    general: list[str] = field(default_factory=list)
+    paths: dict[str, list[str]] = field(default_factory=dict)
+
+    def at(self, path: str, message: str) -> None:
+        self.paths.setdefault(path, []).append(message)
+
+
+def _refusal(request: Request, exc: Exception, doc: Mapping[str, Any]) -> Refusal:
+    refusal = Refusal()
+    if isinstance(exc, MetadataError):
+        for problem in exc.problems:
+            text = request.translate(problem.as_text())
+            if problem.path:
+                refusal.at(problem.path, text)
+            else:
+                refusal.general.append(text)
+        return refusal
+    assert isinstance(exc, AppError)
+    names = [f["api_name"] for f in doc.get("fields", [])]
+    for where, messages in exc.fields.items():
+        # the planner names ``object.field[.column]``; the pages, document paths
+        _, _dot, rest = where.partition(".")
+        top = rest.split(".")[0]
+        for message in messages:
+            if top in names:
+                refusal.at(f"fields[{names.index(top)}]", request.translate(message))
+            else:
+                refusal.general.append(request.translate(message))
+    if not exc.fields:
+        refusal.general.append(request.translate(exc.message))
+    return refusal
+
+
+@dataclass
+class Planned:
+    version: int
+    steps: list[str]
+    backfills: int
+    effective: Doc
+
+
+def plan_document(request: Request, doc: Doc) -> Planned | Refusal:
+    """The dry run of applying ``doc``: the same validation and storage plan as
+    ``PUT /api/v1/metadata/objects/{o}?dry_run=1`` and ``propolis metadata plan``."""
+    try:
+        applied = tenancy.apply_metadata(
+            request.registry.database, request.identity.account,
+            [Document(copy.deepcopy(doc), f"{doc['api_name']}.json")],
+            session=request.db, sysdb=request.sysdb,
+            user_id=request.actor.user_id, dry_run=True)
+    except (MetadataError, AppError) as exc:
+        return _refusal(request, exc, doc)
+    return Planned(applied.version, applied.plan.describe(request.lang),
+                   len(applied.plan.backfills),
+                   applied.plan.effective[doc["api_name"]])
+
+
+# --- a readable difference between two versions of an object ----------------------
+
+_OBJECT_KEYS = {"label": t("名称", "label"), "app": t("导航分区", "navigation section"),
+                "sharing": t("共享方式", "sharing"),
+                "deletable": t("可删除", "deletable"),
+                "name_field": t("名称字段", "name field"),
+                "description": t("说明", "description"),
+                "permissions": t("权限", "permissions"),
+                "validations": t("校验规则", "validation rules")}
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict) and set(value) <= {"zh", "en"}:
+        return " / ".join(dict.fromkeys(str(v) for v in value.values()))
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def describe_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+                     ) -> list[dict[str, str]]:
+    """What differs from ``old`` to ``new`` (normalized object documents, either may
+    be absent), one ``{"zh","en"}`` sentence per change: per field, per object key,
+    per layout and list view."""
+    if old is None and new is None:
+        return []
+    if old is None or new is None:
+        doc = new or old
+        assert doc is not None
+        count = len(doc["fields"])
+        return [t(f"新建对象，{count} 个字段", f"New object with {count} field(s)")
+                if old is None else
+                t("此对象在该版本中不存在",
+                  "The object does not exist in that version")]
+    changes = []
+    for key, name in _OBJECT_KEYS.items():
+        if old.get(key) != new.get(key):
+            changes.append(t(f"{name['zh']}：{_short(old.get(key))} → "
+                             f"{_short(new.get(key))}",
+                             f"{name['en']}: {_short(old.get(key))} → "
+                             f"{_short(new.get(key))}"))
+    before = {f["api_name"]: f for f in old["fields"]}
+    after = {f["api_name"]: f for f in new["fields"]}
+    for fname, f in after.items():
+        label = _short(f["label"])
+        if fname not in before:
+            changes.append(t(f"新增字段 {label}（{fname}，{f['type']}）",
+                             f"Field {label} ({fname}, {f['type']}) added"))
+            continue
+        keys = sorted(k for k in set(f) | set(before[fname])
+                      if f.get(k) != before[fname].get(k) and k != "archived_fields")
+        for key in keys:
+            was, now = _short(before[fname].get(key)), _short(f.get(key))
+            changes.append(t(f"字段 {label}（{fname}）的 {key}：{was} → {now}",
+                             f"Field {label} ({fname}) {key}: {was} → {now}"))
+    for fname, f in before.items():
+        if fname not in after:
+            changes.append(t(f"字段 {_short(f['label'])}（{fname}）已移除"
+                             "（数据保留在归档中）",
+                             f"Field {_short(f['label'])} ({fname}) removed "
+                             "(its data kept in the archive)"))
+    kept = [n for n in before if n in after]
+    if kept != [n for n in after if n in before]:
+        changes.append(t("字段顺序已调整", "Field order changed"))
+    for key, what in (("layouts", t("布局", "Layout")),
+                      ("list_views", t("列表视图", "List view"))):
+        olds = {v["api_name"]: v for v in old.get(key, [])}
+        for view in new.get(key, []):
+            if view.get("generated"):
+                continue
+            if olds.get(view["api_name"]) != view:
+                changes.append(t(f"{what['zh']} {_short(view['label'])} 已修改",
+                                 f"{what['en']} {_short(view['label'])} changed"))
+    return changes
+
+
+def text_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> str:
+    """A unified diff of the two documents as sorted JSON, for the curious."""
+    def lines(doc: Mapping[str, Any] | None) -> list[str]:
+        if doc is None:
+            return []
+        return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True,
+                          default=str).splitlines()
+
+    return "\n".join(difflib.unified_diff(lines(old), lines(new), "version",
+                                          "current", lineterm=""))
+
+
+# --- forms ------------------------------------------------------------------------

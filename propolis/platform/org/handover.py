@@ -1,0 +1,90 @@
+"""Handing an employee's records over: every record they own, in every object, to
+another user in one statement per object, with a history row per record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    String,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql import ColumnElement
+
+from propolis.platform.meta.effective import Effective
+from propolis.platform.storage.platform_tables import record_history
+from propolis.platform.storage.types import UTCDateTime, json_type
+
+
+def _json_pairs(dialect: str, pairs: list[tuple[str, Any, Any]]) -> ColumnElement[Any]:
+    """``{key: [old, new], …}`` built by the database, for INSERT … SELECT (each
+    value a column or a bound string)."""
+
+    def text_value(value: Any) -> ColumnElement[Any]:
+        if isinstance(value, ColumnElement):
+            return value
+        # typed, or PostgreSQL cannot tell what the parameters of *_build_* are
+        return cast(literal(value, String()), String())
+
+    obj = func.jsonb_build_object if dialect == "postgresql" else func.json_object
+    arr = func.jsonb_build_array if dialect == "postgresql" else func.json_array
+    args: list[Any] = []
+    for key, old, new in pairs:
+        args += [text_value(key), arr(text_value(old), text_value(new))]
+    return obj(*args)
+
+
+def transfer_records(
+    conn: Connection,
+    effective: Effective,
+    *,
+    from_user: str,
+    to_user: str,
+    to_department: str | None,
+    actor_id: str | None,
+) -> dict[str, int]:
+    """Gives every record ``from_user`` owns, in every object (the recycle bin
+    included), to ``to_user``, whose main department becomes the records'
+    ``owner_department``. Per object: the rows are locked, one INSERT … SELECT
+    writes a history row per record (action ``transfer``, changes ``owner`` and,
+    where it differs, ``owner_department``) and one UPDATE moves them with a new
+    version. Returns how many records moved, by object."""
+    now = dt.datetime.now(dt.UTC)
+    dialect = conn.dialect.name
+    moved = {}
+    for name in sorted(effective.objects):
+        table = effective.tables.main[name]
+        mine = table.c.owner == from_user
+        # Locks the rows (PostgreSQL; SQLite's write lock is already held) so the
+        # versions the history rows name are the ones the UPDATE writes.
+        count = conn.execute(select(func.count()).select_from(
+            select(table.c.id).where(mine).with_for_update().subquery())).scalar_one()
+        if not count:
+            continue
+        same_department = table.c.owner_department.is_not_distinct_from(to_department)
+        columns = ["object", "record_id", "version", "action", "changed_at",
+                   "changed_by", "changes"]
+        for changes, where in (
+            (_json_pairs(dialect, [("owner", from_user, to_user)]), same_department),
+            (_json_pairs(dialect, [("owner", from_user, to_user),
+                                   ("owner_department", table.c.owner_department,
+                                    to_department)]), ~same_department),
+        ):
+            conn.execute(insert(record_history).from_select(columns, select(
+                literal(name, String()), table.c.id, table.c.version + 1,
+                literal("transfer", String()), literal(now, UTCDateTime()),
+                literal(actor_id, String()), type_coerce(changes, json_type()),
+            ).where(mine, where)))
+        conn.execute(update(table).where(mine).values(
+            owner=to_user, owner_department=to_department,
+            version=table.c.version + 1, updated_by=actor_id, updated_at=now))
+        moved[name] = count
+    return moved

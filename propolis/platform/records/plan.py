@@ -1,0 +1,206 @@
+"""What every part of the record service shares: each object's plan (validators,
+compiled expressions, statements, prepared once per metadata version and kept in
+``ObjectMeta.cache``), the messages of a refused save, and the service's state (the
+session, the metadata, the actor and their access policy)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from propolis.metadata.expressions import compile_expression, option_attributes
+from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.fields.values import kind, zone
+from propolis.platform.meta.effective import Effective, ObjectMeta
+from propolis.platform.permissions.actor import Actor
+from propolis.platform.permissions.policy import AccessPolicy
+from propolis.platform.query.services import fts_table
+from propolis.platform.records.compute import (
+    Autonumber,
+    RollupLink,
+    ordered_formulas,
+    rollup_links,
+)
+from propolis.platform.records.schema import (
+    Errors,
+    make_validator,
+    object_schema,
+    writable,
+)
+from propolis.platform.storage.plan import search_table_name
+from propolis.platform.storage.tables import column_type
+
+REFERENCE_TARGETS = {"user": "user", "department": "department"}
+# Write-only fields: stored as an argon2 hash, never read back, searched or filtered
+# on, and only their change (not the value) goes into the history.
+SECRETS = {"user": frozenset({"password"})}
+MASK = "******"
+INVALID = t("数据有误", "Invalid data")
+CACHE_KEY = "records.plan"
+# Columns a save writes besides the fields.
+SYSTEM_COLUMNS = ("id", "owner", "owner_department", "created_by", "created_at",
+                  "updated_by", "updated_at", "life_status", "version", "deleted_at",
+                  "deleted_by", "search_text")
+UNKNOWN = t("没有这个字段", "unknown field")
+READ_ONLY = t("没有修改该字段的权限", "you may not change this field")
+COMPUTED = t("由系统计算，不能写入", "is computed and cannot be written")
+SYSTEM = t("系统字段不能写入", "is a system field and cannot be written")
+MISSING = t("找不到所选的记录（可能已删除）", "the chosen record does not exist "
+            "(or is in the recycle bin)")
+MISSING_FILE = t("找不到上传的文件", "unknown file id")
+TAKEN = t("已被其他记录使用（包括回收站中的记录）",
+          "is already used by another record (the recycle bin included)")
+
+
+def message_text(message: Any) -> dict[str, str]:
+    if isinstance(message, str):
+        return t(message, message)
+    return t(message.get("zh") or message.get("en", ""),
+             message.get("en") or message.get("zh", ""))
+
+
+def invalid(errors: Errors) -> AppError:
+    return AppError("invalid", INVALID, errors)
+
+
+def add_error(errors: Errors, name: str, message: Text) -> None:
+    if message not in errors.setdefault(name, []):
+        errors[name].append(message)
+
+
+def reference_target(field: Mapping[str, Any]) -> str | None:
+    """The object a reference field points to (None for other fields)."""
+    ftype = field["type"]
+    if ftype in REFERENCE_TARGETS:
+        return REFERENCE_TARGETS[ftype]
+    if ftype in ("lookup", "master_detail"):
+        return str(field["to"])
+    return None
+
+
+def references(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    return [(f["api_name"], target) for f in fields
+            if (target := reference_target(f)) is not None]
+
+
+class ObjectPlan:
+    """Everything about one object that saves and reads need, built once per
+    metadata version."""
+
+    def __init__(self, effective: Effective, obj: ObjectMeta) -> None:
+        self.name = obj.api_name
+        self.table: Table = effective.tables.main[self.name]
+        # one record by id: built once, it is the statement of every read
+        self.by_id = select(self.table).where(self.table.c.id == bindparam("_id"))
+        self.children: dict[str, Table] = effective.tables.children[self.name]
+        self.fields = obj.fields
+        self.deletable = bool(obj.doc.get("deletable", True))
+        fields = list(obj.fields.values())
+        self.stored = [f for f in fields if column_type(f) is not None]
+        self.tables = [f for f in fields if f["type"] == "table"]
+        self.writable = frozenset(f["api_name"] for f in fields if writable(f))
+        self.create_validator = make_validator(object_schema(fields, create=True))
+        self.update_validator = make_validator(object_schema(fields, create=False))
+        self.unique = [f["api_name"] for f in self.stored if f.get("unique")]
+        self.defaults = {f["api_name"]: f for f in fields
+                         if f.get("default") is not None and writable(f)}
+        self.references = references(self.stored)
+        self.row_references = {f["api_name"]: references(f["fields"])
+                               for f in self.tables}
+        self.file_fields = [f for f in self.stored if kind(f) == "files"]
+        self.row_file_fields = {
+            f["api_name"]: [s for s in f["fields"]
+                            if column_type(s) is not None and kind(s) == "files"]
+            for f in self.tables}
+        self.autonumbers = [(f["api_name"], Autonumber(f["format"]))
+                            for f in self.stored if f["type"] == "autonumber"]
+        self.formulas = ordered_formulas(fields)
+        self.row_formulas = {f["api_name"]: ordered_formulas(f["fields"])
+                             for f in self.tables}
+        self.rules = [(compile_expression(v["rule"]), message_text(v["message"]))
+                      for v in obj.doc.get("validations", ())]
+        self.options = option_attributes(fields)
+        self.dependent = [f for f in fields if f.get("depends_on")
+                          and f["type"] in ("select", "multiselect")]
+        self.searchable = [f for f in fields
+                           if f.get("searchable") and column_type(f) is not None]
+        self.searchable_rows = {
+            f["api_name"]: [s for s in f["fields"]
+                            if s.get("searchable") and column_type(s) is not None]
+            for f in self.tables}
+        self.has_search = bool(self.searchable
+                               or any(self.searchable_rows.values()))
+        # the fields whose values are in search_text
+        self.searched = frozenset({f["api_name"] for f in self.searchable}
+                                  | {n for n, s in self.searchable_rows.items() if s})
+        self.own_rollups = [f for f in self.stored if f["type"] == "rollup"]
+        # formulas that use a rollup, directly or through another formula: they
+        # change when a child record does
+        derived = {f["api_name"] for f in self.own_rollups}
+        self.rollup_formulas = []
+        for formula in self.formulas:  # in dependency order: one pass suffices
+            if formula.expression.references & derived:
+                derived.add(formula.name)
+                self.rollup_formulas.append(formula)
+        self.links: list[RollupLink] = rollup_links(
+            {n: o.doc for n, o in effective.objects.items()}, self.name)
+        # quote fields grouped by the lookup they read through: one query each
+        self.quotes: dict[str, list[tuple[str, Table, Mapping[str, Any]]]] = {}
+        self.quote_targets: dict[str, str] = {}
+        for f in fields:
+            if f["type"] == "quote":
+                target = reference_target(obj.fields[f["via"]]) or ""
+                if f["field"] in SECRETS.get(target, ()):
+                    continue  # reads as null
+                self.quote_targets[f["via"]] = target
+                self.quotes.setdefault(f["via"], []).append(
+                    (f["api_name"], effective.tables.main[target],
+                     effective.objects[target].fields[f["field"]]))
+        self.secrets = SECRETS.get(self.name, frozenset()) & obj.fields.keys()
+        self.visible = {n: f for n, f in obj.fields.items() if n not in self.secrets}
+        self.history_names = [n for n, f in self.visible.items()
+                              if f["type"] not in ("quote", "rollup")]
+        self.insert = insert(self.table)
+        self.child_inserts = {n: insert(c) for n, c in self.children.items()}
+        self.fts = fts_table(search_table_name(self.name))
+
+
+class RecordServiceBase:
+    """Records of one enterprise, on behalf of one actor, inside the caller's
+    transaction (the service never commits): the state the reads, the checks,
+    the derived values and the writes share."""
+
+    def __init__(
+        self,
+        session: Session,
+        effective: Effective,
+        actor: Actor,
+        *,
+        lang: str = "zh",
+        tz: str = "Asia/Shanghai",
+        policy: AccessPolicy | None = None,
+        on_password_set: Callable[[str], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.effective = effective
+        self.actor = actor
+        self.policy = policy or AccessPolicy(effective, actor)
+        self.lang = lang  # the language API callers render AppErrors in
+        self.tz = tz
+        zone(tz)  # an unknown zone fails here rather than in the middle of a save
+        # called with a user's id after their password was changed (the web ends
+        # their sessions there: the record service knows no tokens)
+        self.on_password_set = on_password_set
+
+    def _plan(self, object: str) -> ObjectPlan:
+        obj = self.effective.object(object)
+        if obj is None:
+            raise NotFound("no_such_object",
+                           t(f"没有对象 {object}", f"There is no object {object!r}"))
+        plan = obj.cache.get(CACHE_KEY)
+        if plan is None:
+            plan = obj.cache[CACHE_KEY] = ObjectPlan(self.effective, obj)
+        return plan

@@ -1,0 +1,372 @@
+"""Applying a storage plan: Alembic's operations inside the caller's transaction,
+so a failure anywhere leaves the enterprise's storage as it was (PostgreSQL and
+SQLite both have transactional DDL); and what an older enterprise's storage needs
+to be brought up to this release (the search extension, the recycle-bin indexes).
+
+SQLite never rebuilds a table here. Alembic's batch mode would copy the table and
+drop the original, and with ``PRAGMA foreign_keys=ON`` (see db.py) that drop deletes
+every child-table row through ``ON DELETE CASCADE``. SQLite does not enforce column
+lengths or declared types, so a widening is a metadata change there; the one change
+that does need work, a precision increase, rescales the stored integers of
+``ExactDecimal`` in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    ForeignKeyConstraint,
+    Numeric,
+    Table,
+    column,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+    update,
+)
+from sqlalchemy.types import TypeEngine
+
+from propolis.platform.db import FTS_KEY, new_metadata
+from propolis.platform.errors import AppError, t
+from propolis.platform.storage.plan import Operation, Plan
+from propolis.platform.storage.tables import (
+    IN_RECYCLE_BIN,
+    column_type,
+    identifier,
+    object_tables,
+    recycle_bin_index_name,
+    table_name,
+)
+from propolis.platform.storage.types import DIGITS
+
+# Largest scaled integer SQLite can hold before its arithmetic silently turns into
+# floating point.
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def tenant_schema(conn: Connection) -> str | None:
+    """The PostgreSQL schema a tenant connection writes to (None on SQLite).
+
+    Alembic compiles some statements itself (ALTER COLUMN …) without the connection's
+    ``schema_translate_map``; every operation therefore names the schema explicitly.
+    """
+    if conn.dialect.name == "sqlite":
+        return None
+    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
+    if not schema:
+        raise ValueError(
+            "apply_plan needs a tenant connection "
+            "(Database.tenant_engine), not the system one"
+        )
+    return str(schema)
+
+
+def ensure_trigram(conn: Connection) -> str:
+    """Installs pg_trgm if missing and returns the schema holding it. It goes to
+    ``public``, never to a tenant schema: dropping that tenant would otherwise take
+    the extension, and every other tenant's search index, with it."""
+    found = conn.execute(
+        text(
+            "SELECT n.nspname FROM pg_extension e "
+            "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+        )
+    ).scalar()
+    if found is not None:
+        return str(found)
+    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    return "public"
+
+
+def _field_at(doc: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    head, _, sub = path.partition(".")
+    found = next(f for f in doc["fields"] if f["api_name"] == head)
+    if sub:
+        return next(f for f in found["fields"] if f["api_name"] == sub)
+    return found
+
+
+class _Applier:
+    def __init__(self, conn: Connection, plan: Plan) -> None:
+        self.conn = conn
+        self.plan = plan
+        self.schema = tenant_schema(conn)
+        self.quote = conn.dialect.identifier_preparer.quote
+        # the naming convention of new_metadata() names the indexes that columns
+        # declare (index=True) exactly as TenantTables does
+        context = MigrationContext.configure(
+            conn, opts={"target_metadata": new_metadata()}
+        )
+        self.ops = Operations(context)
+        self._tables: dict[str, tuple[Table, dict[str, Table]]] = {}
+
+    def run(self) -> None:
+        handlers: dict[str, Callable[[Operation], None]] = {
+            "create_table": self.create_table,
+            "create_child_table": self.create_child_table,
+            "add_column": self.add_column,
+            "create_index": self.create_index,
+            "drop_index": self.drop_index,
+            "alter_type": self.alter_type,
+            "alter_precision": self.alter_precision,
+            "create_search_index": self.create_search_index,
+        }
+        for op in self.plan.operations:
+            # archive, restore and backfill change no storage
+            handler = handlers.get(op.kind)
+            if handler is not None:
+                handler(op)
+
+    def tables(self, obj: str) -> tuple[Table, dict[str, Table]]:
+        """The object's tables as TenantTables declares them, placed in the tenant
+        schema (``to_metadata`` also points the child tables' foreign keys there)."""
+        if obj not in self._tables:
+            main, children = object_tables(new_metadata(), self.plan.effective[obj])
+            if self.schema is not None:
+                target = new_metadata()
+                main = main.to_metadata(target, schema=self.schema)
+                children = {
+                    k: c.to_metadata(target, schema=self.schema)
+                    for k, c in children.items()
+                }
+            self._tables[obj] = (main, children)
+        return self._tables[obj]
+
+    def _lightweight(self, op: Operation, ctype: TypeEngine[Any] | None = None) -> Any:
+        return table(
+            op.details["table"], column(op.details["column"], ctype), schema=self.schema
+        )
+
+    def create_table(self, op: Operation) -> None:
+        main, _ = self.tables(op.object)
+        self.ops.create_table(main.name, *main.columns, schema=self.schema)
+        _create_recycle_bin_index(self.ops, main.name, self.schema)
+
+    def create_child_table(self, op: Operation) -> None:
+        assert op.field is not None
+        child = self.tables(op.object)[1][op.field]
+        # columns alone would lose the foreign key: a copied column leaves behind
+        # the table-level constraint its ForeignKey belongs to
+        foreign_keys = [
+            c for c in child.constraints if isinstance(c, ForeignKeyConstraint)
+        ]
+        self.ops.create_table(
+            child.name, *child.columns, *foreign_keys, schema=self.schema
+        )
+
+    def add_column(self, op: Operation) -> None:
+        assert op.field is not None
+        main, children = self.tables(op.object)
+        head, _, sub = op.field.partition(".")
+        target = children[head] if sub else main
+        self.ops.add_column(target.name, target.c[sub or head], schema=self.schema)
+
+    def create_index(self, op: Operation) -> None:
+        rows = self._lightweight(op)
+        col = rows.c[op.details["column"]]
+        duplicates = (
+            self.conn.execute(
+                select(col)
+                .where(col.is_not(None))
+                .group_by(col)
+                .having(func.count() > 1)
+                .limit(3)
+            )
+            .scalars()
+            .all()
+        )
+        if duplicates:
+            shown = ", ".join(str(v) for v in duplicates)
+            raise AppError(
+                "duplicate_values",
+                t(
+                    f"不能把 {op.object}.{op.field} 设为唯一："
+                    f"已有记录的值重复（{shown}）。请先修改这些记录。",
+                    f"{op.object}.{op.field} cannot become unique: existing records "
+                    f"share values ({shown}). Change those records first.",
+                ),
+                {op.field or "": [t("已有重复的值", "has duplicate values")]},
+            )
+        self.ops.create_index(
+            op.details["name"],
+            op.details["table"],
+            [op.details["column"]],
+            unique=True,
+            schema=self.schema,
+        )
+
+    def drop_index(self, op: Operation) -> None:
+        self.ops.drop_index(
+            op.details["name"],
+            table_name=op.details["table"],
+            schema=self.schema,
+            if_exists=True,
+        )
+
+    def alter_type(self, op: Operation) -> None:
+        if not op.details["ddl"]:
+            return
+        assert op.field is not None
+        new = column_type(_field_at(self.plan.effective[op.object], op.field))
+        self.ops.alter_column(
+            op.details["table"], op.details["column"], type_=new, schema=self.schema
+        )
+
+    def alter_precision(self, op: Operation) -> None:
+        old, new = op.details["from"], op.details["to"]
+        if self.schema is None:
+            # SQLite keeps 12.34 at scale 2 as 1234: at scale 4 it must be 123400
+            factor = 10 ** (new - old)
+            rows = self._lightweight(op, BigInteger())
+            col = rows.c[op.details["column"]]
+            self._refuse_if_any(
+                op,
+                rows,
+                or_(col > SQLITE_MAX_INT // factor, col < -(SQLITE_MAX_INT // factor)),
+            )
+            self.conn.execute(
+                update(rows).where(col.is_not(None)).values({col.name: col * factor})
+            )
+            return
+        rows = self._lightweight(op, Numeric())
+        col = rows.c[op.details["column"]]
+        bound = Decimal(10) ** (DIGITS - new)
+        self._refuse_if_any(op, rows, or_(col >= bound, col <= -bound))
+        self.ops.alter_column(
+            op.details["table"],
+            op.details["column"],
+            type_=Numeric(DIGITS, new),
+            schema=self.schema,
+        )
+
+    def _refuse_if_any(self, op: Operation, rows: Any, condition: Any) -> None:
+        if (
+            self.conn.execute(
+                select(literal(1)).select_from(rows).where(condition).limit(1)
+            ).first()
+            is not None
+        ):
+            raise AppError(
+                "value_too_large",
+                t(
+                    f"{op.object}.{op.field} 中有数值太大，不能再增加小数位数。",
+                    f"{op.object}.{op.field} holds values too large for more decimal "
+                    "places.",
+                ),
+                {op.field or "": [t("数值太大", "values too large")]},
+            )
+
+    def create_search_index(self, op: Operation) -> None:
+        if self.schema is None:
+            self._create_fts(op)
+            return
+        trgm = ensure_trigram(self.conn)
+        self.ops.create_index(
+            op.details["name"],
+            op.details["table"],
+            ["search_text"],
+            schema=self.schema,
+            postgresql_using="gin",
+            postgresql_ops={"search_text": f"{self.quote(trgm)}.gin_trgm_ops"},
+            if_not_exists=True,
+        )
+
+    def _create_fts(self, op: Operation) -> None:
+        """SQLite: the FTS5 table and the triggers that keep it equal to the main
+        table's ``search_text``, so writing ``search_text`` is all the record code
+        does on either database (PostgreSQL's GIN index follows by itself). An FTS
+        row's rowid is a hash of the record id (``FTS_KEY``, registered on every
+        connection), so a trigger finds the row to replace by its key instead of
+        scanning the FTS table."""
+        fts, main = op.details["name"], op.details["table"]
+        exists = self.conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
+            {"n": fts},
+        ).first()
+        if exists:
+            return
+        q = self.quote
+        statements = [
+            f"CREATE VIRTUAL TABLE {q(fts)} USING fts5("
+            "record_id UNINDEXED, body, tokenize='trigram')",
+            f"CREATE TRIGGER {q(identifier(fts + '_ai'))} AFTER INSERT ON {q(main)} "
+            f"WHEN new.search_text IS NOT NULL BEGIN "
+            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
+            f"VALUES ({FTS_KEY}(new.id), new.id, new.search_text); END",
+            f"CREATE TRIGGER {q(identifier(fts + '_au'))} "
+            f"AFTER UPDATE OF search_text ON {q(main)} "
+            f"WHEN old.search_text IS NOT new.search_text BEGIN "
+            f"DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); "
+            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
+            f"SELECT {FTS_KEY}(new.id), new.id, new.search_text "
+            f"WHERE new.search_text IS NOT NULL; END",
+            f"CREATE TRIGGER {q(identifier(fts + '_ad'))} AFTER DELETE ON {q(main)} "
+            f"BEGIN DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); END",
+            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
+            f"SELECT {FTS_KEY}(id), id, search_text "
+            f"FROM {q(main)} WHERE search_text IS NOT NULL",
+        ]
+        for statement in statements:
+            self.ops.execute(text(statement))
+
+
+def _create_recycle_bin_index(ops: Operations, table: str, schema: str | None) -> None:
+    ops.create_index(
+        recycle_bin_index_name(table),
+        table,
+        ["deleted_at"],
+        schema=schema,
+        sqlite_where=text(IN_RECYCLE_BIN),
+        postgresql_where=text(IN_RECYCLE_BIN),
+    )
+
+
+def upgrade_recycle_bin_indexes(conn: Connection, objects: Iterable[str]) -> None:
+    """Gives the tables of an enterprise made by an older release the partial index
+    on ``deleted_at`` (see ``storage.tables``) in place of their full one. Safe to
+    run again: a table that has it is left alone."""
+    schema = tenant_schema(conn)
+    ops = Operations(MigrationContext.configure(conn))
+    if conn.dialect.name == "sqlite":
+        definition = text("SELECT sql FROM sqlite_master WHERE name = :n")
+    else:
+        definition = text(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND indexname = :n"
+        )
+    for obj in objects:
+        table = table_name(obj)
+        names = [
+            index["name"]
+            for index in inspect(conn).get_indexes(table, schema=schema)
+            if index["column_names"] == ["deleted_at"]
+        ]
+        ddl = [conn.execute(definition, {"s": schema, "n": n}).scalar() for n in names]
+        if any(" WHERE " in (d or "").upper() for d in ddl):
+            continue
+        for name in names:
+            ops.drop_index(name, table_name=table, schema=schema)
+        _create_recycle_bin_index(ops, table, schema)
+
+
+def apply_plan(conn: Connection, plan: Plan) -> None:
+    """Runs ``plan`` on a tenant connection, in the caller's transaction.
+
+    Raises ``AppError`` when the data forbids a step (duplicate values for a new
+    unique index, values too large for a higher precision); the caller then rolls
+    back and nothing has changed. Never commits.
+    """
+    if conn.dialect.name != plan.dialect:
+        raise ValueError(
+            f"a {plan.dialect} plan given a {conn.dialect.name} connection"
+        )
+    _Applier(conn, plan).run()

@@ -1,0 +1,160 @@
+"""A storage plan: the operations a metadata change runs on an enterprise's tables,
+each described in both languages, and the refusal of a change that could lose
+data; the names of the search tables and indexes the operations make."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from propolis.platform.errors import AppError, t
+from propolis.platform.storage.tables import identifier, table_name
+
+# The pseudo-field of a backfill that rebuilds ``search_text`` (and so the search
+# index) after the set of searchable fields of an existing object changed.
+SEARCH_TEXT = "search_text"
+
+
+def search_table_name(object_name: str) -> str:
+    """SQLite: the FTS5 table ``(record_id UNINDEXED, body)`` of an object."""
+    return identifier(f"{table_name(object_name)}__fts")
+
+
+def search_index_name(object_name: str) -> str:
+    """PostgreSQL: the trigram GIN index on the object's ``search_text``."""
+    return identifier(f"ix_{table_name(object_name)}_search_text")
+
+
+def unique_index_name(table: str, column_name: str) -> str:
+    return identifier(f"uq_{table}_{column_name}")
+
+
+_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "create_table": (
+        "为对象 {object} 新建数据表 {table}",
+        "Create table {table} for object {object}",
+    ),
+    "create_child_table": (
+        "为子表字段 {object}.{field} 新建数据表 {table}",
+        "Create table {table} for table field {object}.{field}",
+    ),
+    "add_column": (
+        "在 {table} 中新增列 {column}（{type}）",
+        "Add column {column} ({type}) to {table}",
+    ),
+    "create_index": (
+        "为 {object}.{field} 创建唯一索引 {name}（已有数据不能重复）",
+        "Create unique index {name} on {object}.{field} (existing values "
+        "must not repeat)",
+    ),
+    "drop_index": (
+        "删除唯一索引 {name}：{object}.{field} 不再要求唯一",
+        "Drop unique index {name}: {object}.{field} no longer unique",
+    ),
+    "alter_type": (
+        "把 {object}.{field} 的类型从 {from} 改为 {to}",
+        "Change {object}.{field} from {from} to {to}",
+    ),
+    "alter_precision": (
+        "把 {object}.{field} 的小数位数从 {from} 提高到 {to}",
+        "Raise the precision of {object}.{field} from {from} to {to} decimal places",
+    ),
+    "archive_field": (
+        "归档字段 {object}.{field}：不再显示，已存的数据保留，可以恢复",
+        "Archive field {object}.{field}: hidden, its stored values are "
+        "kept and can be restored",
+    ),
+    "restore_field": (
+        "从归档中恢复字段 {object}.{field}，连同已存的数据",
+        "Restore field {object}.{field} from the archive with its stored values",
+    ),
+    "create_search_index": (
+        "为对象 {object} 建立全文搜索索引 {name}",
+        "Create search index {name} for object {object}",
+    ),
+    "backfill": (
+        "为已有记录计算 {object}.{field}",
+        "Compute {object}.{field} for the existing records",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One storage step of a plan.
+
+    ``field`` is a field api_name, ``<table field>.<sub-field>`` for a column of a
+    child table, or None for a step on the whole object. ``details`` holds what the
+    step needs beyond that (table and column names, the old and new types …); it is
+    plain JSON.
+    """
+
+    kind: str
+    object: str
+    field: str | None = None
+    details: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+    def describe(self, lang: str = "zh") -> str:
+        """A one-line description for the admin, in ``lang`` (zh or en)."""
+        zh, en = _DESCRIPTIONS[self.kind]
+        template = zh if lang == "zh" else en
+        if self.kind == "backfill" and self.field == SEARCH_TEXT:
+            template = (
+                "重建对象 {object} 已有记录的搜索文本"
+                if lang == "zh"
+                else "Rebuild the search text of the existing {object} records"
+            )
+        return template.format(object=self.object, field=self.field, **self.details)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "object": self.object,
+            "field": self.field,
+            "details": dict(self.details),
+            "description": {"zh": self.describe("zh"), "en": self.describe("en")},
+        }
+
+
+@dataclass
+class Plan:
+    """The result of ``plan_changes``.
+
+    ``effective``: the new effective object documents by api_name, each with its
+    ``archived_fields``. ``backfills``: (object, field) pairs whose values the caller
+    computes for the existing rows in a job after the commit; ``field`` may be a
+    child-table path (``items.amount``) or ``SEARCH_TEXT``.
+    """
+
+    dialect: str
+    operations: list[Operation]
+    effective: dict[str, dict[str, Any]]
+    backfills: list[tuple[str, str]]
+
+    def describe(self, lang: str = "zh") -> list[str]:
+        return [op.describe(lang) for op in self.operations]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dialect": self.dialect,
+            "operations": [op.as_json() for op in self.operations],
+            "backfills": [list(pair) for pair in self.backfills],
+        }
+
+
+class PlanError(AppError):
+    """A metadata change that storage refuses: it could lose data (a narrowing type
+    change, a retargeted lookup, a removed object) or collides with platform names.
+    ``fields`` maps ``object.field`` to its messages; ``message`` lists them all."""
+
+    def __init__(self, problems: list[tuple[str, dict[str, str]]]) -> None:
+        fields: dict[str, list[Mapping[str, str]]] = {}
+        for path, message in problems:
+            fields.setdefault(path, []).append(message)
+        message = t(
+            "；".join(m["zh"] for _, m in problems),
+            " ".join(m["en"] for _, m in problems),
+        )
+        super().__init__("metadata_change_refused", message, fields)

@@ -1,0 +1,238 @@
+"""Submitting a record for approval: the definitions a user may start, the steps laid
+out on the record's values (each step's ``when``, its approvers resolved from the
+organisation), the copies, the first step activated."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from propolis.metadata.expressions import (
+    ExpressionError,
+    compile_expression,
+    option_attributes,
+)
+from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
+from propolis.platform.fields.values import from_column
+from propolis.platform.ids import new_id
+from propolis.platform.storage.platform_tables import (
+    approval_cc,
+    approval_instances,
+    approval_steps,
+)
+from propolis.platform.storage.tables import column_type
+from propolis.platform.workflow.engine import (
+    INVALID,
+    NOT_A_USER,
+    ApprovalEngine,
+    check_keys,
+    invalid,
+    utcnow,
+)
+from propolis.platform.workflow.events import ApprovalStarted
+
+
+class Submission(ApprovalEngine):
+    """Starting approvals."""
+
+    def definitions(self) -> list[dict[str, Any]]:
+        """The approval definitions a user may submit, in name order."""
+        return [{"api_name": name, "label": d["label"], "form": d["form"],
+                 "mode": d["mode"], "description": d.get("description")}
+                for name, d in sorted(self.effective.approvals.items())
+                if self.effective.object(d["form"]) is not None]
+
+    def start(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Submits a record for approval: ``definition``, then ``data`` (a new
+        record of the definition's form) or ``record`` (the id of an existing one
+        the submitter may edit); ``next_approver`` (a free flow's first approver,
+        or the approver of a ``submitter_choice`` step), ``step_approvers``
+        ({step number: [user ids]} for ``submitter_choice`` steps), ``comment``.
+        Returns the instance as ``get`` does."""
+        check_keys(body, ("definition", "data", "record", "next_approver",
+                          "step_approvers", "comment"))
+        name = body.get("definition")
+        definition = (self.effective.approvals.get(name) if isinstance(name, str)
+                      else None)
+        if definition is None:
+            raise invalid("definition", t("没有这个审批类型", "no such approval type"))
+        form = definition["form"]
+        if self.effective.object(form) is None:
+            raise invalid("definition", t(f"审批表单 {form} 已不存在",
+                                          f"its form {form!r} no longer exists"))
+        has_data, has_record = "data" in body, "record" in body
+        if has_data == has_record:
+            raise AppError("invalid", INVALID, {"data": [t(
+                "请给出 data（新填的表单）或 record（已有记录的 id）之一",
+                "give either data (a new form) or record (an existing record's id)")]})
+        comment = self._comment(body)
+        submitter = self.me
+        next_approver = body.get("next_approver")
+        if definition["mode"] == "free":
+            first = self._user_field(next_approver, "next_approver", required=True)
+            if first == submitter:
+                raise invalid("next_approver", t("不能选择自己", "cannot be yourself"))
+        chosen = self._step_choices(body.get("step_approvers"), next_approver)
+
+        if has_data:
+            if not isinstance(body["data"], Mapping):
+                raise invalid("data", t("应为对象", "must be an object"))
+            record_id = self.records.create(form, body["data"])["id"]
+        else:
+            record_id = body["record"]
+            if not isinstance(record_id, str):
+                raise invalid("record", t("应为记录 id", "must be a record id"))
+            self.records.check(form, record_id, "edit")
+        values = self._values(form, record_id)
+        if values["life_status"] != "normal":
+            raise Conflict("record_not_normal", t(
+                "该记录正在审批中或已作废，不能再提交",
+                "The record is already under approval or invalid"))
+
+        plan = (self._plan_steps(definition, values, submitter, chosen)
+                if definition["mode"] == "fixed" else
+                [self._step_row("free", 1, None, "any", None, [first])])
+        now = utcnow()
+        instance_id = new_id()
+        name_field = self.effective.objects[form].doc["name_field"]
+        title = values.get(name_field)
+        self.conn.execute(insert(approval_instances).values(
+            id=instance_id, definition_name=name,
+            definition_version=self.effective.version, definition=dict(definition),
+            object=form, record_id=record_id,
+            title=str(title)[:255] if title is not None else None,
+            submitter=submitter, submitter_department=self.actor.department_id,
+            status="pending", current_step=None, created_at=now, updated_at=now))
+        for row in plan:
+            self.conn.execute(insert(approval_steps).values(instance_id=instance_id,
+                                                            **row))
+        self._log(instance_id, None, "submit", comment,
+                  {"skipped": [r["seq"] for r in plan if r["status"] == "skipped"]})
+        self._set_life_status(form, record_id, "in_review")
+        for user_id in self._cc_users(definition, submitter):
+            self.conn.execute(insert(approval_cc).values(
+                instance_id=instance_id, user_id=user_id, created_at=now))
+            self._inbox(user_id, "cc", instance_id, t(
+                f"抄送：{definition['label']['zh']}「{title or ''}」",
+                f"For your information: {definition['label']['en']} "
+                f"\u201c{title or ''}\u201d"))
+        self._event(ApprovalStarted(instance_id, name, form, record_id, submitter,
+                                    self.session, self.request))
+        self._advance(self._instance(instance_id), after=0)
+        return self.get(instance_id)
+
+    def _step_choices(self, raw: Any, next_approver: Any) -> dict[int, list[str]]:
+        if raw is None:
+            chosen: dict[int, list[str]] = {}
+        elif isinstance(raw, Mapping) and all(
+                isinstance(v, str) or (isinstance(v, list)
+                                       and all(isinstance(i, str) for i in v))
+                for v in raw.values()):
+            try:
+                chosen = {int(k): [v] if isinstance(v, str) else list(v)
+                          for k, v in raw.items()}
+            except ValueError:
+                chosen = {0: []}
+            if 0 in chosen or any(k < 0 for k in chosen):
+                raise invalid("step_approvers", t("键应为步骤序号（从 1 开始）",
+                                                  "keys must be step numbers from 1"))
+        else:
+            raise invalid("step_approvers", t(
+                "应为 {步骤序号: [员工 id]}", "must be {step number: [user ids]}"))
+        if isinstance(next_approver, str):
+            chosen.setdefault(-1, [next_approver])  # the first submitter_choice step
+        return chosen
+
+    def _plan_steps(self, definition: Mapping[str, Any], values: Mapping[str, Any],
+                    submitter: str, chosen: dict[int, list[str]]
+                    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        problems: dict[str, list[Text]] = {}
+        first_choice = True
+        for index, step in enumerate(definition["steps"]):
+            seq = index + 1
+            label = step.get("label")
+            if step.get("when") and not self._condition(
+                    step["when"], values, seq, definition["form"]):
+                rows.append(self._step_row("defined", seq, label, step["sign"],
+                                           step.get("percentage"), [], "skipped"))
+                continue
+            picks = chosen.get(seq, [])
+            if "submitter_choice" in step["approver"]:
+                if not picks and first_choice:
+                    picks = chosen.get(-1, [])
+                first_choice = False
+                unknown = [p for p in picks if p not in
+                           self.directory.active_ids(picks)]
+                if unknown:
+                    problems[f"step_approvers.{seq}"] = [NOT_A_USER]
+            everyone = self.directory.resolve(step["approver"], submitter, picks)
+            approvers = [u for u in everyone if u != submitter]
+            if not everyone:
+                problems[f"steps.{seq}"] = [self._nobody(step, seq)]
+                continue
+            row = self._step_row("defined", seq, label, step["sign"],
+                                 step.get("percentage"), approvers,
+                                 "waiting" if approvers else "skipped")
+            row.update(sla_hours=step.get("sla_hours"),
+                       escalate_to=step.get("escalate_to"),
+                       escalate_after_hours=step.get("escalate_after_hours"))
+            rows.append(row)
+        if problems:
+            raise AppError("no_approver", t("审批流程中有步骤找不到审批人",
+                                            "Some steps of the flow have no approver"),
+                           problems)
+        return rows
+
+    @staticmethod
+    def _nobody(step: Mapping[str, Any], seq: int) -> Text:
+        approver = step["approver"]
+        if "submitter_choice" in approver:
+            return t(f"第 {seq} 步需要你选择审批人（step_approvers）",
+                     f"step {seq}: choose its approver (step_approvers)")
+        what = ", ".join(f"{k}={v}" for k, v in approver.items())
+        return t(f"第 {seq} 步（{what}）没有对应的在职员工，请联系管理员完善组织架构",
+                 f"step {seq} ({what}) names no active user; ask the admin to complete "
+                 "the organisation")
+
+    def _condition(self, source: str, values: Mapping[str, Any], seq: int,
+                   form: str) -> bool:
+        options = option_attributes(self.effective.objects[form].fields.values())
+        try:
+            result = compile_expression(source).evaluate(dict(values), options=options)
+        except ExpressionError as exc:
+            raise AppError("condition_failed", t(
+                f"第 {seq} 步的条件无法计算：{exc}",
+                f"The condition of step {seq} cannot be evaluated: {exc}")) from None
+        # a condition over empty inputs is null: the step does not apply
+        return result is True
+
+    def _cc_users(self, definition: Mapping[str, Any], submitter: str) -> list[str]:
+        found: list[str] = []
+        for spec in definition.get("cc", []):
+            found += self.directory.resolve(spec, submitter)
+        return [u for u in dict.fromkeys(found) if u != submitter]
+
+    def _values(self, form: str, record_id: str) -> dict[str, Any]:
+        """The record as Python values (what conditions are evaluated on)."""
+        meta = self.effective.objects[form]
+        table = self.effective.tables.main[form]
+        row = self.conn.execute(select(table).where(table.c.id == record_id)).first()
+        if row is None:
+            raise NotFound("not_found", t("记录不存在或已删除",
+                                          "The record does not exist or was deleted"))
+        values: dict[str, Any] = {"life_status": row.life_status}
+        for name, field in meta.fields.items():
+            if column_type(field) is not None:
+                values[name] = from_column(field, row._mapping[name])
+            elif field["type"] == "table":
+                child = self.effective.tables.children[form][name]
+                subs = [s for s in field["fields"] if column_type(s) is not None]
+                values[name] = [
+                    {s["api_name"]: from_column(s, r._mapping[s["api_name"]])
+                     for s in subs}
+                    for r in self.conn.execute(select(child).where(
+                        child.c.parent_id == record_id).order_by(child.c.row_order))]
+        return values
