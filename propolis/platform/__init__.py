@@ -4,6 +4,7 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    config.include(".fields")
     config.include(".web")
     config.include(".auth")
     config.include(".api")
