@@ -6,6 +6,7 @@ as ``{field: [{"zh", "en"}]}``."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -50,8 +51,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
+def _is_integer(value: Any) -> bool:
+    """JSON Schema's integer: a number without a fractional part (``1.0`` too)."""
+    if isinstance(value, int):
+        return not isinstance(value, bool)
+    return _is_number(value) and math.isfinite(value) and value == int(value)
+
+
 TYPE_CHECKS: dict[str, Check] = {
     "string": lambda v: isinstance(v, str), "number": _is_number,
+    "integer": _is_integer,
     "boolean": lambda v: isinstance(v, bool), "array": lambda v: isinstance(v, list),
     "object": lambda v: isinstance(v, dict), "null": lambda v: v is None,
 }
@@ -151,6 +160,7 @@ def make_validator(schema: Mapping[str, Any]) -> RecordValidator:
 
 
 TYPE_NAMES = {"string": ("文本", "text"), "number": ("数字", "a number"),
+              "integer": ("整数", "a whole number"),
               "boolean": ("是/否", "true or false"), "array": ("列表", "a list"),
               "object": ("对象", "an object")}
 REQUIRED = t("必填", "is required")
