@@ -268,8 +268,9 @@ class ExportService(_Exchange):
 
     def _wanted(self, object: str, names: list[Any]) -> list[str]:
         allowed = {"id", *self.fields(object), *SYSTEM_COLUMNS}
-        errors = {str(n): [UNKNOWN] for n in names
-                  if not isinstance(n, str) or n not in allowed}
+        errors: dict[str, list[Text]] = {
+            str(n): [UNKNOWN] for n in names
+            if not isinstance(n, str) or n not in allowed}
         if errors or not names:
             raise AppError("invalid", t("导出的列有误", "Invalid export columns"),
                            errors or {"columns": [t("至少选择一列",

@@ -43,8 +43,8 @@ class Derived(Reads):
             return None, 0
         rollups = {f["api_name"] for f in plan.own_rollups} & wanted
         if rollups:
-            for child in self.effective.objects.values():
-                child_plan = self._plan(child.api_name)
+            for child_object in self.effective.objects.values():
+                child_plan = self._plan(child_object.api_name)
                 for link in child_plan.links:
                     if link.parent == plan.name and any(
                             r["api_name"] in rollups for r in link.rollups):

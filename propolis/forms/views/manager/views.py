@@ -427,10 +427,10 @@ def _layout_from_post(request: Request, doc: Mapping[str, Any]) -> Doc:
     placed: dict[int, list[tuple[float, str]]] = {}
     for f in doc["fields"]:
         name = f["api_name"]
-        section = request.POST.get(f"sec__{name}", "0")
+        number = request.POST.get(f"sec__{name}", "0")
         position = request.POST.get(f"pos__{name}", "0")
         try:
-            index, order = int(section), float(position)
+            index, order = int(number), float(position)
         except ValueError:
             continue
         if 1 <= index <= len(rows):
