@@ -3,11 +3,15 @@ cannot be mistaken, and the Pyramid directive for extensions."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from pyramid.config import Configurator
 
 from propolis.metadata import fieldtypes, kind_schema
 from propolis.platform.errors import t
+from propolis.platform.fields import BUILT_IN
 from propolis.platform.fields.registry import register, registered, type_named
 from propolis.platform.fields.textual import ShortText
 from propolis.platform.fields.types.text import Text
@@ -67,3 +71,13 @@ def test_extensions_register_with_the_directive() -> None:
         assert type(type_named("color")) is Color
     finally:
         fieldtypes.unregister("color")
+
+
+def test_any_way_into_the_platform_finds_the_built_in_types() -> None:
+    # a fresh interpreter, as the command line starts: its first platform import
+    probe = ("import propolis.platform.cli\n"
+             "from propolis.metadata import kind_schema\n"
+             "print(len(kind_schema('object')['$defs']['field_type']['enum']))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == str(len(BUILT_IN))
