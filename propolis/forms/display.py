@@ -5,94 +5,37 @@ that shows them. A read-only field is rendered as ``<output>`` (a table as a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup, escape
 from wtforms.widgets import html_params
 
-from propolis.forms.texts import NO, YES, files_count, pick
+from propolis.forms.formats import generic_text
+from propolis.forms.texts import pick
+from propolis.forms.typetable import widgets_for
 from propolis.forms.widgets import FILES_URL, known_name, label_id
-from propolis.platform.fields.values import (
-    ValueProblem,
-    parse_datetime,
-    to_decimal,
-    zone,
-)
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import ValueProblem
 from propolis.platform.records.plan import reference_target
 
 # the organisation's own objects have no record pages of their own
 ORGANISATION = frozenset({"user", "department"})
 
 
-def _shown_type(spec: Mapping[str, Any]) -> str:
-    """The type whose format the value has (a formula's ``returns``)."""
-    ftype = str(spec["type"])
-    if ftype == "formula":
-        return str(spec["returns"])
-    if ftype == "rollup":
-        return "number"
-    return ftype
-
-
-def plain_number(value: Any) -> str:
-    """A JSON number as plain decimal text, exactly (``0.1`` stays ``0.1``)."""
-    return format(to_decimal(value), "f")
-
-
-def local_datetime(value: str, tz: str) -> str:
-    """An ISO 8601 moment as the wall-clock time in ``tz``, ``YYYY-MM-DDTHH:MM``
-    (with seconds only when they are not zero): what ``datetime-local`` shows."""
-    moment = parse_datetime(value).astimezone(zone(tz))
-    return moment.replace(tzinfo=None).isoformat(
-        timespec="seconds" if moment.second else "minutes")
-
-
-def _joined(items: list[str], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(items)
-
-
-def _generic(value: Any, lang: str) -> str:
-    if isinstance(value, bool):
-        return pick(YES if value else NO, lang)
-    if isinstance(value, int | float | Decimal):
-        return plain_number(value)
-    if isinstance(value, list):
-        return _joined([_generic(v, lang) for v in value], lang)
-    if isinstance(value, Mapping):
-        parts = [v for v in value.values() if v not in (None, "")]
-        return " ".join(_generic(v, lang) for v in parts)
-    return str(value)
-
-
 def display_text(spec: Mapping[str, Any], value: Any, lang: str, tz: str) -> str:
-    """A field's JSON value as text (empty for no value). Quotes, whose target type
-    is not known here, and values of an unexpected shape are shown generically."""
+    """A field's JSON value as text (empty for no value), as its type shows it
+    (``typetable``). Quotes, whose target type is not known here, and values of an
+    unexpected shape are shown generically."""
     if value is None or value == []:
         return ""
-    shown = _shown_type(spec)
-    labels = {o["value"]: pick(o["label"], lang) for o in spec.get("options", ())}
-    try:
-        if shown == "select":
-            return labels.get(value, str(value))
-        if shown == "multiselect":
-            return _joined([labels.get(v, str(v)) for v in value], lang)
-        if shown == "datetime":
-            return local_datetime(value, tz).replace("T", " ")
-        if shown in ("file", "image"):
-            return files_count(len(value), lang)
-        if shown == "area":
-            # in the order of the divisions, whatever the order of the stored keys
-            # (PostgreSQL's JSONB keeps its own)
-            return " ".join(str(value[p]) for p in ("province", "city", "district")
-                            if value.get(p))
-        if shown == "location":
-            return value.get("address") or (
-                f"{plain_number(value['lat'])}, {plain_number(value['lng'])}")
-    except (ValueProblem, TypeError, AttributeError, KeyError):
-        return _generic(value, lang)  # not the shape the type promises: show it as is
-    return _generic(value, lang)
+    show = widgets_for(spec).show
+    if show is not None:
+        try:
+            return show(spec, value, lang, tz)
+        except (ValueProblem, TypeError, AttributeError, KeyError):
+            pass  # not the shape the type promises: show it as is
+    return generic_text(value, lang)
 
 
 def record_path(target: str, record_id: str) -> str:
@@ -111,7 +54,8 @@ class ReadOnlyWidget:
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         spec = field.spec
-        if spec["type"] == "table":
+        ftype = field_type(spec)
+        if ftype.has_rows:
             return self._table(field, kwargs)
         attrs: dict[str, Any] = {"id": field.id, "data-readonly": True, **kwargs}
         target = reference_target(spec)
@@ -123,13 +67,13 @@ class ReadOnlyWidget:
                 shown = name if target in ORGANISATION else Markup(
                     f'<a href="{escape(record_path(target, field.data))}">'
                     f"{escape(name)}</a>")
-        elif spec["type"] == "select" and field.data:
+        elif widgets_for(spec).chosen and field.data:
             # a select depending on this one filters its options by the value
             attrs["data-value"] = field.data
-        elif spec["type"] in ("file", "image") and field.data:
+        elif ftype.holds_files and field.data:
+            image = widgets_for(spec).thumbnails
             shown = Markup('<ul class="file-list">{}</ul>').format(Markup("").join(
-                self._file(field, file_id, spec["type"] == "image")
-                for file_id in field.data))
+                self._file(field, file_id, image) for file_id in field.data))
         return Markup(f"<output {html_params(**attrs)}>{escape(shown)}</output>")
 
     @staticmethod

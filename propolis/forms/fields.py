@@ -39,10 +39,11 @@ from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
 
 from propolis.forms import areas
-from propolis.forms.display import local_datetime, plain_number
+from propolis.forms.formats import local_datetime, plain_number
 from propolis.forms.texts import ENTER_DATETIME, ENTER_NUMBER
 from propolis.forms.widgets import INDEX_PLACEHOLDER, errors_id, help_id, label_id
 from propolis.platform.errors import Text
+from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import ValueProblem, zone
 
 Errors = dict[str, list[Text]]
@@ -165,7 +166,11 @@ class DecimalTextField(SpecField, StringField):
     """A number typed as text (``inputmode="decimal"``): a number input would submit
     nothing at all for ``12,5`` and the value would silently become empty. Sent to
     the service as an exact ``Decimal``; rounding to the precision is the
-    service's."""
+    service's. ``percent``: a trailing ``%`` may be typed."""
+
+    def __init__(self, *args: Any, percent: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.percent = percent
 
     def process_data(self, value: Any) -> None:
         try:
@@ -175,7 +180,7 @@ class DecimalTextField(SpecField, StringField):
 
     def json_value(self, errors: Errors, path: str) -> Any:
         text = _normalized(self.data)
-        if self.spec["type"] == "percent":
+        if self.percent:
             text = text.removesuffix("%").rstrip()
         if not text:
             return None
@@ -350,7 +355,7 @@ class ReadOnlyField(SpecField, Field):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.labels_control = self.spec["type"] != "table"
+        self.labels_control = not field_type(self.spec).has_rows
 
     def process_formdata(self, valuelist: list[str]) -> None:
         """Whatever was posted under this name is not the user's to set."""

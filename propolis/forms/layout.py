@@ -26,10 +26,9 @@ from typing import Any
 from propolis.forms.fields import SpecField
 from propolis.forms.generate import RecordForm
 from propolis.forms.texts import OTHER_SECTION, pick
+from propolis.forms.typetable import widgets_for
 from propolis.forms.widgets import errors_id, help_id, label_id
 
-# Fields that need a row of their own whatever the section's columns.
-WIDE_TYPES = frozenset({"table", "richtext", "textarea"})
 OTHER_COLUMNS = 2
 
 
@@ -46,7 +45,7 @@ class Cell:
     @property
     def wide(self) -> bool:
         """Takes a whole row."""
-        return self.field.spec["type"] in WIDE_TYPES
+        return widgets_for(self.field.spec).wide
 
     @property
     def readonly(self) -> bool:

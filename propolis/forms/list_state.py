@@ -23,19 +23,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from propolis.forms.generate import SYSTEM_SPECS, TIMEZONE
-from propolis.platform.fields.values import kind, zone
+from propolis.forms.typetable import widgets_for
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import zone
 from propolis.platform.permissions.policy import AccessPolicy
-from propolis.platform.storage.tables import column_type
 
 TEXT_OPS = ("contains", "eq", "startswith")
-RANGE_KINDS = frozenset({"number", "date", "time", "datetime"})
+# the list filters (``typetable``) that take a range
+RANGES = frozenset({"number", "date", "time", "datetime"})
 # the system fields a list may show and filter on, besides the object's own
 SYSTEM_COLUMNS = ("owner", "owner_department", "created_by", "created_at",
                   "updated_by", "updated_at", "life_status")
 # the ones the filter panel offers
 SYSTEM_FILTERS = ("owner", "created_at", "updated_at")
-FILTER_KINDS = frozenset({"string", "number", "date", "time", "datetime", "boolean",
-                          "select", "multiselect", "reference"})
 # keys of the query string that are a list's state (everything else is dropped
 # when the page builds its links)
 STATE_KEYS = ("view", "col", "sort", "q")
@@ -75,9 +75,9 @@ def filterable_fields(obj_doc: Mapping[str, Any], access: AccessPolicy
     found: dict[str, dict[str, Any]] = {}
     for name in [f["api_name"] for f in obj_doc["fields"]] + list(SYSTEM_FILTERS):
         spec = field_spec(obj_doc, name)
-        if spec is None or name in hidden or column_type(spec) is None:
+        if spec is None or name in hidden or not field_type(spec).stored(spec):
             continue
-        if kind(spec) in FILTER_KINDS:
+        if widgets_for(spec).filter is not None:
             found[name] = spec
     return found
 
@@ -104,7 +104,7 @@ def _moment(text: str) -> str:
     return moment.isoformat()
 
 
-def _bound(k: str, text: str) -> Any:
+def _bound(k: str | None, text: str) -> Any:
     if k == "number":
         return _number(text)
     if k == "datetime":
@@ -114,7 +114,7 @@ def _bound(k: str, text: str) -> Any:
 
 def _field_filters(name: str, spec: Mapping[str, Any],
                    pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    k = kind(spec)
+    k = widgets_for(spec).filter
     if first_of(pairs, f"empty.{name}"):
         return [{"field": name, "op": "isnull", "value": True}]
     values = all_of(pairs, f"f.{name}")
@@ -122,7 +122,7 @@ def _field_filters(name: str, spec: Mapping[str, Any],
         op = first_of(pairs, f"op.{name}")
         return [{"field": name, "op": op if op in TEXT_OPS else "contains",
                  "value": values[0]}] if values else []
-    if k in RANGE_KINDS:
+    if k in RANGES:
         low, high = (first_of(pairs, f"{end}.{name}") for end in ("min", "max"))
         if low and high:
             return [{"field": name, "op": "between",

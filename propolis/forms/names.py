@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from propolis.platform.errors import AppError
+from propolis.platform.fields.registry import field_type
 from propolis.platform.records.plan import reference_target
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import files
@@ -33,7 +34,7 @@ def references(fields: Iterable[Mapping[str, Any]],
         target = reference_target(spec)
         if target is not None and isinstance(value, str) and value:
             found.setdefault(target, set()).add(value)
-        elif spec["type"] == "table" and isinstance(value, list):
+        elif field_type(spec).has_rows and isinstance(value, list):
             for row in value:
                 for target, ids in references(spec["fields"], row).items():
                     found.setdefault(target, set()).update(ids)
@@ -77,9 +78,9 @@ def file_ids(fields: Iterable[Mapping[str, Any]], record: Mapping[str, Any]
     found: set[str] = set()
     for spec in fields:
         value = record.get(spec["api_name"])
-        if spec["type"] in ("file", "image") and isinstance(value, list):
+        if field_type(spec).holds_files and isinstance(value, list):
             found.update(v for v in value if isinstance(v, str))
-        elif spec["type"] == "table" and isinstance(value, list):
+        elif field_type(spec).has_rows and isinstance(value, list):
             for row in value:
                 found |= file_ids(spec["fields"], row)
     return found

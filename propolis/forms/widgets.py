@@ -190,10 +190,12 @@ class FilesWidget:
     uploaded. The page's script checks a chosen file's size and type, uploads it to
     ``POST /api/v1/files`` and adds a hidden input ``name="{data-upload}"`` per
     returned id (with a thumbnail for images), so the record gets ids, never file
-    contents; the record service checks them again."""
+    contents; the record service checks them again. ``image``: the files are
+    pictures, shown as thumbnails."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, image: bool = False) -> None:
         self.lang = lang
+        self.image = image
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         spec = field.spec
@@ -204,7 +206,7 @@ class FilesWidget:
             "data-upload": field.name,
             "data-max-size-mb": spec["max_size_mb"],
             "data-max-count": spec["max_count"],
-            "data-image": spec["type"] == "image",
+            "data-image": self.image,
             "data-too-big": pick(FILE_TOO_BIG, lang),
             "data-wrong-type": pick(FILE_WRONG_TYPE, lang),
             "data-too-many": pick(FILE_TOO_MANY, lang),
@@ -221,7 +223,7 @@ class FilesWidget:
         attrs.update(kwargs)
         kept = "".join(
             file_item(field.name, file_id, known_name(field, file_id) or file_id,
-                      spec["type"] == "image", lang)
+                      self.image, lang)
             for file_id in field.data or ()
         )
         container = html_params(class_="files", data_files=field.name)
@@ -232,10 +234,12 @@ class FilesWidget:
 
 class GroupWidget:
     """Location and area: labelled sub-inputs in a group named by the field's label;
-    a location also has a button that fills it from the device's position."""
+    with ``locate`` (a location), a button that fills it from the device's
+    position."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, locate: bool = False) -> None:
         self.lang = lang
+        self.locate = locate
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         attrs = {"id": field.id, "role": "group", "aria-labelledby": label_id(field),
@@ -244,7 +248,7 @@ class GroupWidget:
             f'<div class="subfield">{sub.label()}{sub()}{errors_html(sub)}</div>'
             for sub in field
         )
-        if field.spec["type"] == "location":
+        if self.locate:
             parts += (f'<div class="subfield"><button type="button" class="small" '
                       f'data-geolocate="{escape(field.id)}">'
                       f"{escape(pick(USE_MY_LOCATION, self.lang))}</button>"

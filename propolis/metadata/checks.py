@@ -1,6 +1,7 @@
 """The semantic checks of one schema-valid document, those a JSON Schema cannot
 express: names that must be unique or free, references between fields and objects
-(lookups, rollups, quotes, dependent selects, views, layouts, permissions) and the
+(views, layouts, permissions; a field's own, such as a lookup's object or a
+rollup's source, are its type's to check: ``FieldDefinition.check``) and the
 expressions (see ``expression_checks``). Problems accumulate, each at its path."""
 
 from __future__ import annotations
@@ -8,33 +9,17 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from propolis.metadata.errors import PathPart, Problem, Text, quote, suggest
+from propolis.metadata.errors import PathPart, Problem, Text, suggest
 from propolis.metadata.expression_checks import expression_problems, formula_cycles
-from propolis.metadata.expressions.activation import field_type
 from propolis.metadata.expressions.typecheck import BOOL, CelType
+from propolis.metadata.fieldtypes import definition_of
 from propolis.metadata.loader import Document
-from propolis.metadata.names import (
-    REFERENCE_TYPES,
-    RESERVED_WORDS,
-    SYSTEM_FIELDS,
-    SYSTEM_OBJECTS,
-)
-from propolis.metadata.normalize import NUMERIC_TYPES
+from propolis.metadata.names import RESERVED_WORDS, SYSTEM_FIELDS
 
 
-def _object(name: str) -> Text:
+def object_text(name: str) -> Text:
+    """An object named in a message."""
     return Text(f"object '{name}'", f"对象 '{name}'")
-
-
-def _value_type(field: Mapping[str, Any]) -> str:
-    return str(field["returns"] if field["type"] == "formula" else field["type"])
-
-
-def _target(field: Mapping[str, Any]) -> str | None:
-    """The object a reference field points to."""
-    if field["type"] in ("lookup", "master_detail"):
-        return str(field["to"])
-    return str(field["type"]) if field["type"] in SYSTEM_OBJECTS else None
 
 
 class Checks:
@@ -56,21 +41,20 @@ class Checks:
         name = obj["api_name"]
         fields = {f["api_name"]: f for f in obj["fields"]}
         self.check_fields(
-            data.get("fields", []), ("fields",), fields, _object(name), name
+            data.get("fields", []), ("fields",), fields, object_text(name), name
         )
         self.check_formula_cycles(fields)
         names = sorted(fields.keys() | SYSTEM_FIELDS.keys())
         if "name_field" in data:
             field = fields.get(data["name_field"])
             if field is None:
-                self.unknown_field(
-                    ("name_field",), data["name_field"], sorted(fields), _object(name)
-                )
-            elif field["type"] == "table":
+                self.unknown_field(("name_field",), data["name_field"],
+                                   sorted(fields), object_text(name))
+            elif definition_of(field).has_rows:
                 self.wrong_type(
                     ("name_field",),
                     data["name_field"],
-                    "table",
+                    field["type"],
                     Text("a field that is not a table", "非子表字段"),
                 )
         for i, rule in enumerate(data.get("validations", [])):
@@ -79,7 +63,7 @@ class Checks:
                 ("validations", i, "rule"),
                 Text(f"validation rule {i + 1}", f"第 {i + 1} 条校验规则"),
                 fields,
-                _object(name),
+                object_text(name),
                 system=True,
                 gives=BOOL,
             )
@@ -138,7 +122,7 @@ class Checks:
                     ("steps", i, "when"),
                     Text(f"the condition of step {i + 1}", f"第 {i + 1} 步的条件"),
                     fields,
-                    _object(form),
+                    object_text(form),
                     system=True,
                     gives=BOOL,
                 )
@@ -187,198 +171,8 @@ class Checks:
                 self.add((*here, "api_name"), "reserved_word", name=name)
             seen.add(name)
             field = scope[name]
-            ftype = field["type"]
-            if ftype in ("lookup", "master_detail") and field["to"] not in self.objects:
-                self.unknown_object((*here, "to"), field["to"])
-            elif ftype in ("select", "multiselect"):
-                self.check_select(field, here, scope)
-            elif ftype == "table":
-                columns = {c["api_name"]: c for c in field["fields"]}
-                for j, column in enumerate(raw.get("fields", [])):
-                    for key in ("unique", "depends_on"):
-                        if column.get(key):
-                            self.add((*here, "fields", j, key), "not_in_table", key=key)
-                    if column.get("type") == "quote":
-                        self.add((*here, "fields", j, "type"), "not_in_table",
-                                 key="quote")
-                self.check_fields(
-                    raw.get("fields", []),
-                    (*here, "fields"),
-                    columns,
-                    Text(f"table '{name}'", f"子表 '{name}'"),
-                    object_name,
-                )
-            elif ftype == "formula":
-                self.check_expression(
-                    field["expression"],
-                    (*here, "expression"),
-                    Text(f"formula '{name}'", f"公式 '{name}'"),
-                    scope,
-                    owner,
-                    # a row's formula sees the row, not the record
-                    system=path == ("fields",),
-                    # any result converts to text
-                    gives=None if field["returns"] == "text" else field_type(field),
-                )
-            elif ftype == "rollup":
-                self.check_rollup(field, here, object_name)
-            elif ftype == "quote":
-                self.check_quote(field, here, scope, owner)
-
-    def check_select(
-        self,
-        field: Mapping[str, Any],
-        here: tuple[PathPart, ...],
-        scope: Mapping[str, Mapping[str, Any]],
-    ) -> None:
-        options = field["options"]
-        values = [o["value"] for o in options]
-        self.check_unique(
-            options, (*here, "options"), Text("option value", "选项值"), "value"
-        )
-        default = field["default"]
-        for value in [default] if isinstance(default, str) else default or []:
-            if value not in values:
-                self.add(
-                    (*here, "default"),
-                    "default_not_option",
-                    value=quote(value),
-                    allowed=values,
-                )
-        parent_name = field["depends_on"]
-        if parent_name is None:
-            for i, option in enumerate(options):
-                if option["parent"] is not None:
-                    self.add(
-                        (*here, "options", i, "parent"),
-                        "option_parent_unexpected",
-                        value=quote(option["value"]),
-                    )
-            return
-        parent = scope.get(parent_name)
-        if parent is None:
-            selects = sorted(n for n, f in scope.items() if f["type"] == "select")
-            self.unknown_field(
-                (*here, "depends_on"),
-                parent_name,
-                selects,
-                Text("this object", "本对象"),
-            )
-        elif parent_name == field["api_name"]:
-            self.add((*here, "depends_on"), "self_dependency", name=parent_name)
-        elif parent["type"] != "select":
-            self.wrong_type(
-                (*here, "depends_on"),
-                parent_name,
-                parent["type"],
-                Text("a select field", "单选字段"),
-            )
-        else:
-            parent_values = [o["value"] for o in parent["options"]]
-            for i, option in enumerate(options):
-                if option["parent"] is None:
-                    self.add(
-                        (*here, "options", i),
-                        "option_parent_missing",
-                        value=quote(option["value"]),
-                        parent=parent_name,
-                        allowed=parent_values,
-                    )
-                elif option["parent"] not in parent_values:
-                    self.add(
-                        (*here, "options", i, "parent"),
-                        "option_parent_unknown",
-                        value=quote(option["parent"]),
-                        parent=parent_name,
-                        allowed=parent_values,
-                    )
-
-    def check_rollup(
-        self, field: Mapping[str, Any], here: tuple[PathPart, ...], object_name: str
-    ) -> None:
-        source_name = field["from"]
-        if source_name not in self.objects:
-            self.unknown_object((*here, "from"), source_name)
-            return
-        source = self.objects[source_name]
-        if source is None:
-            return
-        source_fields = {f["api_name"]: f for f in source["fields"]}
-        via = source_fields.get(field["via"])
-        if via is None:
-            self.unknown_field(
-                (*here, "via"),
-                field["via"],
-                sorted(source_fields),
-                _object(source_name),
-            )
-        elif via["type"] not in ("lookup", "master_detail"):
-            self.wrong_type(
-                (*here, "via"),
-                field["via"],
-                via["type"],
-                Text("a lookup or master_detail field", "查找关系或主从关系字段"),
-            )
-        elif via["to"] != object_name:
-            self.add(
-                (*here, "via"),
-                "rollup_via_target",
-                origin=source_name,
-                via=field["via"],
-                target=via["to"],
-                name=object_name,
-            )
-        if field["function"] == "count":
-            return
-        names = sorted(source_fields.keys() | SYSTEM_FIELDS.keys())
-        target = source_fields.get(field["field"])
-        value_type = (
-            _value_type(target) if target else SYSTEM_FIELDS.get(field["field"])
-        )
-        if value_type is None:
-            self.unknown_field(
-                (*here, "field"), field["field"], names, _object(source_name)
-            )
-            return
-        # the stored rollup column is a decimal, for min and max too
-        allowed = set(NUMERIC_TYPES)
-        expected = Text("a number, currency or percent field", "数字、金额或百分比字段")
-        if value_type not in allowed:
-            self.wrong_type((*here, "field"), field["field"], value_type, expected)
-
-    def check_quote(
-        self,
-        field: Mapping[str, Any],
-        here: tuple[PathPart, ...],
-        scope: Mapping[str, Mapping[str, Any]],
-        owner: Text,
-    ) -> None:
-        via = scope.get(field["via"])
-        references = sorted(n for n, f in scope.items() if f["type"] in REFERENCE_TYPES)
-        if via is None:
-            self.unknown_field((*here, "via"), field["via"], references, owner)
-            return
-        target_name = _target(via)
-        if target_name is None:
-            self.wrong_type(
-                (*here, "via"),
-                field["via"],
-                via["type"],
-                Text(
-                    "a lookup, master_detail, user or department field",
-                    "查找关系、主从关系、人员或部门字段",
-                ),
-            )
-            return
-        target = self.objects.get(target_name)
-        if target is None:  # unknown (reported at the lookup) or itself broken
-            return
-        names = sorted(f["api_name"] for f in target["fields"]
-                       if f["type"] not in ("table", "quote"))
-        if field["field"] not in names:
-            self.unknown_field(
-                (*here, "field"), field["field"], names, _object(target_name)
-            )
+            definition_of(field).check(self, field, raw, here, scope, owner,
+                                       object_name, in_record=path == ("fields",))
 
     def check_expression(
         self,
@@ -419,7 +213,7 @@ class Checks:
         object_name: str,
     ) -> None:
         if name not in names:
-            self.unknown_field(path, name, sorted(names), _object(object_name))
+            self.unknown_field(path, name, sorted(names), object_text(object_name))
 
     def unknown_field(
         self, path: tuple[PathPart, ...], name: str, names: list[str], owner: Text

@@ -16,21 +16,14 @@ from typing import Any
 
 from propolis.metadata.errors import Text, suggest
 from propolis.metadata.expressions import ExpressionError, compile_expression
-from propolis.metadata.expressions.activation import (
-    SELECT_TYPES,
-    attribute_types,
-    variable_types,
-)
+from propolis.metadata.expressions.activation import attribute_types, variable_types
 from propolis.metadata.expressions.typecheck import CelType, check_types
+from propolis.metadata.fieldtypes import definition_of
 from propolis.metadata.names import SYSTEM_FIELDS
 
 # code and parameters of one problem
 Found = tuple[str, dict[str, Any]]
 
-_MEMBERS = {
-    "area": frozenset({"province", "city", "district"}),
-    "location": frozenset({"lat", "lng", "address"}),
-}
 _KIND_NAMES = {
     "number": Text("a number", "数字"),
     "string": Text("text", "文本"),
@@ -98,24 +91,36 @@ def _name_problems(
             continue
         members = sorted(member_references.get(name, ()))
         field = scope.get(name)
-        if field is not None and field["type"] == "quote":
+        if field is not None and not definition_of(field).holds_value:
             found.append(("formula_reads_quote", {"what": what, "name": name}))
             continue
         if not members:
             continue
-        if field is None or field["type"] not in ("table", *_MEMBERS):
+        known_members = _members(field)
+        if field is None or known_members is None:
             actual = field["type"] if field else SYSTEM_FIELDS[name]
             found.append(("expression_no_members", {
                 "what": what, "name": name, "member": members[0], "actual": actual}))
             continue
-        allowed = sorted(
-            _MEMBERS.get(field["type"]) or {c["api_name"] for c in field["fields"]}
-        )
+        allowed = sorted(known_members)
         found += [("expression_unknown_member", {
             "what": what, "name": name, "member": member, "allowed": allowed,
             "hint": suggest(member, allowed)})
             for member in members if member not in allowed]
     return found
+
+
+def _members(field: Mapping[str, Any] | None) -> frozenset[str] | None:
+    """The members an expression may read of a field's value (a mapping's keys;
+    for a list of mappings, such as a table's rows, theirs); None: it has none."""
+    if field is None:
+        return None
+    cel = definition_of(field).cel_type(field)
+    if cel.kind == "list" and cel.element is not None:
+        cel = cel.element
+    if cel.kind == "map" and cel.members:
+        return frozenset(cel.members)
+    return None
 
 
 def _option_problems(
@@ -129,8 +134,9 @@ def _option_problems(
         field = scope.get(name)
         if field is None:
             continue  # reported as an unknown name
-        if field["type"] not in SELECT_TYPES:
-            selects = sorted(n for n, f in scope.items() if f["type"] in SELECT_TYPES)
+        if not definition_of(field).has_options:
+            selects = sorted(n for n, f in scope.items()
+                             if definition_of(f).has_options)
             found.append(("option_not_select", {
                 "what": what, "name": name,
                 "allowed": selects or Text("(no select field)", "（没有单选字段）")}))
@@ -147,16 +153,15 @@ def formula_cycles(fields: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     """The circles in which formulas use each other (each once, starting and
     ending with the same name): formulas are computed in dependency order, so they
     may not."""
+    sources = {name: source for name, field in fields.items()
+               if (source := definition_of(field).expression(field)) is not None}
     uses: dict[str, set[str]] = {}
-    for name, field in fields.items():
-        if field["type"] != "formula":
-            continue
+    for name, source in sources.items():
         try:
-            refs = compile_expression(field["expression"]).references
+            refs = compile_expression(source).references
         except ExpressionError:
             continue  # reported as a syntax error
-        uses[name] = {r for r in refs if r in fields
-                      and fields[r]["type"] == "formula"}
+        uses[name] = {r for r in refs if r in sources}
     done: set[str] = set()
     cycles: list[list[str]] = []
 

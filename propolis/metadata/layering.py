@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from propolis.metadata.errors import MetadataError, PathPart, Problem, quote
+from propolis.metadata.fieldtypes import definition_of
 from propolis.metadata.loader import Document
 from propolis.metadata.normalize import normalize_object
 
@@ -132,7 +133,7 @@ def _merge_fields(
         if refused:
             continue
         combined = {**base, **copy.deepcopy(dict(field))}
-        if base["type"] == "table" and "fields" in field:
+        if definition_of(base).has_rows and "fields" in field:
             combined["fields"] = _merge_fields(
                 base["fields"],
                 field["fields"],

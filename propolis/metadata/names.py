@@ -47,4 +47,3 @@ RESERVED_WORDS = frozenset(
 )
 
 SYSTEM_OBJECTS = ("user", "department")
-REFERENCE_TYPES = ("lookup", "master_detail", "user", "department")

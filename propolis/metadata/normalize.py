@@ -14,16 +14,10 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-NUMERIC_TYPES = frozenset({"number", "currency", "percent"})
-COMPUTED_TYPES = frozenset({"autonumber", "formula", "rollup", "quote"})
-DEFAULT_PRECISION = 2
-DEFAULT_MAX_LENGTH = 255
+from propolis.metadata.fieldtypes import FLAGS, definition_of
+
 DEFAULT_LIST_COLUMNS = 5  # the name field and the next four
 DEFAULT_SORT = ["-updated_at"]
-_FILE_DEFAULTS = {
-    "file": {"max_size_mb": 20, "max_count": 10, "accept": []},
-    "image": {"max_size_mb": 10, "max_count": 10, "accept": ["image/*"]},
-}
 
 
 def text(value: str | Mapping[str, str] | None, fallback: str) -> dict[str, str]:
@@ -45,32 +39,14 @@ def optional_text(value: str | Mapping[str, str] | None) -> dict[str, str] | Non
 def normalize_field(field: Mapping[str, Any]) -> dict[str, Any]:
     """One field (or table column) with its defaults; see ``normalize_object``."""
     out = copy.deepcopy(dict(field))
-    ftype = out["type"]
+    definition = definition_of(out)
     out["label"] = text(out.get("label"), out["api_name"])
     out["help"] = optional_text(out.get("help"))
-    for key in ("required", "unique", "searchable", "hidden"):
+    for key in FLAGS:
         out.setdefault(key, False)
-    out["readonly"] = ftype in COMPUTED_TYPES or out.get("readonly", False)
+    out["readonly"] = definition.computed or out.get("readonly", False)
     out.setdefault("default", None)
-    if ftype == "text":
-        out.setdefault("max_length", DEFAULT_MAX_LENGTH)
-    elif ftype in NUMERIC_TYPES:
-        out.setdefault("precision", DEFAULT_PRECISION)
-        out.setdefault("min", None)
-        out.setdefault("max", None)
-    elif ftype in ("select", "multiselect"):
-        out["options"] = [_option(option) for option in out["options"]]
-        out.setdefault("depends_on", None)
-    elif ftype == "formula":
-        numeric = out["returns"] in NUMERIC_TYPES
-        out["precision"] = out.get("precision", DEFAULT_PRECISION) if numeric else None
-    elif ftype == "rollup":
-        out.setdefault("field", None)
-    elif ftype == "table":
-        out["fields"] = [normalize_field(column) for column in out["fields"]]
-    elif ftype in _FILE_DEFAULTS:
-        for key, value in _FILE_DEFAULTS[ftype].items():
-            out.setdefault(key, copy.copy(value))
+    definition.normalize(out)
     return out
 
 
@@ -96,13 +72,14 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
 
     Field: ``label`` {zh, en} (default: api_name), ``help`` {zh, en} | None,
     ``required``/``unique``/``searchable``/``hidden`` False, ``readonly`` (always True
-    for formula, rollup, quote, autonumber), ``default`` None; text ``max_length``
-    255; number/currency/percent ``precision`` 2, ``min``/``max`` None; select and
-    multiselect ``options`` [{value, label {zh, en}, parent | None, attributes {}}],
-    ``depends_on``
-    None; formula ``precision`` (2 when ``returns`` is numeric, else None); rollup
-    ``field`` None for count; file/image ``max_size_mb``, ``max_count``, ``accept``;
-    table columns normalized the same way.
+    for the types whose value is computed: formula, rollup, quote, autonumber),
+    ``default`` None, then its type's own defaults (``FieldDefinition.normalize``):
+    text ``max_length`` 255; number/currency/percent ``precision`` 2,
+    ``min``/``max`` None; select and multiselect ``options`` [{value, label {zh,
+    en}, parent | None, attributes {}}], ``depends_on`` None; formula ``precision``
+    (2 when ``returns`` is numeric, else None); rollup ``field`` None for count;
+    file/image ``max_size_mb``, ``max_count``, ``accept``; table columns normalized
+    the same way.
     """
     out = copy.deepcopy(dict(doc))
     name = out["api_name"]
@@ -195,18 +172,6 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _option(option: str | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(option, str):
-        option = {"value": option}
-    value = option["value"]
-    return {
-        "value": value,
-        "label": text(option.get("label"), value),
-        "parent": option.get("parent"),
-        "attributes": dict(option.get("attributes") or {}),
-    }
-
-
 def _default_name_field(fields: list[dict[str, Any]]) -> str:
     names = [f["api_name"] for f in fields]
     if "name" in names:
@@ -244,7 +209,8 @@ def _default_list_view(name_field: str, fields: list[dict[str, Any]]) -> dict[st
     others = [
         f["api_name"]
         for f in fields
-        if f["api_name"] != name_field and f["type"] != "table" and not f["hidden"]
+        if f["api_name"] != name_field and not definition_of(f).has_rows
+        and not f["hidden"]
     ]
     return {
         "api_name": "all",

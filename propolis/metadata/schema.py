@@ -1,6 +1,11 @@
 """The JSON Schema of each document kind (``schemas/<kind>.json``, as published by
 ``propolis metadata schema``), and its errors in words: each names the path, what
-was found and what is allowed, with a suggestion for a misspelling."""
+was found and what is allowed, with a suggestion for a misspelling.
+
+The field types are not written in those files: a kind's ``field`` (and a table's
+``column``) schema delegates to one closed schema per registered type
+(``fieldtypes``), added with the types' enum when the schema is built; a
+``field_type`` that lists an enum of its own (a report's) keeps that choice."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from propolis.metadata import fieldtypes
 from propolis.metadata.errors import NO_TEXT, Problem, Text, quote, suggest
 from propolis.metadata.loader import Document
 from propolis.metadata.names import KINDS
@@ -38,15 +44,51 @@ _PYTHON_TYPES = (
 
 
 @functools.cache
-def _schema(kind: str) -> dict[str, Any]:
+def _source(kind: str) -> dict[str, Any]:
     source = files("propolis.metadata").joinpath("schemas", f"{kind}.json")
     schema: dict[str, Any] = json.loads(source.read_text("utf-8"))
     return schema
 
 
+def _type_choice(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The ``allOf`` that hands a field to the schema of its type."""
+    return [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+             "then": {"$ref": f"#/$defs/{name}_field"}} for name in names]
+
+
 @functools.cache
+def _built(kind: str, generation: int) -> dict[str, Any]:
+    """The kind's schema with the field types registered at ``generation``."""
+    schema = copy.deepcopy(_source(kind))
+    defs = schema.get("$defs", {})
+    if "field_type" not in defs:
+        return schema
+    known = fieldtypes.type_names()
+    names = tuple(n for n in defs["field_type"].get("enum", known) if n in known)
+    defs["field_type"]["enum"] = list(names)
+    defs["field"]["allOf"] = _type_choice(names)
+    if "column_type" in defs:
+        columns = tuple(n for n in names if fieldtypes.definition(n).in_table)
+        defs["column_type"]["enum"] = list(columns)
+        defs["column"]["allOf"] = _type_choice(columns)
+    for name in names:
+        definition = fieldtypes.definition(name)
+        defs[f"{name}_field"] = definition.definition_schema()
+        defs.update(definition.schema_defs())
+    return schema
+
+
+def _schema(kind: str) -> dict[str, Any]:
+    return _built(kind, fieldtypes.generation())
+
+
+@functools.cache
+def _validator_at(kind: str, generation: int) -> Draft202012Validator:
+    return Draft202012Validator(_built(kind, generation))
+
+
 def _validator(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(_schema(kind))
+    return _validator_at(kind, fieldtypes.generation())
 
 
 def kind_schema(kind: str) -> dict[str, Any]:

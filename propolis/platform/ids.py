@@ -7,6 +7,8 @@ import os
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
+# the width of every id column: room to spare beyond the 26 characters
+ID_LENGTH = 32
 
 
 def new_id() -> str:

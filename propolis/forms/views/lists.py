@@ -39,15 +39,13 @@ from propolis.forms.list_state import (
     state_pairs,
 )
 from propolis.forms.texts import pick
+from propolis.forms.typetable import widgets_for
 from propolis.forms.views.home import login_redirect
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.download import export_response
-from propolis.platform.fields.values import kind
+from propolis.platform.fields.registry import field_type
 from propolis.platform.permissions.policy import AccessPolicy
-from propolis.platform.query.filters import SORTABLE
-from propolis.platform.query.services import GROUPABLE
 from propolis.platform.records.plan import reference_target
-from propolis.platform.storage.tables import column_type
 from propolis.platform.web.pages import error_page, render_page, safe_next
 
 _ = TranslationStringFactory("propolis")
@@ -188,7 +186,8 @@ class ListPage:
         for name in self.spec["columns"]:
             spec = field_spec(self.doc, name)
             assert spec is not None  # query_spec_from_params keeps known ones only
-            sortable = column_type(spec) is not None and kind(spec) in SORTABLE
+            ftype = field_type(spec)
+            sortable = ftype.stored(spec) and ftype.orders(spec)
             direction = None
             if current.lstrip("-") == name:
                 direction = "descending" if current.startswith("-") else "ascending"
@@ -206,7 +205,7 @@ class ListPage:
         state = self.state
         found = []
         for name, spec in filterable_fields(self.doc, self.access).items():
-            k = kind(spec)
+            k = widgets_for(spec).filter or ""
             item = Filter(name, self.tr(spec["label"]), k, all_of(state, f"f.{name}"),
                           op=first_of(state, f"op.{name}") or "contains",
                           low=first_of(state, f"min.{name}"),
@@ -330,7 +329,7 @@ def _showable(page: ListPage) -> dict[str, dict[str, Any]]:
     found = {}
     for name in [f["api_name"] for f in page.doc["fields"]] + list(SYSTEM_COLUMNS):
         spec = field_spec(page.doc, name)
-        if spec is not None and name not in hidden and spec["type"] != "table":
+        if spec is not None and name not in hidden and not field_type(spec).has_rows:
             found[name] = spec
     return found
 
@@ -506,7 +505,7 @@ def bulk_transfer(request: Request) -> Response:
 def _summary_fields(page: ListPage) -> list[tuple[str, str]]:
     return [(n, page.tr(s["label"]))
             for n, s in filterable_fields(page.doc, page.access).items()
-            if kind(s) in GROUPABLE]
+            if field_type(s).groups(s)]
 
 
 def summary_chart(title: str, groups: list[tuple[str, int]]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from webob.multidict import MultiDict
 
 from propolis.forms.data import apply_errors, form_to_json, submitted_version
 from propolis.forms.display import ORGANISATION, display_text, record_path
-from propolis.forms.fields import SpecField
+from propolis.forms.fields import AreaPartField, GroupField, SpecField
 from propolis.forms.generate import (
     SYSTEM_SPECS,
     TIMEZONE,
@@ -41,6 +41,8 @@ from propolis.forms.names import (
 from propolis.forms.views.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.fields.references import RecordReference
+from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.permissions import team
 from propolis.platform.records.plan import reference_target
@@ -214,7 +216,7 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
         "object": obj.api_name, "object_label": _label(request, obj),
         "record": record, "tab": tab,
         "record_name": name_of(record, obj.doc["name_field"]),
-        "owner_name": _user_names(request, {owner} if owner else set()).get(owner),
+        "owner_name": _user_names(request, {owner}).get(owner) if owner else None,
         "status": display_text(SYSTEM_SPECS["life_status"], record["life_status"],
                                request.lang, TIMEZONE),
         "locked": locked,
@@ -238,7 +240,7 @@ def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str
         meta = request.effective.objects[other]
         hidden = access.hidden(other)
         for spec in meta.doc["fields"]:
-            if (spec["type"] not in ("lookup", "master_detail")
+            if (not isinstance(field_type(spec), RecordReference)
                     or reference_target(spec) != obj.api_name
                     or spec["api_name"] in hidden or spec["hidden"]):
                 continue
@@ -302,7 +304,7 @@ def history(request: Request) -> Response:
     def text(spec: Mapping[str, Any], value: Any) -> str:
         if reference_target(spec) is not None and isinstance(value, str):
             return names.get(value, value)
-        if spec["type"] == "table" and isinstance(value, list):
+        if field_type(spec).has_rows and isinstance(value, list):
             # a row's id means nothing to a reader
             value = [{k: v for k, v in row.items() if k != "id"}
                      for row in value if isinstance(row, dict)]
@@ -448,7 +450,10 @@ def _matches(request: Request, obj: ObjectMeta, q: str) -> list[dict[str, Any]]:
                                  limit=LOOKUP_ROWS)["records"]]
     else:
         batches = []
-        if name_field in readable and readable[name_field]["type"] != "richtext":
+        name_spec = readable.get(name_field)
+        # rich text holds markup, which would match too
+        if name_spec is not None and field_type(name_spec).kind_of(name_spec) \
+                != "richtext":
             batches.append(records.query(obj.api_name, filters=[
                 {"field": name_field, "op": "contains", "value": q}],
                 sort=["-updated_at"], limit=LOOKUP_ROWS)["records"])
@@ -483,6 +488,14 @@ def lookup(request: Request) -> Response:
     return response
 
 
+def _area_part(field: SpecField, part: str | None) -> SpecField | None:
+    """The city or district select of an area (each depends on the part above)."""
+    if part not in ("city", "district") or not isinstance(field, GroupField):
+        return None
+    return next((f for f in field.form.spec_fields()
+                 if isinstance(f, AreaPartField) and f.short_name == part), None)
+
+
 @view_config(route_name="records.options", request_method="GET")
 @page
 def options(request: Request) -> Response:
@@ -496,9 +509,10 @@ def options(request: Request) -> Response:
         raise NotFound("not_found", t("表单上没有这个字段",
                                       "The form has no such field"))
     part = request.GET.get("part")
-    if field.spec["type"] == "area" and part in ("city", "district"):
-        field = field[part]
-    elif field.spec["type"] not in ("select", "multiselect"):
+    area_part = _area_part(field, part)
+    if area_part is not None:
+        field = area_part
+    elif not field_type(field.spec).has_options:
         raise NotFound("not_found", t("该字段没有可选项",
                                       "The field has no options"))
     return Response(str(field()), content_type="text/html", charset="utf-8")

@@ -1,6 +1,7 @@
 """What an expression sees of a record, derived from the fields of its object: the
-static type of each variable (for type checking when metadata is validated) and
-the attributes of the select options, which ``option()`` reads at run time.
+static type of each variable (each field's type says it: ``FieldDefinition.
+cel_type``), for type checking when metadata is validated, and the attributes of
+the select options, which ``option()`` reads at run time.
 
 Both come from field metadata only, so a caller computes them once per object
 version and hands them to ``check_types`` or ``CompiledExpression.evaluate``.
@@ -11,55 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from propolis.metadata.expressions.typecheck import (
-    BOOL,
-    DATE,
-    DATETIME,
-    DYN,
-    NUMBER,
-    STRING,
-    TIME,
-    CelType,
-    join,
-    list_of,
-    map_of,
-)
-
-SELECT_TYPES = ("select", "multiselect")
-
-_SCALAR_TYPES: Mapping[str, CelType] = {
-    **dict.fromkeys(("text", "textarea", "richtext", "phone", "email", "url",
-                     "autonumber", "select", "lookup", "master_detail", "user",
-                     "department"), STRING),
-    **dict.fromkeys(("number", "currency", "percent", "rollup"), NUMBER),
-    "boolean": BOOL,
-    "date": DATE,
-    "datetime": DATETIME,
-    "time": TIME,
-    "multiselect": list_of(STRING),
-    "file": list_of(STRING),
-    "image": list_of(STRING),
-    "area": map_of(dict.fromkeys(("province", "city", "district"), STRING)),
-    "location": map_of({"lat": NUMBER, "lng": NUMBER, "address": STRING}),
-}
-# a formula's value is of the type it returns
-_RETURNS: Mapping[str, CelType] = {
-    **dict.fromkeys(("number", "currency", "percent"), NUMBER),
-    "text": STRING,
-    "date": DATE,
-    "boolean": BOOL,
-}
+# a module reference: fieldtypes imports this package's typecheck, so its names
+# are looked up when called
+from propolis.metadata import fieldtypes
+from propolis.metadata.expressions.typecheck import BOOL, NUMBER, STRING, CelType, join
 
 
 def field_type(field: Mapping[str, Any]) -> CelType:
     """The value of ``field`` as an expression sees it (dyn when it cannot be
     known, as for a quote, which reads another object's field)."""
-    ftype = field["type"]
-    if ftype == "formula":
-        return _RETURNS.get(field.get("returns", ""), DYN)
-    if ftype == "table":
-        return list_of(map_of(variable_types(field.get("fields", ()))))
-    return _SCALAR_TYPES.get(ftype, DYN)
+    return fieldtypes.definition_of(field).cel_type(field)
 
 
 def variable_types(
@@ -86,7 +48,7 @@ def attribute_types(
     with the type of its values (dyn when options disagree)."""
     found: dict[str, dict[str, CelType]] = {}
     for field in fields:
-        if field["type"] not in SELECT_TYPES:
+        if not fieldtypes.definition_of(field).has_options:
             continue
         types = found[field["api_name"]] = {}
         for option in field["options"]:
@@ -105,5 +67,5 @@ def option_attributes(
     return {
         f["api_name"]: {o["value"]: o.get("attributes") or {} for o in f["options"]}
         for f in fields
-        if f["type"] in SELECT_TYPES
+        if fieldtypes.definition_of(f).has_options
     }

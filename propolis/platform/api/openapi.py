@@ -33,23 +33,18 @@ from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import t
-from propolis.platform.fields.values import (
-    FORMULA_KINDS,
-    LIST_KINDS,
-    SYSTEM_FIELDS,
-    kind,
-)
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.schema import record_schema, writable
+from propolis.platform.fields.values import SYSTEM_FIELDS
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.policy import AccessPolicy
-from propolis.platform.query.filters import OPS, SORTABLE
+from propolis.platform.query.filters import filter_ops
 from propolis.platform.query.services import DEFAULT_LIMIT, MAX_LIMIT
-from propolis.platform.records.schema import field_schema, record_schema, writable
 from propolis.platform.web.api import HTTP_MESSAGES
 
 Schema = dict[str, Any]
 
 OPENAPI_VERSION = "3.1.0"
-FILTER_OPS = sorted(set().union(*OPS.values()))
 HISTORY_ACTIONS = ["create", "update", "delete", "restore", "transfer"]
 # The record routes' error answers, by status (the schema is always Error).
 ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden",
@@ -66,12 +61,6 @@ _lock = threading.Lock()
 
 def ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: Schema) -> Schema:
-    kinds = schema.get("type", "string")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    return {**schema, "type": [*kinds, "null"] if "null" not in kinds else kinds}
 
 
 class _Builder:
@@ -109,7 +98,7 @@ class _Builder:
             prop["title"] = self.text(field.get("label")) or field["api_name"]
             if field.get("help"):
                 prop["description"] = self.text(field["help"])
-            if field["type"] == "table":
+            if field_type(field).has_rows:
                 self.titled(prop["items"]["properties"], field["fields"])
 
     def input_schema(self, obj: ObjectMeta, *, create: bool) -> Schema:
@@ -145,42 +134,24 @@ class _Builder:
     def value_schema(self, field: Mapping[str, Any],
                      siblings: Mapping[str, Mapping[str, Any]], depth: int = 0
                      ) -> Schema:
-        """A field's value as the API returns it (every field may be empty).
-        ``siblings``: the fields beside it (a quote reads through one of them)."""
-        ftype = field["type"]
-        schema: Schema
-        if ftype == "formula":
-            returns = FORMULA_KINDS[field["returns"]]
-            schema = _nullable({"number": {"type": "number"},
-                                "string": {"type": "string"},
-                                "boolean": {"type": "boolean"},
-                                "date": {"type": "string", "format": "date"}}[returns])
-        elif ftype == "rollup":
-            schema = {"type": ["number", "null"]}
-        elif ftype == "autonumber":
-            schema = {"type": ["string", "null"]}
-        elif ftype == "quote":
-            via = siblings.get(field["via"]) or {}
-            target = self.effective.object(str(via.get("to")))
-            quoted = target.fields.get(field["field"]) if target else None
-            schema = {}  # any value: the quoted field is gone
-            if target is not None and quoted is not None and depth < 3:
-                schema = self.value_schema(quoted, target.fields, depth + 1)
-        elif ftype == "table":
-            columns = {s["api_name"]: s for s in field["fields"]}
-            row: dict[str, Schema] = {"id": {"type": "string"}}
-            for sub in field["fields"]:
-                row[sub["api_name"]] = self.value_schema(sub, columns, depth)
-            self.titled(row, field["fields"])
-            schema = {"type": "array", "items": {
-                "type": "object", "properties": row, "required": list(row)}}
-        else:
-            schema = field_schema({**field, "required": False})
-            if kind(field) in LIST_KINDS:  # lists come back empty, never null
-                schema["type"] = "array"
+        """A field's value as the API returns it (every field may be empty; its
+        type says: ``FieldType.api_schema``). ``siblings``: the fields beside it
+        (a quote reads through one of them)."""
+        schema = field_type(field).api_schema(field, siblings, self, depth)
         if not writable(field):
             schema["readOnly"] = True
         return schema
+
+    def quoted(self, field: Mapping[str, Any],
+               siblings: Mapping[str, Mapping[str, Any]]
+               ) -> tuple[Mapping[str, Any], Mapping[str, Mapping[str, Any]]] | None:
+        """The field a quote shows and the fields beside that one (None: gone)."""
+        via = siblings.get(field["via"]) or {}
+        target = self.effective.object(str(via.get("to")))
+        quoted = target.fields.get(field["field"]) if target else None
+        if target is None or quoted is None:
+            return None
+        return quoted, target.fields
 
     def output_schema(self, obj: ObjectMeta) -> Schema:
         properties: dict[str, Schema] = {"id": {"type": "string", "readOnly": True}}
@@ -217,9 +188,10 @@ class _Builder:
         fields = {**SYSTEM_FIELDS, **obj.fields}
         hidden = self.hidden(obj)
         filterable = sorted(n for n, f in fields.items()
-                            if f["type"] not in ("quote", "table")
+                            if field_type(f).stored(f)
                             and not f.get("hidden") and n not in hidden)
-        sortable = sorted(n for n in filterable if kind(fields[n]) in SORTABLE)
+        sortable = sorted(n for n in filterable
+                          if field_type(fields[n]).orders(fields[n]))
         return {
             "type": "object", "additionalProperties": False,
             "title": self.text(t("查询", "Query of ")) + self.text(obj.label),
@@ -267,7 +239,7 @@ class _Builder:
                 "additionalProperties": False,
                 "properties": {
                     "field": {"type": "string"},
-                    "op": {"enum": FILTER_OPS},
+                    "op": {"enum": filter_ops()},
                     "value": {"description": self.text(t(
                         "in 和 between 用列表，isnull 用 true/false",
                         "a list for in and between, true/false for isnull"))},

@@ -41,12 +41,13 @@ from propolis.platform.exchange.sheets import (
     open_writer,
     read_sheet,
 )
-from propolis.platform.fields.values import ValueProblem, kind
+from propolis.platform.fields.cells import bad
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import ValueProblem
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.policy import READ, AccessPolicy
-from propolis.platform.records.plan import SECRETS, reference_target
+from propolis.platform.records.plan import SECRETS, reference_target, stored
 from propolis.platform.records.services import RecordService
-from propolis.platform.storage.tables import column_type
 
 BATCH = 200  # the query's largest page
 MAX_IMPORT_ROWS = 5000
@@ -119,8 +120,8 @@ class Names:
         name = obj.doc.get("name_field")
         found = obj.fields.get(name) if name else None
         if found is None or name in self.policy.hidden(target) \
-                or name in SECRETS.get(target, ()) or column_type(found) is None \
-                or kind(found) != "string":
+                or name in SECRETS.get(target, ()) or not stored(found) \
+                or field_type(found).kind_of(found) != "string":
             return None
         return str(name)
 
@@ -206,8 +207,7 @@ class _Exchange:
         found = []
         for name in names:
             doc = ID_FIELD if name == "id" else fields.get(name) or SYSTEM_COLUMNS[name]
-            target = reference_target(doc) if doc["type"] in cells.REFERENCE_TYPES \
-                else None
+            target = reference_target(doc)
             if target is not None and self.names.name_field(target) is not None:
                 found.append(Column(name + cells.NAME_SUFFIX, doc, "name", target))
             found.append(Column(name, doc, "value", target))
@@ -268,8 +268,9 @@ class ExportService(_Exchange):
 
     def _wanted(self, object: str, names: list[Any]) -> list[str]:
         allowed = {"id", *self.fields(object), *SYSTEM_COLUMNS}
-        errors = {str(n): [UNKNOWN] for n in names
-                  if not isinstance(n, str) or n not in allowed}
+        errors: dict[str, list[Text]] = {
+            str(n): [UNKNOWN] for n in names
+            if not isinstance(n, str) or n not in allowed}
         if errors or not names:
             raise AppError("invalid", t("导出的列有误", "Invalid export columns"),
                            errors or {"columns": [t("至少选择一列",
@@ -462,9 +463,9 @@ class ImportService(_Exchange):
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise cells.bad(f"找不到名为「{name}」的{label}",
+            raise bad(f"找不到名为「{name}」的{label}",
                             f"no {label} named {name!r}")
-        raise cells.bad(f"有 {len(candidates)} 条名为「{name}」的{label}，请在 ID 列"
+        raise bad(f"有 {len(candidates)} 条名为「{name}」的{label}，请在 ID 列"
                         f"（{field}）填写要选的那条",
                         f"{len(candidates)} records are named {name!r}: give the one "
                         f"you mean in the id column ({field})")

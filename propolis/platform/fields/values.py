@@ -1,5 +1,7 @@
-"""Field values in their three forms: JSON (API, import, history), Python (services,
-expressions) and column (what the generated table stores).
+"""What the field types' values are made of: the parsing and formatting they share
+(numbers, dates, times, moments), the JSON form of any Python value the services
+produce, and the system fields as pseudo field documents. Each type's own
+conversions are its ``FieldType`` methods (``fields/base.py``).
 
 JSON numbers: every number is a ``Decimal`` inside; going out, an integral value
 becomes a JSON integer and any other value a float whose ``repr`` is the shortest
@@ -14,34 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import nh3
-from sqlalchemy import null
+from propolis.platform.errors import t
 
-from propolis.platform.errors import Text, t
-
-# The kind of Python value a field holds, by field type.
-KINDS: dict[str, str] = {
-    "text": "string", "textarea": "string", "phone": "string", "email": "string",
-    "url": "string", "autonumber": "string", "richtext": "richtext",
-    "number": "number", "currency": "number", "percent": "number", "rollup": "number",
-    "date": "date", "time": "time", "datetime": "datetime", "boolean": "boolean",
-    "select": "select", "multiselect": "multiselect",
-    "lookup": "reference", "master_detail": "reference", "user": "reference",
-    "department": "reference", "file": "files", "image": "files",
-    "location": "location", "area": "area", "table": "table", "quote": "quote",
-}
-FORMULA_KINDS = {"number": "number", "currency": "number", "percent": "number",
-                 "text": "string", "date": "date", "boolean": "boolean"}
-COMPUTED_TYPES = frozenset({"formula", "rollup", "quote", "autonumber"})
-# Stored as JSON: their empty value is stored as SQL NULL so ``IS NULL`` finds it.
-JSON_KINDS = frozenset({"multiselect", "files", "location", "area"})
-LIST_KINDS = frozenset({"multiselect", "files", "table"})
-AREA_KEYS = ("province", "city", "district")
 # The system fields as pseudo field documents, so that output, filters and sorting
 # treat them like any other field.
 SYSTEM_FIELDS: dict[str, dict[str, Any]] = {
@@ -71,28 +52,6 @@ class ValueProblem(ValueError):
     def __init__(self, message: dict[str, str]) -> None:
         super().__init__(message["en"])
         self.message = message
-
-
-def kind(field: Mapping[str, Any]) -> str:
-    """The kind of value (``number``, ``date``, ``reference`` …) a field holds."""
-    ftype = field["type"]
-    if ftype == "formula":
-        return FORMULA_KINDS[field["returns"]]
-    return KINDS[ftype]
-
-
-def precision(field: Mapping[str, Any]) -> int:
-    """Decimal places a numeric field keeps (as its column does)."""
-    if field["type"] == "rollup" and field.get("function") == "count":
-        return 0
-    return int(field.get("precision", 2))
-
-
-def number_bound(field: Mapping[str, Any]) -> int:
-    """The largest magnitude a numeric column holds exactly on both databases
-    (SQLite keeps a 64-bit count of the smallest unit): 18 digits in all,
-    ``precision`` of them after the point."""
-    return 10 ** (18 - precision(field)) - 1
 
 
 @functools.lru_cache(maxsize=32)
@@ -151,95 +110,6 @@ def parse_datetime(value: Any) -> dt.datetime:
             "the date-time is out of range (years 1 to 9999)")) from None
 
 
-def file_accepted(accept: Sequence[str], name: str, content_type: str) -> bool:
-    """Whether a file matches a field's ``accept`` (empty: any file) as an HTML
-    file input reads it: ``.pdf`` is a name ending, ``image/*`` any subtype,
-    ``application/pdf`` one type. The content type is the one stored at upload
-    (as the client declared it, else guessed from the name)."""
-    if not accept:
-        return True
-    mime = content_type.split(";", 1)[0].strip().lower()
-    for pattern in (p.strip().lower() for p in accept):
-        if pattern.startswith("."):
-            if name.lower().endswith(pattern):
-                return True
-        elif pattern in ("*", "*/*") or pattern == mime:
-            return True
-        elif pattern.endswith("/*") and mime.startswith(pattern[:-1]):
-            return True
-    return False
-
-
-def file_problem(
-    field: Mapping[str, Any], name: str, size: int, content_type: str
-) -> Text | None:
-    """Why an uploaded file may not be attached to ``field`` (a file or image
-    field): larger than its ``max_size_mb`` or not of a type it ``accept``s."""
-    limit = field.get("max_size_mb")
-    if limit is not None and size > Decimal(str(limit)) * 1024 * 1024:
-        shown = format(Decimal(str(limit)).normalize(), "f")
-        return t(f"文件「{name}」超过 {shown} MB 的上限",
-                 f"file '{name}' is larger than the {shown} MB limit")
-    accept = field.get("accept") or []
-    if not file_accepted(accept, name, content_type):
-        listed = ", ".join(accept)
-        return t(f"文件「{name}」的类型不在允许的范围内（{listed}）",
-                 f"file '{name}' is not of an accepted type ({listed})")
-    return None
-
-
-def sanitize_html(value: str) -> str:
-    """Rich text is kept as HTML without scripts, handlers or unknown tags."""
-    return nh3.clean(value)
-
-
-def from_json(field: Mapping[str, Any], value: Any) -> Any:
-    """A JSON value (already checked by the object's JSON Schema) as the Python
-    value the services and expressions work with. Empty lists become None."""
-    if value is None:
-        return None
-    k = kind(field)
-    if k == "number":
-        return quantize(to_decimal(value), precision(field))
-    if k == "richtext":
-        return sanitize_html(value)
-    if k == "date":
-        return parse_date(value)
-    if k == "time":
-        return parse_time(value)
-    if k == "datetime":
-        return parse_datetime(value)
-    if k in ("multiselect", "files"):
-        return list(value) or None
-    if k == "area":
-        return {key: value.get(key) for key in AREA_KEYS}
-    if k == "location":
-        return {"lat": to_decimal(value["lat"]), "lng": to_decimal(value["lng"]),
-                "address": value.get("address")}
-    return value
-
-
-def to_column(field: Mapping[str, Any], value: Any) -> Any:
-    """The bind value for the field's column."""
-    k = kind(field)
-    if k in JSON_KINDS:
-        if value is None:
-            return null()  # SQL NULL, not the JSON text 'null'
-        if k == "location":
-            # JSON columns hold floats; coordinates need no more than a double
-            return {"lat": float(value["lat"]), "lng": float(value["lng"]),
-                    "address": value.get("address")}
-    return value
-
-
-def from_column(field: Mapping[str, Any], value: Any) -> Any:
-    """A column value as the Python value."""
-    if value is not None and kind(field) == "location":
-        return {"lat": to_decimal(value["lat"]), "lng": to_decimal(value["lng"]),
-                "address": value.get("address")}
-    return value
-
-
 def decimal_json(value: Decimal) -> int | float:
     """A Decimal as a JSON number: integers exactly, others as the float whose repr
     is the shortest text for it (exact up to 15 significant digits)."""
@@ -272,35 +142,3 @@ def to_json_value(value: Any, tz: str = "Asia/Shanghai") -> Any:
     if isinstance(value, float):
         return value
     raise TypeError(f"no JSON form for {type(value).__name__}")
-
-
-def to_json(field: Mapping[str, Any], value: Any, tz: str) -> Any:
-    """A field's Python value as its JSON value (lists are never null)."""
-    if value is None:
-        return [] if kind(field) in LIST_KINDS else None
-    return to_json_value(value, tz)
-
-
-def search_words(field: Mapping[str, Any], value: Any) -> str:
-    """The text a value contributes to ``search_text`` (option labels included, so
-    a search for 重要 finds the records tagged ``vip``)."""
-    if value is None:
-        return ""
-    k = kind(field)
-    if k == "richtext":
-        return nh3.clean(value, tags=set())
-    if k in ("select", "multiselect"):
-        chosen = set(value) if k == "multiselect" else {value}
-        words = []
-        for option in field.get("options", ()):
-            if option["value"] in chosen:
-                words.append(option["value"])
-                words.extend(str(v) for v in (option.get("label") or {}).values())
-        return " ".join(words)
-    if k == "area":
-        return " ".join(v for v in value.values() if v)
-    if k == "location":
-        return value.get("address") or ""
-    if k in ("files", "reference", "table"):
-        return ""
-    return str(to_json_value(value))

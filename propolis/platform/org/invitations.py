@@ -23,11 +23,12 @@ from propolis.platform.audit import record_event
 from propolis.platform.auth.passwords import hash_password
 from propolis.platform.db import ACCOUNT_RE
 from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
+from propolis.platform.fields.types.email import EMAIL_RE
+from propolis.platform.fields.types.phone import PHONE_PATTERN
 from propolis.platform.fields.values import to_json_value
 from propolis.platform.ids import new_id
 from propolis.platform.org.base import check_keys, invalid, optional_id
 from propolis.platform.org.services import OrgService
-from propolis.platform.records.schema import EMAIL_RE, PHONE_PATTERN
 from propolis.platform.storage.platform_tables import org_invitations, org_join_requests
 
 PHONE_RE = re.compile(PHONE_PATTERN)

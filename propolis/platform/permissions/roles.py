@@ -23,6 +23,7 @@ from sqlalchemy import Connection, func, select
 
 from propolis.metadata import Document
 from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.fields.sql import multiselect_has
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.grants import (
     ADMIN,
@@ -33,7 +34,6 @@ from propolis.platform.permissions.grants import (
     VERBS,
     role_grant,
 )
-from propolis.platform.query.filters import multiselect_has
 from propolis.platform.storage.platform_tables import meta_versions
 
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")

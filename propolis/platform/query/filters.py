@@ -2,75 +2,36 @@
 and turned into SQLAlchemy expressions on its generated table.
 
 ``[{"field", "op", "value"}]`` with ops ``eq ne gt gte lt lte in contains startswith
-isnull between``; which ops a field takes and what its value must be follow from the
-field's type. ``ne`` also matches empty values (SQL's ``<>`` would silently drop
-them, which is never what someone asking for "not X" means).
+isnull between``; which ops a field takes, what its value must be and how each
+compiles are its type's (``FieldType.operators``, ``operand``, ``compare``).
+``ne`` also matches empty values (SQL's ``<>`` would silently drop them, which is
+never what someone asking for "not X" means).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Table,
-    and_,
-    bindparam,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Table, and_, literal, or_
 
 from propolis.platform.errors import AppError, t
-from propolis.platform.fields.values import (
-    SYSTEM_FIELDS,
-    ValueProblem,
-    kind,
-    parse_date,
-    parse_datetime,
-    parse_time,
-    to_decimal,
-)
+from propolis.platform.fields.base import NOT_NULL, FieldType
+from propolis.platform.fields.registry import field_type, field_types
+from propolis.platform.fields.values import SYSTEM_FIELDS, ValueProblem
 
-ORDERED = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "between", "isnull")
-OPS: dict[str, frozenset[str]] = {
-    "string": frozenset({*ORDERED, "contains", "startswith"}),
-    "richtext": frozenset({"contains", "isnull"}),
-    "number": frozenset(ORDERED),
-    "date": frozenset(ORDERED),
-    "time": frozenset(ORDERED),
-    "datetime": frozenset(ORDERED),
-    "boolean": frozenset({"eq", "ne", "isnull"}),
-    "select": frozenset({"eq", "ne", "in", "isnull"}),
-    "multiselect": frozenset({"contains", "isnull"}),
-    "reference": frozenset({"eq", "ne", "in", "isnull"}),
-    "files": frozenset({"isnull"}),
-    "area": frozenset({"isnull"}),
-    "location": frozenset({"isnull"}),
-}
-# Kinds whose values have an order that sorting and keyset pages can use.
-SORTABLE = frozenset({"string", "number", "date", "time", "datetime", "boolean",
-                      "select", "reference"})
 MAX_IN = 500
-LIKE_ESCAPE = "\\"
+
+
+def filter_ops() -> list[str]:
+    """Every operator some registered type takes."""
+    return sorted(set().union(*(t.filter_ops for t in field_types())))
 
 
 def invalid(name: str, zh: str, en: str) -> AppError:
     return AppError("invalid_query", t("查询条件有误", "Invalid query"),
                     {name: [t(zh, en)]})
-
-
-def like_escape(text: str) -> str:
-    """``text`` as a literal inside a LIKE pattern (``%`` and ``_`` match only
-    themselves)."""
-    return (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
-            .replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_"))
 
 
 @dataclass(frozen=True)
@@ -79,7 +40,7 @@ class Target:
 
     name: str
     field: Mapping[str, Any]
-    kind: str
+    type: FieldType
     column: Any
 
 
@@ -93,56 +54,18 @@ def resolve(
     field = fields.get(name) or SYSTEM_FIELDS.get(name)
     if field is None:
         raise invalid(name, "没有这个字段", "unknown field")
-    ftype = field["type"]
-    if ftype in ("quote", "table"):
+    ftype = field_type(field)
+    if not ftype.stored(field):
         raise invalid(name, "引用字段和子表不能用于筛选或排序",
                       "quote and table fields cannot be filtered or sorted on")
-    return Target(name, field, kind(field), table.c[name])
-
-
-FILTER_NUMBER_LIMIT = 10**18
+    return Target(name, field, ftype, table.c[name])
 
 
 def _scalar(target: Target, value: Any) -> Any:
     """One filter operand as the column's Python value."""
     if value is None:
-        raise ValueProblem(t("不能为空（查空值请用 isnull）", "must not be null "
-                             "(use isnull for empty values)"))
-    k = target.kind
-    if k in ("string", "richtext", "reference"):
-        if not isinstance(value, str):
-            raise ValueProblem(t("应为文本", "must be text"))
-        return value
-    if k == "number":
-        number = to_decimal(value)
-        # beyond what any column holds exactly (see records.schema): refuse it here
-        # rather than let the driver overflow
-        if not number.is_finite() or abs(number) >= FILTER_NUMBER_LIMIT:
-            raise ValueProblem(t("数值超出范围", "the number is out of range"))
-        if isinstance(target.column.type, Integer):
-            if number != number.to_integral_value():
-                raise ValueProblem(t("应为整数", "must be an integer"))
-            return int(number)
-        return number
-    if k == "boolean":
-        if not isinstance(value, bool):
-            raise ValueProblem(t("应为 true 或 false", "must be true or false"))
-        return value
-    if k in ("select", "multiselect"):
-        if not isinstance(value, str) or value not in {
-                o["value"] for o in target.field.get("options", ())}:
-            raise ValueProblem(t("不是可选的值", "is not one of the options"))
-        return value
-    parse: dict[str, Callable[[Any], Any]] = {
-        "date": parse_date, "time": parse_time, "datetime": parse_datetime}
-    return parse[k](value)
-
-
-def multiselect_has(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column.op("@>")(bindparam(None, [value], type_=JSONB))
-    item = func.json_each(column).table_valued("value")
-    return exists(select(literal(1)).select_from(item).where(item.c.value == value))
+        raise ValueProblem(NOT_NULL)
+    return target.type.operand(target.field, value, target.column)
 
 
 def condition(
@@ -150,7 +73,7 @@ def condition(
 ) -> ColumnElement[bool]:
     """One filter as a SQL condition; AppError 400 naming the field when the op
     does not suit the field or the value is of the wrong type."""
-    allowed = OPS.get(target.kind, frozenset())
+    allowed = target.type.operators(target.field)
     if not isinstance(op, str) or op not in allowed:
         ops = " ".join(sorted(allowed)) or "-"
         raise invalid(target.name, f"不支持的运算 {op}（可用：{ops}）",
@@ -174,18 +97,7 @@ def condition(
     except ValueProblem as problem:
         raise AppError("invalid_query", t("查询条件有误", "Invalid query"),
                        {target.name: [problem.message]}) from None
-    if op == "contains":
-        if target.kind == "multiselect":
-            return multiselect_has(col, operand, dialect)
-        return col.ilike(f"%{like_escape(operand)}%", escape=LIKE_ESCAPE)
-    if op == "startswith":
-        return col.ilike(f"{like_escape(operand)}%", escape=LIKE_ESCAPE)
-    if op == "ne":
-        return or_(col != operand, col.is_(None))
-    comparisons: dict[str, Callable[[Any], ColumnElement[bool]]] = {
-        "eq": col.__eq__, "gt": col.__gt__, "gte": col.__ge__,
-        "lt": col.__lt__, "lte": col.__le__}
-    return comparisons[op](operand)
+    return target.type.compare(target.field, op, col, operand, dialect)
 
 
 def compile_filters(
@@ -253,7 +165,7 @@ def compile_sort(
             raise invalid("sort", "应为字段名，降序加 -", "must be field names, "
                           "'-' for descending")
         target = resolve(fields, table, spec.lstrip("-"))
-        if target.kind not in SORTABLE:
+        if not target.type.orders(target.field):
             raise invalid(target.name, "不能按这个字段排序",
                           "cannot sort on this field")
         if any(k.target.name == target.name for k in keys):

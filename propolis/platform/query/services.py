@@ -35,14 +35,13 @@ from sqlalchemy import (
 )
 
 from propolis.platform.errors import AppError
+from propolis.platform.fields.sql import LIKE_ESCAPE, like_escape
 from propolis.platform.query.filters import (
-    LIKE_ESCAPE,
     SortKey,
     compile_filters,
     compile_sort,
     invalid,
     keyset_after,
-    like_escape,
     resolve,
 )
 
@@ -80,19 +79,8 @@ def _encode(value: Any) -> Any:
 def _decode(key: SortKey, value: Any) -> Any:
     if value is None:
         return None
-    k = key.target.kind
-    if k == "number":
-        number = Decimal(value)
-        return int(number) if key.target.column.type.python_type is int else number
-    if k == "date":
-        return dt.date.fromisoformat(value)
-    if k == "time":
-        return dt.time.fromisoformat(value)
-    if k == "datetime":
-        return dt.datetime.fromisoformat(value)
-    if not isinstance(value, str | bool):
-        raise TypeError(value)
-    return value
+    target = key.target
+    return target.type.cursor_value(target.field, value, target.column)
 
 
 def _signature(keys: Sequence[SortKey]) -> list[str]:
@@ -242,9 +230,6 @@ def query_page(
     return rows, encode_cursor(keys, rows[-1])
 
 
-# Kinds whose records can be counted per value: few distinct values, each one a
-# label the chart can name.
-GROUPABLE = frozenset({"select", "boolean"})
 MAX_GROUPS = 100
 
 
@@ -267,7 +252,7 @@ def grouped_count(
     matching row anyway). 400 naming the field when it cannot be grouped on."""
     dialect = conn.dialect.name
     target = resolve(fields, table, field)
-    if target.kind not in GROUPABLE:
+    if not target.type.groups(target.field):
         raise invalid(target.name, "只能按单选或布尔字段汇总",
                       "only select and boolean fields can be summarised")
     conditions = compile_filters(fields, table, filters or [], dialect)

@@ -14,14 +14,10 @@ from sqlalchemy.sql import Executable
 
 from propolis.platform.auth.passwords import hash_password
 from propolis.platform.errors import AppError, Conflict, t
-from propolis.platform.fields.values import (
-    SYSTEM_FIELDS,
-    ValueProblem,
-    file_problem,
-    from_json,
-    to_column,
-    zone,
-)
+from propolis.platform.fields.files import file_problem
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.schema import writable
+from propolis.platform.fields.values import SYSTEM_FIELDS, ValueProblem
 from propolis.platform.ids import new_id
 from propolis.platform.permissions.policy import READ
 from propolis.platform.records.plan import (
@@ -36,10 +32,10 @@ from propolis.platform.records.plan import (
     RecordServiceBase,
     add_error,
     invalid,
+    stored,
 )
-from propolis.platform.records.schema import Errors, writable
+from propolis.platform.records.schema import Errors
 from propolis.platform.storage.platform_tables import files
-from propolis.platform.storage.tables import column_type
 
 
 class Checks(RecordServiceBase):
@@ -74,13 +70,8 @@ class Checks(RecordServiceBase):
                                        "The record is under approval and locked"))
 
     def _default(self, field: Mapping[str, Any], now: dt.datetime) -> Any:
-        value = field["default"]
         # date and datetime defaults may name the moment of the save
-        if field["type"] == "date" and value == "today":
-            return now.astimezone(zone(self.tz)).date().isoformat()
-        if field["type"] == "datetime" and value == "now":
-            return now.isoformat()
-        return value
+        return field_type(field).default_value(field, now, self.tz)
 
     def _parse(
         self, plan: ObjectPlan, data: Mapping[str, Any], old: Mapping[str, Any]
@@ -96,8 +87,8 @@ class Checks(RecordServiceBase):
                     # always hashed here: a client can't plant a hash of its choice
                     values[name] = None if raw is None else hash_password(raw)
                     continue
-                if field["type"] != "table":
-                    values[name] = from_json(field, raw)
+                if not field_type(field).has_rows:
+                    values[name] = field_type(field).from_json(field, raw)
                     continue
                 known = {row["id"] for row in old.get(name, ())}
                 rows = []
@@ -105,9 +96,10 @@ class Checks(RecordServiceBase):
                     row_id = raw_row.get("id")
                     row = {"id": row_id if row_id in known else new_id()}
                     for sub in field["fields"]:
-                        if column_type(sub) is not None:
+                        if stored(sub):
                             row[sub["api_name"]] = (
-                                from_json(sub, raw_row.get(sub["api_name"]))
+                                field_type(sub).from_json(sub,
+                                                          raw_row.get(sub["api_name"]))
                                 if writable(sub) else None)
                     known.discard(row_id)  # a row id sent twice is one row
                     rows.append(row)
@@ -228,7 +220,8 @@ class Checks(RecordServiceBase):
         table = plan.table
         fields = plan.fields
         stmt = select(*[table.c[n] for n in values]).where(or_(*[
-            table.c[n] == to_column(fields[n], v) for n, v in values.items()]))
+            table.c[n] == field_type(fields[n]).to_column(fields[n], v)
+            for n, v in values.items()]))
         if exclude is not None:
             stmt = stmt.where(table.c.id != exclude)
         errors: Errors = {}

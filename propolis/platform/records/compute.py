@@ -1,4 +1,5 @@
-"""Values the platform computes on save: autonumbers, formulas and rollups."""
+"""Values the platform computes on save: autonumbers, formulas and rollups (the
+fields of those types; what their values are is the types' own)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from sqlalchemy.sql import Executable
 
 from propolis.metadata.expressions import (
     CompiledExpression,
-    ExpressionError,
     OptionTable,
     compile_expression,
     option_attributes,
-    to_decimal_places,
 )
-from propolis.platform.fields.values import kind, number_bound, precision, quantize
+from propolis.platform.fields.numeric import precision
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.types.autonumber import Autonumber as AutonumberType
+from propolis.platform.fields.types.formula import Formula as FormulaType
+from propolis.platform.fields.types.rollup import Rollup
+from propolis.platform.fields.values import quantize
 from propolis.platform.storage.platform_tables import autonumber_counters
-from propolis.platform.storage.tables import STRING_LENGTHS
 
-TEXT_LIMIT = STRING_LENGTHS["text"]
 TOKEN_RE = re.compile(r"\{(YYYY|YY|MM|DD|seq:(\d+))\}")
 
 
@@ -59,6 +61,12 @@ class Autonumber:
         return TOKEN_RE.sub(part, self.format)
 
 
+def autonumbers(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, Autonumber]]:
+    """The autonumber fields among ``fields``, each with its numbering."""
+    return [(f["api_name"], Autonumber(f["format"])) for f in fields
+            if isinstance(field_type(f), AutonumberType)]
+
+
 def _counter_statement(dialect: str) -> Executable:
     # One statement takes the next value: it inserts the period's row or, when
     # another transaction got there first, waits for that row's lock and
@@ -89,10 +97,11 @@ def next_number(
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula field with its compiled expression and the option attributes of
-    the fields beside it (what ``option()`` reads)."""
+    """A formula field with its type, its compiled expression and the option
+    attributes of the fields beside it (what ``option()`` reads)."""
 
     field: Mapping[str, Any]
+    type: FormulaType
     expression: CompiledExpression
     options: OptionTable
 
@@ -105,37 +114,17 @@ class Formula:
         result = self.expression.evaluate(variables, tz=tz, options=self.options)
         if result is None:
             return None
-        k = kind(self.field)
-        if k == "number":
-            if isinstance(result, bool) or not isinstance(result, Decimal | int):
-                raise ExpressionError(f"the result {result!r} is not a number")
-            bound = number_bound(self.field)
-            # checked before rounding too, which would spell out 1E+100000
-            value = (to_decimal_places(result, precision(self.field))
-                     if abs(Decimal(result)) <= bound + 1 else None)
-            if value is None or abs(value) > bound:
-                raise ExpressionError(
-                    f"the result {result} is out of range: the field holds at "
-                    f"most {bound} in magnitude")
-            return value
-        if k == "string":
-            # the column holds STRING_LENGTHS["text"] characters
-            return (result if isinstance(result, str) else str(result))[:TEXT_LIMIT]
-        if k == "date":
-            if isinstance(result, dt.datetime) or not isinstance(result, dt.date):
-                raise ExpressionError(f"the result {result!r} is not a date")
-            return result
-        if not isinstance(result, bool):
-            raise ExpressionError(f"the result {result!r} is not true or false")
-        return result
+        returns, as_result = self.type.result(self.field)
+        return returns.from_expression(as_result, result)
 
 
 def ordered_formulas(fields: Iterable[Mapping[str, Any]]) -> list[Formula]:
     """The formula fields in an order where each comes after the formulas it uses."""
     fields = list(fields)
     options = option_attributes(fields)
-    formulas = {f["api_name"]: Formula(f, compile_expression(f["expression"]), options)
-                for f in fields if f["type"] == "formula"}
+    formulas = {f["api_name"]: Formula(f, ftype, compile_expression(f["expression"]),
+                                       options)
+                for f in fields if isinstance(ftype := field_type(f), FormulaType)}
     ordered: list[Formula] = []
     state: dict[str, str] = {}
 
@@ -178,7 +167,7 @@ def rollup_links(
     grouped: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for parent, doc in objects.items():
         for field in doc["fields"]:
-            if field["type"] == "rollup" and field["from"] == child:
+            if isinstance(field_type(field), Rollup) and field["from"] == child:
                 grouped.setdefault((parent, field["via"]), []).append(field)
     return [RollupLink(p, v, tuple(r)) for (p, v), r in grouped.items()]
 

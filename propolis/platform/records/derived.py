@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from propolis.metadata.expressions import ExpressionError, evaluate_rule
 from propolis.platform.errors import AppError, t
-from propolis.platform.fields.values import search_words, to_column, zone
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import zone
 from propolis.platform.records.compute import next_number, refresh_rollups
 from propolis.platform.records.plan import ObjectPlan, add_error, invalid
 from propolis.platform.records.reads import Reads
@@ -42,8 +43,8 @@ class Derived(Reads):
             return None, 0
         rollups = {f["api_name"] for f in plan.own_rollups} & wanted
         if rollups:
-            for child in self.effective.objects.values():
-                child_plan = self._plan(child.api_name)
+            for child_object in self.effective.objects.values():
+                child_plan = self._plan(child_object.api_name)
                 for link in child_plan.links:
                     if link.parent == plan.name and any(
                             r["api_name"] in rollups for r in link.rollups):
@@ -62,7 +63,7 @@ class Derived(Reads):
                     day = rec["created_at"].astimezone(zone(self.tz)).date()
                     rec[name] = next_number(conn, plan.name, name, numbering, day)
             self._formulas(plan, rec, None)
-            values = {f["api_name"]: to_column(f, rec[f["api_name"]])
+            values = {f["api_name"]: field_type(f).to_column(f, rec[f["api_name"]])
                       for f in plan.stored
                       if rec[f["api_name"]] != before[f["api_name"]]}
             if "search_text" in wanted:
@@ -73,7 +74,7 @@ class Derived(Reads):
             for name, formulas in plan.row_formulas.items():
                 child = plan.children[name]
                 for row, old in zip(rec[name], before_rows[name], strict=True):
-                    changed = {f.name: to_column(f.field, row[f.name])
+                    changed = {f.name: f.type.to_column(f.field, row[f.name])
                                for f in formulas if row[f.name] != old.get(f.name)}
                     if changed:
                         conn.execute(update(child).where(child.c.id == row["id"])
@@ -136,8 +137,10 @@ class Derived(Reads):
     def _search_text(self, plan: ObjectPlan, rec: Mapping[str, Any]) -> str | None:
         if not plan.has_search:
             return None
-        words = [search_words(f, rec[f["api_name"]]) for f in plan.searchable]
+        words = [field_type(f).search_words(f, rec[f["api_name"]])
+                 for f in plan.searchable]
         for name, subs in plan.searchable_rows.items():
             for row in rec[name]:
-                words.extend(search_words(s, row.get(s["api_name"])) for s in subs)
+                words.extend(field_type(s).search_words(s, row.get(s["api_name"]))
+                             for s in subs)
         return " ".join(w for w in words if w).lower() or None

@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 
 from propolis.metadata.expressions import compile_expression, option_attributes
 from propolis.platform.errors import AppError, NotFound, Text, t
-from propolis.platform.fields.values import kind, zone
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.schema import object_schema, writable
+from propolis.platform.fields.types.quote import Quote
+from propolis.platform.fields.types.rollup import Rollup
+from propolis.platform.fields.values import zone
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import AccessPolicy
@@ -21,19 +25,13 @@ from propolis.platform.query.services import fts_table
 from propolis.platform.records.compute import (
     Autonumber,
     RollupLink,
+    autonumbers,
     ordered_formulas,
     rollup_links,
 )
-from propolis.platform.records.schema import (
-    Errors,
-    make_validator,
-    object_schema,
-    writable,
-)
+from propolis.platform.records.schema import Errors, make_validator
 from propolis.platform.storage.plan import search_table_name
-from propolis.platform.storage.tables import column_type
 
-REFERENCE_TARGETS = {"user": "user", "department": "department"}
 # Write-only fields: stored as an argon2 hash, never read back, searched or filtered
 # on, and only their change (not the value) goes into the history.
 SECRETS = {"user": frozenset({"password"})}
@@ -73,12 +71,12 @@ def add_error(errors: Errors, name: str, message: Text) -> None:
 
 def reference_target(field: Mapping[str, Any]) -> str | None:
     """The object a reference field points to (None for other fields)."""
-    ftype = field["type"]
-    if ftype in REFERENCE_TARGETS:
-        return REFERENCE_TARGETS[ftype]
-    if ftype in ("lookup", "master_detail"):
-        return str(field["to"])
-    return None
+    return field_type(field).reference_target(field)
+
+
+def stored(field: Mapping[str, Any]) -> bool:
+    """Whether the field has a column in its record's table."""
+    return field_type(field).stored(field)
 
 
 def references(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
@@ -99,8 +97,8 @@ class ObjectPlan:
         self.fields = obj.fields
         self.deletable = bool(obj.doc.get("deletable", True))
         fields = list(obj.fields.values())
-        self.stored = [f for f in fields if column_type(f) is not None]
-        self.tables = [f for f in fields if f["type"] == "table"]
+        self.stored = [f for f in fields if stored(f)]
+        self.tables = [f for f in fields if field_type(f).has_rows]
         self.writable = frozenset(f["api_name"] for f in fields if writable(f))
         self.create_validator = make_validator(object_schema(fields, create=True))
         self.update_validator = make_validator(object_schema(fields, create=False))
@@ -110,13 +108,12 @@ class ObjectPlan:
         self.references = references(self.stored)
         self.row_references = {f["api_name"]: references(f["fields"])
                                for f in self.tables}
-        self.file_fields = [f for f in self.stored if kind(f) == "files"]
+        self.file_fields = [f for f in self.stored if field_type(f).holds_files]
         self.row_file_fields = {
             f["api_name"]: [s for s in f["fields"]
-                            if column_type(s) is not None and kind(s) == "files"]
+                            if stored(s) and field_type(s).holds_files]
             for f in self.tables}
-        self.autonumbers = [(f["api_name"], Autonumber(f["format"]))
-                            for f in self.stored if f["type"] == "autonumber"]
+        self.autonumbers: list[tuple[str, Autonumber]] = autonumbers(self.stored)
         self.formulas = ordered_formulas(fields)
         self.row_formulas = {f["api_name"]: ordered_formulas(f["fields"])
                              for f in self.tables}
@@ -124,19 +121,19 @@ class ObjectPlan:
                       for v in obj.doc.get("validations", ())]
         self.options = option_attributes(fields)
         self.dependent = [f for f in fields if f.get("depends_on")
-                          and f["type"] in ("select", "multiselect")]
-        self.searchable = [f for f in fields
-                           if f.get("searchable") and column_type(f) is not None]
+                          and field_type(f).has_options]
+        self.searchable = [f for f in fields if f.get("searchable") and stored(f)]
         self.searchable_rows = {
             f["api_name"]: [s for s in f["fields"]
-                            if s.get("searchable") and column_type(s) is not None]
+                            if s.get("searchable") and stored(s)]
             for f in self.tables}
         self.has_search = bool(self.searchable
                                or any(self.searchable_rows.values()))
         # the fields whose values are in search_text
         self.searched = frozenset({f["api_name"] for f in self.searchable}
                                   | {n for n, s in self.searchable_rows.items() if s})
-        self.own_rollups = [f for f in self.stored if f["type"] == "rollup"]
+        self.own_rollups = [f for f in self.stored
+                            if isinstance(field_type(f), Rollup)]
         # formulas that use a rollup, directly or through another formula: they
         # change when a child record does
         derived = {f["api_name"] for f in self.own_rollups}
@@ -150,8 +147,10 @@ class ObjectPlan:
         # quote fields grouped by the lookup they read through: one query each
         self.quotes: dict[str, list[tuple[str, Table, Mapping[str, Any]]]] = {}
         self.quote_targets: dict[str, str] = {}
+        self.quoted = frozenset(f["api_name"] for f in fields
+                                if isinstance(field_type(f), Quote))
         for f in fields:
-            if f["type"] == "quote":
+            if f["api_name"] in self.quoted:
                 target = reference_target(obj.fields[f["via"]]) or ""
                 if f["field"] in SECRETS.get(target, ()):
                     continue  # reads as null
@@ -162,7 +161,7 @@ class ObjectPlan:
         self.secrets = SECRETS.get(self.name, frozenset()) & obj.fields.keys()
         self.visible = {n: f for n, f in obj.fields.items() if n not in self.secrets}
         self.history_names = [n for n, f in self.visible.items()
-                              if f["type"] not in ("quote", "rollup")]
+                              if field_type(f).in_history]
         self.insert = insert(self.table)
         self.child_inserts = {n: insert(c) for n, c in self.children.items()}
         self.fts = fts_table(search_table_name(self.name))

@@ -10,18 +10,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, select, true
 
 from propolis.platform.errors import NotFound, t
-from propolis.platform.fields.values import (
-    OUTPUT_SYSTEM_FIELDS,
-    from_column,
-    to_json,
-    to_json_value,
-)
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import OUTPUT_SYSTEM_FIELDS, to_json_value
 from propolis.platform.permissions.policy import READ, forbidden
 from propolis.platform.query.search import keyword_over_fields
 from propolis.platform.query.services import grouped_count, query_page
 from propolis.platform.records import history
-from propolis.platform.records.plan import SYSTEM_COLUMNS, ObjectPlan, RecordServiceBase
-from propolis.platform.storage.tables import column_type
+from propolis.platform.records.plan import (
+    SYSTEM_COLUMNS,
+    ObjectPlan,
+    RecordServiceBase,
+    stored,
+)
 
 
 class Reads(RecordServiceBase):
@@ -135,7 +135,7 @@ class Reads(RecordServiceBase):
     def _from_row(self, plan: ObjectPlan, row: Mapping[Any, Any]) -> dict[str, Any]:
         rec = {name: row[name] for name in SYSTEM_COLUMNS}
         for f in plan.stored:
-            rec[f["api_name"]] = from_column(f, row[f["api_name"]])
+            rec[f["api_name"]] = field_type(f).from_column(f, row[f["api_name"]])
         return rec
 
     def _load(
@@ -185,15 +185,15 @@ class Reads(RecordServiceBase):
         for f in plan.tables:
             child = plan.children[f["api_name"]]
             by_parent: dict[str, list[dict[str, Any]]] = {}
-            subs = [s for s in f["fields"] if column_type(s) is not None]
+            subs = [(s, field_type(s)) for s in f["fields"] if stored(s)]
             if ids:
                 for row in conn.execute(
                         select(child).where(child.c.parent_id.in_(ids))
                         .order_by(child.c.parent_id, child.c.row_order)):
                     m = row._mapping
                     item = {"id": m["id"]}
-                    for s in subs:
-                        item[s["api_name"]] = from_column(s, m[s["api_name"]])
+                    for s, stype in subs:
+                        item[s["api_name"]] = stype.from_column(s, m[s["api_name"]])
                     by_parent.setdefault(m["parent_id"], []).append(item)
             found[f["api_name"]] = by_parent
         return found
@@ -236,7 +236,7 @@ class Reads(RecordServiceBase):
             # a quote shows only what the actor could read on the quoted record
             hidden = policy.hidden(target_object)
             columns = [target.c[f["api_name"]] for _, _, f in quotes
-                       if column_type(f) is not None and f["api_name"] not in hidden]
+                       if stored(f) and f["api_name"] not in hidden]
             if ids and columns and policy.allows(target_object, READ):
                 stmt = select(target.c.id, *columns).where(
                     target.c.id.in_(sorted(ids)), target.c.deleted_at.is_(None))
@@ -249,8 +249,8 @@ class Reads(RecordServiceBase):
                 for name, _, f in quotes:
                     value = None
                     if source is not None and f["api_name"] in source:
-                        value = from_column(f, source[f["api_name"]])
-                    quoted[rec["id"]][name] = to_json(f, value, self.tz)
+                        value = field_type(f).from_column(f, source[f["api_name"]])
+                    quoted[rec["id"]][name] = field_type(f).to_json(f, value, self.tz)
         return quoted
 
     def _json(
@@ -259,16 +259,16 @@ class Reads(RecordServiceBase):
         out: dict[str, Any] = {"id": rec["id"]}
         tz = self.tz
         for name, f in plan.visible.items():
-            ftype = f["type"]
-            if ftype == "quote":
+            ftype = field_type(f)
+            if name in plan.quoted:
                 out[name] = quoted.get(name)
-            elif ftype == "table":
+            elif ftype.has_rows:
                 out[name] = [
-                    {"id": row["id"], **{s["api_name"]: to_json(s, row.get(
-                        s["api_name"]), tz) for s in f["fields"]}}
+                    {"id": row["id"], **{s["api_name"]: field_type(s).to_json(
+                        s, row.get(s["api_name"]), tz) for s in f["fields"]}}
                     for row in rec[name]]
             else:
-                out[name] = to_json(f, rec[name], tz)
+                out[name] = ftype.to_json(f, rec[name], tz)
         for name in OUTPUT_SYSTEM_FIELDS:
             out[name] = to_json_value(rec[name], tz)
         if rec["deleted_at"] is not None:

@@ -1,184 +1,47 @@
-"""The JSON Schema (draft 2020-12) of what a client may write to an object's records,
-generated from its metadata: the single source of truth for the API, import and the
-generated forms. Errors come back all at once, as ``{field: [{"zh", "en"}]}``."""
+"""Validation of what a client writes to an object's records against the JSON
+Schema generated from its metadata (``fields.schema``): a compiled check for the
+common, valid case, jsonschema to explain a refusal. Errors come back all at once,
+as ``{field: [{"zh", "en"}]}``."""
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from propolis.metadata import fieldtypes
 from propolis.platform.errors import Text, t
-from propolis.platform.fields.values import (
-    COMPUTED_TYPES,
-    TIME_RE,
-    ValueProblem,
-    parse_date,
-    parse_datetime,
-)
-from propolis.platform.storage.tables import ID_LENGTH, STRING_LENGTHS
-
-TEXT_LIMIT = 100_000
-RICHTEXT_LIMIT = 1_000_000
-MAX_ROWS = 1000
-PHONE_PATTERN = r"^\+?[0-9()][0-9 ()\-.#*]*$"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-
-format_checker = FormatChecker(())
+from propolis.platform.fields.base import Format
+from propolis.platform.fields.registry import field_types
 
 
-@format_checker.checks("date")
-def _is_date(value: object) -> bool:
-    if isinstance(value, str):
-        try:
-            parse_date(value)
-        except ValueProblem:
-            return False
-    return True
+@functools.lru_cache(maxsize=4)
+def _formats(generation: int) -> dict[str, Format]:
+    """The JSON Schema formats the registered types' schemas use."""
+    return {name: found for ftype in field_types()
+            for name, found in ftype.formats.items()}
 
 
-@format_checker.checks("date-time")
-def _is_datetime(value: object) -> bool:
-    if isinstance(value, str):
-        try:
-            parse_datetime(value)
-        except ValueProblem:
-            return False
-    return True
+def formats() -> dict[str, Format]:
+    return _formats(fieldtypes.generation())
 
 
-@format_checker.checks("email")
-def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(EMAIL_RE.match(value))
+@functools.lru_cache(maxsize=4)
+def _format_checker(generation: int) -> FormatChecker:
+    checker = FormatChecker(())
+    for name, (check, _message) in _formats(generation).items():
+        checker.checks(name)(check)
+    return checker
 
 
-@format_checker.checks("uri")
-def _is_web_url(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def writable(field: Mapping[str, Any]) -> bool:
-    """Whether clients write this field (computed fields are read-only)."""
-    return field["type"] not in COMPUTED_TYPES
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    if "enum" in schema:
-        return {**schema, "enum": [*schema["enum"], None]}
-    return {**schema, "type": [schema["type"], "null"]}
-
-
-def field_schema(field: Mapping[str, Any]) -> dict[str, Any]:
-    """The schema of one field's JSON value (null allowed unless required)."""
-    ftype = field["type"]
-    schema: dict[str, Any]
-    if ftype in ("text", "phone", "email", "url"):
-        limit = STRING_LENGTHS[ftype]
-        if ftype == "text":
-            limit = int(field.get("max_length") or limit)
-        schema = {"type": "string", "maxLength": limit}
-        if ftype == "phone":
-            schema["pattern"] = PHONE_PATTERN
-        elif ftype in ("email", "url"):
-            schema["format"] = "email" if ftype == "email" else "uri"
-    elif ftype in ("textarea", "richtext"):
-        schema = {"type": "string",
-                  "maxLength": TEXT_LIMIT if ftype == "textarea" else RICHTEXT_LIMIT}
-    elif ftype in ("number", "currency", "percent"):
-        # what the column holds exactly on both databases (SQLite keeps a 64-bit
-        # count of the smallest unit): 18 digits in all, ``precision`` of them
-        # after the point
-        bound = 10 ** (18 - int(field.get("precision", 2))) - 1
-        low, high = field.get("min"), field.get("max")
-        schema = {"type": "number",
-                  "minimum": -bound if low is None else max(low, -bound),
-                  "maximum": bound if high is None else min(high, bound)}
-    elif ftype == "date":
-        schema = {"type": "string", "format": "date"}
-    elif ftype == "time":
-        schema = {"type": "string", "pattern": TIME_RE.pattern}
-    elif ftype == "datetime":
-        schema = {"type": "string", "format": "date-time"}
-    elif ftype == "boolean":
-        schema = {"type": "boolean"}
-    elif ftype == "select":
-        schema = {"enum": [o["value"] for o in field.get("options", ())]}
-    elif ftype == "multiselect":
-        schema = {"type": "array", "uniqueItems": True,
-                  "items": {"enum": [o["value"] for o in field.get("options", ())]}}
-    elif ftype in ("lookup", "master_detail", "user", "department"):
-        schema = {"type": "string", "minLength": 1, "maxLength": ID_LENGTH}
-    elif ftype in ("file", "image"):
-        schema = {"type": "array", "uniqueItems": True,
-                  "items": {"type": "string", "minLength": 1, "maxLength": ID_LENGTH}}
-        if field.get("max_count"):
-            schema["maxItems"] = field["max_count"]
-    elif ftype == "area":
-        part = {"type": ["string", "null"], "maxLength": 100}
-        schema = {"type": "object", "additionalProperties": False,
-                  "required": ["province"],
-                  "properties": {"province": {"type": "string", "minLength": 1,
-                                              "maxLength": 100},
-                                 "city": part, "district": part}}
-    elif ftype == "location":
-        schema = {"type": "object", "additionalProperties": False,
-                  "required": ["lat", "lng"],
-                  "properties": {
-                      "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                      "lng": {"type": "number", "minimum": -180, "maximum": 180},
-                      "address": {"type": ["string", "null"], "maxLength": 500}}}
-    elif ftype == "table":
-        schema = {"type": "array", "maxItems": MAX_ROWS,
-                  "items": object_schema(field["fields"], create=True, row=True)}
-    else:
-        raise ValueError(f"field type {ftype!r} is not writable")
-    if field.get("required"):
-        if schema.get("type") == "string":
-            schema["minLength"] = max(schema.get("minLength", 0), 1)
-        elif schema.get("type") == "array":
-            schema["minItems"] = 1
-        return schema
-    return _nullable(schema)
-
-
-def object_schema(
-    fields: Iterable[Mapping[str, Any]], *, create: bool, row: bool = False
-) -> dict[str, Any]:
-    """The schema of a record (or a table row) as a client writes it. ``create``:
-    required fields must be present; an update only names the fields it changes."""
-    properties: dict[str, Any] = {}
-    required = []
-    for field in fields:
-        if not writable(field):
-            continue
-        properties[field["api_name"]] = field_schema(field)
-        if create and field.get("required"):
-            required.append(field["api_name"])
-    if row:
-        properties["id"] = {"type": ["string", "null"], "maxLength": ID_LENGTH}
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
-                              "additionalProperties": False}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-def record_schema(obj_doc: Mapping[str, Any], *, create: bool) -> dict[str, Any]:
-    """The published schema of an object's writable record body."""
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": obj_doc["api_name"],
-            **object_schema(obj_doc["fields"], create=create)}
+def format_checker() -> FormatChecker:
+    return _format_checker(fieldtypes.generation())
 
 
 Check = Callable[[Any], bool]
@@ -188,8 +51,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
+def _is_integer(value: Any) -> bool:
+    """JSON Schema's integer: a number without a fractional part (``1.0`` too)."""
+    if isinstance(value, int):
+        return not isinstance(value, bool)
+    return _is_number(value) and math.isfinite(value) and value == int(value)
+
+
 TYPE_CHECKS: dict[str, Check] = {
     "string": lambda v: isinstance(v, str), "number": _is_number,
+    "integer": _is_integer,
     "boolean": lambda v: isinstance(v, bool), "array": lambda v: isinstance(v, list),
     "object": lambda v: isinstance(v, dict), "null": lambda v: v is None,
 }
@@ -221,7 +92,8 @@ def _keyword_check(key: str, arg: Any, schema: Mapping[str, Any]) -> Check | Non
         pattern = re.compile(arg)
         return lambda v: not isinstance(v, str) or pattern.search(v) is not None
     if key == "format":
-        return lambda v: format_checker.conforms(v, arg)
+        checker = format_checker()
+        return lambda v: checker.conforms(v, arg)
     if key == "uniqueItems":
         return lambda v: not isinstance(v, list) or len(set(v)) == len(v)
     if key == "items":
@@ -266,7 +138,8 @@ class RecordValidator:
     def __init__(self, schema: Mapping[str, Any]) -> None:
         Draft202012Validator.check_schema(schema)
         self.schema = schema
-        self.validator = Draft202012Validator(schema, format_checker=format_checker)
+        self.validator = Draft202012Validator(schema,
+                                              format_checker=format_checker())
         self._check = compile_check(schema)
 
     def is_valid(self, data: Any) -> bool:
@@ -286,15 +159,8 @@ def make_validator(schema: Mapping[str, Any]) -> RecordValidator:
     return RecordValidator(schema)
 
 
-FORMAT_MESSAGES = {
-    "date": t("日期应写作 2026-11-28", "a date looks like 2026-11-28"),
-    "date-time": t("时间应为带时区的 ISO 8601 格式，如 2026-11-28T09:30:00+08:00",
-                   "a date-time is ISO 8601 with an offset, "
-                   "e.g. 2026-11-28T09:30:00+08:00"),
-    "email": t("邮箱地址格式不正确", "is not an e-mail address"),
-    "uri": t("应为 http(s) 网址", "must be an http(s) URL"),
-}
 TYPE_NAMES = {"string": ("文本", "text"), "number": ("数字", "a number"),
+              "integer": ("整数", "a whole number"),
               "boolean": ("是/否", "true or false"), "array": ("列表", "a list"),
               "object": ("对象", "an object")}
 REQUIRED = t("必填", "is required")
@@ -328,7 +194,8 @@ def _message(error: ValidationError) -> dict[str, str]:
         "minLength": t(f"至少 {value} 个字符", f"at least {value} characters"),
     }
     if v == "format":
-        return FORMAT_MESSAGES.get(value, messages["pattern"])
+        found = formats().get(value)
+        return dict(found[1]) if found else messages["pattern"]
     return messages.get(v, t("值不正确", "is not valid"))
 
 

@@ -34,7 +34,8 @@ from zope.interface import implementer
 
 from propolis.metadata.expressions import ExpressionError
 from propolis.platform.errors import Conflict, Forbidden, NotFound, t
-from propolis.platform.fields.values import to_column, to_json_value, zone
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import to_json_value, zone
 from propolis.platform.ids import new_id
 from propolis.platform.permissions.policy import READ
 from propolis.platform.records import history
@@ -53,9 +54,9 @@ from propolis.platform.records.plan import (
     SYSTEM_COLUMNS,
     ObjectPlan,
     invalid,
+    stored,
 )
 from propolis.platform.storage.platform_tables import CLOSURES
-from propolis.platform.storage.tables import column_type
 
 
 @implementer(IRecordService)
@@ -99,7 +100,8 @@ class RecordService(Checks, Derived):
                 rec[name] = next_number(conn, plan.name, name, numbering, day)
         self._compute(plan, rec)
         rec["search_text"] = self._search_text(plan, rec)
-        params = {f["api_name"]: to_column(f, rec[f["api_name"]]) for f in plan.stored}
+        params = {f["api_name"]: field_type(f).to_column(f, rec[f["api_name"]])
+                  for f in plan.stored}
         for name in SYSTEM_COLUMNS:
             params[name] = rec[name]
         self._guarded(conn, plan, plan.insert, params, rec,
@@ -168,7 +170,7 @@ class RecordService(Checks, Derived):
         now = dt.datetime.now(dt.UTC)
         rec.update(version=old["version"] + 1, updated_by=self.actor.user_id,
                    updated_at=now)
-        values = {f["api_name"]: to_column(f, rec[f["api_name"]])
+        values = {f["api_name"]: field_type(f).to_column(f, rec[f["api_name"]])
                   for f in plan.stored if f["api_name"] in changes}
         values.update(version=rec["version"], updated_by=rec["updated_by"],
                       updated_at=now, search_text=rec["search_text"])
@@ -262,12 +264,13 @@ class RecordService(Checks, Derived):
         rec: Mapping[str, Any],
     ) -> None:
         name = field["api_name"]
-        subs = [s for s in field["fields"] if column_type(s) is not None]
+        subs = [s for s in field["fields"] if stored(s)]
         params = []
         for order, row in enumerate(rec[name]):
             item = {"id": row["id"], "parent_id": rec["id"], "row_order": order}
             for s in subs:
-                item[s["api_name"]] = to_column(s, row.get(s["api_name"]))
+                item[s["api_name"]] = field_type(s).to_column(
+                    s, row.get(s["api_name"]))
             params.append(item)
         if params:
             conn.execute(plan.child_inserts[name], params)
@@ -319,7 +322,7 @@ class RecordService(Checks, Derived):
                     value = None  # the child's save is not the parent's to refuse
                 if value != rec[formula.name]:
                     rec[formula.name] = value
-                    values[formula.name] = to_column(formula.field, value)
+                    values[formula.name] = formula.type.to_column(formula.field, value)
             if values:
                 conn.execute(update(parent.table).where(parent.table.c.id == pid)
                              .values(values))

@@ -18,10 +18,8 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import String, Text
-from sqlalchemy.types import TypeEngine
-
 from propolis.platform.errors import t
+from propolis.platform.fields.registry import field_type
 from propolis.platform.storage.plan import (
     SEARCH_TEXT,
     Operation,
@@ -34,30 +32,9 @@ from propolis.platform.storage.plan import (
 from propolis.platform.storage.tables import (
     SYSTEM_COLUMNS,
     child_table_name,
-    column_type,
     table_name,
 )
-from propolis.platform.storage.types import ExactDecimal
 
-# Field types whose stored value is computed by the platform: added to an object
-# that already has rows, they must be computed for those rows.
-COMPUTED_TYPES = frozenset({"formula", "autonumber", "rollup"})
-# Keys whose change makes the stored values of a formula or rollup stale.
-COMPUTATION_KEYS = (
-    "expression",
-    "returns",
-    "precision",
-    "from",
-    "via",
-    "function",
-    "field",
-)
-
-# Conversions that keep every stored value. Widths (max_length, precision) are
-# checked on the columns afterwards.
-STRING_TYPES = frozenset({"text", "phone", "email", "url", "select", "autonumber"})
-DECIMAL_TYPES = frozenset({"number", "currency", "percent"})
-REFERENCE_PAIR = frozenset({"lookup", "master_detail"})
 CHILD_COLUMNS = frozenset({"id", "parent_id", "row_order"})
 
 _FIX = t(
@@ -71,47 +48,22 @@ def _refusal(zh: str, en: str) -> dict[str, str]:
 
 def _type_label(f: Mapping[str, Any]) -> str:
     """The type of a field as shown in plans: ``text(200)``, ``currency(2)``."""
-    ftype = f["type"]
-    if ftype == "formula":
-        return f"formula({_type_label({**f, 'type': f['returns']})})"
-    if ftype in ("lookup", "master_detail"):
-        return f"{ftype}({f.get('to')})"
-    ctype = column_type(f)
-    if isinstance(ctype, ExactDecimal):
-        return f"{ftype}({ctype.scale})"
-    if ftype == "text" and isinstance(ctype, String):
-        return f"text({ctype.length})"
-    return ftype
+    return field_type(f).plan_label(f)
 
 
-def _storage(ctype: TypeEngine[Any] | None) -> tuple[str, int | None]:
-    """A column type reduced to what matters for a change: kind and width."""
-    if isinstance(ctype, ExactDecimal):
-        return "decimal", ctype.scale
-    if isinstance(ctype, Text):  # before String: Text is a String subclass
-        return "text", None
-    if isinstance(ctype, String):
-        return "string", ctype.length
-    return type(ctype).__name__, None
+def _storage(f: Mapping[str, Any]) -> tuple[str, int | None]:
+    """A field's column reduced to what matters for a change: kind and width."""
+    spec = field_type(f).column(f)
+    return ("none", None) if spec is None else (spec.kind, spec.width)
 
 
 def _type_change_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether a field may change type from ``old`` to ``new`` without losing a value
-    (widths are checked on the columns afterwards). A computed field may become the
-    plain type it stores (its values are kept); a plain field never becomes computed,
-    since computing would overwrite what users entered."""
-    ot, nt = old["type"], new["type"]
-    if ot == nt:
-        return True
-    if ot == "formula":
-        return _type_change_allowed({**old, "type": old["returns"]}, new)
-    if ot == "rollup":
-        return _type_change_allowed({**old, "type": "number"}, new)
-    if ot in STRING_TYPES and nt in ("text", "textarea"):
-        return True
-    if {ot, nt} <= DECIMAL_TYPES and "number" in (ot, nt):
-        return True
-    return {ot, nt} == REFERENCE_PAIR
+    (widths are checked on the columns afterwards): the old type says
+    (``FieldType.converts_to``). A computed field may become the plain type it
+    stores (its values are kept); a plain field never becomes computed, since
+    computing would overwrite what users entered."""
+    return field_type(old).converts_to(old, field_type(new), new)
 
 
 # Column kinds with a width that may grow but not shrink: what the width is called
@@ -154,7 +106,8 @@ class _Planner:
                         f"{name} is a system field; choose another api_name.",
                     ),
                 )
-            if f["type"] == "table" and (name == "fts" or name.startswith("fts_")):
+            rows = field_type(f).has_rows
+            if rows and (name == "fts" or name.startswith("fts_")):
                 self.refuse(
                     f"{obj}.{name}",
                     t(
@@ -164,7 +117,7 @@ class _Planner:
                         "that table name); choose another api_name.",
                     ),
                 )
-            for sub in f.get("fields", ()) if f["type"] == "table" else ():
+            for sub in f.get("fields", ()) if rows else ():
                 if sub["api_name"] in CHILD_COLUMNS:
                     self.refuse(
                         f"{obj}.{name}.{sub['api_name']}",
@@ -187,14 +140,14 @@ class _Planner:
         self.check_names(obj, result["fields"])
         self.op("create_table", obj, table=main)
         for f in result["fields"]:
-            if f["type"] == "table":
+            if field_type(f).has_rows:
                 self.op(
                     "create_child_table",
                     obj,
                     f["api_name"],
                     table=child_table_name(obj, f["api_name"]),
                 )
-            elif f.get("unique") and column_type(f) is not None:
+            elif f.get("unique") and field_type(f).stored(f):
                 self.unique_index(obj, main, f["api_name"])
         if any(f.get("searchable") for f in result["fields"]):
             self.search_index(obj)
@@ -287,8 +240,8 @@ class _Planner:
             copy.deepcopy(dict(f)) for f in old_archived if f["api_name"] not in kept
         ]
         for of in old_by.values():
-            # a quote field has no column: nothing to keep
-            if of["api_name"] not in kept and of["type"] != "quote":
+            # a field without a column or rows (a quote) leaves nothing to keep
+            if of["api_name"] not in kept and not field_type(of).stores_nothing(of):
                 self.op("archive_field", obj, prefix + of["api_name"], table=table)
                 archived.append(copy.deepcopy(dict(of)))
         return fields, archived
@@ -297,16 +250,17 @@ class _Planner:
         self, obj: str, table: str, path: str, nf: dict[str, Any], *, main: bool
     ) -> dict[str, Any]:
         name = nf["api_name"]
-        if nf["type"] == "table":
+        ftype = field_type(nf)
+        if ftype.has_rows:
             nf.pop("archived_fields", None)
             self.op("create_child_table", obj, path, table=child_table_name(obj, name))
             return nf
-        if column_type(nf) is None:
+        if not ftype.stored(nf):
             return nf
         self.op("add_column", obj, path, table=table, column=name, type=_type_label(nf))
         if main and nf.get("unique"):
             self.unique_index(obj, table, name)
-        if nf["type"] in COMPUTED_TYPES:
+        if ftype.backfilled(nf):
             self.backfill(obj, path)
         return nf
 
@@ -321,13 +275,15 @@ class _Planner:
         main: bool,
         restoring: bool = False,
     ) -> dict[str, Any]:
-        ot, nt = of["type"], nf["type"]
-        if ot == "quote" and nt != "quote":
+        old_type, new_type = field_type(of), field_type(nf)
+        if old_type.stores_nothing(of) and new_type is not old_type:
             return self.add_field(obj, table, path, nf, main=main)
         if not _type_change_allowed(of, nf):
             self.refuse_type(obj, path, of, nf, restoring)
             return nf
-        if nt in REFERENCE_PAIR and of.get("to") != nf.get("to"):
+        old_target = old_type.reference_target(of)
+        new_target = new_type.reference_target(nf)
+        if new_target is not None and old_target != new_target:
             self.refuse(
                 f"{obj}.{path}",
                 _refusal(
@@ -338,7 +294,7 @@ class _Planner:
                 ),
             )
             return nf
-        if nt == "table":
+        if new_type.has_rows:
             nf["fields"], archived = self.diff_fields(
                 obj,
                 child_table_name(obj, nf["api_name"]),
@@ -364,10 +320,10 @@ class _Planner:
                 column=nf["api_name"],
                 name=unique_index_name(table, nf["api_name"]),
             )
-        if nt in ("formula", "rollup") and (
+        if new_type.recomputed_keys and (
             restoring
-            or ot != nt
-            or any(of.get(k) != nf.get(k) for k in COMPUTATION_KEYS)
+            or new_type is not old_type
+            or any(of.get(k) != nf.get(k) for k in new_type.recomputed_keys)
         ):
             self.backfill(obj, path)
         return nf
@@ -381,10 +337,7 @@ class _Planner:
         nf: Mapping[str, Any],
         restoring: bool,
     ) -> None:
-        (okind, owidth), (nkind, nwidth) = (
-            _storage(column_type(of)),
-            _storage(column_type(nf)),
-        )
+        (okind, owidth), (nkind, nwidth) = _storage(of), _storage(nf)
         where = f"{obj}.{path}"
         label = {"from": _type_label(of), "to": _type_label(nf)}
         ddl = False
@@ -418,7 +371,8 @@ class _Planner:
         elif okind != nkind:
             self.refuse_type(obj, path, of, nf, restoring)
             return
-        if ddl or of["type"] != nf["type"] or of.get("returns") != nf.get("returns"):
+        values_changed = field_type(of).value_type(of) != field_type(nf).value_type(nf)
+        if ddl or of["type"] != nf["type"] or values_changed:
             self.op(
                 "alter_type",
                 obj,

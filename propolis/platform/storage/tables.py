@@ -1,10 +1,12 @@
 """Tables generated from object metadata.
 
 One table per object, ``o_<api_name>``, with the system columns and one column per
-stored field; one child table per ``table`` field, ``o_<object>__<field>``. Columns
-carry the field's api_name, so queries and indexes are plain SQL on real columns.
-``quote`` fields have no column (read from the looked-up record when read); formula
-and rollup values are stored, so they can be filtered, sorted and indexed.
+stored field; one child table per field with rows (``table``),
+``o_<object>__<field>``. Columns carry the field's api_name, so queries and indexes
+are plain SQL on real columns. Each field's type says its column
+(``FieldType.column``: ``quote`` fields have none, being read from the looked-up
+record; formula and rollup values are stored, so they can be filtered, sorted and
+indexed); here that column becomes SQL.
 """
 
 from __future__ import annotations
@@ -29,21 +31,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from propolis.platform.fields.base import ColumnSpec
+from propolis.platform.fields.registry import field_type
+from propolis.platform.ids import ID_LENGTH
 from propolis.platform.storage.types import ExactDecimal, UTCDateTime, json_type
 
 MAX_IDENT = 63
-ID_LENGTH = 32
 
 SYSTEM_COLUMNS = (
     "id", "owner", "owner_department", "created_by", "created_at", "updated_by",
     "updated_at", "life_status", "version", "deleted_at", "deleted_by", "search_text",
 )
-REFERENCE_TYPES = frozenset({"lookup", "master_detail", "user", "department"})
-NUMERIC_TYPES = frozenset({"number", "currency", "percent"})
-JSON_TYPES = frozenset({"multiselect", "file", "image", "location", "area"})
-STRING_LENGTHS = {"text": 255, "phone": 40, "email": 254, "url": 2000,
-                  "autonumber": 64, "select": 100}
-NO_COLUMN_TYPES = frozenset({"quote", "table"})
 
 
 def identifier(name: str) -> str:
@@ -63,46 +61,32 @@ def child_table_name(object_name: str, field_name: str) -> str:
     return identifier(f"o_{object_name}__{field_name}")
 
 
+def sql_type(spec: ColumnSpec) -> TypeEngine[Any]:
+    """The SQL type of a field's column."""
+    if spec.kind == "string":
+        return String(spec.width)
+    if spec.kind == "decimal":
+        return ExactDecimal(spec.width or 0)
+    plain: dict[str, TypeEngine[Any]] = {
+        "text": Text(), "date": Date(), "time": Time(), "datetime": UTCDateTime(),
+        "boolean": Boolean(), "json": json_type(),
+    }
+    return plain[spec.kind]
+
+
 def column_type(field: Mapping[str, Any]) -> TypeEngine[Any] | None:
     """The column type that stores a field, or None when the field has no column."""
-    ftype = field["type"]
-    if ftype in NO_COLUMN_TYPES:
-        return None
-    if ftype == "formula":
-        return column_type({**field, "type": field["returns"]})
-    if ftype == "rollup":
-        if field["function"] == "count":
-            return ExactDecimal(0)
-        return ExactDecimal(int(field.get("precision", 2)))
-    if ftype in NUMERIC_TYPES:
-        return ExactDecimal(int(field.get("precision", 2)))
-    if ftype in REFERENCE_TYPES:
-        return String(ID_LENGTH)
-    if ftype in JSON_TYPES:
-        return json_type()
-    if ftype in ("textarea", "richtext"):
-        return Text()
-    if ftype in STRING_LENGTHS:
-        length = STRING_LENGTHS[ftype]
-        if ftype == "text":
-            length = int(field.get("max_length") or length)
-        return String(length)
-    simple: dict[str, TypeEngine[Any]] = {
-        "date": Date(), "time": Time(), "datetime": UTCDateTime(), "boolean": Boolean(),
-    }
-    if ftype in simple:
-        return simple[ftype]
-    raise ValueError(f"no column type for field type {ftype!r}")
+    spec = field_type(field).column(field)
+    return None if spec is None else sql_type(spec)
 
 
 def field_columns(fields: Iterable[Mapping[str, Any]]) -> list[Column[Any]]:
     columns = []
     for field in fields:
-        ctype = column_type(field)
-        if ctype is None:
-            continue
-        indexed = field["type"] in REFERENCE_TYPES or field["type"] == "autonumber"
-        columns.append(Column(field["api_name"], ctype, nullable=True, index=indexed))
+        spec = field_type(field).column(field)
+        if spec is not None:
+            columns.append(Column(field["api_name"], sql_type(spec), nullable=True,
+                                  index=spec.indexed))
     return columns
 
 
@@ -145,12 +129,12 @@ def object_tables(
     Index(recycle_bin_index_name(main.name), main.c.deleted_at,
           sqlite_where=text(IN_RECYCLE_BIN), postgresql_where=text(IN_RECYCLE_BIN))
     for field in fields:
-        if field.get("unique") and column_type(field) is not None:
+        if field.get("unique") and field_type(field).stored(field):
             Index(identifier(f"uq_{main.name}_{field['api_name']}"),
                   main.c[field["api_name"]], unique=True)
     children = {}
     for field in fields:
-        if field["type"] != "table":
+        if not field_type(field).has_rows:
             continue
         children[field["api_name"]] = Table(
             child_table_name(name, field["api_name"]),

@@ -15,14 +15,13 @@ from propolis.metadata.expressions import (
     option_attributes,
 )
 from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
-from propolis.platform.fields.values import from_column
+from propolis.platform.fields.registry import field_type
 from propolis.platform.ids import new_id
 from propolis.platform.storage.platform_tables import (
     approval_cc,
     approval_instances,
     approval_steps,
 )
-from propolis.platform.storage.tables import column_type
 from propolis.platform.workflow.engine import (
     INVALID,
     NOT_A_USER,
@@ -225,14 +224,16 @@ class Submission(ApprovalEngine):
                                           "The record does not exist or was deleted"))
         values: dict[str, Any] = {"life_status": row.life_status}
         for name, field in meta.fields.items():
-            if column_type(field) is not None:
-                values[name] = from_column(field, row._mapping[name])
-            elif field["type"] == "table":
+            ftype = field_type(field)
+            if ftype.stored(field):
+                values[name] = ftype.from_column(field, row._mapping[name])
+            elif ftype.has_rows:
                 child = self.effective.tables.children[form][name]
-                subs = [s for s in field["fields"] if column_type(s) is not None]
+                subs = [(s, field_type(s)) for s in field["fields"]
+                        if field_type(s).stored(s)]
                 values[name] = [
-                    {s["api_name"]: from_column(s, r._mapping[s["api_name"]])
-                     for s in subs}
+                    {s["api_name"]: stype.from_column(s, r._mapping[s["api_name"]])
+                     for s, stype in subs}
                     for r in self.conn.execute(select(child).where(
                         child.c.parent_id == record_id).order_by(child.c.row_order))]
         return values

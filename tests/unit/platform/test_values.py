@@ -7,21 +7,33 @@ from decimal import Decimal
 import pytest
 
 from propolis.metadata.normalize import normalize_field, normalize_object
-from propolis.platform.fields.values import (
-    ValueProblem,
-    decimal_json,
-    file_accepted,
-    file_problem,
-    from_column,
-    from_json,
-    search_words,
-    to_column,
-    to_json,
-    to_json_value,
-)
-from propolis.platform.records.schema import make_validator, object_schema
+from propolis.platform.fields.files import file_accepted, file_problem
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.schema import object_schema
+from propolis.platform.fields.values import ValueProblem, decimal_json, to_json_value
+from propolis.platform.records.schema import make_validator
 
 TZ = "Asia/Shanghai"
+
+
+def from_json(field: dict, value: object) -> object:
+    return field_type(field).from_json(field, value)
+
+
+def to_json(field: dict, value: object, tz: str) -> object:
+    return field_type(field).to_json(field, value, tz)
+
+
+def to_column(field: dict, value: object) -> object:
+    return field_type(field).to_column(field, value)
+
+
+def from_column(field: dict, value: object) -> object:
+    return field_type(field).from_column(field, value)
+
+
+def search_words(field: dict, value: object) -> str:
+    return field_type(field).search_words(field, value)
 
 
 def field(type_: str, **kw: object) -> dict:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pyramid.request import Request
 
-from propolis.metadata import Document, kind_schema
+from propolis.metadata import Document, fieldtypes, kind_schema
 from propolis.metadata.errors import MetadataError
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
@@ -24,45 +24,6 @@ Doc = dict[str, Any]
 
 # --- what the admin reads about types and choices --------------------------------
 
-TYPES: dict[str, dict[str, str]] = {
-    "text": t("单行文本：名称、编号等短文字",
-              "Text: a short line, e.g. a name or code"),
-    "textarea": t("多行文本：备注、说明", "Long text: notes, descriptions"),
-    "richtext": t("富文本：带格式的文字", "Rich text: formatted text"),
-    "number": t("数字：数量、面积等", "Number: quantities, areas …"),
-    "currency": t("金额：精确到分的钱数", "Currency: exact amounts of money"),
-    "percent": t("百分比：12.5 表示 12.5%", "Percent: 12.5 means 12.5 %"),
-    "date": t("日期", "Date"),
-    "time": t("时间（时:分）", "Time of day"),
-    "datetime": t("日期和时间", "Date and time"),
-    "boolean": t("是/否", "Yes / no"),
-    "select": t("单选：从选项中选一个", "Select: one of a list of options"),
-    "multiselect": t("多选：从选项中选多个", "Multi-select: several options"),
-    "lookup": t("查找关联：指向另一个对象的一条记录",
-                "Lookup: a record of another object"),
-    "master_detail": t("主从关联：记录属于一条主记录，可在主记录上汇总",
-                       "Master-detail: the record belongs to a master record, "
-                       "which can sum it up"),
-    "table": t("子表：记录里的多行明细，如订单明细", "Table: rows inside the record, "
-               "e.g. order lines"),
-    "autonumber": t("自动编号：保存时按格式生成，如 KH-202611-00001",
-                    "Auto number: made on save from a format, e.g. KH-202611-00001"),
-    "formula": t("公式：由其他字段计算（CEL 表达式）",
-                 "Formula: computed from other fields (a CEL expression)"),
-    "rollup": t("汇总：统计子记录（计数、求和、最小、最大、平均）",
-                "Rollup: count, sum, min, max or average of child records"),
-    "quote": t("引用：显示所关联记录的一个字段", "Quote: shows a field of the "
-               "looked-up record"),
-    "phone": t("电话号码", "Phone number"),
-    "email": t("电子邮箱", "Email address"),
-    "url": t("网址", "Web address (URL)"),
-    "file": t("附件：上传文件", "File: uploaded files"),
-    "image": t("图片：上传图片", "Image: uploaded pictures"),
-    "location": t("定位：经纬度和地址", "Location: latitude, longitude, address"),
-    "area": t("省市区", "Area: province, city, district"),
-    "user": t("人员：本企业的一名员工", "User: an employee"),
-    "department": t("部门", "Department"),
-}
 SHARING = {
     "private": t("私有：只有负责人和上级可见",
                  "Private: the owner and their superiors"),
@@ -76,41 +37,56 @@ APPS = {"crm": t("CRM", "CRM"), "work": t("工作", "Work"), "apps": t("应用",
 FUNCTIONS = {"count": t("计数", "count"), "sum": t("求和", "sum"),
              "min": t("最小值", "minimum"), "max": t("最大值", "maximum"),
              "avg": t("平均值", "average")}
-RETURNS = ("number", "currency", "percent", "text", "date", "boolean")
-# Column types offered for table fields: those that need no options of their own.
-COLUMN_TYPES = ("text", "textarea", "number", "currency", "percent", "date", "time",
-                "datetime", "boolean", "phone", "email", "url", "user", "department",
-                "lookup")
 NO_FIELD = t("没有这个字段", "There is no such field")
 LIST_SYSTEM_COLUMNS = ("owner", "created_at", "updated_at")
 API_NAME = re.compile(kind_schema("object")["$defs"]["api_name"]["pattern"])
 
-# Which inputs of the field form belong to which types (the rest are common).
-TYPE_INPUTS: dict[str, tuple[str, ...]] = {
-    "max_length": ("text",),
-    "precision": ("number", "currency", "percent", "formula"),
-    "min": ("number", "currency", "percent"),
-    "max": ("number", "currency", "percent"),
-    "options": ("select", "multiselect"),
-    "depends_on": ("select", "multiselect"),
-    "to": ("lookup", "master_detail"),
-    "columns": ("table",),
-    "returns": ("formula",),
-    "expression": ("formula",),
-    "rollup_from": ("rollup",),
-    "rollup_via": ("rollup",),
-    "rollup_function": ("rollup",),
-    "rollup_field": ("rollup",),
-    "quote_via": ("quote",),
-    "quote_field": ("quote",),
-    "format": ("autonumber",),
-    "max_size_mb": ("file", "image"),
-    "accept": ("file", "image"),
-    "max_count": ("file", "image"),
+# definition key → the input of the field form that edits it (the other inputs are
+# common to every type); ``via`` and ``field`` name fields of another object when
+# the type also has ``from`` (a rollup's), else fields beside it (a quote's)
+DEFINITION_INPUTS = {
+    "max_length": "max_length", "precision": "precision", "min": "min", "max": "max",
+    "options": "options", "depends_on": "depends_on", "to": "to",
+    "fields": "columns", "returns": "returns", "expression": "expression",
+    "from": "rollup_from", "function": "rollup_function", "format": "format",
+    "max_size_mb": "max_size_mb", "accept": "accept", "max_count": "max_count",
 }
+TYPED_INPUTS = ("max_length", "precision", "min", "max", "options", "depends_on",
+                "to", "columns", "returns", "expression", "rollup_from",
+                "rollup_via", "rollup_function", "rollup_field", "quote_via",
+                "quote_field", "format", "max_size_mb", "accept", "max_count")
 # document key of a field → the input showing its problems
 KEY_INPUTS = {"label": "label_zh", "help": "help_zh", "from": "rollup_from",
               "function": "rollup_function", "fields": "columns"}
+
+
+def type_descriptions() -> dict[str, Mapping[str, str]]:
+    """The field types the manager offers, each with what it is for ({zh, en})."""
+    return {d.name: d.description for d in fieldtypes.definitions()}
+
+
+def formula_results() -> list[str]:
+    """The types a formula may return, as the object schema lists them."""
+    return list(kind_schema("object")["$defs"]["formula_returns"]["enum"])
+
+
+def inputs_of(ftype: str) -> list[str]:
+    """The inputs of the field form for the definition keys of type ``ftype``."""
+    if ftype not in fieldtypes.type_names():
+        return []
+    keys = fieldtypes.definition(ftype).keys
+    found = [DEFINITION_INPUTS[k] for k in keys if k in DEFINITION_INPUTS]
+    other = "rollup" if "from" in keys else "quote"
+    return found + [f"{other}_{k}" for k in ("via", "field") if k in keys]
+
+
+def type_inputs() -> dict[str, list[str]]:
+    """Which types each input of the field form belongs to."""
+    found: dict[str, list[str]] = {name: [] for name in TYPED_INPUTS}
+    for name in fieldtypes.type_names():
+        for key in inputs_of(name):
+            found[key].append(name)
+    return found
 
 
 def translated(request: Request, value: Mapping[str, str] | None) -> str:

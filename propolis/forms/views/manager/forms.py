@@ -16,17 +16,21 @@ from propolis.forms.views.manager.documents import (
     APPS,
     FUNCTIONS,
     KEY_INPUTS,
-    RETURNS,
     SHARING,
-    TYPE_INPUTS,
-    TYPES,
     Doc,
     Refusal,
+    formula_results,
+    inputs_of,
     label_of,
     plain,
+    type_descriptions,
 )
+from propolis.metadata import fieldtypes
 from propolis.platform.accounts.forms import PageForm
 from propolis.platform.errors import t
+from propolis.platform.fields.choices import single_choice
+from propolis.platform.fields.references import RecordReference
+from propolis.platform.fields.registry import field_type
 
 _ = TranslationStringFactory("propolis")
 
@@ -84,20 +88,21 @@ class FieldForm(PageForm):
                  formdata: Any = None, **kwargs: Any) -> None:
         super().__init__(request, formdata, **kwargs)
         translate = request.translate
-        self.type.choices = [(k, f"{k} — {translate(v)}") for k, v in TYPES.items()]
+        self.type.choices = [(k, f"{k} — {translate(v)}")
+                             for k, v in type_descriptions().items()]
         objects = sorted((n, f"{translate(o.label)} ({n})")
                          for n, o in request.effective.objects.items())
         self.to.choices = objects
         self.rollup_from.choices = objects
-        self.returns.choices = [(r, r) for r in RETURNS]
+        self.returns.choices = [(r, r) for r in formula_results()]
         self.rollup_function.choices = [(k, translate(v)) for k, v in FUNCTIONS.items()]
         others = [f for f in obj.get("fields", []) if f["api_name"] != current]
         self.depends_on.choices = [("", "—")] + [
             (f["api_name"], f"{translate(f['label'])} ({f['api_name']})")
-            for f in others if f["type"] == "select"]
+            for f in others if single_choice(f)]
         self.quote_via.choices = [
             (f["api_name"], f"{translate(f['label'])} ({f['api_name']})")
-            for f in others if f["type"] in ("lookup", "master_detail")]
+            for f in others if isinstance(field_type(f), RecordReference)]
 
 
 def _number(form: PageForm, name: str, whole: bool) -> int | float | None:
@@ -132,6 +137,7 @@ def field_from_form(request: Request, form: FieldForm, old: Mapping[str, Any] | 
     """The field document the form describes, on top of ``old`` (the field being
     edited: keys the form does not show are kept). None when an input is wrong."""
     ftype = form.type.data
+    inputs = set(inputs_of(ftype))
     if old is not None and old["type"] == ftype:
         out = plain(old)
     else:
@@ -153,15 +159,18 @@ def field_from_form(request: Request, form: FieldForm, old: Mapping[str, Any] | 
         out["help"] = help_text
     numbers = {"max_length": True, "precision": True, "min": False, "max": False,
                "max_size_mb": False, "max_count": True}
-    numeric_formula = form.returns.data in ("number", "currency", "percent")
+    returns = form.returns.data
+    numeric_result = (returns in fieldtypes.type_names()
+                      and fieldtypes.definition(returns).numeric)
     for name, whole in numbers.items():
-        if name == "precision" and ftype == "formula" and not numeric_formula:
+        # a formula keeps a precision only when it returns a number
+        if name == "precision" and "returns" in inputs and not numeric_result:
             continue
-        if ftype in TYPE_INPUTS[name]:
+        if name in inputs:
             value = _number(form, name, whole)
             if value is not None:
                 out[name] = value
-    if ftype in ("select", "multiselect"):
+    if "options" in inputs:
         options = []
         # the page does not edit attributes: an option keeps its own
         attributes = {o["value"]: o.get("attributes")
@@ -179,9 +188,9 @@ def field_from_form(request: Request, form: FieldForm, old: Mapping[str, Any] | 
         out["options"] = options
         if form.depends_on.data:
             out["depends_on"] = form.depends_on.data
-    elif ftype in ("lookup", "master_detail"):
+    if "to" in inputs:
         out["to"] = form.to.data
-    elif ftype == "table":
+    if "columns" in inputs:
         before = {c["api_name"]: c for c in (old or {}).get("fields", [])}
         columns = []
         for row in posted_rows(request, "column", ("name", "type", "zh", "en", "to")):
@@ -194,24 +203,24 @@ def field_from_form(request: Request, form: FieldForm, old: Mapping[str, Any] | 
             column.pop("label", None)
             if label_of(row["zh"], row["en"]):
                 column["label"] = label_of(row["zh"], row["en"])
-            if column["type"] in ("lookup", "master_detail"):
+            if "to" in inputs_of(column["type"]):
                 column["to"] = row["to"] or out["api_name"]
             columns.append(column)
         out["fields"] = columns
-    elif ftype == "formula":
+    if "returns" in inputs:
         out.update(returns=form.returns.data, expression=form.expression.data or "")
-    elif ftype == "rollup":
+    if "rollup_from" in inputs:
         out.update({"from": form.rollup_from.data,
                     "via": (form.rollup_via.data or "").strip(),
                     "function": form.rollup_function.data})
         if form.rollup_function.data != "count":
             out["field"] = (form.rollup_field.data or "").strip()
-    elif ftype == "quote":
+    if "quote_via" in inputs:
         out.update(via=form.quote_via.data or "",
                    field=(form.quote_field.data or "").strip())
-    elif ftype == "autonumber":
+    if "format" in inputs:
         out["format"] = (form.format.data or "").strip()
-    elif ftype in ("file", "image"):
+    if "accept" in inputs:
         accept = [a.strip() for a in (form.accept.data or "").split(",") if a.strip()]
         out["accept"] = accept
     if any(f.errors for f in form):
@@ -236,13 +245,14 @@ def fill_field_form(form: FieldForm, f: Mapping[str, Any]) -> None:
     for key, name in simple.items():
         if f.get(key):
             getattr(form, name).data = f[key]
-    if f["type"] == "rollup":
+    inputs = inputs_of(f["type"])
+    if "rollup_from" in inputs:
         form.rollup_from.data, form.rollup_via.data = f["from"], f["via"]
         form.rollup_function.data, form.rollup_field.data = f["function"], f.get(
             "field") or ""
-    elif f["type"] == "quote":
+    if "quote_via" in inputs:
         form.quote_via.data, form.quote_field.data = f["via"], f["field"]
-    elif f["type"] in ("file", "image"):
+    if "accept" in inputs:
         form.accept.data = ", ".join(f.get("accept") or [])
 
 

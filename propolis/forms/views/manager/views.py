@@ -15,24 +15,25 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from propolis.forms.typetable import column_types
 from propolis.forms.views.manager.documents import (
     API_NAME,
     APPS,
-    COLUMN_TYPES,
     LIST_SYSTEM_COLUMNS,
     NO_FIELD,
-    TYPE_INPUTS,
-    TYPES,
     Doc,
     Planned,
     Refusal,
     describe_changes,
     editable_document,
+    inputs_of,
     label_of,
     plain,
     plan_document,
     text_diff,
     translated,
+    type_descriptions,
+    type_inputs,
 )
 from propolis.forms.views.manager.forms import (
     FieldForm,
@@ -45,6 +46,7 @@ from propolis.forms.views.manager.forms import (
 from propolis.metadata import SYSTEM_OBJECTS, Document
 from propolis.metadata.errors import MetadataError
 from propolis.platform.errors import AppError, t
+from propolis.platform.fields.registry import field_type
 from propolis.platform.meta import services as meta
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.tenancy import services as tenancy
@@ -77,7 +79,8 @@ def _object(request: Request) -> Doc | Response:
 def _page(request: Request, template: str, values: dict[str, Any],
           status: int = 200) -> Response:
     response = render_page(request, TEMPLATES + template, {
-        "flashes": request.session.pop_flash(), "types": TYPES, **values}, status)
+        "flashes": request.session.pop_flash(), "types": type_descriptions(),
+        **values}, status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -186,7 +189,8 @@ def _object_page(request: Request, doc: Doc, settings: ObjectForm,
         "system": _system(doc["api_name"]), "fields": _field_rows(request, doc),
         "archived": [{"api_name": f["api_name"], "type": f["type"],
                       "label": request.translate(f["label"])}
-                     for f in doc.get("archived_fields", []) if f["type"] != "quote"],
+                     for f in doc.get("archived_fields", [])
+                     if not field_type(f).stores_nothing(f)],
         "dependents": [f["api_name"] for f in doc["fields"] if f.get("depends_on")],
         "settings": settings, "error": error or []}, status)
 
@@ -206,10 +210,11 @@ def field_page(request: Request) -> Response:
     if not adding and old is None:
         return error_page(request, _("Not found"), _("There is no such field."), 404)
     ftype = request.params.get("type") or (old or {}).get("type")
-    if adding and ftype not in TYPES:
+    types = type_descriptions()
+    if adding and ftype not in types:
         return _page(request, "choose_type.html", {"obj": doc,
                      "label": request.translate(doc["label"]),
-                     "choices": [(k, request.translate(v)) for k, v in TYPES.items()]})
+                     "choices": [(k, request.translate(v)) for k, v in types.items()]})
     posted = request.method == "POST"
     form = FieldForm(request, doc, None if adding else fname,
                      request.POST if posted else None)
@@ -245,9 +250,10 @@ def field_page(request: Request) -> Response:
             if isinstance(result, Planned):
                 return _preview(request, doc["api_name"], doc, new_doc, result,
                                 request.path_qs)
-            inputs = {"via": "rollup_via" if form.type.data == "rollup" else
-                      "quote_via", "field": "rollup_field" if form.type.data ==
-                      "rollup" else "quote_field"}
+            # a rollup's via and field are inputs of their own, a quote's too
+            typed = inputs_of(form.type.data)
+            inputs = {key: name for name in typed for key in ("via", "field")
+                      if name.endswith(f"_{key}")}
             if old is not None and old["type"] != form.type.data:
                 inputs[""] = "type"
             error, blocks = put_errors(form, result, f"fields[{index}]", inputs)
@@ -255,8 +261,8 @@ def field_page(request: Request) -> Response:
         "obj": doc, "label": request.translate(doc["label"]), "form": form,
         "adding": adding, "old": old, "error": error,
         "block_errors": blocks,
-        "options": options, "columns": columns, "type_inputs": TYPE_INPUTS,
-        "column_types": COLUMN_TYPES,
+        "options": options, "columns": columns, "type_inputs": type_inputs(),
+        "column_types": column_types(),
         "objects": sorted(request.effective.objects)}, 400 if posted else 200)
 
 
@@ -421,10 +427,10 @@ def _layout_from_post(request: Request, doc: Mapping[str, Any]) -> Doc:
     placed: dict[int, list[tuple[float, str]]] = {}
     for f in doc["fields"]:
         name = f["api_name"]
-        section = request.POST.get(f"sec__{name}", "0")
+        number = request.POST.get(f"sec__{name}", "0")
         position = request.POST.get(f"pos__{name}", "0")
         try:
-            index, order = int(section), float(position)
+            index, order = int(number), float(position)
         except ValueError:
             continue
         if 1 <= index <= len(rows):

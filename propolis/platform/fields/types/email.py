@@ -1,0 +1,22 @@
+"""``email``: an e-mail address."""
+
+from __future__ import annotations
+
+import re
+
+from propolis.platform.errors import t
+from propolis.platform.fields.textual import ShortText
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def is_email(value: object) -> bool:
+    return not isinstance(value, str) or bool(EMAIL_RE.match(value))
+
+
+class Email(ShortText):
+    name = "email"
+    description = t("电子邮箱", "Email address")
+    length = 254
+    text_format = "email"
+    formats = {"email": (is_email, t("邮箱地址格式不正确", "is not an e-mail address"))}

@@ -1,0 +1,14 @@
+"""``master_detail``: the master record (of ``to``) this record belongs to; the
+master's rollups sum up its details."""
+
+from __future__ import annotations
+
+from propolis.platform.errors import t
+from propolis.platform.fields.references import RecordReference
+
+
+class MasterDetail(RecordReference):
+    name = "master_detail"
+    description = t("主从关联：记录属于一条主记录，可在主记录上汇总",
+                    "Master-detail: the record belongs to a master record, "
+                    "which can sum it up")

@@ -1,0 +1,16 @@
+"""``phone``: a telephone number (digits, an optional leading ``+``, spaces,
+brackets, dashes, dots and ``# *``)."""
+
+from __future__ import annotations
+
+from propolis.platform.errors import t
+from propolis.platform.fields.textual import ShortText
+
+PHONE_PATTERN = r"^\+?[0-9()][0-9 ()\-.#*]*$"
+
+
+class Phone(ShortText):
+    name = "phone"
+    description = t("电话号码", "Phone number")
+    length = 40
+    pattern = PHONE_PATTERN
