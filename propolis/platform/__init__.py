@@ -5,6 +5,8 @@ from pyramid.config import Configurator
 
 def includeme(config: Configurator) -> None:
     config.include(".web")
+    config.include(".records")
+    config.include(".tenancy")
     config.include(".auth")
     config.include(".api")
     config.include(".tasks")
