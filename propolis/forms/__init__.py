@@ -23,4 +23,4 @@ def includeme(config: Configurator) -> None:
     config.include(".routes")
     config.include(".shell")
     config.add_static_view("ui", "propolis.forms:static", cache_max_age=3600)
-    config.scan(".views")
+    config.scan(".pages")

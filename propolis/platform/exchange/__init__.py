@@ -40,4 +40,4 @@ def includeme(config: Configurator) -> None:
     config.register_service_factory(export_service_factory, IExportService)
     config.register_service_factory(import_service_factory, IImportService)
     config.include(".routes", route_prefix="/api/v1")
-    config.scan(".views")
+    config.scan(".api")

@@ -13,12 +13,12 @@ from pyramid.view import view_config
 
 from propolis.platform.accounts import services as accounts
 from propolis.platform.accounts.forms import JoinForm, PageForm
-from propolis.platform.accounts.services import Throttled
-from propolis.platform.accounts.views import (
+from propolis.platform.accounts.pages import (
     captcha_image,
     captcha_solved,
     throttled_page,
 )
+from propolis.platform.accounts.services import Throttled
 from propolis.platform.errors import AppError, NotFound
 from propolis.platform.org import invitations
 from propolis.platform.org.console import (

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from pyramid.config import Configurator
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 from pyramid.response import Response
@@ -59,37 +58,6 @@ _ = TranslationStringFactory("propolis")
 PAGE_SIZE = 50
 # the employee list's filter for those in no department (no id looks like it)
 NO_DEPARTMENT = "none"
-
-
-def includeme(config: Configurator) -> None:
-    config.add_route("admin.home", "/admin")
-    config.add_route("admin.org", "/admin/org")
-    config.add_route("admin.org.department", "/admin/org/departments/{id}")
-    config.add_route("admin.org.department.action",
-                     "/admin/org/departments/{id}/{action}")
-    config.add_route("admin.org.users", "/admin/org/users")
-    config.add_route("admin.org.user", "/admin/org/users/{id}")
-    config.add_route("admin.org.user.action", "/admin/org/users/{id}/{action}")
-    config.add_route("admin.org.invite", "/admin/org/invite")
-    config.add_route("admin.org.invite.action", "/admin/org/invite/{action}")
-    config.add_route("admin.org.requests", "/admin/org/requests")
-    config.add_route("admin.org.request.action", "/admin/org/requests/{id}/{action}")
-    config.add_route("admin.org.import", "/admin/org/import")
-    config.add_route("admin.settings", "/admin/settings")
-    # a fixed path before the token in the same place
-    config.add_route("join.sent", "/join/sent")
-    config.add_route("join.page", "/join/{token}")
-    config.add_nav_item("main", "admin", _("Admin"), "admin.home", order=90,
-                        admin_only=True)
-    for key, route, label, order in (
-            ("home", "admin.home", _("Overview"), 10),
-            ("org", "admin.org", _("Departments"), 20),
-            ("users", "admin.org.users", _("Employee list"), 30),
-            ("invite", "admin.org.invite", _("Invitations"), 40),
-            ("requests", "admin.org.requests", _("Join requests"), 50),
-            ("import", "admin.org.import", _("Import employees"), 60),
-            ("settings", "admin.settings", _("Settings"), 75)):
-        config.add_nav_item("console", key, label, route, order=order)
 
 
 @view_config(route_name="admin.home", request_method="GET")

@@ -44,6 +44,7 @@ from propolis.platform.storage.platform_tables import org_settings
 
 DEFAULTS_KEY = "new_user_defaults"
 
+
 @implementer(IOrgService)
 class OrgService(Departments):
     """The organisation of one enterprise, changed on behalf of the record

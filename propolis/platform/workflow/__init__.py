@@ -27,4 +27,4 @@ def approval_service_factory(context: Any, request: Request) -> ApprovalService:
 def includeme(config: Configurator) -> None:
     config.register_service_factory(approval_service_factory, IApprovalService)
     config.include(".routes", route_prefix="/api/v1")
-    config.scan(".views")
+    config.scan(".api")

@@ -14,7 +14,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from propolis.forms.views.manager.documents import (
+from propolis.forms.pages.manager.documents import (
     API_NAME,
     APPS,
     COLUMN_TYPES,
@@ -33,7 +33,7 @@ from propolis.forms.views.manager.documents import (
     text_diff,
     translated,
 )
-from propolis.forms.views.manager.forms import (
+from propolis.forms.pages.manager.forms import (
     FieldForm,
     ObjectForm,
     field_from_form,

@@ -37,8 +37,8 @@ from propolis.forms.list_state import (
     query_string,
     state_pairs,
 )
+from propolis.forms.pages.home import login_redirect
 from propolis.forms.texts import pick
-from propolis.forms.views.home import login_redirect
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.download import export_response
 from propolis.platform.fields.values import kind

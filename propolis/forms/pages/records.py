@@ -36,7 +36,7 @@ from propolis.forms.names import (
     record_names,
     references,
 )
-from propolis.forms.views.home import login_redirect
+from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.meta.effective import ObjectMeta

@@ -23,9 +23,9 @@ from pyramid.view import view_config
 from propolis.forms.data import apply_errors, form_to_json
 from propolis.forms.generate import RecordForm, form_class_for
 from propolis.forms.layout import form_layout
+from propolis.forms.pages.home import todo_count
+from propolis.forms.pages.records import name_things, page, record_form_class
 from propolis.forms.texts import pick
-from propolis.forms.views.home import todo_count
-from propolis.forms.views.records import name_things, page, record_form_class
 from propolis.forms.widgets import errors_html
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.web.pages import attempt, render_page
