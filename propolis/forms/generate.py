@@ -44,9 +44,8 @@ from propolis.platform.fields.schema import writable
 from propolis.platform.fields.values import zone
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.plan import reference_target
+from propolis.platform.storage.system import DEFAULT_TIME_ZONE
 
-# The enterprise time zone: datetime inputs show and take wall-clock time in it.
-TIMEZONE = "Asia/Shanghai"
 ACCESS_LEVELS = frozenset({"hidden", "read", "edit"})
 CACHE_KEY = "forms.classes"
 VERSION = "version"  # the hidden input holding the record's version
@@ -83,6 +82,7 @@ class RecordForm(BaseForm):
 
     object_doc: ClassVar[Mapping[str, Any]]
     lang: ClassVar[str]
+    tz: ClassVar[str]
     layout: ClassVar[Mapping[str, Any]]
     unbound: ClassVar[tuple[tuple[str, Any], ...]]
 
@@ -139,10 +139,13 @@ def form_class(
     obj_doc: Mapping[str, Any],
     *,
     lang: str,
+    tz: str = DEFAULT_TIME_ZONE,
     field_access: Mapping[str, str] | None = None,
     layout: str | None = None,
 ) -> type[RecordForm]:
-    """A form class for the records of a normalized object document.
+    """A form class for the records of a normalized object document, in ``lang``;
+    its datetime inputs show and take wall-clock time in ``tz`` (the enterprise's
+    time zone).
 
     ``field_access`` maps field api_names to ``hidden``, ``read`` or ``edit`` (the
     default for fields it does not name): hidden fields are left out, read ones are
@@ -167,10 +170,10 @@ def form_class(
             continue
         readonly = (name not in own or not writable(spec) or spec["readonly"]
                     or access.get(name) == "read")
-        fields.append((name, field_for(spec, lang=lang, tz=TIMEZONE,
+        fields.append((name, field_for(spec, lang=lang, tz=tz,
                                        readonly=readonly)))
     return type(f"{obj_doc['api_name']}_{lang}_form", (RecordForm,), {
-        "object_doc": obj_doc, "lang": lang, "layout": shape,
+        "object_doc": obj_doc, "lang": lang, "tz": tz, "layout": shape,
         "unbound": tuple(fields)})
 
 
@@ -178,16 +181,18 @@ def form_class_for(
     obj: ObjectMeta,
     *,
     lang: str,
+    tz: str = DEFAULT_TIME_ZONE,
     field_access: Mapping[str, str] | None = None,
     layout: str | None = None,
 ) -> type[RecordForm]:
     """``form_class`` for an object of an enterprise's effective metadata, made
-    once per metadata version (in ``obj.cache``), language, access and layout."""
+    once per metadata version (in ``obj.cache``), language, time zone, access and
+    layout."""
     classes: dict[Any, type[RecordForm]] = obj.cache.setdefault(CACHE_KEY, {})
-    key = (lang, tuple(sorted((field_access or {}).items())), layout)
+    key = (lang, tz, tuple(sorted((field_access or {}).items())), layout)
     found = classes.get(key)
     if found is None:
-        found = classes[key] = form_class(obj.doc, lang=lang,
+        found = classes[key] = form_class(obj.doc, lang=lang, tz=tz,
                                           field_access=field_access, layout=layout)
     return found
 

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from propolis.forms.generate import SYSTEM_SPECS, TIMEZONE
+from propolis.forms.generate import SYSTEM_SPECS
 from propolis.forms.typetable import widgets_for
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import zone
@@ -92,28 +92,28 @@ def _number(text: str) -> Any:
     return value if value.is_finite() else text
 
 
-def _moment(text: str) -> str:
-    """A ``datetime-local`` value (the enterprise's wall-clock time) as ISO 8601
-    with its offset; anything else as typed."""
+def _moment(text: str, tz: str) -> str:
+    """A ``datetime-local`` value (wall-clock time in ``tz``, the enterprise's) as
+    ISO 8601 with its offset; anything else as typed."""
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return text
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone(TIMEZONE))
+        moment = moment.replace(tzinfo=zone(tz))
     return moment.isoformat()
 
 
-def _bound(k: str | None, text: str) -> Any:
+def _bound(k: str | None, text: str, tz: str) -> Any:
     if k == "number":
         return _number(text)
     if k == "datetime":
-        return _moment(text)
+        return _moment(text, tz)
     return text
 
 
 def _field_filters(name: str, spec: Mapping[str, Any],
-                   pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+                   pairs: list[tuple[str, str]], tz: str) -> list[dict[str, Any]]:
     k = widgets_for(spec).filter
     if first_of(pairs, f"empty.{name}"):
         return [{"field": name, "op": "isnull", "value": True}]
@@ -126,11 +126,11 @@ def _field_filters(name: str, spec: Mapping[str, Any],
         low, high = (first_of(pairs, f"{end}.{name}") for end in ("min", "max"))
         if low and high:
             return [{"field": name, "op": "between",
-                     "value": [_bound(k, low), _bound(k, high)]}]
+                     "value": [_bound(k, low, tz), _bound(k, high, tz)]}]
         if low:
-            return [{"field": name, "op": "gte", "value": _bound(k, low)}]
+            return [{"field": name, "op": "gte", "value": _bound(k, low, tz)}]
         if high:
-            return [{"field": name, "op": "lte", "value": _bound(k, high)}]
+            return [{"field": name, "op": "lte", "value": _bound(k, high, tz)}]
         return []
     if not values:
         return []
@@ -151,20 +151,21 @@ def list_view_of(obj_doc: Mapping[str, Any], name: str | None) -> dict[str, Any]
 
 
 def query_spec_from_params(params: Any, obj_doc: Mapping[str, Any],
-                           access: AccessPolicy) -> dict[str, Any]:
+                           access: AccessPolicy, tz: str) -> dict[str, Any]:
     """The list page's query string (a MultiDict or ``(key, value)`` pairs) as
     what the record service's ``query`` takes — ``filters``, ``sort``, ``q`` —
     plus the list ``view`` (api_name) and the ``columns`` to show.
 
     Fields hidden from the user are never filtered, sorted or shown: their keys are
     ignored. Values are passed on as typed when they cannot be read, so that the
-    query service refuses them with an error naming the field."""
+    query service refuses them with an error naming the field. Times without an
+    offset are wall-clock times in ``tz`` (the enterprise's)."""
     pairs = param_pairs(params)
     hidden = access.hidden(obj_doc["api_name"])
     view = list_view_of(obj_doc, first_of(pairs, "view") or None)
     filters = [dict(f) for f in view.get("filters", ()) if f["field"] not in hidden]
     for name, spec in filterable_fields(obj_doc, access).items():
-        filters.extend(_field_filters(name, spec, pairs))
+        filters.extend(_field_filters(name, spec, pairs, tz))
     sort_key = first_of(pairs, "sort")
     sort = ([sort_key] if sort_key and sort_key.lstrip("-") not in hidden
             else list(view.get("sort", ())))

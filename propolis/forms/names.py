@@ -1,19 +1,16 @@
 """What a page shows instead of ids: the names of the records that references
-point at (only those the user may read, through the record service) and the names
-of uploaded files."""
+point at (only those the user may read, through the record service), and which
+uploaded files a record shows (their names come from the file service)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from propolis.platform.errors import AppError
 from propolis.platform.fields.registry import field_type
 from propolis.platform.records.plan import reference_target
 from propolis.platform.records.services import RecordService
-from propolis.platform.storage.platform_tables import files
 
 CHUNK = 200  # the query engine's largest page
 
@@ -61,15 +58,6 @@ def record_names(records: RecordService,
                 continue
             names.update((r["id"], name_of(r, name_field)) for r in page["records"])
     return names
-
-
-def file_names(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
-    """``{file id: file name}`` of uploaded files of the enterprise."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = conn.execute(select(files.c.id, files.c.name).where(files.c.id.in_(wanted)))
-    return {r.id: r.name for r in rows}
 
 
 def file_ids(fields: Iterable[Mapping[str, Any]], record: Mapping[str, Any]

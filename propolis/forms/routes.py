@@ -5,7 +5,7 @@ def includeme(config: Configurator) -> None:
     # the workbench: the objects of one navigation section (工作 / CRM / 应用)
     config.add_route("ui.home", "/app")
     config.add_route("ui.section", "/app/{section}")
-    # record lists (propolis.forms.views.lists): the page, its rows (htmx: filter,
+    # record lists (propolis.forms.pages.lists): the page, its rows (htmx: filter,
     # sort, "load more"), saved views, bulk owner transfer, the summary chart
     config.add_route("records.list", "/o/{object}")
     config.add_route("records.rows", "/o/{object}/rows")
@@ -14,7 +14,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("records.bulk_transfer", "/o/{object}/transfer")
     config.add_route("records.summary", "/o/{object}/summary")
     config.add_route("records.export", "/o/{object}/export")
-    # one record (propolis.forms.views.records): new, detail, edit, history, team,
+    # one record (propolis.forms.pages.records): new, detail, edit, history, team,
     # recycle bin, and the helpers its form calls (lookup search, dependent options)
     config.add_route("records.new", "/o/{object}/new")
     config.add_route("records.deleted", "/o/{object}/deleted")
@@ -25,7 +25,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("records.history", "/o/{object}/r/{id}/history")
     config.add_route("records.team", "/o/{object}/r/{id}/team")
     config.add_route("records.action", "/o/{object}/r/{id}/{action}")
-    # the object manager (propolis.forms.views.manager), in the admin console
+    # the object manager (propolis.forms.pages.manager), in the admin console
     config.add_route("manager.objects", "/admin/objects")
     config.add_route("manager.object", "/admin/objects/{object}")
     config.add_route("manager.action", "/admin/objects/{object}/{action}")
@@ -34,7 +34,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("manager.version", "/admin/objects/{object}/versions/{version}")
     config.add_route("manager.job", "/admin/objects/{object}/jobs/{job}")
     # approvals
-    # the approval pages (propolis.forms.views.approvals): the boxes, starting one,
+    # the approval pages (propolis.forms.pages.approvals): the boxes, starting one,
     # one approval and its actions, the inbox; fixed paths before /approvals/{id}
     config.add_route("approvals.home", "/approvals")
     config.add_route("approvals.start_list", "/approvals/start")

@@ -1,6 +1,7 @@
-"""Saved list views: a user's own named query strings of an object's list page
-(filters, sort, columns, keyword). Each user sees, renames and deletes only theirs;
-another user's view id is the same "not found" as a missing one."""
+"""Saved list views (``ISavedViewService``): a user's own named query strings of
+an object's list page (filters, sort, columns, keyword). Each user sees, renames
+and deletes only theirs; another user's view id is the same "not found" as a
+missing one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+from zope.interface import implementer
 
+from propolis.forms.interfaces import ISavedViewService
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.ids import new_id
 from propolis.platform.storage.platform_tables import saved_list_views as views
@@ -46,64 +50,72 @@ def _params(params: Sequence[tuple[str, str]]) -> list[list[str]]:
     return [[str(k), str(v)] for k, v in params]
 
 
-def list_views(conn: Connection, user_id: str, object: str) -> list[SavedView]:
-    """The user's saved views of ``object``, by name."""
-    rows = conn.execute(select(views).where(views.c.user_id == user_id,
-                                            views.c.object == object)
-                        .order_by(views.c.name, views.c.id))
-    return [_row(r) for r in rows]
+@implementer(ISavedViewService)
+class SavedViews:
+    """The saved views of user ``user_id``, in the enterprise storage of
+    ``session`` (the caller's transaction)."""
 
+    def __init__(self, session: Session, user_id: str) -> None:
+        self.session = session
+        self.user_id = user_id
 
-def get_view(conn: Connection, user_id: str, object: str, id: str) -> SavedView:
-    """One of the user's views (404 for anyone else's or a missing one)."""
-    row = conn.execute(select(views).where(
-        views.c.id == id, views.c.user_id == user_id, views.c.object == object)).first()
-    if row is None:
-        raise NotFound("not_found", t("没有这个视图", "There is no such view"))
-    return _row(row)
+    @property
+    def conn(self) -> Connection:
+        return self.session.connection()
 
+    def list(self, object: str) -> list[SavedView]:
+        """The user's saved views of ``object``, by name."""
+        rows = self.conn.execute(select(views).where(
+            views.c.user_id == self.user_id, views.c.object == object)
+            .order_by(views.c.name, views.c.id))
+        return [_row(r) for r in rows]
 
-def _check_unique(conn: Connection, user_id: str, object: str, name: str,
-                  exclude: str | None) -> None:
-    stmt = select(views.c.id).where(views.c.user_id == user_id,
-                                    views.c.object == object, views.c.name == name)
-    if exclude is not None:
-        stmt = stmt.where(views.c.id != exclude)
-    if conn.execute(stmt).first() is not None:
-        raise AppError("invalid", t("视图名称重复", "Duplicate view name"), {
-            "name": [t("已有同名视图", "you already have a view of that name")]})
+    def get(self, object: str, id: str) -> SavedView:
+        """One of the user's views (404 for anyone else's or a missing one)."""
+        row = self.conn.execute(select(views).where(
+            views.c.id == id, views.c.user_id == self.user_id,
+            views.c.object == object)).first()
+        if row is None:
+            raise NotFound("not_found", t("没有这个视图", "There is no such view"))
+        return _row(row)
 
+    def _check_unique(self, object: str, name: str, exclude: str | None) -> None:
+        stmt = select(views.c.id).where(views.c.user_id == self.user_id,
+                                        views.c.object == object,
+                                        views.c.name == name)
+        if exclude is not None:
+            stmt = stmt.where(views.c.id != exclude)
+        if self.conn.execute(stmt).first() is not None:
+            raise AppError("invalid", t("视图名称重复", "Duplicate view name"), {
+                "name": [t("已有同名视图", "you already have a view of that name")]})
 
-def save_view(conn: Connection, user_id: str, object: str, name: Any,
-              params: Sequence[tuple[str, str]]) -> SavedView:
-    """Saves the list page's query string ``params`` under ``name`` (a new view;
-    400 naming the field for an empty, too long or taken name)."""
-    text = _name(name)
-    _check_unique(conn, user_id, object, text, None)
-    count = conn.execute(select(func.count()).select_from(views).where(
-        views.c.user_id == user_id, views.c.object == object)).scalar_one()
-    if count >= MAX_VIEWS:
-        raise AppError("invalid", t(f"每个对象最多保存 {MAX_VIEWS} 个视图",
-                                    f"At most {MAX_VIEWS} saved views per object"))
-    now = dt.datetime.now(dt.UTC)
-    view_id = new_id()
-    stored = _params(params)
-    conn.execute(insert(views).values(id=view_id, user_id=user_id, object=object,
-                                      name=text, params=stored, created_at=now,
-                                      updated_at=now))
-    return SavedView(view_id, text, [(k, v) for k, v in stored])
+    def save(self, object: str, name: Any, params: Sequence[tuple[str, str]]
+             ) -> SavedView:
+        """Saves the list page's query string ``params`` under ``name`` (a new
+        view; 400 naming the field for an empty, too long or taken name)."""
+        text = _name(name)
+        self._check_unique(object, text, None)
+        count = self.conn.execute(select(func.count()).select_from(views).where(
+            views.c.user_id == self.user_id, views.c.object == object)).scalar_one()
+        if count >= MAX_VIEWS:
+            raise AppError("invalid", t(f"每个对象最多保存 {MAX_VIEWS} 个视图",
+                                        f"At most {MAX_VIEWS} saved views per object"))
+        now = dt.datetime.now(dt.UTC)
+        view_id = new_id()
+        stored = _params(params)
+        self.conn.execute(insert(views).values(
+            id=view_id, user_id=self.user_id, object=object, name=text,
+            params=stored, created_at=now, updated_at=now))
+        return SavedView(view_id, text, [(k, v) for k, v in stored])
 
+    def rename(self, object: str, id: str, name: Any) -> SavedView:
+        view = self.get(object, id)
+        text = _name(name)
+        self._check_unique(object, text, id)
+        self.conn.execute(update(views).where(views.c.id == view.id).values(
+            name=text, updated_at=dt.datetime.now(dt.UTC)))
+        return SavedView(view.id, text, view.params)
 
-def rename_view(conn: Connection, user_id: str, object: str, id: str,
-                name: Any) -> SavedView:
-    view = get_view(conn, user_id, object, id)
-    text = _name(name)
-    _check_unique(conn, user_id, object, text, id)
-    conn.execute(update(views).where(views.c.id == view.id).values(
-        name=text, updated_at=dt.datetime.now(dt.UTC)))
-    return SavedView(view.id, text, view.params)
-
-
-def delete_view(conn: Connection, user_id: str, object: str, id: str) -> None:
-    view = get_view(conn, user_id, object, id)
-    conn.execute(delete(views).where(views.c.id == view.id))
+    def delete(self, object: str, id: str) -> None:
+        view = self.get(object, id)
+        self.conn.execute(delete(views).where(views.c.id == view.id))

@@ -12,6 +12,8 @@ from propolis.platform import fields  # noqa: F401  (registers the built-in type
 def includeme(config: Configurator) -> None:
     config.include(".fields")
     config.include(".web")
+    config.include(".records")
+    config.include(".tenancy")
     config.include(".auth")
     config.include(".api")
     config.include(".tasks")

@@ -30,12 +30,15 @@ def load_settings(ini: str) -> dict[str, Any]:
 
 
 class Context:
-    """What a command needs, made on first use: settings, the Database."""
+    """What a command needs, made on first use: settings, the Database, the
+    application (its registry: the services, subscribers and extensions the web
+    application has, which ``service_request`` serves from)."""
 
     def __init__(self, ini: str) -> None:
         self.ini = ini
         self._settings: dict[str, Any] | None = None
         self._database: Any = None
+        self._registry: Any = None
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -47,6 +50,17 @@ class Context:
         if self._database is not None:
             self._database.dispose()
             self._database = None
+        if self._registry is not None:
+            self._registry.database.dispose()
+            self._registry = None
+
+    @property
+    def registry(self) -> Any:
+        if self._registry is None:
+            self.settings  # noqa: B018 - a missing ini is a CommandError
+            loader = plaster.get_loader(self.ini, protocols=["wsgi"])
+            self._registry = loader.get_wsgi_app("main").registry
+        return self._registry
 
     @property
     def database(self) -> Any:
@@ -119,7 +133,7 @@ def metadata_schema(ctx: Context, args: argparse.Namespace) -> None:
 def worker(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.platform.tasks import configure
 
-    app = configure(ctx.settings)
+    app = configure(ctx.settings, ctx.registry)
     argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}"]
     if args.beat:
         argv += ["--beat", f"--schedule={_schedule_file(ctx)}"]
@@ -130,7 +144,7 @@ def worker(ctx: Context, args: argparse.Namespace) -> None:
 def beat(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.platform.tasks import configure
 
-    configure(ctx.settings).start(["beat", "--loglevel=INFO",
+    configure(ctx.settings, ctx.registry).start(["beat", "--loglevel=INFO",
                                    f"--schedule={_schedule_file(ctx)}"])
 
 
@@ -168,7 +182,7 @@ def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
         print(f"  - {step}")
     for job_id in applied.jobs:
         # the command line waits for its backfills instead of needing a worker
-        run_backfill(ctx.database, args.tenant, job_id)
+        run_backfill(ctx.registry, args.tenant, job_id)
         print(f"  backfilled (job {job_id})")
 
 
@@ -224,22 +238,6 @@ def demo(ctx: Context, args: argparse.Namespace) -> None:
               f"password: {password}  (shown once)")
 
 
-def _exchange_session(ctx: Context, account: str) -> tuple[Any, Any, dict[str, Any]]:
-    """The enterprise's effective metadata, a session on its storage and the
-    options of an exchange service acting as the enterprise itself (no user: every
-    record, every field)."""
-    from propolis.platform.permissions.actor import Actor
-    from propolis.platform.permissions.policy import AccessPolicy
-    from propolis.platform.tenancy.services import current_version, effective_for
-
-    effective = effective_for(ctx.database, account,
-                              current_version(ctx.database, account))
-    policy = AccessPolicy(effective, Actor(user_id=None))
-    tz = ctx.settings.get("propolis.timezone", "Asia/Shanghai")
-    return effective, ctx.database.tenant_session(account), {"policy": policy,
-                                                             "tz": tz}
-
-
 def _export_spec(text: str | None) -> Any:
     from propolis.platform.exchange.services import ExportSpec
 
@@ -261,14 +259,15 @@ def _export_spec(text: str | None) -> Any:
 def export_records(ctx: Context, args: argparse.Namespace) -> None:
     import os
 
-    from propolis.platform.exchange.services import ExportService
+    from propolis.platform.exchange.interfaces import IExportService
     from propolis.platform.exchange.sheets import file_format
+    from propolis.platform.web.offline import service_request
 
     fmt = file_format(args.file)
     spec = _export_spec(args.filter)
-    effective, session, options = _exchange_session(ctx, args.tenant)
-    with session, session.begin():
-        service = ExportService(session, effective, lang=args.lang, **options)
+    # as the enterprise itself (no user: every record, every field)
+    with service_request(ctx.registry, args.tenant, lang=args.lang) as request:
+        service = request.find_service(IExportService)
         export = service.prepare(args.object, spec)
         try:
             with open(args.file, "wb") as out:
@@ -284,19 +283,21 @@ def export_records(ctx: Context, args: argparse.Namespace) -> None:
 def import_records(ctx: Context, args: argparse.Namespace) -> int:
     import os
 
-    from propolis.platform.exchange.services import MAX_IMPORT_BYTES, ImportService
+    from propolis.platform.exchange.interfaces import IImportService
+    from propolis.platform.web.offline import service_request
 
     if not os.path.isfile(args.file):
         raise CommandError(f"file {args.file} not found")
-    if os.path.getsize(args.file) > MAX_IMPORT_BYTES:
-        raise CommandError(f"{args.file} is larger than "
-                           f"{MAX_IMPORT_BYTES // 1024 // 1024} MB: import in batches")
-    with open(args.file, "rb") as source:
-        data = source.read()
-    effective, session, options = _exchange_session(ctx, args.tenant)
-    with session, session.begin():
-        report = ImportService(session, effective, lang=args.lang, **options).run(
-            args.object, data, os.path.basename(args.file))
+    # as the enterprise itself (no user: every record, every field)
+    with service_request(ctx.registry, args.tenant, lang=args.lang) as request:
+        service = request.find_service(IImportService)
+        if os.path.getsize(args.file) > service.max_bytes:
+            raise CommandError(f"{args.file} is larger than "
+                               f"{service.max_bytes // 1024 // 1024} MB: import in "
+                               "batches")
+        with open(args.file, "rb") as source:
+            data = source.read()
+        report = service.run(args.object, data, os.path.basename(args.file))
     print_json(report)
     if report["failed"]:
         # the good rows are imported (committed above); the exit code says not all

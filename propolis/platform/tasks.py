@@ -1,5 +1,10 @@
 """Celery: one app configured from the ini; tasks are sent only after the request's
-transaction commits (so a worker never looks for rows that aren't there yet)."""
+transaction commits (so a worker never looks for rows that aren't there yet).
+
+A task works through the application's services like a view, in a request of its
+own (``propolis.platform.web.offline.service_request``) made from the
+application's registry: the web process's, or the one ``propolis worker`` loads
+from the ini (``configure(settings, registry)``)."""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from typing import Any
 
 from celery import Celery, Task
 from pyramid.config import Configurator
+from pyramid.registry import Registry
 from pyramid.request import Request
 
-from propolis.platform.db import Database
 from propolis.settings import as_bool
 
 celery_app = Celery("propolis")
@@ -29,18 +34,19 @@ celery_app.conf.update(
 
 
 class _State:
-    """What a worker process needs: the settings and, made on first use, the engines."""
+    """What a worker process needs: the settings and the application's registry
+    (its services, its database)."""
 
     settings: Mapping[str, Any] = {}
-    database: Database | None = None
+    registry: Registry | None = None
 
 
 state = _State()
 
 
-def configure(settings: Mapping[str, Any]) -> Celery:
+def configure(settings: Mapping[str, Any], registry: Registry) -> Celery:
     state.settings = settings
-    state.database = None
+    state.registry = registry
     celery_app.conf.update(
         broker_url=settings["propolis.broker_url"],
         result_backend=settings.get("propolis.result_backend") or None,
@@ -57,13 +63,12 @@ def configure(settings: Mapping[str, Any]) -> Celery:
     return celery_app
 
 
-def worker_database() -> Database:
-    if state.database is None:
-        state.database = Database(
-            state.settings["propolis.database_url"],
-            state.settings.get("propolis.tenant_dir"),
-        )
-    return state.database
+def worker_registry() -> Registry:
+    """The registry of the application the tasks run in."""
+    if state.registry is None:
+        raise RuntimeError("Celery is not configured: start workers with "
+                           "`propolis worker`")
+    return state.registry
 
 
 class _AfterCommit:
@@ -84,7 +89,5 @@ def _task(request: Request, task: Task | Callable[..., Any]) -> _AfterCommit:
 
 
 def includeme(config: Configurator) -> None:
-    configure(config.get_settings())
-    if state.database is None:
-        state.database = config.registry.database
+    configure(config.get_settings(), config.registry)
     config.add_request_method(_task, "task")

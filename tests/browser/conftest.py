@@ -63,8 +63,7 @@ def live_app(live_database: Database, tmp_path_factory: pytest.TempPathFactory
     settings = app_settings(live_database, str(tmp_path_factory.mktemp("files")),
                             secret="browser-tests")
     app = main({}, **settings)
-    tasks.configure(app.registry.settings)
-    tasks.state.database = app.registry.database
+    tasks.configure(app.registry.settings, app.registry)
     yield app
     app.registry.database.dispose()
 

@@ -43,8 +43,7 @@ def _tasks_use_this_app(request: pytest.FixtureRequest) -> None:
         return
     app: TestApp = request.getfixturevalue("app")
     registry = app.app.registry
-    tasks.configure(registry.settings)
-    tasks.state.database = registry.database
+    tasks.configure(registry.settings, registry)
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from webtest import TestApp
 
 from propolis.platform.db import Database
 from propolis.platform.storage.platform_tables import approval_steps
-from propolis.platform.tenancy.services import current_version, effective_for
-from propolis.platform.workflow.services import ApprovalService
-from propolis.platform.workflow.tasks import SLA_TASK, SYSTEM, run_sla
+from propolis.platform.web.offline import service_request
+from propolis.platform.workflow.interfaces import IApprovalService
+from propolis.platform.workflow.tasks import SLA_TASK, run_sla
 from tests.common.approvals import (
     School,
     act,
@@ -55,11 +55,11 @@ def test_reminder_then_escalation(app: TestApp, database: Database):
     school, instance = limited(app, database)
     first = steps(database, school.tenant.account, instance["id"])[0]
     account = school.tenant.account
-    effective = effective_for(database, account, current_version(database, account))
 
     def sla_pass(at: dt.datetime) -> dict[str, int]:
-        with database.tenant_session(account) as session, session.begin():
-            return ApprovalService(session, effective, SYSTEM).process_overdue(at)
+        # the system's approval service, as the beat task gets it
+        with service_request(app.app.registry, account) as request:
+            return request.find_service(IApprovalService).process_overdue(at)
 
     # not yet due: nothing happens
     assert sla_pass(first.due_at - dt.timedelta(seconds=1)) == {
@@ -117,4 +117,4 @@ def test_beat_escalates_in_a_real_worker(app: TestApp, database: Database,
     assert [a["action"] for a in instance["timeline"]] == [
         "submit", "remind", "escalate"]
     # the pass is idempotent: run again, nothing more happens
-    assert run_sla(database)["escalated"] == 0
+    assert run_sla(app.app.registry)["escalated"] == 0

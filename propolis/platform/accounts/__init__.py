@@ -1,12 +1,37 @@
 """Accounts: registration, login with captcha and back-off, sessions and devices,
-passwords, personal API tokens, the rate limits of the public routes; the login,
+passwords, personal API tokens (``IAccountService``), the rate limits of the
+public routes; the login,
 registration, account and admin console pages (their shared plumbing is
 ``propolis.platform.web.pages``)."""
 
-from pyramid.config import Configurator
+from typing import Any
 
-from propolis.platform.accounts.services import rate_limits
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+from propolis.platform.accounts.accounts import AccountService
+from propolis.platform.accounts.interfaces import IAccountService
+from propolis.platform.accounts.services import (
+    end_sessions_after_password_set,
+    rate_limits,
+)
+from propolis.platform.records.events import PasswordSet
 from propolis.settings import SettingsError
+
+
+def _end_sessions(event: PasswordSet) -> None:
+    """A password set through a request's record service ends the sessions its
+    identity's rules say (``end_sessions_after_password_set``)."""
+    request = event.request
+    if request.identity is not None:
+        end_sessions_after_password_set(request.sysdb, request.identity,
+                                        event.user_id)
+
+
+def account_service_factory(context: Any, request: Request) -> AccountService:
+    """The accounts as the request's caller (or whoever is logging in) uses
+    them."""
+    return AccountService(request)
 
 
 def includeme(config: Configurator) -> None:
@@ -14,5 +39,7 @@ def includeme(config: Configurator) -> None:
         config.registry.rate_limits = rate_limits(config.get_settings())
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    config.register_service_factory(account_service_factory, IAccountService)
+    config.add_subscriber(_end_sessions, PasswordSet)
     config.include(".routes")
     config.scan(".")

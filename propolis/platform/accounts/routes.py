@@ -1,4 +1,7 @@
 from pyramid.config import Configurator
+from pyramid.i18n import TranslationStringFactory
+
+_ = TranslationStringFactory("propolis")
 
 
 def includeme(config: Configurator) -> None:
@@ -30,3 +33,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.security", "/admin/security")
     config.add_route("admin.security.action", "/admin/security/{action}")
     config.add_route("admin.audit", "/admin/audit")
+    config.add_nav_item("console", "security", _("Security"), "admin.security",
+                        order=80)
+    config.add_nav_item("console", "audit", _("Audit log"), "admin.audit", order=90)

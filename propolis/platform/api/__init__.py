@@ -25,6 +25,5 @@ def includeme(config: Configurator) -> None:
     renderer.add_adapter(dt.date, lambda v, r: v.isoformat())
     renderer.add_adapter(dt.time, lambda v, r: v.isoformat(timespec="minutes"))
     config.add_renderer("json", renderer)
-    config.include(".context")
     config.include(".routes", route_prefix="/api/v1")
     config.scan(".")

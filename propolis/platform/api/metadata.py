@@ -6,15 +6,11 @@ from typing import Any
 
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from propolis.metadata import Document
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, NotFound, t
-from propolis.platform.meta import services as meta
-from propolis.platform.storage.platform_tables import jobs
-from propolis.platform.tenancy import services as tenancy
-from propolis.platform.tenancy.jobs import after_apply
+from propolis.platform.meta.interfaces import IMetadataService
 from propolis.platform.web.api import json_object, object_name, require_admin
 from propolis.settings import as_bool
 
@@ -33,11 +29,12 @@ def _put_document(request: Request, kind: str, name: str, action: str
                                        f"must be {name!r} (kind: {kind})")]})
     body["api_name"] = name
     dry_run = as_bool(request.params.get("dry_run", "false"))
-    applied = tenancy.apply_metadata(
-        request.registry.database, request.identity.account,
-        [Document(body, f"{name}.json")], session=request.db, sysdb=request.sysdb,
-        user_id=request.actor.user_id, dry_run=dry_run)
-    return after_apply(request, applied, dry_run, action, name)
+    service = request.find_service(IMetadataService)
+    documents = [Document(body, f"{name}.json")]
+    applied = (service.plan(documents) if dry_run
+               else service.apply(documents, action=action, target=name))
+    answer: dict[str, Any] = service.answer(applied, dry_run=dry_run)
+    return answer
 
 
 @view_config(route_name="api.metadata.object", request_method="PUT", renderer="json",
@@ -68,34 +65,28 @@ def rollback(request: Request) -> dict[str, Any]:
                        {"version": [t("应为正整数", "must be a positive integer")]})
     name = object_name(request)
     dry_run = as_bool(request.params.get("dry_run", "false"))
-    applied = tenancy.rollback_metadata(
-        request.registry.database, request.identity.account, name, version,
-        session=request.db, sysdb=request.sysdb, user_id=request.actor.user_id,
-        dry_run=dry_run)
-    return after_apply(request, applied, dry_run, "metadata.rollback")
+    service = request.find_service(IMetadataService)
+    applied = service.rollback(name, version, dry_run=dry_run)
+    answer: dict[str, Any] = service.answer(applied, dry_run=dry_run)
+    return answer
 
 
 @view_config(route_name="api.metadata.versions", request_method="GET", renderer="json",
              permission=AUTHENTICATED)
 def list_versions(request: Request) -> dict[str, Any]:
     require_admin(request)
-    return {"current": request.identity.metadata_version, "versions": [
+    return {"current": request.tenant.metadata_version, "versions": [
         {"version": v.version, "created_at": v.created_at, "created_by": v.created_by,
          "comment": v.comment, "summary": v.summary}
-        for v in meta.versions(request.db)
+        for v in request.find_service(IMetadataService).versions()
     ]}
 
 
 @view_config(route_name="api.job", request_method="GET", renderer="json",
              permission=AUTHENTICATED)
 def get_job(request: Request) -> dict[str, Any]:
-    row = request.db.execute(select(jobs).where(jobs.c.id == request.matchdict["id"])
-                             ).first()
-    if row is None:
+    job: dict[str, Any] | None = request.find_service(IMetadataService).job(
+        request.matchdict["id"])
+    if job is None:
         raise NotFound("not_found", t("任务不存在", "No such job"))
-    progress = (row.done / row.total) if row.total else (1.0 if row.status == "done"
-                                                         else 0.0)
-    return {"id": row.id, "kind": row.kind, "status": row.status, "total": row.total,
-            "done": row.done, "progress": round(progress, 4), "error": row.error,
-            "payload": row.payload, "created_at": row.created_at,
-            "updated_at": row.updated_at}
+    return job

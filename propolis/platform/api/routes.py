@@ -18,6 +18,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.metadata.versions", "/metadata/versions")
     config.add_route("api.job", "/jobs/{id}")
     config.add_route("api.openapi", "/openapi.json")
+    config.add_route("api.enterprise.settings", "/enterprise/settings")
     # the permission model: roles (admin), a record's joint followers, handing a
     # record over, why a user may or may not act on a record (admin)
     config.add_route("api.roles", "/roles")

@@ -13,13 +13,9 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from propolis.platform.accounts.services import client_of, login
+from propolis.platform.accounts.interfaces import IAccountService
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.auth.tokens import (
-    BROWSER_LIFETIME,
-    SESSION_LIFETIME,
-    revoke_token,
-)
+from propolis.platform.auth.tokens import BROWSER_LIFETIME, SESSION_LIFETIME
 from propolis.platform.errors import AppError, t
 from propolis.platform.web.api import json_object
 
@@ -56,10 +52,8 @@ def login_view(request: Request) -> dict[str, Any]:
         raise AppError("invalid", t("remember 应为 true 或 false",
                                     "remember must be true or false"),
                        {"remember": [t("应为布尔值", "must be a boolean")]})
-    done = login(
-        request.registry.database, request.registry.settings["propolis.secret"],
+    done = request.find_service(IAccountService).login(
         account=account, login=login_name, password=password,
-        client=client_of(request), now=request.now,
         captcha_id=_optional_text(body, "captcha_id"),
         captcha_answer=_optional_text(body, "captcha"),
         lifetime=SESSION_LIFETIME if remember else BROWSER_LIFETIME,
@@ -70,5 +64,5 @@ def login_view(request: Request) -> dict[str, Any]:
 @view_config(route_name="api.session", request_method="DELETE",
              permission=AUTHENTICATED)
 def logout(request: Request) -> Response:
-    revoke_token(request.sysdb, request.identity.token_hash)
+    request.find_service(IAccountService).logout(request.identity.token_hash)
     return Response(status=204)

@@ -27,7 +27,11 @@ from sqlalchemy.orm import Session
 
 from propolis.platform.db import Database
 from propolis.platform.ids import new_id
-from propolis.platform.storage.system import AccessToken, Enterprise
+from propolis.platform.storage.system import (
+    DEFAULT_TIME_ZONE,
+    AccessToken,
+    Enterprise,
+)
 
 SESSION_LIFETIME = dt.timedelta(days=30)
 # A browser session without "remember me" ends with the browser, and on the server
@@ -64,6 +68,9 @@ class Identity:
     public_id: str = ""
     via: str = "bearer"
     last_used_at: dt.datetime | None = None
+    # the enterprise's name and clock, read with the token (no second query)
+    enterprise_name: str = ""
+    time_zone: str = DEFAULT_TIME_ZONE
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,7 @@ _RESOLVE = (
     select(
         Enterprise.id, Enterprise.account, Enterprise.metadata_version,
         AccessToken.user_id, AccessToken.kind, AccessToken.public_id,
-        AccessToken.last_used_at,
+        AccessToken.last_used_at, Enterprise.name, Enterprise.time_zone,
     )
     .join(Enterprise, Enterprise.id == AccessToken.enterprise_id)
     .where(
@@ -144,7 +151,8 @@ def resolve_token(database: Database, token: str, *, now: dt.datetime | None = N
     if row is None:
         return None
     return Identity(row[0], row[1], row[2], row[3], hashed, kind=row[4],
-                    public_id=row[5], via=via, last_used_at=_aware(row[6]))
+                    public_id=row[5], via=via, last_used_at=_aware(row[6]),
+                    enterprise_name=row[7], time_zone=row[8])
 
 
 def needs_touch(identity: Identity, now: dt.datetime) -> bool:

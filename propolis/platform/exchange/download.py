@@ -12,7 +12,8 @@ from pyramid.request import Request
 from pyramid.response import FileIter, Response
 
 from propolis.platform.errors import AppError, t
-from propolis.platform.exchange.services import ExportService, ExportSpec
+from propolis.platform.exchange.interfaces import IExportService
+from propolis.platform.exchange.services import ExportSpec
 from propolis.platform.exchange.sheets import CONTENT_TYPES, FORMATS
 from propolis.platform.fields.values import zone
 
@@ -37,9 +38,7 @@ def export_response(request: Request, name: str, body: dict[str, Any],
     if fmt not in FORMATS:
         raise AppError("invalid", t("导出格式有误", "Invalid export format"),
                        {"format": [t("应为 csv 或 xlsx", "must be csv or xlsx")]})
-    service = ExportService(request.db, request.effective, request.access,
-                            lang=request.lang, tz=request.records.tz,
-                            ip=request.client_addr)
+    service = request.find_service(IExportService)
     export = service.prepare(name, ExportSpec.from_body(body))
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     try:

@@ -30,11 +30,13 @@ from typing import Any, BinaryIO
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
+from zope.interface import implementer
 
 from propolis.platform.audit import record_event
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import ID_FIELD, SYSTEM_COLUMNS, Column
+from propolis.platform.exchange.interfaces import IExportService, IImportService
 from propolis.platform.exchange.sheets import (
     bad_file,
     file_format,
@@ -250,6 +252,7 @@ class Export:
     batches: Iterator[list[list[Any]]]
 
 
+@implementer(IExportService)
 class ExportService(_Exchange):
     """Exports the records of an object that the actor may read, as CSV or XLSX
     (see the module docstring)."""
@@ -338,6 +341,7 @@ class Report:
                 "skipped_columns": skipped}
 
 
+@implementer(IImportService)
 class ImportService(_Exchange):
     """Imports a CSV or XLSX sheet of records (see the module docstring); the
     columns are those an export writes, found by the api_name in parentheses at

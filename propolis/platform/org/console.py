@@ -1,13 +1,12 @@
 """What every page of the organisation shares: the console page's guard (an admin
-past the step-up, with the organisation service), a service call undone when it
-refuses, refusals put on the forms' fields, the drop-downs of departments,
-employees and options."""
+past the step-up, with the organisation service), refusals put on the forms'
+fields, the drop-downs of departments, employees and options."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
@@ -15,8 +14,8 @@ from pyramid.response import Response
 
 from propolis.platform.accounts.forms import PageForm
 from propolis.platform.errors import AppError
+from propolis.platform.org.interfaces import IOrgService
 from propolis.platform.org.services import OrgService
-from propolis.platform.org.views import org_service
 from propolis.platform.web.pages import (
     PageUser,
     console_user,
@@ -26,22 +25,8 @@ from propolis.platform.web.pages import (
 )
 
 _ = TranslationStringFactory("propolis")
-T = TypeVar("T")
 
 TEMPLATES = "propolis.platform.org:templates/org/"
-
-def attempt(request: Request, change: Callable[..., T], *args: Any) -> T:
-    """Runs one service call inside a savepoint: when it refuses, whatever it
-    wrote before noticing is undone and the refusal goes on to the page."""
-    savepoint = request.db.begin_nested()
-    try:
-        result = change(*args)
-    except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
-        raise
-    savepoint.commit()
-    return result
 
 
 def not_found(request: Request) -> Response:
@@ -128,6 +113,6 @@ def console_view(view: ConsoleView) -> Callable[[Request], Response]:
         user = console_user(request)
         if isinstance(user, Response):
             return user
-        return view(request, user, org_service(request))
+        return view(request, user, request.find_service(IOrgService))
 
     return guarded

@@ -86,3 +86,7 @@ class RejectForm(PageForm):
 
 class ImportForm(PageForm):
     file = FileField(_("Filled-in template (XLSX)"))
+
+
+class EnterpriseSettingsForm(PageForm):
+    time_zone = SelectField(_("Time zone"), choices=[])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
@@ -24,8 +24,10 @@ from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.exchange import xlsx
 from propolis.platform.exchange.xlsx import Column
 from propolis.platform.ids import new_id
-from propolis.platform.org.services import OrgService
 from propolis.platform.storage.platform_tables import org_imports
+
+if TYPE_CHECKING:
+    from propolis.platform.org.services import OrgService
 
 MAX_ROWS = 2000
 STATUS_CHOICES = (("在职", "active"), ("待激活", "pending"), ("已停用", "disabled"))

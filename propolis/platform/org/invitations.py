@@ -14,22 +14,31 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import zope.sqlalchemy
 from sqlalchemy import Connection, Table, insert, or_, select, update
+from transaction import TransactionManager
+from zope.interface import implementer
+from zope.sqlalchemy.datamanager import STATUS_CHANGED
 
 from propolis.platform.accounts.services import password_problems
 from propolis.platform.audit import record_event
 from propolis.platform.auth.passwords import hash_password
-from propolis.platform.db import ACCOUNT_RE
+from propolis.platform.db import ACCOUNT_RE, Database
 from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
 from propolis.platform.fields.types.email import EMAIL_RE
 from propolis.platform.fields.types.phone import PHONE_PATTERN
 from propolis.platform.fields.values import to_json_value
 from propolis.platform.ids import new_id
+from propolis.platform.meta.effective import Effective, effective_cache, load_effective
 from propolis.platform.org.base import check_keys, invalid, optional_id
-from propolis.platform.org.services import OrgService
+from propolis.platform.org.interfaces import IInvitationService, IJoinService
 from propolis.platform.storage.platform_tables import org_invitations, org_join_requests
+from propolis.platform.storage.system import Enterprise
+
+if TYPE_CHECKING:
+    from propolis.platform.org.services import OrgService
 
 PHONE_RE = re.compile(PHONE_PATTERN)
 DEFAULT_DAYS = 7
@@ -107,6 +116,7 @@ def _problem(row: Mapping[str, Any], now: dt.datetime) -> Text | None:
     return None
 
 
+@implementer(IInvitationService)
 class Invitations:
     """Invitations and join requests of one enterprise, for its admins."""
 
@@ -397,3 +407,51 @@ def file_join_request(
     record_event(conn, actor_id=None, action="join_request.create", target=row["id"],
                  details={"invitation": invitation["id"], "phone": phone}, ip=ip)
     return {"id": row["id"], "status": "pending"}
+
+
+@implementer(IJoinService)
+class JoinService:
+    """Joining by an invitation's token, with no login: the token names the
+    enterprise, whose storage is opened in the caller's transaction (``tm``).
+
+    The enterprise row is read outside that transaction, read-only: the join page
+    writes captchas to the system database in transactions of their own, which on
+    SQLite would wait behind the request's."""
+
+    def __init__(self, database: Database, tm: TransactionManager) -> None:
+        self.database = database
+        self.tm = tm
+        self._opened: dict[str, tuple[Any, Connection, Effective]] = {}
+
+    def _open(self, token: Any) -> tuple[Any, Connection, Effective]:
+        """The enterprise a token names (``id account name metadata_version
+        time_zone``), its storage and metadata; each once per service."""
+        account = token_account(token)
+        if account in self._opened:
+            return self._opened[account]
+        with self.database.system_engine.connect().execution_options(
+                readonly=True) as sysdb:
+            enterprise = sysdb.execute(select(
+                Enterprise.id, Enterprise.account, Enterprise.name,
+                Enterprise.metadata_version, Enterprise.time_zone).where(
+                Enterprise.account == account, Enterprise.status == "active")).first()
+        if enterprise is None:
+            raise AppError("invalid_invitation", BAD_TOKEN, {"token": [BAD_TOKEN]})
+        session = self.database.tenant_session(account)
+        zope.sqlalchemy.register(session, transaction_manager=self.tm,
+                                 initial_state=STATUS_CHANGED)
+        conn = session.connection()
+        version = enterprise.metadata_version
+        effective = effective_cache.get(account, version,
+                                        lambda: load_effective(conn, version))
+        self._opened[account] = (enterprise, conn, effective)
+        return self._opened[account]
+
+    def info(self, token: Any) -> dict[str, Any]:
+        enterprise, conn, effective = self._open(token)
+        return invitation_info(conn, effective.tables.main["department"], token,
+                               enterprise.name, enterprise.time_zone)
+
+    def file(self, data: Mapping[str, Any], ip: str | None) -> dict[str, Any]:
+        _, conn, effective = self._open(data.get("token"))
+        return file_join_request(conn, effective.tables.main["user"], data, ip=ip)

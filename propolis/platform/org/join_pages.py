@@ -10,21 +10,19 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from propolis.platform.accounts import services as accounts
 from propolis.platform.accounts.forms import JoinForm, PageForm
-from propolis.platform.accounts.services import Throttled
-from propolis.platform.accounts.views import (
+from propolis.platform.accounts.pages import (
     captcha_image,
     captcha_solved,
     throttled_page,
 )
+from propolis.platform.accounts.services import Throttled
 from propolis.platform.errors import AppError, NotFound
 from propolis.platform.org import invitations
 from propolis.platform.org.console import (
     TEMPLATES,
-    attempt,
     console_view,
     department_choices,
     flatten,
@@ -41,10 +39,15 @@ from propolis.platform.org.forms import (
     JoinSettingsForm,
     RejectForm,
 )
-from propolis.platform.org.imports import Importer
+from propolis.platform.org.interfaces import IInvitationService, IJoinService
 from propolis.platform.org.services import OrgService
-from propolis.platform.org.views import invitations_service, join_tenant, timezone
-from propolis.platform.web.pages import PageUser, no_store, redirect, render_page
+from propolis.platform.web.pages import (
+    PageUser,
+    attempt,
+    no_store,
+    redirect,
+    render_page,
+)
 
 _ = TranslationStringFactory("propolis")
 
@@ -63,7 +66,7 @@ def _invite_values(request: Request, org: OrgService, **forms: PageForm
         request, tree, _("(no department)"), enabled_only=True)
     settings.default_roles.choices = [
         c for c in option_choices(request, org, "roles") if c[0] != "admin"]
-    listing = invitations_service(request).listing(usable_only=False)
+    listing = request.find_service(IInvitationService).listing(usable_only=False)
     created = set(request.session.pop_flash("invitation"))
     return {"invite_form": form, "settings_form": settings,
             "invitations": listing, "departments": {
@@ -89,7 +92,7 @@ def invite_page(request: Request, user: PageUser, org: OrgService
                      {"user": user, **_invite_values(request, org)})
     form = InviteForm(request, request.POST)
     try:
-        created = attempt(request, invitations_service(request).create, {
+        created = attempt(request, request.find_service(IInvitationService).create, {
             "phone": or_none(form.phone.data), "email": or_none(form.email.data),
             "department": or_none(form.department.data),
             **_days(form.expires_in_days.data)})
@@ -111,7 +114,7 @@ def invite_action(request: Request, user: PageUser, org: OrgService
     action = request.matchdict["action"]
     if action == "revoke":
         try:
-            attempt(request, invitations_service(request).revoke,
+            attempt(request, request.find_service(IInvitationService).revoke,
                     request.POST.get("id", ""))
         except NotFound:
             return not_found(request)
@@ -144,7 +147,7 @@ def _requests_values(request: Request, org: OrgService, status: str,
     choices = department_choices(request, tree, _("(as invited)"),
                                  enabled_only=True)
     rows = []
-    for item in invitations_service(request).requests(status):
+    for item in request.find_service(IInvitationService).requests(status):
         approve = forms.get(f"approve-{item['id']}") or ApproveForm(
             request, prefix=f"a{item['id']}")
         approve.main_department.choices = choices
@@ -171,7 +174,7 @@ def requests_page(request: Request, user: PageUser, org: OrgService
 def request_action(request: Request, user: PageUser, org: OrgService
                    ) -> Response:
     id, action = request.matchdict["id"], request.matchdict["action"]
-    service = invitations_service(request)
+    service = request.find_service(IInvitationService)
     translate = request.localizer.translate
     form: ApproveForm | RejectForm
     if action == "approve":
@@ -217,7 +220,7 @@ def import_page(request: Request, user: PageUser, org: OrgService
             _("Choose the filled-in template to upload"))]
         return org_page(request, "import.html", {**values, "form": form}, 400)
     try:
-        result = Importer(org).run(upload.file.read(), upload.filename)
+        result = org.import_users(upload.file.read(), upload.filename)
     except AppError as exc:
         error = refusal_on_forms(request, exc, form)
         return org_page(request, "import.html", {**values, "form": form,
@@ -227,9 +230,7 @@ def import_page(request: Request, user: PageUser, org: OrgService
         result["report_url"] = request.route_path("api.org.import.report",
                                                   id=result["id"])
     else:
-        users = org.users
-        names = dict(request.db.execute(select(users.c.id, users.c.name).where(
-            users.c.id.in_(result["users"]))).all())
+        names = org.user_names(result["users"])
         created = [{"id": i, "name": names.get(i, i)} for i in result["users"]]
     return org_page(request, "import.html", {
         **values, "form": ImportForm(request), "result": result,
@@ -252,7 +253,7 @@ def join_page(request: Request) -> Response:
     form = JoinForm(request, request.POST if posted else None)
     values: dict[str, Any] = {"form": form, "token": token, "error": None}
     # The rate limit and the captchas write to the system database in
-    # transactions of their own: before the request reads it (see join_tenant).
+    # transactions of their own: before the request reads it (see JoinService).
     refused: Throttled | None = None
     solved = False
     if posted:
@@ -263,11 +264,9 @@ def join_page(request: Request) -> Response:
         else:
             solved = captcha_solved(request, form)
     values["captcha_image"] = captcha_image(request, form)
+    joining = request.find_service(IJoinService)
     try:
-        enterprise, conn, effective = join_tenant(request, token)
-        values["info"] = invitations.invitation_info(
-            conn, effective.tables.main["department"], token, enterprise.name,
-            timezone(request))
+        values["info"] = joining.info(token)
     except AppError as exc:
         return _bad_link(request, exc)
     if refused is not None:
@@ -280,19 +279,17 @@ def join_page(request: Request) -> Response:
             _("The two passwords differ"))]
     if solved and not form.password_again.errors:
         try:
-            invitations.file_join_request(
-                conn, effective.tables.main["user"], {
-                    "token": token, "name": form.name.data or "",
-                    "phone": form.phone.data or "",
-                    "password": form.password.data or ""},
-                ip=accounts.client_of(request).ip)
+            joining.file({"token": token, "name": form.name.data or "",
+                          "phone": form.phone.data or "",
+                          "password": form.password.data or ""},
+                         accounts.client_of(request).ip)
         except AppError as exc:
             if exc.code == "invalid_invitation":
                 return _bad_link(request, exc)
             values["error"] = refusal_on_forms(request, exc, form)
         else:
-            request.session["joined"] = {"enterprise": enterprise.name,
-                                         "account": enterprise.account}
+            request.session["joined"] = {"enterprise": values["info"]["enterprise"],
+                                         "account": invitations.token_account(token)}
             return redirect(request.route_path("join.sent"))
     if values["error"] is None:
         values["error"] = request.localizer.translate(

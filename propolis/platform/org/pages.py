@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from pyramid.config import Configurator
 from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 from pyramid.response import Response
@@ -22,7 +21,6 @@ from propolis.platform.accounts.forms import PageForm
 from propolis.platform.errors import AppError, NotFound
 from propolis.platform.org.console import (
     TEMPLATES,
-    attempt,
     console_view,
     department_choices,
     flatten,
@@ -37,16 +35,18 @@ from propolis.platform.org.forms import (
     DepartmentForm,
     EmployeeForm,
     EmployeeSearchForm,
+    EnterpriseSettingsForm,
     HandoverForm,
     MoveForm,
     NewDepartmentForm,
     SubDepartmentForm,
 )
+from propolis.platform.org.interfaces import IOrgService
 from propolis.platform.org.services import OrgService
-from propolis.platform.org.summary import console_summary
-from propolis.platform.org.views import timezone
+from propolis.platform.tenancy.interfaces import ITenancyService
 from propolis.platform.web.pages import (
     PageUser,
+    attempt,
     console_user,
     no_store,
     redirect,
@@ -60,36 +60,42 @@ PAGE_SIZE = 50
 NO_DEPARTMENT = "none"
 
 
-def includeme(config: Configurator) -> None:
-    config.add_route("admin.home", "/admin")
-    config.add_route("admin.org", "/admin/org")
-    config.add_route("admin.org.department", "/admin/org/departments/{id}")
-    config.add_route("admin.org.department.action",
-                     "/admin/org/departments/{id}/{action}")
-    config.add_route("admin.org.users", "/admin/org/users")
-    config.add_route("admin.org.user", "/admin/org/users/{id}")
-    config.add_route("admin.org.user.action", "/admin/org/users/{id}/{action}")
-    config.add_route("admin.org.invite", "/admin/org/invite")
-    config.add_route("admin.org.invite.action", "/admin/org/invite/{action}")
-    config.add_route("admin.org.requests", "/admin/org/requests")
-    config.add_route("admin.org.request.action", "/admin/org/requests/{id}/{action}")
-    config.add_route("admin.org.import", "/admin/org/import")
-    # a fixed path before the token in the same place
-    config.add_route("join.sent", "/join/sent")
-    config.add_route("join.page", "/join/{token}")
-
-
 @view_config(route_name="admin.home", request_method="GET")
 def admin_home(request: Request) -> Response:
     """The admin console's home: the organisation's numbers."""
     user = console_user(request)
     if isinstance(user, Response):
         return user
-    summary = console_summary(request.db.connection(), request.sysdb,
-                              request.identity.enterprise_id, tz=timezone(request),
-                              now=request.now)
+    summary = request.find_service(IOrgService).summary(request.now)
     return no_store(render_page(request, TEMPLATES + "home.html", {
         "user": user, "summary": dict(summary)}))
+
+
+# -- the enterprise's settings --------------------------------------------------
+
+@view_config(route_name="admin.settings", request_method=("GET", "POST"))
+@console_view
+def settings_page(request: Request, user: PageUser, org: OrgService) -> Response:
+    """The enterprise's own settings: its time zone."""
+    service = request.find_service(ITenancyService)
+    current = service.settings()
+    posted = request.method == "POST"
+    form = EnterpriseSettingsForm(request, request.POST if posted else None,
+                                  time_zone=current["time_zone"])
+    form.time_zone.choices = [(z, z) for z in service.time_zones()]
+    if posted:
+        try:
+            attempt(request, service.put_settings,
+                    {"time_zone": form.time_zone.data or ""})
+        except AppError as exc:
+            error = refusal_on_forms(request, exc, form)
+            return org_page(request, "settings.html", {
+                "user": user, "settings": current, "form": form, "error": error},
+                exc.status)
+        request.session.flash(request.localizer.translate(_("Settings saved.")))
+        return redirect(request.route_path("admin.settings"))
+    return org_page(request, "settings.html",
+                    {"user": user, "settings": current, "form": form})
 
 
 # -- departments -------------------------------------------------------------------

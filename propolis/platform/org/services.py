@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
+from zope.interface import implementer
 
 from propolis.platform.accounts.services import password_problems
 from propolis.platform.auth.tokens import revoke_user_tokens
@@ -34,12 +35,17 @@ from propolis.platform.org.base import (
 )
 from propolis.platform.org.departments import Departments
 from propolis.platform.org.handover import transfer_records
+from propolis.platform.org.imports import Importer
+from propolis.platform.org.interfaces import IOrgService
+from propolis.platform.org.summary import console_summary
 from propolis.platform.records import history
 from propolis.platform.records.plan import MASK
 from propolis.platform.storage.platform_tables import org_settings
 
 DEFAULTS_KEY = "new_user_defaults"
 
+
+@implementer(IOrgService)
 class OrgService(Departments):
     """The organisation of one enterprise, changed on behalf of the record
     service's actor (an admin, checked by the views), inside the caller's
@@ -365,6 +371,27 @@ class OrgService(Departments):
         if new != current:
             self.audit("org.settings", DEFAULTS_KEY, {"from": current, "to": new})
         return new
+
+    def user_names(self, ids: list[str]) -> dict[str, str]:
+        """``{id: name}`` of those employees."""
+        if not ids:
+            return {}
+        return dict(self.conn.execute(select(self.users.c.id, self.users.c.name)
+                                      .where(self.users.c.id.in_(ids))).all())
+
+    def import_users(self, data: bytes, filename: str | None) -> dict[str, Any]:
+        return Importer(self).run(data, filename)
+
+    def import_report(self, id: str) -> bytes:
+        return Importer(self).report(id)
+
+    def summary(self, now: dt.datetime) -> dict[str, int]:
+        """The numbers of the admin console's home page (days of the enterprise's
+        time zone)."""
+        if self.sysdb is None or self.enterprise_id is None:
+            raise RuntimeError("the console's numbers need the system database")
+        return console_summary(self.conn, self.sysdb, self.enterprise_id,
+                               tz=self.records.tz, now=now)
 
 
 def _check_password(data: Mapping[str, Any]) -> None:

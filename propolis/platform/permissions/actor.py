@@ -13,3 +13,8 @@ class Actor:
     user_id: str | None
     department_id: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+
+
+# The platform itself (a schedule, a backfill, a subscriber's follow-up write, the
+# first records of a new enterprise): no user, every record, every field.
+SYSTEM = Actor(user_id=None, roles=frozenset({"admin"}))

@@ -60,3 +60,31 @@ class IRecordService(Interface):
         q: str | None,
     ):
         """A page of records: ``{"records": [...], "next_cursor": str | None}``."""
+
+    def team(object: str, id: str):
+        """The record's joint followers (``user_id``, ``name``, ``access`` …)."""
+
+    def add_to_team(object: str, id: str, body: dict[str, Any]):
+        """Adds a joint follower (``{"user", "access": "read" | "edit"}``) or
+        changes their access (``edit`` on the record); returns the team."""
+
+    def remove_from_team(object: str, id: str, user: str):
+        """Removes a joint follower (``edit`` on the record)."""
+
+    def explain(object: str, id: str, user: str):
+        """Why ``user`` can or cannot read, edit and delete the record."""
+
+
+class IFileService(Interface):
+    """The files uploaded to one enterprise for its file and image fields."""
+
+    def store(name: str, content_type: str, source: Any):
+        """Keeps the file read from ``source`` (a binary stream); returns it
+        (``id name content_type size path``). Removed again when the caller's
+        transaction aborts."""
+
+    def get(file_id: str):
+        """The file ``file_id`` of the enterprise; 404 when there is none."""
+
+    def names(ids: Any):
+        """``{id: name}`` of those of ``ids`` that are the enterprise's files."""

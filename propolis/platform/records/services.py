@@ -38,6 +38,7 @@ from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value, zone
 from propolis.platform.ids import new_id
 from propolis.platform.permissions.policy import READ
+from propolis.platform.query.interfaces import IQueryService
 from propolis.platform.records import history
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
@@ -56,11 +57,12 @@ from propolis.platform.records.plan import (
     invalid,
     stored,
 )
+from propolis.platform.records.teams import Teams
 from propolis.platform.storage.platform_tables import CLOSURES
 
 
-@implementer(IRecordService)
-class RecordService(Checks, Derived):
+@implementer(IRecordService, IQueryService)
+class RecordService(Checks, Derived, Teams):
     """Records of one enterprise, on behalf of one actor, inside the caller's
     transaction (the service never commits). The writes are here; reads, checks
     and derived values in their own modules."""

@@ -250,7 +250,7 @@ def fill_closure(target: Any, conn: Connection, **kw: Any) -> None:
     next(c for c in CLOSURES.values() if c.table is target).rebuild(conn)
 
 
-# -- record lists (propolis.forms.views.lists) -------------------------------------
+# -- record lists (propolis.forms.pages.lists) -------------------------------------
 
 # A user's own saved list views: the list page's query string (filters, sort,
 # columns, keyword) under a name, as [[key, value], ...] pairs. Only their owner

@@ -12,6 +12,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from propolis.platform.db import new_metadata
 
+# an enterprise's clock until its admin picks another zone (most users are in China)
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
 
 class SystemBase(DeclarativeBase):
     metadata = new_metadata()
@@ -27,6 +30,9 @@ class Enterprise(SystemBase):
     extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
     # bumped by every metadata change; keys the per-process metadata cache
     metadata_version: Mapped[int] = mapped_column(Integer, default=0)
+    # the IANA zone its days and times are in: today(), date buckets, pages, exports
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE,
+                                           server_default=DEFAULT_TIME_ZONE)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -1,29 +1,19 @@
 """What every JSON answer shares. Every failure of an API call is JSON
 ``{"error": {"code", "message", "fields"}}`` with a 4xx status, in the caller's
-language; nothing else ever leaves /api. Request bodies are read here (size limit,
+language (``error_response``; ``errors`` answers every failure under /api with
+it); nothing else ever leaves /api. Request bodies are read here (size limit,
 JSON object, storable text), and so are the URL's object and the admin check."""
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable
 from typing import Any
 
-from pyramid.httpexceptions import HTTPException
-from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import (
-    exception_view_config,
-    forbidden_view_config,
-    notfound_view_config,
-)
 
 from propolis.metadata.errors import MetadataError
 from propolis.platform.errors import AppError, Forbidden, NotFound, t
-
-log = logging.getLogger(__name__)
 
 HTTP_MESSAGES = {
     400: t("请求无效", "Bad request"),
@@ -50,65 +40,6 @@ def metadata_error(error: MetadataError) -> AppError:
     for problem in error.problems:
         fields.setdefault(problem.path or "$", []).append(problem.as_text())
     return AppError("invalid_metadata", t("元数据有误", "Invalid metadata"), fields)
-
-
-@exception_view_config(AppError)
-def app_error_view(exc: AppError, request: Request) -> Response:
-    return error_response(request, exc)
-
-
-@exception_view_config(MetadataError)
-def metadata_error_view(exc: MetadataError, request: Request) -> Response:
-    return error_response(request, metadata_error(exc))
-
-
-@notfound_view_config()
-def notfound_view(request: Request) -> Response:
-    return error_response(request,
-                          AppError("not_found", HTTP_MESSAGES[404], status=404))
-
-
-@forbidden_view_config()
-def forbidden_view(request: Request) -> Response:
-    if request.identity is None:
-        return error_response(
-            request, AppError("unauthenticated", HTTP_MESSAGES[401], status=401)
-        )
-    return error_response(request,
-                          AppError("forbidden", HTTP_MESSAGES[403], status=403))
-
-
-@exception_view_config(HTTPException)
-def http_exception_view(exc: HTTPException, request: Request) -> Response:
-    code = exc.status_code if 400 <= exc.status_code < 500 else 400
-    message = HTTP_MESSAGES.get(code, HTTP_MESSAGES[400])
-    return error_response(request, AppError(exc.title.lower().replace(" ", "_"),
-                                            message, status=code))
-
-
-def body_limit_tween_factory(
-    handler: Callable[[Request], Response], registry: Registry
-) -> Callable[[Request], Response]:
-    """Refuses oversized bodies before anything reads them."""
-    limit = int(registry.settings.get("propolis.max_body_bytes", 5 * 1024 * 1024))
-
-    def tween(request: Request) -> Response:
-        length = request.content_length
-        if length is not None and length > limit:
-            return error_response(request, AppError(
-                "body_too_large",
-                t(f"请求体超过 {limit // 1024 // 1024} MB 上限",
-                  f"The request body exceeds the {limit // 1024 // 1024} MB limit"),
-                status=413))
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            body = request.body_file_raw.read(limit + 1)
-            if len(body) > limit:
-                return error_response(request, AppError(
-                    "body_too_large", HTTP_MESSAGES[413], status=413))
-            request.body = body
-        return handler(request)
-
-    return tween
 
 
 def json_body(request: Request) -> Any:

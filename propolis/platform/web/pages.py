@@ -1,33 +1,32 @@
 """What every HTML page shares: the Jinja2 renderer for ``.html`` (autoescaped,
-with Babel-extracted ``{% trans %}``/``_()``), the page's locale (``request.lang``),
-the static files, the logged-in user of the page, the way to the login page and the
-admin console's gate (an admin who entered their password in the last 30 minutes),
-and HTML answers for the errors a page can meet (a stale form, a refused page)."""
+with Babel-extracted ``{% trans %}``/``_()``), the page's locale (``request.lang``)
+and clock (``request.tz``, the ``localtime`` filter), the static files, the
+logged-in user of the page, the way to the login page, the admin console's gate
+(an admin who entered their password in the last 30 minutes), a service call
+undone when it refuses (``attempt``) and the error page (``error_page``;
+``errors`` answers every failure of a page path with it)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
-from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import exception_view_config
-from sqlalchemy import select
-
-from propolis.platform.errors import AppError, t
-from propolis.platform.web.api import error_response
 
 _ = TranslationStringFactory("propolis")
+T = TypeVar("T")
+
 
 def negotiate_locale(request: Request) -> str:
     return request.lang
@@ -63,10 +62,7 @@ def _page_user(request: Request) -> PageUser | None:
     identity = request.identity
     if identity is None or identity.via != "cookie":
         return None
-    users = request.effective.tables.main["user"]
-    row = request.db.execute(
-        select(users.c.id, users.c.name, users.c.phone, users.c.roles, users.c.status)
-        .where(users.c.id == identity.user_id, users.c.deleted_at.is_(None))).first()
+    row = request.user_row
     if row is None or row.status != "active":
         return None
     return PageUser(row.id, row.name, row.phone,
@@ -89,22 +85,37 @@ def render_page(request: Request, template: str, values: dict[str, Any],
     return response
 
 
-def error_page(request: Request, title: Any, message: Any, status: int) -> Response:
-    return render_page(request, "propolis.platform:templates/error.html", {
-        "title": _translate(request, title), "message": _translate(request, message),
-    }, status)
+ERROR_PAGE = "propolis.platform:templates/error.html"
+
+
+def error_page(request: Request, title: Any, message: Any, status: int, *,
+               bare: bool = False) -> Response:
+    """A page saying what went wrong, in the user's language, with the way home.
+    ``bare``: without the logged-in user's header (after a failure that may have
+    left the request's storage unusable)."""
+    values = {"title": _translate(request, title),
+              "message": _translate(request, message), "status": status}
+    if bare:
+        values["page_user"] = None
+    return render_page(request, ERROR_PAGE, values, status)
 
 
 @pass_context
 def localtime(context: Any, value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M"
               ) -> str:
-    """A stored (UTC) time as the enterprise's clock shows it (``propolis.timezone``,
-    Asia/Shanghai by default)."""
+    """A stored (UTC) time as the enterprise's clock shows it (``request.tz``)."""
     if value is None:
         return ""
-    settings = context["request"].registry.settings
-    zone = ZoneInfo(settings.get("propolis.timezone", "Asia/Shanghai"))
-    return value.astimezone(zone).strftime(fmt)
+    return value.astimezone(ZoneInfo(context["request"].tz)).strftime(fmt)
+
+
+def attempt(request: Request, change: Callable[..., T], *args: Any,
+            **kwargs: Any) -> T:
+    """Runs one service call inside a savepoint: when it refuses, whatever it
+    wrote before noticing is undone, and the page that shows the refusal is drawn
+    from untouched data."""
+    with request.db.begin_nested():
+        return change(*args, **kwargs)
 
 
 def redirect(location: str) -> Response:
@@ -148,17 +159,6 @@ def console_user(request: Request) -> PageUser | Response:
             or not 0 <= now - at <= STEP_UP.total_seconds()):
         return redirect("/admin/verify?" + urlencode({"next": request.path_qs}))
     return user
-
-
-@exception_view_config(BadCSRFToken)
-def bad_csrf_view(exc: BadCSRFToken, request: Request) -> Response:
-    if request.path.startswith("/api/"):
-        return error_response(request, AppError(
-            "bad_csrf_token", t("缺少或无效的 CSRF 令牌（X-CSRF-Token）",
-                                "Missing or invalid CSRF token (X-CSRF-Token)"),
-            status=400))
-    return error_page(request, _("This form has expired"),
-                      _("Go back, reload the page and try again."), 400)
 
 
 def includeme(config: Configurator) -> None:

@@ -2,7 +2,8 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
-    # Named api.* so that every call checks its user is still active (api.context).
+    # Named api.* so that every call checks its user is still active (the web
+    # layer's _active_users_only).
     # Fixed paths before the ones with an id in the same place.
     config.add_route("api.approvals.definitions", "/approvals/definitions")
     config.add_route("api.approvals.delegation", "/approvals/delegation")

@@ -1,26 +1,37 @@
 """The approval service: one object for everything approvals do (the engine's
-state machine, submitting, acting, the boxes, delegations, the SLA pass), each
-part in its own module, and the service of a request."""
+state machine, submitting, acting, the boxes, delegations, statistics, the SLA
+pass), each part in its own module."""
 
 from __future__ import annotations
 
-from pyramid.request import Request
+from typing import Any
 
+from zope.interface import implementer
+
+from propolis.platform.errors import Forbidden, t
+from propolis.platform.workflow import stats
 from propolis.platform.workflow.actions import Actions
 from propolis.platform.workflow.boxes import Boxes
 from propolis.platform.workflow.delegation import Delegations
+from propolis.platform.workflow.interfaces import IApprovalService
 from propolis.platform.workflow.sla import Escalations
 from propolis.platform.workflow.submit import Submission
 
 
+@implementer(IApprovalService)
 class ApprovalService(Submission, Actions, Boxes, Delegations, Escalations):
     """Approvals of one enterprise on behalf of one actor, inside the caller's
     transaction (never commits); see ``engine.ApprovalEngine``."""
 
-
-def approval_service(request: Request) -> ApprovalService:
-    """The approval service of ``request``: its session, metadata, actor and
-    record service; events go to the registry's subscribers."""
-    return ApprovalService(request.db, request.effective, request.actor,
-                           records=request.records, notify=request.registry.notify,
-                           request=request)
+    def statistics(self, by: str, start: str | None, end: str | None
+                   ) -> tuple[stats.StatsQuery, list[dict[str, Any]]]:
+        """The statistics ``by`` type, department or person of the instances
+        submitted from ``start`` to ``end`` (ISO dates, days of the enterprise's
+        time zone), and the query they answer: for approval admins and
+        enterprise admins."""
+        if not self.manager:
+            raise Forbidden("approval_admin_only", t(
+                "仅审批管理员和企业管理员可查看审批统计",
+                "Only approval admins and enterprise admins see approval statistics"))
+        query = stats.StatsQuery.parse(by, start, end, self.records.tz)
+        return query, stats.compute(self.conn, self.effective, query)

@@ -1,6 +1,6 @@
 """Approval statistics: by type (definition), by the submitter's department, or by
-approver, over a period of submission dates — counts, response time, pass rate —
-as JSON rows or an XLSX workbook.
+approver, over a period of submission dates (days of the enterprise's time zone) —
+counts, response time, pass rate — as JSON rows or an XLSX workbook.
 
 By type and department the unit is an instance: ``submitted``, how many ended
 ``approved`` / ``rejected`` / ``withdrawn`` or are still ``pending``, the pass rate
@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from sqlalchemy import Connection, select
@@ -29,7 +30,6 @@ from propolis.platform.workflow.engine import invalid
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BY = ("type", "department", "person")
-TZ = dt.timezone(dt.timedelta(hours=8))  # periods are calendar days in China
 INSTANCE_COLUMNS = ("submitted", "approved", "rejected", "withdrawn", "pending",
                     "pass_rate", "avg_hours")
 TASK_COLUMNS = ("handled", "approved", "rejected", "returned", "pending",
@@ -52,10 +52,13 @@ class StatsQuery:
     by: str
     start: dt.date | None
     end: dt.date | None
+    tz: str  # the enterprise's: periods are its calendar days
 
     @classmethod
-    def parse(cls, by: str, start: str | None, end: str | None) -> StatsQuery:
-        """``by`` one of ``BY``; ``from`` and ``to`` dates (inclusive), optional."""
+    def parse(cls, by: str, start: str | None, end: str | None, tz: str
+              ) -> StatsQuery:
+        """``by`` one of ``BY``; ``from`` and ``to`` dates (inclusive), optional,
+        days in the time zone ``tz``."""
         if by not in BY:
             raise invalid("by", t(f"应为 {' | '.join(BY)} 之一",
                                   f"must be one of {' | '.join(BY)}"))
@@ -68,11 +71,13 @@ class StatsQuery:
                                      "a date looks like 2026-11-28")) from None
         if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
             raise invalid("to", t("不能早于开始日期", "is before from"))
-        return cls(by, dates["from"], dates["to"])
+        return cls(by, dates["from"], dates["to"], tz)
 
     def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
-        low = (dt.datetime.combine(self.start, dt.time(), TZ) if self.start else None)
-        high = (dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), TZ)
+        zone = ZoneInfo(self.tz)
+        low = (dt.datetime.combine(self.start, dt.time(), zone) if self.start
+               else None)
+        high = (dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), zone)
                 if self.end else None)
         return low, high
 

@@ -200,7 +200,9 @@ class Submission(ApprovalEngine):
                    form: str) -> bool:
         options = option_attributes(self.effective.objects[form].fields.values())
         try:
-            result = compile_expression(source).evaluate(dict(values), options=options)
+            # today() and now() in the enterprise's time zone, as for its records
+            result = compile_expression(source).evaluate(
+                dict(values), tz=self.records.tz, options=options)
         except ExpressionError as exc:
             raise AppError("condition_failed", t(
                 f"第 {seq} 步的条件无法计算：{exc}",

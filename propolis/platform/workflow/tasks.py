@@ -6,39 +6,36 @@ from __future__ import annotations
 
 import logging
 
+from pyramid.registry import Registry
 from sqlalchemy import select
 
-from propolis.platform.db import Database
-from propolis.platform.permissions.actor import Actor
 from propolis.platform.storage.system import Enterprise
-from propolis.platform.tasks import celery_app, worker_database
-from propolis.platform.tenancy.services import current_version, effective_for
-from propolis.platform.workflow.services import ApprovalService
+from propolis.platform.tasks import celery_app, worker_registry
+from propolis.platform.web.offline import service_request
+from propolis.platform.workflow.interfaces import IApprovalService
 
 log = logging.getLogger(__name__)
-SYSTEM = Actor(user_id=None, roles=frozenset({"admin"}))
 SLA_TASK = "propolis.approvals.sla"
 
 
 @celery_app.task(name=SLA_TASK, acks_late=True)
 def approval_sla() -> dict[str, int]:
-    return run_sla(worker_database())
+    return run_sla(worker_registry())
 
 
-def run_sla(database: Database) -> dict[str, int]:
-    """One SLA pass over every active enterprise, one transaction each (a failing
-    enterprise is logged and does not stop the others). Running it twice is
-    harmless: a reminder and an escalation happen once per step activation."""
-    with database.system_sessionmaker() as sysdb:
+def run_sla(registry: Registry) -> dict[str, int]:
+    """One SLA pass over every active enterprise of the application whose
+    registry is given, one transaction each, as the system (a failing enterprise
+    is logged and does not stop the others). Running it twice is harmless: a
+    reminder and an escalation happen once per step activation."""
+    with registry.database.system_sessionmaker() as sysdb:
         accounts = list(sysdb.execute(select(Enterprise.account).where(
             Enterprise.status == "active").order_by(Enterprise.account)).scalars())
     totals = {"reminded": 0, "escalated": 0}
     for account in accounts:
         try:
-            effective = effective_for(database, account,
-                                      current_version(database, account))
-            with database.tenant_session(account) as session, session.begin():
-                counts = ApprovalService(session, effective, SYSTEM).process_overdue()
+            with service_request(registry, account) as request:
+                counts = request.find_service(IApprovalService).process_overdue()
         except Exception:
             log.exception("approval SLA pass of %s failed", account)
             continue

@@ -12,27 +12,14 @@ from pyramid.view import view_config, view_defaults
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.download import export_response
-from propolis.platform.exchange.services import (
-    MAX_IMPORT_BYTES,
-    MAX_IMPORT_ROWS,
-    ImportService,
-)
+from propolis.platform.exchange.interfaces import IImportService
 from propolis.platform.web.api import json_object, object_name
-
-
-def _setting(request: Request, name: str, default: int) -> int:
-    return int(request.registry.settings.get(name, default))
 
 
 @view_defaults(renderer="json", permission=AUTHENTICATED)
 class ExchangeViews:
     def __init__(self, request: Request) -> None:
         self.request = request
-
-    def _options(self) -> dict[str, Any]:
-        request = self.request
-        return {"lang": request.lang, "tz": request.records.tz,
-                "ip": request.client_addr}
 
     @view_config(route_name="api.export", request_method="POST")
     def export(self) -> Response:
@@ -54,11 +41,6 @@ class ExchangeViews:
                                         "文件", "Upload the CSV or XLSX file as the "
                                         "multipart field 'file'"),
                            {"file": [t("必填", "required")]})
-        service = ImportService(request.db, request.effective, request.access,
-                                **self._options())
-        service.max_rows = _setting(request, "propolis.import_max_rows",
-                                    MAX_IMPORT_ROWS)
-        service.max_bytes = _setting(request, "propolis.import_max_bytes",
-                                     MAX_IMPORT_BYTES)
+        service = request.find_service(IImportService)
         data = upload.file.read(service.max_bytes + 1)
         return service.run(name, data, upload.filename)

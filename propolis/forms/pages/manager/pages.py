@@ -13,10 +13,8 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import select
 
-from propolis.forms.typetable import column_types
-from propolis.forms.views.manager.documents import (
+from propolis.forms.pages.manager.documents import (
     API_NAME,
     APPS,
     LIST_SYSTEM_COLUMNS,
@@ -35,7 +33,7 @@ from propolis.forms.views.manager.documents import (
     type_descriptions,
     type_inputs,
 )
-from propolis.forms.views.manager.forms import (
+from propolis.forms.pages.manager.forms import (
     FieldForm,
     ObjectForm,
     field_from_form,
@@ -43,14 +41,12 @@ from propolis.forms.views.manager.forms import (
     posted_rows,
     put_errors,
 )
+from propolis.forms.typetable import column_types
 from propolis.metadata import SYSTEM_OBJECTS, Document
 from propolis.metadata.errors import MetadataError
 from propolis.platform.errors import AppError, t
 from propolis.platform.fields.registry import field_type
-from propolis.platform.meta import services as meta
-from propolis.platform.storage.platform_tables import jobs
-from propolis.platform.tenancy import services as tenancy
-from propolis.platform.tenancy.jobs import after_apply
+from propolis.platform.meta.interfaces import IMetadataService
 from propolis.platform.web.pages import PageUser, console_user, error_page, render_page
 
 _ = TranslationStringFactory("propolis")
@@ -160,7 +156,7 @@ def _preview(request: Request, name: str, old: Mapping[str, Any] | None, doc: Do
                     describe_changes(old, planned.effective)],
         "steps": planned.steps, "backfills": planned.backfills,
         "document": json.dumps(doc, ensure_ascii=False), "rollback_to": rollback_to,
-        "base_version": request.identity.metadata_version, "back": back})
+        "base_version": request.tenant.metadata_version, "back": back})
 
 
 def _field_rows(request: Request, doc: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -378,28 +374,22 @@ def _apply(request: Request) -> Response:
     if _system(name):
         return _refused_system(request)
     base = request.POST.get("base_version", "")
-    if base != str(request.identity.metadata_version):
+    if base != str(request.tenant.metadata_version):
         return error_page(request, _("The metadata changed meanwhile"), _(
             "Someone applied another change since this preview. Go back, reload "
             "and make the change again."), 409)
     rollback_to = request.POST.get("rollback_to", "")
+    service = request.find_service(IMetadataService)
     try:
         if rollback_to:
-            applied = tenancy.rollback_metadata(
-                request.registry.database, request.identity.account, name,
-                int(rollback_to), session=request.db, sysdb=request.sysdb,
-                user_id=request.actor.user_id)
-            action = "metadata.rollback"
+            applied = service.rollback(name, int(rollback_to))
         else:
             doc = json.loads(request.POST.get("document", ""))
             if not isinstance(doc, dict) or doc.get("api_name") != name:
                 raise AppError("invalid", t("提交的文档无效", "The posted document is "
                                             "not valid"))
-            applied = tenancy.apply_metadata(
-                request.registry.database, request.identity.account,
-                [Document(doc, f"{name}.json")], session=request.db,
-                sysdb=request.sysdb, user_id=request.actor.user_id)
-            action = "metadata.apply"
+            applied = service.apply([Document(doc, f"{name}.json")],
+                                    action="metadata.apply", target=name)
     except (MetadataError, AppError, ValueError) as exc:
         # nothing of a refused change may be committed (a plan can fail halfway)
         request.tm.doom()
@@ -407,13 +397,12 @@ def _apply(request: Request) -> Response:
                    else str(exc))
         return error_page(request, _("The change was not applied"), message,
                           getattr(exc, "status", 400))
-    result = after_apply(request, applied, False, action)
     request.session.flash(request.translate(t(
         f"已应用，元数据版本 {applied.version}",
         f"Applied: metadata version {applied.version}")))
-    if result["jobs"]:
+    if applied.jobs:
         return HTTPSeeOther(request.route_path("manager.job", object=name,
-                                               job=result["jobs"][0]))
+                                               job=applied.jobs[0]))
     return HTTPSeeOther(request.route_path("manager.object", object=name))
 
 
@@ -534,16 +523,15 @@ def object_editor(request: Request) -> Response:
 
 
 def _versions_page(request: Request, doc: Doc) -> Response:
-    listed = meta.versions(request.db)
+    listed = request.find_service(IMetadataService).versions()
     return _page(request, "versions.html", {
         "obj": doc, "label": request.translate(doc["label"]), "versions": listed,
-        "current": request.identity.metadata_version,
+        "current": request.tenant.metadata_version,
         "system": _system(doc["api_name"])})
 
 
 def _doc_at(request: Request, name: str, version: int) -> Doc | None:
-    effective = tenancy.effective_for(request.registry.database,
-                                      request.identity.account, version)
+    effective = request.find_service(IMetadataService).effective_at(version)
     found = effective.object(name)
     return dict(found.doc) if found else None
 
@@ -555,14 +543,15 @@ def version_page(request: Request) -> Response:
     if isinstance(doc, Response):
         return doc
     raw = request.matchdict["version"]
-    known = {v.version for v in meta.versions(request.db)}
+    known = {v.version
+             for v in request.find_service(IMetadataService).versions()}
     if not raw.isdigit() or int(raw) not in known:
         return error_page(request, _("Not found"), _("There is no such version."), 404)
     version = int(raw)
     old = _doc_at(request, doc["api_name"], version)
     return _page(request, "version.html", {
         "obj": doc, "label": request.translate(doc["label"]), "version": version,
-        "current": request.identity.metadata_version,
+        "current": request.tenant.metadata_version,
         "changes": [request.translate(c) for c in describe_changes(old, doc)],
         "diff": text_diff(old and editable_document(old), editable_document(doc)),
         "system": _system(doc["api_name"])})
@@ -574,10 +563,8 @@ def _rollback_preview(request: Request, doc: Doc) -> Response:
     back = request.route_path("manager.action", object=name, action="versions")
     try:
         version = int(raw)
-        applied = tenancy.rollback_metadata(
-            request.registry.database, request.identity.account, name, version,
-            session=request.db, sysdb=request.sysdb, user_id=request.actor.user_id,
-            dry_run=True)
+        applied = request.find_service(IMetadataService).rollback(name, version,
+                                                                  dry_run=True)
     except (ValueError, MetadataError, AppError) as exc:
         message = (request.translate(exc.message) if isinstance(exc, AppError)
                    else request.translate(t("请选择一个版本", "Choose a version")))
@@ -599,13 +586,13 @@ def job_page(request: Request) -> Response:
     doc = _admin_object(request)
     if isinstance(doc, Response):
         return doc
-    row = request.db.execute(select(jobs).where(
-        jobs.c.id == request.matchdict["job"])).first()
-    if row is None or (row.payload or {}).get("object") != doc["api_name"]:
+    found = request.find_service(IMetadataService).job(request.matchdict["job"])
+    payload = (found or {}).get("payload") or {}
+    if found is None or payload.get("object") != doc["api_name"]:
         return error_page(request, _("Not found"), _("There is no such job."), 404)
-    job = {"id": row.id, "status": row.status, "total": row.total, "done": row.done,
-           "fields": ", ".join((row.payload or {}).get("fields", [])),
-           "error": row.error, "finished": row.status in ("done", "failed")}
+    job = {"id": found["id"], "status": found["status"], "total": found["total"],
+           "done": found["done"], "fields": ", ".join(payload.get("fields", [])),
+           "error": found["error"], "finished": found["status"] in ("done", "failed")}
     values = {"obj": doc, "label": request.translate(doc["label"]), "job": job}
     if request.headers.get("HX-Request") == "true":
         return _page(request, "_job.html", values)

@@ -10,11 +10,12 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import Forbidden, t
+from propolis.platform.errors import t
 from propolis.platform.web.api import json_object
 from propolis.platform.workflow import stats
-from propolis.platform.workflow.engine import MANAGERS, MAX_PAGE, invalid
-from propolis.platform.workflow.services import ApprovalService, approval_service
+from propolis.platform.workflow.engine import MAX_PAGE, invalid
+from propolis.platform.workflow.interfaces import IApprovalService
+from propolis.platform.workflow.services import ApprovalService
 from propolis.settings import as_bool
 
 
@@ -33,7 +34,8 @@ class ApprovalViews:
 
     @property
     def service(self) -> ApprovalService:
-        return approval_service(self.request)
+        service: ApprovalService = self.request.find_service(IApprovalService)
+        return service
 
     @view_config(route_name="api.approvals.definitions", request_method="GET")
     def definitions(self) -> dict[str, Any]:
@@ -102,15 +104,9 @@ class ApprovalViews:
 
     @view_config(route_name="api.approvals.stats", request_method="GET")
     def stats(self) -> Any:
-        if not self.request.actor.roles & MANAGERS:
-            raise Forbidden("approval_admin_only", t(
-                "仅审批管理员和企业管理员可查看审批统计",
-                "Only approval admins and enterprise admins see approval statistics"))
         params = self.request.params
-        query = stats.StatsQuery.parse(params.get("by", "type"), params.get("from"),
-                                       params.get("to"))
-        table = stats.compute(self.request.db.connection(), self.request.effective,
-                              query)
+        query, table = self.service.statistics(
+            params.get("by", "type"), params.get("from"), params.get("to"))
         if params.get("format") == "xlsx":
             body = stats.workbook(table, query, self.request.lang)
             response = Response(body=body, content_type=stats.XLSX)

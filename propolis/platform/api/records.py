@@ -14,6 +14,7 @@ from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
 from propolis.platform.permissions.grants import VERBS
 from propolis.platform.permissions.policy import AccessPolicy
+from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.records.services import RecordService
 from propolis.platform.web.api import json_object, object_name
 
@@ -58,7 +59,8 @@ class ObjectViews:
 
     @property
     def records(self) -> RecordService:
-        return self.request.records
+        service: RecordService = self.request.find_service(IRecordService)
+        return service
 
     @view_config(route_name="api.objects", request_method="GET")
     def list_objects(self) -> dict[str, Any]:

@@ -22,9 +22,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from propolis.forms import saved_views
 from propolis.forms.display import display_text
-from propolis.forms.generate import TIMEZONE
+from propolis.forms.interfaces import ISavedViewService
 from propolis.forms.list_state import (
     SYSTEM_COLUMNS,
     Column,
@@ -38,15 +37,17 @@ from propolis.forms.list_state import (
     query_string,
     state_pairs,
 )
+from propolis.forms.pages.home import login_redirect
 from propolis.forms.texts import pick
 from propolis.forms.typetable import widgets_for
-from propolis.forms.views.home import login_redirect
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.download import export_response
 from propolis.platform.fields.registry import field_type
 from propolis.platform.permissions.policy import AccessPolicy
+from propolis.platform.query.interfaces import IQueryService
+from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.records.plan import reference_target
-from propolis.platform.web.pages import error_page, render_page, safe_next
+from propolis.platform.web.pages import attempt, error_page, render_page, safe_next
 
 _ = TranslationStringFactory("propolis")
 TEMPLATES = "propolis.forms:templates/lists/"
@@ -66,8 +67,10 @@ class ListPage:
         self.doc = self.obj.doc
         self.access: AccessPolicy = request.access
         self.lang = request.lang
+        self.tz = request.tz
         self.state = state_pairs(request.GET)
-        self.spec = query_spec_from_params(request.GET, self.doc, self.access)
+        self.spec = query_spec_from_params(request.GET, self.doc, self.access,
+                                           self.tz)
         self.errors: dict[str, list[str]] = {}
         self.error_message = ""
         self._choices: dict[str, tuple[list[tuple[str, str]], bool]] = {}
@@ -94,7 +97,7 @@ class ListPage:
 
     def query(self, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         try:
-            found = self.request.records.query(
+            found = self.request.find_service(IQueryService).query(
                 self.name, filters=self.spec["filters"], sort=self.spec["sort"],
                 limit=PAGE, cursor=cursor, q=self.spec["q"])
         except AppError as error:
@@ -113,7 +116,7 @@ class ListPage:
             return {}
         found: dict[str, str] = {}
         for start in range(0, len(wanted), CHOICES):
-            page = self.request.records.query(
+            page = self.request.find_service(IQueryService).query(
                 target, filters=[{"field": "id", "op": "in",
                                   "value": wanted[start:start + CHOICES]}],
                 limit=CHOICES)
@@ -138,7 +141,7 @@ class ListPage:
             return [], False
         # in the query's own order (cheap on any table), then sorted by name here:
         # sorting every user of a large enterprise for 200 of them is not
-        page = self.request.records.query(target, limit=CHOICES)
+        page = self.request.find_service(IQueryService).query(target, limit=CHOICES)
         found = sorted(((r["id"], str(r.get(name_field) or r["id"]))
                         for r in page["records"]), key=lambda c: c[1])
         return found, page["next_cursor"] is not None
@@ -167,7 +170,7 @@ class ListPage:
                 if target is not None:
                     text = names[target].get(value, "") if value else ""
                 else:
-                    text = display_text(c.spec, value, self.lang, TIMEZONE)
+                    text = display_text(c.spec, value, self.lang, self.tz)
                 cells.append({"name": c.name, "label": c.label, "text": text,
                               "link": c.name == link})
             title = next((c["text"] for c in cells if c["link"]), "")
@@ -231,8 +234,7 @@ class ListPage:
                 "url": self.url("records.list", [("view", v["api_name"])]),
                 "current": not saved and v["api_name"] == current, "saved": None}
                for v in self.doc["list_views"]]
-        for view in saved_views.list_views(self.request.db.connection(),
-                                           self.request.page_user.id, self.name):
+        for view in self.request.find_service(ISavedViewService).list(self.name):
             out.append({"label": view.name,
                         "url": self.url("records.list",
                                         [*view.params, ("saved", view.id)]),
@@ -371,14 +373,11 @@ def views_page(request: Request) -> Response:
     page = _object_page(request)
     if isinstance(page, Response):
         return page
-    conn = request.db.connection()
-    user = request.page_user.id
     error = None
     if request.method == "POST":
         try:
-            view = saved_views.save_view(conn, user, page.name,
-                                         request.POST.get("name"),
-                                         _saved_pairs(request))
+            view = request.find_service(ISavedViewService).save(
+                page.name, request.POST.get("name"), _saved_pairs(request))
         except AppError as exc:
             error = exc
         else:
@@ -399,8 +398,7 @@ def _views_page(page: ListPage, error: AppError | None, state: str = "") -> Resp
                                               [*v.params, ("saved", v.id)]),
                    "action": request.route_path("records.view", object=page.name,
                                                 view=v.id)}
-                  for v in saved_views.list_views(request.db.connection(),
-                                                  request.page_user.id, page.name)],
+                  for v in request.find_service(ISavedViewService).list(page.name)],
         "error_message": page.tr(error.message) if error is not None else "",
         "errors": errors, "state": state,
         "save_url": request.route_path("records.views", object=page.name),
@@ -414,20 +412,18 @@ def view_action(request: Request) -> Response:
     page = _object_page(request)
     if isinstance(page, Response):
         return page
-    conn = request.db.connection()
-    user = request.page_user.id
+    saved = request.find_service(ISavedViewService)
     view_id = request.matchdict["view"]
     try:
         if request.method == "GET":
-            view = saved_views.get_view(conn, user, page.name, view_id)
+            view = saved.get(page.name, view_id)
             return HTTPSeeOther(page.url("records.list",
                                          [*view.params, ("saved", view.id)]))
         action = request.POST.get("action")
         if action == "rename":
-            saved_views.rename_view(conn, user, page.name, view_id,
-                                    request.POST.get("name"))
+            saved.rename(page.name, view_id, request.POST.get("name"))
         elif action == "delete":
-            saved_views.delete_view(conn, user, page.name, view_id)
+            saved.delete(page.name, view_id)
         else:
             raise AppError("invalid", t("不支持的操作", "Unknown action"),
                            {"action": [t("应为 rename 或 delete",
@@ -479,11 +475,11 @@ def bulk_transfer(request: Request) -> Response:
     done: list[str] = []
     refused: list[dict[str, str]] = []
     if problem is None:
+        records = request.find_service(IRecordService)
         for record_id in ids:
             try:
                 # a refused record leaves nothing behind; the others go ahead
-                with request.db.begin_nested():
-                    request.records.transfer(page.name, record_id, owner)
+                attempt(request, records.transfer, page.name, record_id, owner)
             except AppError as error:
                 reason = REFUSALS.get(error.status) or error.message
                 refused.append({"id": record_id, "reason": page.tr(reason)})
@@ -540,12 +536,12 @@ def summary(request: Request) -> Response:
         spec = field_spec(page.doc, by) or {}
         empty = page.tr(t("（空）", "(empty)"))
         try:
-            counted = request.records.count_by(
+            counted = request.find_service(IQueryService).count_by(
                 page.name, by, filters=page.spec["filters"], q=page.spec["q"])
         except AppError as error:
             page.fail(error)
             counted = []
-        groups = [(display_text(spec, value, page.lang, TIMEZONE) or empty
+        groups = [(display_text(spec, value, page.lang, page.tz) or empty
                    if value is not None else empty, n) for value, n in counted]
     title = fields.get(by, "")
     values = {

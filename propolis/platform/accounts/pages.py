@@ -14,10 +14,9 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import or_, select
 
-from propolis.platform.accounts import services, throttle
-from propolis.platform.accounts.api import security_overview
+from propolis.platform.accounts import services
+from propolis.platform.accounts.accounts import AccountService
 from propolis.platform.accounts.forms import (
     ActionForm,
     GuardedForm,
@@ -28,8 +27,8 @@ from propolis.platform.accounts.forms import (
     TokenForm,
     VerifyForm,
 )
+from propolis.platform.accounts.interfaces import IAccountService
 from propolis.platform.accounts.services import Client, Throttled, client_of
-from propolis.platform.audit import entries, record_event
 from propolis.platform.auth import tokens
 from propolis.platform.auth.session import DEVICE_COOKIE, DEVICE_SECONDS
 from propolis.platform.errors import AppError
@@ -51,14 +50,14 @@ _ = TranslationStringFactory("propolis")
 TEMPLATES = "propolis.platform.accounts:templates/accounts/"
 
 
-def _secret(request: Request) -> str:
-    return request.registry.settings["propolis.secret"]
+def accounts_of(request: Request) -> AccountService:
+    service: AccountService = request.find_service(IAccountService)
+    return service
 
 
 def captcha_image(request: Request, form: GuardedForm) -> str:
     """A new captcha for ``form``: its id in the form, the picture to show."""
-    made = services.new_captcha(request.registry.database, _secret(request),
-                                request.now)
+    made = accounts_of(request).new_captcha()
     form.captcha_id.data = made.id
     form.captcha.data = ""
     return made.image
@@ -66,9 +65,8 @@ def captcha_image(request: Request, form: GuardedForm) -> str:
 
 def captcha_solved(request: Request, form: GuardedForm) -> bool:
     """Checks (and uses up) the form's captcha; marks the field when wrong."""
-    solved = services.solve_captcha(request.registry.database, _secret(request),
-                                    form.captcha_id.data, form.captcha.data,
-                                    request.now)
+    solved = accounts_of(request).solve_captcha(form.captcha_id.data,
+                                                form.captcha.data)
     if not solved:
         form.captcha.errors = [request.localizer.translate(
             _("Wrong or expired captcha; try the new one"))]
@@ -104,7 +102,7 @@ def _start_session(request: Request, done: services.LoggedIn, remember: bool,
     nothing a page saw before the login is valid after it."""
     old = request.session.get("token")
     if isinstance(old, str) and old:
-        tokens.revoke_token(request.sysdb, tokens.token_hash(old))
+        accounts_of(request).logout(tokens.token_hash(old))
     request.session.invalidate()
     request.session["token"] = done.token
     request.session["remember"] = remember
@@ -132,10 +130,9 @@ def login_page(request: Request) -> Response:
     if posted and form.required("account", "login", "password"):
         remember = bool(form.remember.data)
         try:
-            done = services.login(
-                request.registry.database, _secret(request),
+            done = accounts_of(request).login(
                 account=form.account.data, login=form.login.data,
-                password=form.password.data, client=client, now=request.now,
+                password=form.password.data, client=client,
                 captcha_id=form.captcha_id.data or None,
                 captcha_answer=form.captcha.data or None, kind=tokens.BROWSER,
                 lifetime=tokens.SESSION_LIFETIME if remember
@@ -148,10 +145,10 @@ def login_page(request: Request) -> Response:
             form.add_errors({k: v for k, v in exc.fields.items() if k == "captcha"})
         else:
             return _start_session(request, done, remember,
-                                  safe_next(form.next.data, "/app"), device_id)
-    subject = throttle.login_subject(form.account.data or "", form.login.data or "")
-    state = services.throttle_state(request.registry.database, subject, client,
-                                    request.now)
+                                  safe_next(form.next.data, request.home_path),
+                                  device_id)
+    state = accounts_of(request).throttle_state(form.account.data or "",
+                                                form.login.data or "", client)
     image = captcha_image(request, form) if state.captcha_required else None
     form.password.data = ""
     response = render_page(request, TEMPLATES + "login.html", {
@@ -166,7 +163,7 @@ def login_page(request: Request) -> Response:
 def logout_page(request: Request) -> Response:
     token = request.session.get("token")
     if isinstance(token, str) and token:
-        tokens.revoke_token(request.sysdb, tokens.token_hash(token))
+        accounts_of(request).logout(tokens.token_hash(token))
     request.session.invalidate()
     new_csrf_token(request)
     return redirect("/login")
@@ -188,7 +185,7 @@ def register_page(request: Request) -> Response:
                 "captcha_image": captcha_image(request, form)}, exc)
         if captcha_solved(request, form):
             try:
-                created = services.register(request.registry.database, {
+                created = accounts_of(request).register({
                     name: getattr(form, name).data for name in
                     ("account", "name", "admin_name", "phone", "password")})
             except AppError as exc:
@@ -211,20 +208,14 @@ def register_page(request: Request) -> Response:
 # -- the user's own account ------------------------------------------------------
 
 def _account_values(request: Request, user: PageUser, **extra: Any) -> dict[str, Any]:
-    identity = request.identity
-    sessions = tokens.list_tokens(request.sysdb, identity.enterprise_id,
-                                  user_ids=[user.id], kinds=tokens.LOGIN_KINDS,
-                                  now=request.now)
-    personal = tokens.list_tokens(request.sysdb, identity.enterprise_id,
-                                  user_ids=[user.id], kinds=[tokens.PERSONAL],
-                                  now=request.now)
+    accounts = accounts_of(request)
     values = {
         "user": user,
         "password_form": PasswordForm(request),
         "token_form": TokenForm(request),
         "action_form": ActionForm(request),
-        "sessions": [services.token_json(s, identity.token_hash) for s in sessions],
-        "tokens": [services.token_json(s) for s in personal],
+        "sessions": accounts.sessions(user.id),
+        "tokens": accounts.personal_tokens(user.id),
         "new_token": None,
         "flashes": request.session.pop_flash(),
     }
@@ -237,7 +228,7 @@ def home(request: Request) -> Response:
     """The site's front door: the workbench once logged in, else the login."""
     if request.page_user is None:
         return to_login(request)
-    return HTTPSeeOther(request.route_url("ui.home"))
+    return HTTPSeeOther(request.home_path)
 
 
 @view_config(route_name="accounts.account", request_method="GET")
@@ -254,18 +245,14 @@ def account_action(request: Request) -> Response:
     user = request.page_user
     if user is None:
         return to_login(request)
-    identity = request.identity
+    accounts = accounts_of(request)
     action = request.matchdict["action"]
     flash = request.session.flash
     translate = request.localizer.translate
     if action == "password":
         form = PasswordForm(request, request.POST)
         try:
-            services.change_password(request.db, request.sysdb, request.effective,
-                                     identity, form.old_password.data,
-                                     form.new_password.data, request.now,
-                                     database=request.registry.database,
-                                     client=client_of(request))
+            accounts.change_password(form.old_password.data, form.new_password.data)
         except AppError as exc:
             form.add_errors(exc.fields or {"old_password": [exc.message]})
             return no_store(render_page(request, TEMPLATES + "account.html",
@@ -274,19 +261,15 @@ def account_action(request: Request) -> Response:
                                          exc.status))
         flash(translate(_("Password changed. Your other sessions have ended.")))
     elif action == "logout-all":
-        tokens.revoke_user_tokens(request.sysdb, identity.enterprise_id, user.id)
+        accounts.end_all(user.id)
         request.session.invalidate()
         new_csrf_token(request)
         return redirect("/login")
     elif action == "revoke-session":
-        tokens.revoke_by_id(request.sysdb, identity.enterprise_id,
-                            request.POST.get("id", ""), user_id=user.id,
-                            kinds=tokens.LOGIN_KINDS)
+        accounts.end_session(request.POST.get("id", ""), user.id)
         flash(translate(_("Session ended.")))
     elif action == "revoke-token":
-        tokens.revoke_by_id(request.sysdb, identity.enterprise_id,
-                            request.POST.get("id", ""), user_id=user.id,
-                            kinds=[tokens.PERSONAL])
+        accounts.revoke_personal_token(request.POST.get("id", ""), user.id)
         flash(translate(_("Token revoked.")))
     elif action == "create-token":
         form = TokenForm(request, request.POST)
@@ -295,8 +278,7 @@ def account_action(request: Request) -> Response:
         if days_text:
             body["expires_in_days"] = int(days_text) if days_text.isdigit() else -1
         try:
-            issued, label = services.create_personal_token(
-                request.sysdb, identity, body, client_of(request), request.now)
+            issued, label = accounts.create_personal_token(body)
         except AppError as exc:
             form.add_errors(exc.fields)
             return no_store(render_page(request, TEMPLATES + "account.html",
@@ -313,12 +295,6 @@ def account_action(request: Request) -> Response:
 
 # -- the admin console -----------------------------------------------------------
 
-def _audit(request: Request, user: PageUser, action: str, target: str | None,
-           details: dict[str, Any]) -> None:
-    record_event(request.db.connection(), actor_id=user.id, action=action,
-                 target=target, details=details, ip=request.remote_addr)
-
-
 @view_config(route_name="admin.verify", request_method=("GET", "POST"))
 def verify_page(request: Request) -> Response:
     user = admin_user(request)
@@ -333,9 +309,7 @@ def verify_page(request: Request) -> Response:
         if not target.startswith("/admin"):
             target = "/admin"
         try:
-            ok = services.confirm_password(request.registry.database, request.identity,
-                                           form.password.data or "", client_of(request),
-                                           request.now)
+            ok = accounts_of(request).confirm_password(form.password.data or "")
         except Throttled as exc:
             error, status, retry_after = request.translate(exc.message), 429, \
                 exc.retry_after
@@ -343,7 +317,7 @@ def verify_page(request: Request) -> Response:
             if ok:
                 request.session["stepup_at"] = request.now.timestamp()
                 request.session["stepup_token"] = request.identity.public_id
-                _audit(request, user, "console.step_up", None, {})
+                accounts_of(request).audit("console.step_up", None, {})
                 return redirect(target)
             form.password.errors = [request.localizer.translate(_("Wrong password"))]
             status = 400
@@ -356,7 +330,7 @@ def verify_page(request: Request) -> Response:
 
 
 def _security_values(request: Request, user: PageUser, **extra: Any) -> dict[str, Any]:
-    values = {"user": user, "overview": security_overview(request),
+    values = {"user": user, "overview": accounts_of(request).security_overview(),
               "action_form": ActionForm(request), "reset_form": ResetForm(request),
               "flashes": request.session.pop_flash()}
     values.update(extra)
@@ -377,40 +351,25 @@ def admin_security_action(request: Request) -> Response:
     user = console_user(request)
     if isinstance(user, Response):
         return user
-    identity = request.identity
+    accounts = accounts_of(request)
     action = request.matchdict["action"]
     translate = request.localizer.translate
-    users = request.effective.tables.main["user"]
     if action == "revoke":
-        public_id = request.POST.get("id", "")
-        owner = tokens.token_owner(request.sysdb, identity.enterprise_id, public_id)
-        if owner is not None:
-            tokens.revoke_by_id(request.sysdb, identity.enterprise_id, public_id)
-            _audit(request, user, "session.revoke", f"user:{owner[0]}",
-                   {"session": public_id, "kind": owner[1]})
+        if accounts.revoke(request.POST.get("id", "")) is not None:
             request.session.flash(translate(_("Session ended.")))
     elif action == "revoke-user":
-        target = request.POST.get("id", "")
-        if request.db.execute(select(users.c.id).where(users.c.id == target)).first():
-            count = tokens.revoke_user_tokens(request.sysdb, identity.enterprise_id,
-                                              target)
-            _audit(request, user, "session.revoke_all", f"user:{target}",
-                   {"revoked_tokens": count})
+        if accounts.revoke_user(request.POST.get("id", "")) is not None:
             request.session.flash(translate(_("All sessions of the employee ended.")))
     elif action == "reset":
         form = ResetForm(request, request.POST)
         login = (form.login.data or "").strip()
-        row = request.db.execute(select(users.c.id).where(
-            or_(users.c.phone == login, users.c.login_name == login),
-            users.c.deleted_at.is_(None))).first() if login else None
-        if row is None:
+        found = accounts.find_user(login) if login else None
+        if found is None:
             form.login.errors = [translate(_("No employee has this phone or login "
                                              "name"))]
         else:
             try:
-                services.reset_password(request.db, request.sysdb, request.effective,
-                                        identity, row.id, form.password.data,
-                                        request.now, request.remote_addr)
+                accounts.reset_password(found, form.password.data)
             except AppError as exc:
                 form.add_errors(exc.fields)
             else:
@@ -433,11 +392,7 @@ def admin_audit(request: Request) -> Response:
         return user
     before = request.params.get("before")
     before_id = int(before) if before and before.isdigit() else None
-    page = entries(request.db.connection(), limit=50, before_id=before_id)
-    actors = {e["actor_id"] for e in page if e["actor_id"]}
-    users = request.effective.tables.main["user"]
-    names = dict(request.db.execute(select(users.c.id, users.c.name).where(
-        users.c.id.in_(sorted(actors)))).all()) if actors else {}
+    page, names = accounts_of(request).audit_entries(50, before_id)
     return no_store(render_page(request, TEMPLATES + "admin_audit.html", {
         "user": user, "entries": page, "names": names,
         "older": page[-1]["id"] if len(page) == 50 else None}))

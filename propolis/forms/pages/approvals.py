@@ -23,14 +23,15 @@ from pyramid.view import view_config
 from propolis.forms.data import apply_errors, form_to_json
 from propolis.forms.generate import RecordForm, form_class_for
 from propolis.forms.layout import form_layout
+from propolis.forms.pages.home import todo_count
+from propolis.forms.pages.records import name_things, page, record_form_class
 from propolis.forms.texts import pick
-from propolis.forms.views.home import todo_count
-from propolis.forms.views.records import name_things, page, record_form_class
 from propolis.forms.widgets import errors_html
 from propolis.platform.errors import AppError, NotFound, t
-from propolis.platform.web.pages import render_page
+from propolis.platform.web.pages import attempt, render_page
 from propolis.platform.workflow.engine import BOXES, MANAGERS
-from propolis.platform.workflow.services import ApprovalService, approval_service
+from propolis.platform.workflow.interfaces import IApprovalService
+from propolis.platform.workflow.services import ApprovalService
 
 _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/approvals/"
@@ -51,6 +52,12 @@ def _render(request: Request, template: str, values: dict[str, Any],
     return render_page(request, T + template, values, status)
 
 
+def approvals_of(request: Request) -> ApprovalService:
+    """The approval service of the request's user."""
+    service: ApprovalService = request.find_service(IApprovalService)
+    return service
+
+
 def _messages(request: Request, error: AppError) -> dict[str, list[str]]:
     """An error's field messages in the page's language."""
     return {k: [pick(m, request.lang) for m in v] for k, v in error.fields.items()}
@@ -66,7 +73,7 @@ def home(request: Request) -> Response:
     box = request.GET.get("box", "todo")
     if box not in BOXES:
         box = "todo"
-    service = approval_service(request)
+    service = approvals_of(request)
     found = service.box(box, limit=BOX_PAGE,
                         cursor=request.GET.get("cursor") or None)
     values = {"box": box, "items": found["items"],
@@ -83,7 +90,7 @@ def home(request: Request) -> Response:
 def _startable(request: Request) -> list[dict[str, Any]]:
     """The definitions whose form the user may create, with their section."""
     found = []
-    for d in approval_service(request).definitions():
+    for d in approvals_of(request).definitions():
         if not request.access.allows(d["form"], "create"):
             continue
         obj = request.effective.objects[d["form"]]
@@ -148,9 +155,8 @@ def start(request: Request) -> Response:
             body[key] = request.POST[key].strip()
     try:
         body["data"] = form_to_json(form)
-        # a savepoint: the record the service made before refusing is undone
-        with request.db.begin_nested():
-            instance = approval_service(request).start(body)
+        # the record the service made before refusing is undone
+        instance = attempt(request, approvals_of(request).start, body)
     except AppError as error:
         if error.status in (403, 404):
             raise
@@ -203,7 +209,7 @@ def _instance_page(request: Request, instance: Mapping[str, Any],
     if record is not None and obj is not None:
         # what the approvers decide on is the whole record, whatever their own
         # field permissions (the service shows it to them the same way)
-        cls = form_class_for(obj, lang=request.lang,
+        cls = form_class_for(obj, lang=request.lang, tz=request.tz,
                              field_access={n: "read" for n in obj.fields})
         form = cls(data=record)
         name_things(request, form)
@@ -219,7 +225,7 @@ def _instance_page(request: Request, instance: Mapping[str, Any],
 @view_config(route_name="approvals.detail", request_method="GET")
 @page
 def detail(request: Request) -> Response:
-    instance = approval_service(request).get(request.matchdict["id"])
+    instance = approvals_of(request).get(request.matchdict["id"])
     return _instance_page(request, instance)
 
 
@@ -245,10 +251,9 @@ def act(request: Request) -> Response:
     with the reason."""
     instance_id = request.matchdict["id"]
     action = request.POST.get("action", "")
-    service: ApprovalService = approval_service(request)
+    service = approvals_of(request)
     try:
-        with request.db.begin_nested():
-            service.act(instance_id, _action_body(request, action))
+        attempt(request, service.act, instance_id, _action_body(request, action))
     except AppError as error:
         if error.status == 404:
             raise
@@ -270,7 +275,7 @@ def act(request: Request) -> Response:
 def notifications(request: Request) -> Response:
     """The user's notifications, newest first (``?unread=1``: only the unread)."""
     unread = request.GET.get("unread") == "1"
-    found = approval_service(request).notifications(
+    found = approvals_of(request).notifications(
         unread=unread, limit=NOTICE_PAGE, cursor=request.GET.get("cursor") or None,
         lang=request.lang)
     return _render(request, "notifications.html", {**found, "only_unread": unread})
@@ -281,7 +286,7 @@ def notifications(request: Request) -> Response:
 def mark_read(request: Request) -> Response:
     """Marks one notification read (``id``), or every one."""
     notice = request.POST.get("id", "").strip()
-    approval_service(request).mark_read([notice] if notice else None)
+    approvals_of(request).mark_read([notice] if notice else None)
     request.session.flash(request.translate(
         _("Marked read.") if notice else _("All marked read.")))
     return HTTPSeeOther(request.route_path("approvals.notifications"))

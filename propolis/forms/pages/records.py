@@ -26,27 +26,26 @@ from propolis.forms.display import ORGANISATION, display_text, record_path
 from propolis.forms.fields import AreaPartField, GroupField, SpecField
 from propolis.forms.generate import (
     SYSTEM_SPECS,
-    TIMEZONE,
     RecordForm,
     form_class_for,
 )
 from propolis.forms.layout import form_layout
 from propolis.forms.names import (
     file_ids,
-    file_names,
     name_of,
     record_names,
     references,
 )
-from propolis.forms.views.home import login_redirect
+from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
-from propolis.platform.permissions import team
+from propolis.platform.records.interfaces import IFileService, IRecordService
 from propolis.platform.records.plan import reference_target
-from propolis.platform.web.pages import error_page, render_page
+from propolis.platform.records.services import RecordService
+from propolis.platform.web.pages import attempt, render_page
 
 _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/records/"
@@ -55,27 +54,28 @@ LOOKUP_ROWS = 10
 BIN_PAGE = 50
 ACTIONS = ("delete", "restore", "transfer")
 NO_SUCH_OBJECT = t("没有这个对象", "There is no such object")
-ERROR_TITLES = {403: _("Not allowed"), 404: _("Not found"), 409: _("Not possible now")}
-MISSING_USER = t("找不到该员工", "No such user")
 
 
 # -- plumbing ----------------------------------------------------------------------
 
 def page(fn: Callable[[Request], Response]) -> Callable[[Request], Response]:
-    """A page of a logged-in user: the login page otherwise; a refusal of the
-    services (404, 403, a locked record) as an error page in the user's language."""
+    """A page of a logged-in user: the login page otherwise. A refusal of the
+    services (404, 403, a locked record) is the web layer's error page, in the
+    user's language."""
 
     @functools.wraps(fn)
     def wrapper(request: Request) -> Response:
         if request.page_user is None:
             return login_redirect(request)
-        try:
-            return fn(request)
-        except AppError as error:
-            title = ERROR_TITLES.get(error.status, _("This did not work"))
-            return error_page(request, title, error.message, error.status)
+        return fn(request)
 
     return wrapper
+
+
+def records_of(request: Request) -> RecordService:
+    """The record service of the request's user."""
+    service: RecordService = request.find_service(IRecordService)
+    return service
 
 
 def _object(request: Request) -> ObjectMeta:
@@ -112,19 +112,21 @@ def record_form_class(request: Request, obj: ObjectMeta, *, read_only: bool = Fa
     access = request.access.field_access(obj.api_name)
     if read_only:
         access = {n: "hidden" if a == "hidden" else "read" for n, a in access.items()}
-    return form_class_for(obj, lang=request.lang, field_access=access)
+    return form_class_for(obj, lang=request.lang, tz=request.tz,
+                          field_access=access)
 
 
 def name_things(request: Request, form: RecordForm) -> None:
     """Fills ``form.names`` with the names of the records and files it shows."""
     specs = [f.spec for f in form if isinstance(f, SpecField)]
     shown = {f.short_name: f.data for f in form if isinstance(f, SpecField)}
-    form.names.update(record_names(request.records, references(specs, shown)))
-    form.names.update(file_names(request.db.connection(), file_ids(specs, shown)))
+    form.names.update(record_names(records_of(request), references(specs, shown)))
+    form.names.update(request.find_service(IFileService).names(file_ids(specs,
+                                                                        shown)))
 
 
 def _user_names(request: Request, ids: set[str]) -> dict[str, str]:
-    return record_names(request.records, {"user": {i for i in ids if i}})
+    return record_names(records_of(request), {"user": {i for i in ids if i}})
 
 
 def _form_page(request: Request, obj: ObjectMeta, form: RecordForm,
@@ -144,14 +146,14 @@ def _save(request: Request, obj: ObjectMeta, form: RecordForm,
     with the messages next to the fields and the user's input kept."""
     try:
         values = form_to_json(form)
-        # a savepoint: whatever the service did before refusing is undone, while
-        # the page itself still answers
-        with request.db.begin_nested():
-            if record is None:
-                saved = request.records.create(obj.api_name, values)
-            else:
-                saved = request.records.update(obj.api_name, record["id"], values,
-                                               version=submitted_version(form))
+        records = records_of(request)
+        # whatever the service did before refusing is undone, while the page
+        # itself still answers
+        if record is None:
+            saved = attempt(request, records.create, obj.api_name, values)
+        else:
+            saved = attempt(request, records.update, obj.api_name, record["id"],
+                            values, version=submitted_version(form))
     except AppError as error:
         if error.status in (403, 404):
             raise
@@ -181,8 +183,8 @@ def new(request: Request) -> Response:
 def edit(request: Request) -> Response:
     obj = _object(request)
     record_id = request.matchdict["id"]
-    request.records.check(obj.api_name, record_id, "edit")
-    record = request.records.get(obj.api_name, record_id)
+    records_of(request).check(obj.api_name, record_id, "edit")
+    record = records_of(request).get(obj.api_name, record_id)
     if record["life_status"] == "in_review":
         raise AppError("locked", t("记录正在审批中，已锁定",
                                    "The record is under approval and locked"),
@@ -199,7 +201,7 @@ def _may(request: Request, obj: ObjectMeta, record_id: str, verb: str) -> bool:
     if not request.access.allows(obj.api_name, verb):
         return False
     try:
-        request.records.check(obj.api_name, record_id, verb)
+        records_of(request).check(obj.api_name, record_id, verb)
     except AppError:
         return False
     return True
@@ -218,7 +220,7 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
         "record_name": name_of(record, obj.doc["name_field"]),
         "owner_name": _user_names(request, {owner}).get(owner) if owner else None,
         "status": display_text(SYSTEM_SPECS["life_status"], record["life_status"],
-                               request.lang, TIMEZONE),
+                               request.lang, request.tz),
         "locked": locked,
         "may": {
             "edit": not locked and _may(request, obj, record_id, "edit"),
@@ -245,7 +247,7 @@ def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str
                     or spec["api_name"] in hidden or spec["hidden"]):
                 continue
             name = spec["api_name"]
-            rows = request.records.query(
+            rows = records_of(request).query(
                 other, filters=[{"field": name, "op": "eq", "value": record_id}],
                 sort=["-updated_at"], limit=RELATED_ROWS + 1)["records"]
             found.append({
@@ -266,7 +268,7 @@ def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str
 @page
 def detail(request: Request) -> Response:
     obj = _object(request)
-    record = request.records.get(obj.api_name, request.matchdict["id"])
+    record = records_of(request).get(obj.api_name, request.matchdict["id"])
     form = record_form_class(request, obj, read_only=True)(data=record)
     name_things(request, form)
     values = _record_page(request, obj, record, "detail")
@@ -287,8 +289,8 @@ def history(request: Request) -> Response:
     Fields hidden from the user are left out (the service strips them; those the
     metadata hides are not shown either)."""
     obj = _object(request)
-    record = request.records.get(obj.api_name, request.matchdict["id"])
-    entries = request.records.history(obj.api_name, record["id"])
+    record = records_of(request).get(obj.api_name, request.matchdict["id"])
+    entries = records_of(request).history(obj.api_name, record["id"])
     specs = {**SYSTEM_SPECS, **obj.fields}
     shown_specs = [s for s in specs.values() if not s.get("hidden")]
     wanted: dict[str, set[str]] = {"user": {e["changed_by"] for e in entries
@@ -298,8 +300,8 @@ def history(request: Request) -> Response:
             side_values = {n: v[side] for n, v in entry["changes"].items()}
             for target, ids in references(shown_specs, side_values).items():
                 wanted.setdefault(target, set()).update(ids)
-    names = record_names(request.records, wanted)
-    lang = request.lang
+    names = record_names(records_of(request), wanted)
+    lang, tz = request.lang, request.tz
 
     def text(spec: Mapping[str, Any], value: Any) -> str:
         if reference_target(spec) is not None and isinstance(value, str):
@@ -308,7 +310,7 @@ def history(request: Request) -> Response:
             # a row's id means nothing to a reader
             value = [{k: v for k, v in row.items() if k != "id"}
                      for row in value if isinstance(row, dict)]
-        return display_text(spec, value, lang, TIMEZONE)
+        return display_text(spec, value, lang, tz)
 
     shown = []
     for entry in reversed(entries):
@@ -331,20 +333,19 @@ def followers(request: Request) -> Response:
     """Joint followers: everyone who may read the record sees the list; adding
     and removing needs the right to edit it (the team API's rules)."""
     obj = _object(request)
-    record = request.records.get(obj.api_name, request.matchdict["id"])
-    conn = request.db.connection()
+    records = records_of(request)
+    record = records.get(obj.api_name, request.matchdict["id"])
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
-        request.records.check(obj.api_name, record["id"], "edit")
         user = request.POST.get("user", "").strip()
         try:
             if request.POST.get("op") == "remove":
-                team.remove_member(conn, obj.api_name, record["id"], user)
+                records.remove_from_team(obj.api_name, record["id"], user)
                 flash = _("Follower removed.")
             else:
-                _add_follower(request, obj.api_name, record["id"], user,
-                              request.POST.get("access", "read"))
+                records.add_to_team(obj.api_name, record["id"], {
+                    "user": user, "access": request.POST.get("access", "read")})
                 flash = _("Follower added.")
         except AppError as error:
             if error.status != 400:
@@ -356,22 +357,9 @@ def followers(request: Request) -> Response:
             return _redirect(request, "records.team", flash, object=obj.api_name,
                              id=record["id"])
     values = _record_page(request, obj, record, "team")
-    values.update(members=team.members(conn, request.effective, obj.api_name,
-                                       record["id"]),
+    values.update(members=records.team(obj.api_name, record["id"]),
                   errors=errors, posted=request.POST)
     return _render(request, "team.html", values, status)
-
-
-def _add_follower(request: Request, object: str, record_id: str, user: str,
-                  access: str) -> None:
-    user, access = team.parse_member({"user": user, "access": access})
-    try:
-        request.records.check("user", user, "read")
-    except AppError:
-        raise AppError("invalid", t("联合跟进人设置有误", "Invalid team member"),
-                       {"user": [MISSING_USER]}) from None
-    team.put_member(request.db.connection(), object, record_id, user, access,
-                    request.actor.user_id)
 
 
 # -- delete, restore, transfer, the recycle bin -------------------------------------
@@ -386,7 +374,7 @@ def action(request: Request) -> Response:
     record_id = request.matchdict["id"]
     if what not in ACTIONS or (what == "restore" and request.method != "POST"):
         raise NotFound("not_found", t("没有这个操作", "No such action"))
-    records = request.records
+    records = records_of(request)
     if what == "restore":
         records.restore(obj.api_name, record_id)
         return _redirect(request, "records.detail", _("Record restored."),
@@ -421,7 +409,7 @@ def deleted(request: Request) -> Response:
     """The recycle bin: deleted records the user may see, newest first, with a
     button to restore each (for those who may delete, as the service requires)."""
     obj = _object(request)
-    found = request.records.list_deleted(obj.api_name, limit=BIN_PAGE,
+    found = records_of(request).list_deleted(obj.api_name, limit=BIN_PAGE,
                                          cursor=request.GET.get("cursor") or None)
     rows = found["records"]
     names = _user_names(request, {r["deleted_by"] for r in rows})
@@ -441,7 +429,7 @@ def deleted(request: Request) -> Response:
 def _matches(request: Request, obj: ObjectMeta, q: str) -> list[dict[str, Any]]:
     """Up to ``LOOKUP_ROWS`` records the user may read whose name contains ``q``,
     then those its keyword search finds (the most recently changed first)."""
-    records = request.records
+    records = records_of(request)
     name_field = obj.doc["name_field"]
     found: dict[str, Mapping[str, Any]] = {}
     readable = request.access.visible_fields(obj.api_name)

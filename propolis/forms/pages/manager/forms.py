@@ -12,7 +12,7 @@ from pyramid.i18n import TranslationStringFactory
 from pyramid.request import Request
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from propolis.forms.views.manager.documents import (
+from propolis.forms.pages.manager.documents import (
     APPS,
     FUNCTIONS,
     KEY_INPUTS,

@@ -7,51 +7,25 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import zope.sqlalchemy
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
-from zope.sqlalchemy.datamanager import STATUS_CHANGED
 
 from propolis.platform.accounts.services import limit_rate
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange import xlsx
-from propolis.platform.meta.effective import Effective, effective_cache, load_effective
-from propolis.platform.org import invitations
 from propolis.platform.org.base import check_keys
-from propolis.platform.org.imports import Importer, template_bytes
+from propolis.platform.org.imports import template_bytes
+from propolis.platform.org.interfaces import (
+    IInvitationService,
+    IJoinService,
+    IOrgService,
+)
 from propolis.platform.org.invitations import Invitations
 from propolis.platform.org.services import OrgService
-from propolis.platform.org.summary import console_summary
-from propolis.platform.storage.system import Enterprise
 from propolis.platform.web.api import json_object, require_admin
 from propolis.settings import as_bool
-
-
-def org_service(request: Request) -> OrgService:
-    """The organisation service of the caller's enterprise, acting as them."""
-    return OrgService(request.records, sysdb=request.sysdb,
-                      enterprise_id=request.identity.enterprise_id,
-                      ip=request.client_addr)
-
-
-def _enterprise_name(request: Request) -> str:
-    return request.sysdb.execute(select(Enterprise.name).where(
-        Enterprise.id == request.identity.enterprise_id)).scalar_one()
-
-
-def invitations_service(request: Request) -> Invitations:
-    """The invitations and join requests of the caller's enterprise."""
-    return Invitations(org_service(request), enterprise_name=_enterprise_name(request),
-                       account=request.identity.account,
-                       base_url=request.application_url)
-
-
-def timezone(request: Request) -> str:
-    return str(request.registry.settings.get("propolis.timezone", "Asia/Shanghai"))
 
 
 def _workbook(body: bytes, name: str) -> Response:
@@ -69,9 +43,19 @@ class OrgViews:
     def id(self) -> str:
         return str(self.request.matchdict["id"])
 
+    @property
+    def org(self) -> OrgService:
+        service: OrgService = self.request.find_service(IOrgService)
+        return service
+
+    @property
+    def invitations(self) -> Invitations:
+        service: Invitations = self.request.find_service(IInvitationService)
+        return service
+
     def admin(self) -> OrgService:
         require_admin(self.request)
-        return org_service(self.request)
+        return self.org
 
     def body(self) -> dict[str, Any]:
         return json_object(self.request)
@@ -82,8 +66,7 @@ class OrgViews:
     def tree(self) -> dict[str, Any]:
         """Any employee may read the organisation chart."""
         include = as_bool(self.request.params.get("include_disabled", "true"))
-        return {"departments": org_service(self.request).department_tree(
-            include_disabled=include)}
+        return {"departments": self.org.department_tree(include_disabled=include)}
 
     @view_config(route_name="api.org.departments", request_method="POST")
     def create_department(self) -> Any:
@@ -161,7 +144,7 @@ class OrgViews:
     @view_config(route_name="api.org.invitations", request_method="POST")
     def invite(self) -> Any:
         require_admin(self.request)
-        created = invitations_service(self.request).create(self.body())
+        created = self.invitations.create(self.body())
         self.request.response.status = 201
         return created
 
@@ -169,29 +152,29 @@ class OrgViews:
     def list_invitations(self) -> Any:
         require_admin(self.request)
         every = as_bool(self.request.params.get("all", "false"))
-        found = invitations_service(self.request).listing(usable_only=not every)
+        found = self.invitations.listing(usable_only=not every)
         return {"invitations": found}
 
     @view_config(route_name="api.org.invitation", request_method="DELETE")
     def revoke_invitation(self) -> Any:
         require_admin(self.request)
-        return invitations_service(self.request).revoke(self.id)
+        return self.invitations.revoke(self.id)
 
     @view_config(route_name="api.org.join_requests", request_method="GET")
     def join_requests(self) -> Any:
         require_admin(self.request)
         status = self.request.params.get("status") or None
-        return {"requests": invitations_service(self.request).requests(status)}
+        return {"requests": self.invitations.requests(status)}
 
     @view_config(route_name="api.org.join_request.approve", request_method="POST")
     def approve(self) -> Any:
         require_admin(self.request)
-        return invitations_service(self.request).approve(self.id, self.body())
+        return self.invitations.approve(self.id, self.body())
 
     @view_config(route_name="api.org.join_request.reject", request_method="POST")
     def reject(self) -> Any:
         require_admin(self.request)
-        return invitations_service(self.request).reject(self.id, self.body())
+        return self.invitations.reject(self.id, self.body())
 
     # import
 
@@ -209,7 +192,7 @@ class OrgViews:
                                         "Upload the XLSX file as the multipart field "
                                         "'file'"),
                            {"file": [t("必填", "required")]})
-        result = Importer(org).run(field.file.read(), field.filename)
+        result = org.import_users(field.file.read(), field.filename)
         if result["status"] == "rejected":
             result["report_url"] = self.request.route_path(
                 "api.org.import.report", id=result["id"])
@@ -218,62 +201,27 @@ class OrgViews:
     @view_config(route_name="api.org.import.report", request_method="GET")
     def import_report(self) -> Response:
         org = self.admin()
-        return _workbook(Importer(org).report(self.id), "员工导入错误报告.xlsx")
+        return _workbook(org.import_report(self.id), "员工导入错误报告.xlsx")
 
     # the admin console
 
     @view_config(route_name="api.org.summary", request_method="GET")
     def summary(self) -> Any:
-        require_admin(self.request)
-        request = self.request
-        return console_summary(request.db.connection(), request.sysdb,
-                               request.identity.enterprise_id,
-                               tz=timezone(request), now=request.now)
+        return self.admin().summary(self.request.now)
 
 
 # -- joining: no login, the invitation's token says which enterprise ----------------
 
 
-def join_tenant(request: Request, token: Any) -> tuple[Any, Connection, Effective]:
-    """The enterprise a token names (``id account name metadata_version``) and its
-    storage, in the request's transaction. The enterprise is read outside that
-    transaction, read-only: the join page writes captchas to the system database
-    in transactions of their own, which on SQLite would wait behind the
-    request's."""
-    account = invitations.token_account(token)
-    database = request.registry.database
-    with database.system_engine.connect().execution_options(readonly=True) as sys:
-        enterprise = sys.execute(select(
-            Enterprise.id, Enterprise.account, Enterprise.name,
-            Enterprise.metadata_version).where(
-            Enterprise.account == account, Enterprise.status == "active")).first()
-    if enterprise is None:
-        raise AppError("invalid_invitation", invitations.BAD_TOKEN,
-                       {"token": [invitations.BAD_TOKEN]})
-    session: Session = database.tenant_session(account)
-    zope.sqlalchemy.register(session, transaction_manager=request.tm,
-                             initial_state=STATUS_CHANGED)
-    conn = session.connection()
-    version = enterprise.metadata_version
-    effective = effective_cache.get(account, version,
-                                    lambda: load_effective(conn, version))
-    return enterprise, conn, effective
-
-
 @view_config(route_name="api.org.join.info", request_method="GET", renderer="json")
 def join_info(request: Request) -> Any:
-    token = request.matchdict["token"]
-    enterprise, conn, effective = join_tenant(request, token)
-    return invitations.invitation_info(conn, effective.tables.main["department"],
-                                       token, enterprise.name, timezone(request))
+    return request.find_service(IJoinService).info(request.matchdict["token"])
 
 
 @view_config(route_name="api.org.join", request_method="POST", renderer="json")
 def join(request: Request) -> Any:
     limit_rate(request, "join")
     body = json_object(request)
-    _, conn, effective = join_tenant(request, body.get("token"))
-    filed = invitations.file_join_request(conn, effective.tables.main["user"], body,
-                                          ip=request.client_addr)
+    filed = request.find_service(IJoinService).file(body, request.client_addr)
     request.response.status = 201
     return filed

@@ -18,7 +18,7 @@ from propolis.metadata import Document, fieldtypes, kind_schema
 from propolis.metadata.errors import MetadataError
 from propolis.platform.errors import AppError, t
 from propolis.platform.meta import services as meta
-from propolis.platform.tenancy import services as tenancy
+from propolis.platform.meta.interfaces import IMetadataService
 
 Doc = dict[str, Any]
 
@@ -174,11 +174,8 @@ def plan_document(request: Request, doc: Doc) -> Planned | Refusal:
     """The dry run of applying ``doc``: the same validation and storage plan as
     ``PUT /api/v1/metadata/objects/{o}?dry_run=1`` and ``propolis metadata plan``."""
     try:
-        applied = tenancy.apply_metadata(
-            request.registry.database, request.identity.account,
-            [Document(copy.deepcopy(doc), f"{doc['api_name']}.json")],
-            session=request.db, sysdb=request.sysdb,
-            user_id=request.actor.user_id, dry_run=True)
+        applied = request.find_service(IMetadataService).plan(
+            [Document(copy.deepcopy(doc), f"{doc['api_name']}.json")])
     except (MetadataError, AppError) as exc:
         return _refusal(request, exc, doc)
     return Planned(applied.version, applied.plan.describe(request.lang),

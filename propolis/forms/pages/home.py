@@ -10,11 +10,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from propolis.forms.shell import SECTIONS
 from propolis.platform.web.pages import render_page
 from propolis.platform.workflow.engine import MAX_PAGE
-from propolis.platform.workflow.services import approval_service
+from propolis.platform.workflow.interfaces import IApprovalService
 
-SECTIONS = ("work", "crm", "apps")
 TEMPLATE = "propolis.forms:templates/ui/home.html"
 # the organisation's own objects are managed in the admin console, not listed here
 ORGANISATION = frozenset({"user", "department"})
@@ -43,7 +43,7 @@ def section_objects(request: Request, section: str | None) -> list[dict[str, Any
 
 def todo_count(request: Request) -> str:
     """How many approvals wait for the page user ("100+" past one page of the box)."""
-    found = approval_service(request).box("todo", limit=MAX_PAGE)
+    found = request.find_service(IApprovalService).box("todo", limit=MAX_PAGE)
     count = len(found["items"])
     return f"{count}+" if found["next_cursor"] else str(count)
 

@@ -1,0 +1,16 @@
+"""What the record service tells the rest of the platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PasswordSet:
+    """A user's password was set through the record service (by an admin's edit of
+    the user, an import …): the accounts end that user's sessions. ``request``:
+    the request whose record service did it."""
+
+    request: Any
+    user_id: str
