@@ -26,8 +26,8 @@ from propolis.forms.fields import (
     TableField,
 )
 from propolis.forms.generate import VERSION, RecordForm
-from propolis.forms.texts import pick
-from propolis.platform.errors import AppError
+from propolis.metadata.texts import pick
+from propolis.platform.errors import AppError, translate
 from propolis.platform.records.plan import INVALID
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -70,9 +70,9 @@ def apply_errors(form: RecordForm, error: AppError, lang: str) -> None:
     (the record was changed since the form was loaded) sets ``form.conflict``."""
     if error.status == 409 and error.code == "conflict":
         form.conflict = True
-    form.form_errors.append(pick(error.message, lang))
+    form.form_errors.append(translate(error.message, lang))
     for key, messages in error.fields.items():
-        texts = [pick(m, lang) for m in messages]
+        texts = [translate(m, lang) for m in messages]
         holder, rest = _resolve(form, key)
         if holder is None:
             form.form_errors.extend(f"{_label(form, key, lang)}: {text}"

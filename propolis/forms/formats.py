@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from propolis.forms.texts import NO, YES, pick
+from propolis.forms.texts import NO, YES
+from propolis.platform.errors import translate
 from propolis.platform.fields.values import parse_datetime, to_decimal, zone
 
 
@@ -32,7 +33,7 @@ def generic_text(value: Any, lang: str) -> str:
     """Any JSON value as text (a value whose type the page does not know, or of
     an unexpected shape)."""
     if isinstance(value, bool):
-        return pick(YES if value else NO, lang)
+        return translate(YES if value else NO, lang)
     if isinstance(value, int | float | Decimal):
         return plain_number(value)
     if isinstance(value, list):

@@ -38,7 +38,7 @@ from propolis.forms.names import (
 )
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound
 from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
@@ -53,7 +53,7 @@ RELATED_ROWS = 5  # records shown per related list on the detail page
 LOOKUP_ROWS = 10
 BIN_PAGE = 50
 ACTIONS = ("delete", "restore", "transfer")
-NO_SUCH_OBJECT = t("没有这个对象", "There is no such object")
+NO_SUCH_OBJECT = _("There is no such object")
 
 
 # -- plumbing ----------------------------------------------------------------------
@@ -186,8 +186,7 @@ def edit(request: Request) -> Response:
     records_of(request).check(obj.api_name, record_id, "edit")
     record = records_of(request).get(obj.api_name, record_id)
     if record["life_status"] == "in_review":
-        raise AppError("locked", t("记录正在审批中，已锁定",
-                                   "The record is under approval and locked"),
+        raise AppError("locked", _("The record is under approval and locked"),
                        status=409)
     cls = record_form_class(request, obj)
     if request.method == "POST":
@@ -373,7 +372,7 @@ def action(request: Request) -> Response:
     what = request.matchdict["action"]
     record_id = request.matchdict["id"]
     if what not in ACTIONS or (what == "restore" and request.method != "POST"):
-        raise NotFound("not_found", t("没有这个操作", "No such action"))
+        raise NotFound("not_found", _("No such action"))
     records = records_of(request)
     if what == "restore":
         records.restore(obj.api_name, record_id)
@@ -494,14 +493,12 @@ def options(request: Request) -> Response:
     form = record_form_class(request, obj)(MultiDict(request.GET))
     field = form[name] if name in form else None
     if not isinstance(field, SpecField) or not field.editable:
-        raise NotFound("not_found", t("表单上没有这个字段",
-                                      "The form has no such field"))
+        raise NotFound("not_found", _("The form has no such field"))
     part = request.GET.get("part")
     area_part = _area_part(field, part)
     if area_part is not None:
         field = area_part
     elif not field_type(field.spec).has_options:
-        raise NotFound("not_found", t("该字段没有可选项",
-                                      "The field has no options"))
+        raise NotFound("not_found", _("The field has no options"))
     return Response(str(field()), content_type="text/html", charset="utf-8")
 

@@ -13,7 +13,7 @@ from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.records.interfaces import IFileService
 
 
@@ -22,9 +22,8 @@ from propolis.platform.records.interfaces import IFileService
 def upload(request: Request) -> dict[str, Any]:
     field = request.POST.get("file")
     if field is None or not hasattr(field, "file"):
-        raise AppError("invalid", t("请用 multipart 字段 file 上传文件",
-                                    "Upload the file as the multipart field 'file'"),
-                       {"file": [t("必填", "required")]})
+        raise AppError("invalid", _("Upload the file as the multipart field 'file'"),
+                       {"file": [_("required")]})
     name = os.path.basename(field.filename or "file")[:255] or "file"
     content_type = (field.type or mimetypes.guess_type(name)[0]
                     or "application/octet-stream")[:127]

@@ -10,7 +10,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.exchange.download import export_response
 from propolis.platform.exchange.interfaces import IImportService
 from propolis.platform.web.api import json_object, object_name
@@ -37,10 +37,9 @@ class ExchangeViews:
         name = object_name(request)
         upload = request.POST.get("file")
         if upload is None or not hasattr(upload, "file"):
-            raise AppError("invalid", t("请用 multipart 字段 file 上传 CSV 或 XLSX "
-                                        "文件", "Upload the CSV or XLSX file as the "
+            raise AppError("invalid", _("Upload the CSV or XLSX file as the "
                                         "multipart field 'file'"),
-                           {"file": [t("必填", "required")]})
+                           {"file": [_("required")]})
         service = request.find_service(IImportService)
         data = upload.file.read(service.max_bytes + 1)
         return service.run(name, data, upload.filename)

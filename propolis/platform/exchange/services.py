@@ -32,8 +32,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
+from propolis.metadata.texts import pick
 from propolis.platform.audit import record_event
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _, both
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import ID_FIELD, SYSTEM_COLUMNS, Column
 from propolis.platform.exchange.interfaces import IExportService, IImportService
@@ -60,12 +61,12 @@ NAME_CACHE = 20_000
 EXPORT_KEYS = frozenset({"filters", "sort", "q", "columns"})
 HEADER_KEY = re.compile(
     r"^(.*?)\s*[(（]\s*([A-Za-z_][A-Za-z0-9_]*(?:\.name)?)\s*[)）]$")
-UNKNOWN = t("没有这个字段", "unknown field")
+UNKNOWN = _("unknown field")
 
 
 def no_such_object(name: str) -> NotFound:
     return NotFound("no_such_object",
-                    t(f"没有对象 {name}", f"There is no object {name!r}"))
+                    _("There is no object '${name}'", mapping={"name": name}))
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,13 @@ class ExportSpec:
         key; the values are checked by the query)."""
         unknown = sorted(set(body) - EXPORT_KEYS)
         if unknown:
-            raise AppError("invalid", t("导出参数有误", "Unknown export keys"),
-                           {str(k): [t("不支持的参数", "unknown key")]
+            raise AppError("invalid", _("Unknown export keys"),
+                           {str(k): [_("unknown key")]
                             for k in unknown})
         columns = body.get("columns")
         if columns is not None and not isinstance(columns, list):
-            raise AppError("invalid", t("导出参数有误", "Invalid export keys"),
-                           {"columns": [t("应为字段名的列表",
-                                          "must be a list of field names")]})
+            raise AppError("invalid", _("Invalid export keys"),
+                           {"columns": [_("must be a list of field names")]})
         return cls(filters=body.get("filters") or [], sort=body.get("sort") or [],
                    q=body.get("q"), columns=columns)
 
@@ -266,18 +266,17 @@ class ExportService(_Exchange):
         columns = self.all_columns(object) if spec.columns is None \
             else self.columns(object, self._wanted(object, spec.columns))
         first = self._page(object, spec, None)
-        return Export(object, obj.label.get(self.lang) or object, spec, columns,
+        return Export(object, pick(obj.label, self.lang) or object, spec, columns,
                       self._batches(object, spec, columns, first))
 
     def _wanted(self, object: str, names: list[Any]) -> list[str]:
         allowed = {"id", *self.fields(object), *SYSTEM_COLUMNS}
-        errors: dict[str, list[Text]] = {
+        errors: dict[str, list[Message]] = {
             str(n): [UNKNOWN] for n in names
             if not isinstance(n, str) or n not in allowed}
         if errors or not names:
-            raise AppError("invalid", t("导出的列有误", "Invalid export columns"),
-                           errors or {"columns": [t("至少选择一列",
-                                                    "choose at least one column")]})
+            raise AppError("invalid", _("Invalid export columns"),
+                           errors or {"columns": [_("choose at least one column")]})
         return list(dict.fromkeys(names))
 
     def _page(self, object: str, spec: ExportSpec, cursor: str | None
@@ -327,17 +326,17 @@ class Report:
         self.failed: set[int] = set()
         self.errors: list[dict[str, Any]] = []
 
-    def add(self, row: int, field: str | None, column: str | None, message: Text
+    def add(self, row: int, field: str | None, column: str | None, message: Message
             ) -> None:
         self.errors.append({"row": row, "field": field, "column": column,
-                            "message": dict(message)})
+                            "message": both(message)})
         self.failed.add(row)
 
     def as_json(self, lang: str, skipped: list[str]) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated,
                 "unchanged": self.unchanged, "failed": len(self.failed),
-                "errors": [{**e, "message": e["message"].get(lang)
-                            or e["message"]["en"]} for e in self.errors],
+                "errors": [{**e, "message": pick(e["message"], lang)}
+                           for e in self.errors],
                 "skipped_columns": skipped}
 
 
@@ -358,17 +357,17 @@ class ImportService(_Exchange):
         self.policy.require(object, "import")
         self.policy.require(object, "create")
         if len(data) > self.max_bytes:
-            raise AppError("file_too_large", t(
-                f"文件超过 {self.max_bytes // 1024 // 1024} MB 上限，请分批导入",
-                f"The file exceeds the {self.max_bytes // 1024 // 1024} MB limit: "
-                "import in batches"), {"file": [t("文件过大", "too large")]},
-                status=413)
+            limit = self.max_bytes // 1024 // 1024
+            raise AppError("file_too_large",
+                           _("The file exceeds the ${value} MB limit: import in "
+                             "batches", mapping={"value": limit}),
+                           {"file": [_("too large")]}, status=413)
         fmt = file_format(filename)
         known = self.all_columns(object)
         by_key = {c.key: c for c in known}
         rows = read_sheet(data, fmt, max_cols=len(known) + 1, max_rows=self.max_rows)
         if not rows:
-            raise bad_file("文件是空的", "The file is empty")
+            raise bad_file(_("The file is empty"))
         positions = self._header(object, rows[0][1], by_key)
         columns = [by_key[k] for k in positions.values()]
         body = []
@@ -377,12 +376,12 @@ class ImportService(_Exchange):
                          None)
             if stray is not None:
                 where = f"{_letter(stray)}{number}"
-                raise bad_file(f"第 {where} 格有数据，但这一列没有表头",
-                               f"The cell {where} holds data but its column has no "
-                               "header")
+                raise bad_file(_("The cell ${where} holds data but its column has no "
+                                 "header",
+                                 mapping={"where": where}))
             body.append(_Row(number, {key: texts[i] for i, key in positions.items()}))
         if not body:
-            raise bad_file("没有可导入的数据行", "There are no rows to import")
+            raise bad_file(_("There are no rows to import"))
         report = Report()
         resolved = self._resolve(columns, body)
         for row in body:
@@ -408,7 +407,7 @@ class ImportService(_Exchange):
                 labels.setdefault(col.header(lang).rsplit(" (", 1)[0], set()).add(
                     col.key)
         positions: dict[int, str] = {}
-        errors: dict[str, list[Text]] = {}
+        errors: dict[str, list[Message]] = {}
         for i, text in enumerate(header):
             if not text:
                 continue
@@ -418,21 +417,20 @@ class ImportService(_Exchange):
                 key = next(iter(labels[text]))
             where = f"{_letter(i)}1"
             if key not in by_key:
-                errors[text] = [t(f"第 {where} 格的列不是「{object}」可见的字段",
-                                  f"the column at {where} is no field of {object} "
-                                  "you may see")]
+                errors[text] = [_("the column at ${where} is no field of ${object} "
+                                  "you may see",
+                                  mapping={"where": where, "object": object})]
             elif key in positions.values():
-                errors[text] = [t(f"第 {where} 格的列与前面的列重复",
-                                  f"the column at {where} repeats an earlier one")]
+                errors[text] = [_("the column at ${where} repeats an earlier one",
+                                  mapping={"where": where})]
             else:
                 positions[i] = key
         if errors:
-            raise AppError("invalid_file", t("表头有误：请使用导出的表头",
-                                             "Unknown columns: use the headers an "
-                                             "export writes"), errors)
+            raise AppError("invalid_file", _("Unknown columns: use the "
+                                             "headers an export writes"), errors)
         if not any(by_key[k].imported and k not in ("id", "version")
                    for k in positions.values()):
-            raise bad_file("没有可导入的列", "No column of the file can be imported")
+            raise bad_file(_("No column of the file can be imported"))
         return positions
 
     # -- references ------------------------------------------------------------------
@@ -467,12 +465,14 @@ class ImportService(_Exchange):
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise bad(f"找不到名为「{name}」的{label}",
-                            f"no {label} named {name!r}")
-        raise bad(f"有 {len(candidates)} 条名为「{name}」的{label}，请在 ID 列"
-                        f"（{field}）填写要选的那条",
-                        f"{len(candidates)} records are named {name!r}: give the one "
-                        f"you mean in the id column ({field})")
+            raise bad(_("no ${label} named '${name}'",
+                        mapping={"label": label, "name": name}))
+        raise bad(_("${candidates} records are named '${name}': give the one you "
+                    "mean in the id column (${field})",
+                    mapping={"candidates": len(candidates),
+                             "name": name,
+                             "field": field,
+                             "label": label}))
 
     # -- one row -----------------------------------------------------------------------
 
@@ -519,7 +519,7 @@ class ImportService(_Exchange):
             return int(cells.from_cell(SYSTEM_COLUMNS["version"], text, self.tz))
         except (ValueProblem, ValueError):
             report.add(row.number, "version", column_of("version"),
-                       t("版本应为整数", "the version must be an integer"))
+                       _("the version must be an integer"))
             raise _RowFailed() from None
 
     def _values(self, columns: Sequence[Column], row: _Row,
@@ -544,7 +544,7 @@ class ImportService(_Exchange):
             doc = cols[0].field
             try:
                 if cols[0].target is not None:
-                    label = self._object(cols[0].target).label.get(self.lang) \
+                    label = pick(self._object(cols[0].target).label, self.lang) \
                         or cols[0].target
                     value = self._reference(name, row.texts, resolved, label)
                 else:

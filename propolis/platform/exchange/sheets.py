@@ -24,7 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _, translate
 from propolis.platform.exchange import xlsx
 
 FORMATS = ("csv", "xlsx")
@@ -40,16 +40,15 @@ SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
 Rows = list[tuple[int, list[str]]]
 
 
-def bad_file(zh: str, en: str, field: str = "file") -> AppError:
-    return AppError("invalid_file", t(zh, en), {field: [t(zh, en)]})
+def bad_file(message: Message, field: str = "file") -> AppError:
+    return AppError("invalid_file", message, {field: [message]})
 
 
 def file_format(filename: str | None) -> str:
     """``csv`` or ``xlsx`` from a file's extension (400 for anything else)."""
     ext = os.path.splitext((filename or "").lower())[1].lstrip(".")
     if ext not in FORMATS:
-        raise bad_file("只支持 .csv 和 .xlsx 文件",
-                       "Only .csv and .xlsx files are supported")
+        raise bad_file(_("Only .csv and .xlsx files are supported"))
     return ext
 
 
@@ -142,8 +141,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise bad_file("无法识别文件编码，请保存为 UTF-8 编码的 CSV",
-                   "Unknown text encoding: save the file as UTF-8 CSV")
+    raise bad_file(_("Unknown text encoding: save the file as UTF-8 CSV"))
 
 
 def _unquote(text: str) -> str:
@@ -155,8 +153,7 @@ def _unquote(text: str) -> str:
 def read_csv(data: bytes, *, max_cols: int, max_rows: int) -> Rows:
     text = _decode(data)
     if "\x00" in text:
-        raise bad_file("文件中有空字符，不是文本文件",
-                       "The file contains NUL characters: it is not a text file")
+        raise bad_file(_("The file contains NUL characters: it is not a text file"))
     rows: Rows = []
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0
@@ -166,22 +163,23 @@ def read_csv(data: bytes, *, max_cols: int, max_rows: int) -> Rows:
             if not any(texts):
                 continue
             if len(texts) > max_cols:
-                raise bad_file(f"第 {number} 行有 {len(texts)} 列，"
-                               f"超过上限 {max_cols} 列",
-                               f"Row {number} has {len(texts)} columns, more than "
-                               f"{max_cols}")
+                raise bad_file(_("Row ${number} has ${texts} columns, more than "
+                                 "${max_cols}",
+                                 mapping={"number": number,
+                                          "texts": len(texts),
+                                          "max_cols": max_cols}))
             if len(rows) >= max_rows:
                 raise _too_many(max_rows - 1)
             rows.append((number, texts + [""] * (max_cols - len(texts))))
     except csv.Error as exc:
-        raise bad_file(f"第 {number + 1} 行的 CSV 格式有误：{exc}",
-                       f"Row {number + 1} is not valid CSV: {exc}") from None
+        raise bad_file(_("Row ${value} is not valid CSV: ${exc}",
+                         mapping={"value": number + 1, "exc": exc})) from None
     return rows
 
 
 def _too_many(limit: int) -> AppError:
-    return bad_file(f"数据行超过上限 {limit} 行，请分批导入",
-                    f"More than {limit} rows: import in batches")
+    return bad_file(_("More than ${limit} rows: import in batches",
+                      mapping={"limit": limit}))
 
 
 def read_sheet(data: bytes, fmt: str, *, max_cols: int, max_rows: int) -> Rows:
@@ -193,6 +191,6 @@ def read_sheet(data: bytes, fmt: str, *, max_cols: int, max_rows: int) -> Rows:
         return xlsx.read_rows(data, max_cols=max_cols, max_rows=max_rows + 1)
     except AppError as error:
         # its "too many rows" counts the header row: say it as the import does
-        if error.message["en"].startswith("More than"):
+        if translate(error.message, "en").startswith("More than"):
             raise _too_many(max_rows) from None
         raise

@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UNCOMPRESSED = 64 * 1024 * 1024
@@ -50,8 +50,8 @@ class Column:
     width: int = 16
 
 
-def _bad_file(zh: str, en: str) -> AppError:
-    return AppError("invalid_file", t(zh, en), {"file": [t(zh, en)]})
+def _bad_file(message: Message) -> AppError:
+    return AppError("invalid_file", message, {"file": [message]})
 
 
 def cell_text(value: Any) -> str:
@@ -150,10 +150,10 @@ def read_rows(data: bytes, *, max_cols: int, max_rows: int
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             size = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise _bad_file("文件不是 XLSX 工作簿", "The file is not an XLSX workbook") \
+        raise _bad_file(_("The file is not an XLSX workbook")) \
             from None
     if size > MAX_UNCOMPRESSED:
-        raise _bad_file("文件解压后过大", "The workbook is too large once unpacked")
+        raise _bad_file(_("The workbook is too large once unpacked"))
     rows: list[tuple[int, list[str]]] = []
     try:
         with warnings.catch_warnings():
@@ -170,15 +170,15 @@ def read_rows(data: bytes, *, max_cols: int, max_rows: int
                     if any(texts):
                         if len(rows) >= max_rows:
                             raise _bad_file(
-                                f"行数超过上限 {max_rows} 行，请分批导入",
-                                f"More than {max_rows} rows: import in batches")
+                                _("More than ${max_rows} rows: import in batches",
+                                  mapping={"max_rows": max_rows}))
                         rows.append((number, texts))
             finally:
                 workbook.close()
     except AppError:
         raise
     except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
-        raise _bad_file("无法读取该工作簿", "The workbook cannot be read") from None
+        raise _bad_file(_("The workbook cannot be read")) from None
     return rows
 
 
@@ -200,7 +200,7 @@ def report(columns: Sequence[Column], rows: Sequence[tuple[int, Sequence[str]]],
             cell = sheet.cell(row=out_row, column=index, value=value)
             cell.number_format = "@"
         problems = errors.get(number, ())
-        for key, _ in problems:
+        for key, _message in problems:
             if key in keys:
                 sheet.cell(row=out_row, column=keys.index(key) + 2).fill = BAD_FILL
         if problems:

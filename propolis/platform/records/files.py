@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from propolis.platform.errors import NotFound, t
+from propolis.platform.errors import NotFound, _
 from propolis.platform.ids import new_id
 from propolis.platform.records.interfaces import IFileService
 from propolis.platform.storage.platform_tables import files
@@ -73,7 +73,7 @@ class FileService:
                                    ).first()
         path = self._path(file_id)
         if row is None or not os.path.exists(path):
-            raise NotFound("not_found", t("文件不存在", "No such file"))
+            raise NotFound("not_found", _("No such file"))
         return StoredFile(row.id, row.name, row.content_type, row.size, path)
 
     def names(self, ids: Iterable[str]) -> dict[str, str]:

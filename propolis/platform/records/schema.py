@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from propolis.metadata import fieldtypes
-from propolis.platform.errors import Text, t
+from propolis.platform.errors import Message, _, add_message
 from propolis.platform.fields.base import Format
 from propolis.platform.fields.registry import field_types
 
@@ -163,10 +163,10 @@ TYPE_NAMES = {"string": ("文本", "text"), "number": ("数字", "a number"),
               "integer": ("整数", "a whole number"),
               "boolean": ("是/否", "true or false"), "array": ("列表", "a list"),
               "object": ("对象", "an object")}
-REQUIRED = t("必填", "is required")
+REQUIRED = _("is required")
 
 
-Errors = dict[str, list[Text]]
+Errors = dict[str, list[Message]]
 
 
 def _message(error: ValidationError) -> dict[str, str]:
@@ -176,31 +176,31 @@ def _message(error: ValidationError) -> dict[str, str]:
             return REQUIRED
         expected = value[0] if isinstance(value, list) else value
         zh, en = TYPE_NAMES.get(expected, (expected, expected))
-        return t(f"应为{zh}", f"must be {en}")
+        return _("must be ${en}", mapping={"en": en, "zh": zh})
     if v == "minLength" and value == 1:
         return REQUIRED
     if v == "minItems" and value == 1:
         return REQUIRED
     messages = {
-        "maxLength": t(f"最多 {value} 个字符", f"at most {value} characters"),
-        "minimum": t(f"不能小于 {value}", f"must be at least {value}"),
-        "maximum": t(f"不能大于 {value}", f"must be at most {value}"),
-        "enum": t("不是可选的值", "is not one of the options"),
-        "pattern": t("格式不正确", "has the wrong format"),
-        "uniqueItems": t("有重复的值", "has repeated values"),
-        "maxItems": t(f"最多 {value} 项", f"at most {value} items"),
-        "minItems": t(f"至少 {value} 项", f"at least {value} items"),
-        "additionalProperties": t("有不认识的键", "has unknown keys"),
-        "minLength": t(f"至少 {value} 个字符", f"at least {value} characters"),
+        "maxLength": _("at most ${value} characters", mapping={"value": value}),
+        "minimum": _("must be at least ${value}", mapping={"value": value}),
+        "maximum": _("must be at most ${value}", mapping={"value": value}),
+        "enum": _("is not one of the options"),
+        "pattern": _("has the wrong format"),
+        "uniqueItems": _("has repeated values"),
+        "maxItems": _("at most ${value} items", mapping={"value": value}),
+        "minItems": _("at least ${value} items", mapping={"value": value}),
+        "additionalProperties": _("has unknown keys"),
+        "minLength": _("at least ${value} characters", mapping={"value": value}),
     }
     if v == "format":
         found = formats().get(value)
-        return dict(found[1]) if found else messages["pattern"]
-    return messages.get(v, t("值不正确", "is not valid"))
+        return found[1] if found else messages["pattern"]
+    return messages.get(v, _("is not valid"))
 
 
-def _located(path: list[Any], name: str | None, msg: Text
-             ) -> tuple[str, Text]:
+def _located(path: list[Any], name: str | None, msg: Message
+             ) -> tuple[str, Message]:
     """The top-level field an error belongs to, and its message with the row and
     column inside a table field spelled out."""
     parts = [*path, name] if name is not None else list(path)
@@ -215,8 +215,10 @@ def _located(path: list[Any], name: str | None, msg: Text
         else:
             where_zh.append(str(part))
             where_en.append(str(part))
-    return top, t(f"{' '.join(where_zh)}：{msg['zh']}",
-                  f"{' '.join(where_en)}: {msg['en']}")
+    return top, _("${where}: ${msg}",
+                  mapping={"where": {"zh": ' '.join(where_zh),
+                                     "en": ' '.join(where_en)},
+                           "msg": msg})
 
 
 def schema_errors(validator: Draft202012Validator, data: Mapping[str, Any]) -> Errors:
@@ -232,6 +234,5 @@ def schema_errors(validator: Draft202012Validator, data: Mapping[str, Any]) -> E
         else:
             located = [_located(path, None, _message(error))]
         for top, message in located:
-            if message not in found.setdefault(top, []):
-                found[top].append(message)
+            add_message(found.setdefault(top, []), message)
     return found

@@ -18,7 +18,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.storage.plan import (
     SEARCH_TEXT,
@@ -37,13 +37,11 @@ from propolis.platform.storage.tables import (
 
 CHILD_COLUMNS = frozenset({"id", "parent_id", "row_order"})
 
-_FIX = t(
-    "请新增一个字段并把数据复制过去。", "Add a new field and copy the values instead."
-)
+_FIX = _("Add a new field and copy the values instead.")
 
 
-def _refusal(zh: str, en: str) -> dict[str, str]:
-    return t(f"{zh}{_FIX['zh']}", f"{en} {_FIX['en']}")
+def _refusal(message: Message) -> Message:
+    return _("${message} ${fix}", mapping={"message": message, "fix": _FIX})
 
 
 def _type_label(f: Mapping[str, Any]) -> str:
@@ -101,31 +99,24 @@ class _Planner:
             if name in SYSTEM_COLUMNS:
                 self.refuse(
                     f"{obj}.{name}",
-                    t(
-                        f"字段名 {name} 是系统字段，请换一个 api_name。",
-                        f"{name} is a system field; choose another api_name.",
-                    ),
+                    _("${name} is a system field; choose another api_name.",
+                      mapping={"name": name}),
                 )
             rows = field_type(f).has_rows
             if rows and (name == "fts" or name.startswith("fts_")):
                 self.refuse(
                     f"{obj}.{name}",
-                    t(
-                        f"子表字段不能叫 {name}（与搜索索引的表重名），"
-                        "请换一个 api_name。",
-                        f"A table field cannot be called {name} (the search index uses "
-                        "that table name); choose another api_name.",
-                    ),
+                    _("A table field cannot be called ${name} (the search index uses "
+                      "that table name); choose another api_name.",
+                      mapping={"name": name}),
                 )
             for sub in f.get("fields", ()) if rows else ():
                 if sub["api_name"] in CHILD_COLUMNS:
                     self.refuse(
                         f"{obj}.{name}.{sub['api_name']}",
-                        t(
-                            f"子表列名 {sub['api_name']} 是系统列，请换一个 api_name。",
-                            f"{sub['api_name']} is a system column of table fields; "
-                            "choose another api_name.",
-                        ),
+                        _("${api_name} is a system column of table fields; choose "
+                          "another api_name.",
+                          mapping={"api_name": sub['api_name']}),
                     )
 
     # objects
@@ -287,10 +278,12 @@ class _Planner:
             self.refuse(
                 f"{obj}.{path}",
                 _refusal(
-                    f"对象 {obj} 的字段 {path} 不能从指向 {of.get('to')} 改为指向 "
-                    f"{nf.get('to')}：已存的记录 id 属于 {of.get('to')}。",
-                    f"{obj}.{path} cannot be pointed from {of.get('to')} to "
-                    f"{nf.get('to')}: its stored ids are {of.get('to')} records.",
+                    _("${obj}.${path} cannot be pointed from ${value} to ${value2}: "
+                      "its stored ids are ${value} records.",
+                      mapping={"obj": obj,
+                               "path": path,
+                               "value": of.get('to'),
+                               "value2": nf.get('to')}),
                 ),
             )
             return nf
@@ -348,10 +341,15 @@ class _Planner:
                 self.refuse(
                     where,
                     _refusal(
-                        f"对象 {obj} 的字段 {path} 的{what_zh}不能从 {owidth} 降到 "
-                        f"{nwidth}：{loss_zh}。",
-                        f"The {what_en} of {where} cannot go down from {owidth} to "
-                        f"{nwidth}: {loss_en}.",
+                        _("The ${what} of ${where} cannot go down from ${owidth} to "
+                          "${nwidth}: ${loss}.",
+                          mapping={"what": {"zh": what_zh, "en": what_en},
+                                   "where": where,
+                                   "owidth": owidth,
+                                   "nwidth": nwidth,
+                                   "loss": {"zh": loss_zh, "en": loss_en},
+                                   "obj": obj,
+                                   "path": path}),
                     ),
                 )
                 return
@@ -395,22 +393,18 @@ class _Planner:
         if restoring:
             self.refuse(
                 f"{obj}.{path}",
-                t(
-                    f"对象 {obj} 曾有字段 {path}（{old}），删除后数据仍保留；"
-                    f"不能以 {new} 类型重新添加。请用兼容的类型恢复它，"
-                    "或换一个 api_name。",
-                    f"{obj}.{path} was a {old} field whose values are still kept; it "
-                    f"cannot come back as {new}. Restore it with a compatible type or "
-                    "choose another api_name.",
-                ),
+                _("${obj}.${path} was a ${old} field whose values are still kept; it "
+                  "cannot come back as ${new}. Restore it with a compatible type or "
+                  "choose another api_name.",
+                  mapping={"obj": obj, "path": path, "old": old, "new": new}),
             )
             return
         self.refuse(
             f"{obj}.{path}",
             _refusal(
-                f"{obj}.{path} 不能从 {old} 改为 {new}：这样可能丢失数据。",
-                f"{obj}.{path} cannot change from {old} to {new}: "
-                "values could be lost.",
+                _("${obj}.${path} cannot change from ${old} to ${new}: values could "
+                  "be lost.",
+                  mapping={"obj": obj, "path": path, "old": old, "new": new}),
             ),
         )
 
@@ -435,12 +429,9 @@ def plan_changes(
         if name not in new:
             planner.refuse(
                 name,
-                t(
-                    f"对象 {name} 不能删除：它的数据表和记录会一直保留。请改为隐藏它"
-                    "（在各角色的权限中去掉它）。",
-                    f"Object {name} cannot be removed; its table and records are kept. "
-                    "Hide it instead (take it out of the roles' permissions).",
-                ),
+                _("Object ${name} cannot be removed; its table and records are kept. "
+                  "Hide it instead (take it out of the roles' permissions).",
+                  mapping={"name": name}),
             )
     effective = {}
     for name, doc in new.items():

@@ -26,7 +26,7 @@ from pyramid.view import (
 )
 
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError
 from propolis.platform.web.api import HTTP_MESSAGES, error_response, metadata_error
 from propolis.platform.web.pages import error_page, to_login
 
@@ -46,9 +46,7 @@ TITLES = {
 }
 NO_SUCH_PAGE = _("There is no such page.")
 NOT_ALLOWED = _("You may not see this page.")
-INTERNAL = t("服务器内部错误，已记录。请稍后再试。",
-             "Something went wrong on the server; it has been logged. Try again "
-             "later.")
+INTERNAL = _("Something went wrong on the server; it has been logged. Try again later.")
 
 
 def is_api(request: Request) -> bool:
@@ -79,8 +77,8 @@ def body_limit_tween_factory(
         if length is not None and length > limit:
             return failure(request, AppError(
                 "body_too_large",
-                t(f"请求体超过 {limit // 1024 // 1024} MB 上限",
-                  f"The request body exceeds the {limit // 1024 // 1024} MB limit"),
+                _("The request body exceeds the ${value} MB limit",
+                  mapping={"value": limit // 1024 // 1024}),
                 status=413), bare=True)
         if length is None and request.method in ("POST", "PUT", "PATCH"):
             body = request.body_file_raw.read(limit + 1)
@@ -126,8 +124,7 @@ def forbidden_view(request: Request) -> Response:
 def bad_csrf_view(exc: BadCSRFToken, request: Request) -> Response:
     if is_api(request):
         return error_response(request, AppError(
-            "bad_csrf_token", t("缺少或无效的 CSRF 令牌（X-CSRF-Token）",
-                                "Missing or invalid CSRF token (X-CSRF-Token)"),
+            "bad_csrf_token", _("Missing or invalid CSRF token (X-CSRF-Token)"),
             status=400))
     return error_page(request, _("This form has expired"),
                       _("Go back, reload the page and try again."), 400)

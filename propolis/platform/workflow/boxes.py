@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.storage.platform_tables import (
     approval_cc,
     approval_instances,
@@ -34,8 +34,8 @@ class Boxes(ApprovalEngine):
         them), ``submitted`` (theirs), ``cc`` (copied to them), ``done`` (they
         acted on); ``next_cursor`` continues it."""
         if box not in BOXES:
-            raise invalid("box", t(f"应为 {' | '.join(BOXES)} 之一",
-                                   f"must be one of {' | '.join(BOXES)}"))
+            raise invalid("box", _("must be one of ${boxes}",
+                                   mapping={"boxes": ' | '.join(BOXES)}))
         me = self.me
         i, c = approval_instances.c, approval_tasks.c
         if box == "todo":
