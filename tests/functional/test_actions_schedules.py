@@ -23,6 +23,7 @@ from webob.multidict import MultiDict
 from webtest import TestApp
 
 from propolis import main
+from propolis.metadata import load_paths, validate_documents
 from propolis.platform.actions.schedules import period_of
 from propolis.platform.actions.tasks import run_due
 from propolis.platform.cli import main as cli
@@ -280,3 +281,20 @@ def test_periods(every: str, at: str | None, moment: str, key: str,
     local = dt.datetime.fromisoformat(moment).replace(tzinfo=SHANGHAI)
     assert period_of(every, at, local) == (
         key, dt.datetime.fromisoformat(start).replace(tzinfo=SHANGHAI))
+
+
+def test_openapi_and_export_know_them(team: Team, ini: str, tmp_path: Path) -> None:
+    paths = team.admin.get("/openapi.json", status=200).json["paths"]
+    listed = paths["/objects/task/records/{id}/actions"]["get"]
+    assert listed["operationId"] == "task.actions"
+    run = paths["/objects/task/records/{id}/actions/{name}"]
+    assert set(run["post"]["responses"]) >= {"200", "403", "404", "409"}
+    assert "finish" in run["parameters"][1]["description"]
+    exported = tmp_path / "exported"
+    assert cli(["-c", ini, "metadata", "export", "--tenant", team.tenant.account,
+                str(exported)]) == 0
+    (task,) = [d.data for d in load_paths([str(exported / "task.yaml")])]
+    assert task["actions"][0]["roles"] == ["lead"]
+    assert task["schedules"][0]["at"] == "08:00"
+    assert "action" not in task["schedules"][0]  # empty values are left out
+    validate_documents(load_paths([str(exported)]))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from propolis.metadata import (
     merge_layers,
     validate_documents,
 )
+from propolis.metadata.expressions import compile_expression
 
 TASK_YAML = """\
 kind: object
@@ -155,3 +157,12 @@ schedules:
     assert task["actions"][0]["roles"] == []  # replaced, not merged key by key
     assert [(s["api_name"], s["every"]) for s in task["schedules"]] == [
         ("overdue", "hour"), ("close_late", "week")]
+
+
+def test_now_and_today_can_be_fixed_for_a_schedule_run() -> None:
+    at = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.UTC)  # 01:30 next day there
+    assert compile_expression("today()").evaluate({}, tz="Asia/Shanghai",
+                                                  now=at) == dt.date(2026, 12, 1)
+    assert compile_expression("now()").evaluate({}, tz="Asia/Shanghai",
+                                                now=at) == at
+    assert compile_expression("today()").evaluate({}, tz="UTC", now=at) == at.date()
