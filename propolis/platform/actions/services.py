@@ -163,6 +163,8 @@ class ActionService:
                 return record
             values: dict[str, Any] = self.records.variables(
                 object, id, verb=action.verb or READ, lock=strict)
+            if not strict and values["life_status"] == "in_review":
+                return None  # locked by its approval: running it would be a 409
             if action.when is not None and self._evaluate(
                     action, action.when, values) is not True:
                 raise unavailable()
