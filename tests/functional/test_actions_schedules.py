@@ -71,10 +71,18 @@ def nudge(request: Request, record: dict[str, Any], params: dict[str, Any]
                           {"title": record["title"] + params.get("mark", "!")})
 
 
+def reopen(request: Request, record: dict[str, Any], params: dict[str, Any]
+           ) -> dict[str, Any]:
+    return request.find_service(IRecordService).update(
+        "task", record["id"], {"status": "open"})
+
+
 def includeme(config: Configurator) -> None:
     """The test include (named like an extension in the settings)."""
     config.add_record_action("task", "nudge", nudge,
                              label={"zh": "催办", "en": "Nudge"}, roles=["lead"])
+    config.add_record_action("task", "reopen", reopen, label="Reopen",
+                             available=lambda request, r: r["status"] == "done")
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +179,13 @@ def test_a_registered_python_action_runs_in_the_same_list(team: Team) -> None:
     assert (nudged["title"], nudged["version"]) == ("call?", 2)
     assert error(team.member.post(actions_path(task, "nudge"), status=403))[
         "code"] == "forbidden"
+    # offered while its `available` says so, to anyone who may edit the record
+    assert error(team.member.post(actions_path(task, "reopen"), status=409))[
+        "code"] == "action_unavailable"
+    team.lead.post(actions_path(task, "finish"), status=200)
+    assert offered(team.member, task) == ["reopen"]
+    reopened = team.member.post(actions_path(task, "reopen"), status=200).json
+    assert reopened["status"] == "open"
 
 
 def test_the_record_page_has_a_button_per_action(app: TestApp, team: Team) -> None:

@@ -115,7 +115,15 @@ class ActionService:
     def available(self, object: str, id: str) -> list[dict[str, Any]]:
         record = self.records.get(object, id)
         return [action.listed() for action in self.actions_of(object)
-                if self._prepare(action, object, id, record) is not None]
+                if self._offered(action, object, record)]
+
+    def _offered(self, action: Action, object: str, record: dict[str, Any]) -> bool:
+        try:
+            self._prepare(action, object, record)
+        except AppError:
+            return False
+        # a record under approval is locked: a declared action's change is a 409
+        return action.registered is not None or record["life_status"] != "in_review"
 
     def find(self, object: str, name: str) -> Action:
         """The action ``name`` of ``object`` (404 when there is none)."""
@@ -134,9 +142,7 @@ class ActionService:
                 params: Mapping[str, Any]) -> dict[str, Any]:
         """Runs ``action`` on ``record`` (as the record service returned it to
         the actor) with the body's ``params``; returns the record."""
-        id = record["id"]
-        values = self._prepare(action, object, id, record, strict=True)
-        assert values is not None  # strict: a refusal raised
+        values = self._prepare(action, object, record, lock=True)
         if action.registered is not None:
             return action.registered.run(self.request, record, dict(params))
         if params:
@@ -144,35 +150,29 @@ class ActionService:
                                         "This action takes no parameters"),
                            {key: [t("未知参数", "unknown parameter")]
                             for key in sorted(params)})
-        return dict(self.records.update(object, id, self._assigned(action, values)))
+        return dict(self.records.update(object, record["id"],
+                                        self._assigned(action, values)))
 
-    def _prepare(self, action: Action, object: str, id: str,
-                 record: dict[str, Any], *, strict: bool = False
-                 ) -> dict[str, Any] | None:
-        """The record as the action's expressions see it when the actor may run
-        it now; else None, or (``strict``) the refusal raised."""
-        try:
-            if action.roles and not self.actor.roles & (action.roles | {"admin"}):
-                raise forbidden()
-            if action.registered is not None:
-                if action.verb is not None:
-                    self.records.check(object, id, action.verb)
-                available = action.registered.available
-                if available is not None and not available(self.request, record):
-                    raise unavailable()
-                return record
-            values: dict[str, Any] = self.records.variables(
-                object, id, verb=action.verb or READ, lock=strict)
-            if not strict and values["life_status"] == "in_review":
-                return None  # locked by its approval: running it would be a 409
-            if action.when is not None and self._evaluate(
-                    action, action.when, values) is not True:
+    def _prepare(self, action: Action, object: str, record: dict[str, Any], *,
+                 lock: bool = False) -> dict[str, Any]:
+        """The record as the action's expressions see it, when the actor may run
+        the action on it now; else the refusal is raised."""
+        id = record["id"]
+        if action.roles and not self.actor.roles & (action.roles | {"admin"}):
+            raise forbidden()
+        if action.registered is not None:
+            if action.verb is not None:
+                self.records.check(object, id, action.verb)
+            available = action.registered.available
+            if available is not None and not available(self.request, record):
                 raise unavailable()
-            return values
-        except AppError:
-            if strict:
-                raise
-            return None
+            return record
+        values: dict[str, Any] = self.records.variables(
+            object, id, verb=action.verb or READ, lock=lock)
+        if action.when is not None and self._evaluate(
+                action, action.when, values) is not True:
+            raise unavailable()
+        return values
 
     def _evaluate(self, action: Action, expression: CompiledExpression,
                   values: Mapping[str, Any]) -> Any:
