@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -16,6 +17,7 @@ from propolis.metadata import (
     validate_documents,
 )
 from propolis.metadata.expressions import compile_expression
+from propolis.metadata.packages.merge import merge
 
 TASK_YAML = """\
 kind: object
@@ -166,3 +168,19 @@ def test_now_and_today_can_be_fixed_for_a_schedule_run() -> None:
     assert compile_expression("now()").evaluate({}, tz="Asia/Shanghai",
                                                 now=at) == at
     assert compile_expression("today()").evaluate({}, tz="UTC", now=at) == at.date()
+
+
+def test_an_upgrade_merges_actions_and_schedules_by_name() -> None:
+    (base,) = validate_documents(load_text(TASK_YAML, "task.yaml"))
+    new = copy.deepcopy(base)
+    new["actions"][0]["label"] = {"zh": "完成任务", "en": "Finish task"}
+    new["schedules"][0]["every"] = "hour"
+    new["schedules"][0]["at"] = None
+    tenant = copy.deepcopy(base)
+    tenant["actions"][0]["roles"] = ["employee", "lead"]
+    tenant["schedules"][0]["every"] = "week"
+    result = merge([base], [new], [tenant])
+    (merged,) = result.documents
+    assert merged["actions"][0]["label"]["en"] == "Finish task"
+    assert merged["actions"][0]["roles"] == ["employee", "lead"]
+    assert [c.path for c in result.conflicts] == ["task.schedules.overdue.every"]
