@@ -59,6 +59,10 @@ TASK = {
         "api_name": "overdue", "every": "day", "at": "08:00",
         "where": "status == 'open' && due_date < today()",
         "set": {"status": "'overdue'"},
+    }, {
+        "api_name": "close_stale", "every": "month",
+        "where": "status == 'overdue' && due_date < today() - 30",
+        "action": "finish",
     }],
 }
 
@@ -259,6 +263,17 @@ def test_schedule_run_changes_exactly_the_matching_records(
                 "task.overdue"]) == 0
     assert "changed 1 record(s)" in capsys.readouterr().out
     assert statuses(team, tasks)["today"] == "overdue"
+    # a schedule that runs an action (as the system: the role is not needed)
+    team.admin.patch(f"/objects/task/records/{tasks['undated']['id']}",
+                     {"status": "overdue", "due_date": "2026-10-01"})
+    team.admin.patch(f"/objects/task/records/{tasks['closed']['id']}",
+                     {"due_date": "2026-10-01"})
+    assert cli(["-c", ini, "schedule", "run", "--tenant", account,
+                "--at", "2026-12-20T09:00:00", "--schedule", "close_stale"]) == 0
+    assert "task.close_stale (2026-12) changed 1 record(s)" in (
+        capsys.readouterr().out)
+    assert statuses(team, tasks) == {"late": "overdue", "today": "overdue",
+                                     "closed": "done", "undated": "done"}
     assert cli(["-c", ini, "schedule", "run", "--tenant", account,
                 "--schedule", "nope"]) == 1
     assert "There is no schedule 'nope'" in capsys.readouterr().err
@@ -272,7 +287,8 @@ def test_beat_runs_a_due_schedule_once_per_period(app: TestApp, team: Team) -> N
 
     def ran(moment: dt.datetime) -> list[tuple[str, int]]:
         return [(r["period"], r["changed"]) for r in run_due(registry, moment)
-                if r["account"] == team.tenant.account]
+                if r["account"] == team.tenant.account
+                and r["schedule"] == "overdue"]
 
     # 07:00 in Shanghai: before the schedule's `at`
     assert ran(dt.datetime(2026, 12, 1, 7, tzinfo=SHANGHAI)) == []
