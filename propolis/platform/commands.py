@@ -328,11 +328,18 @@ def schedule_run(ctx: Context, args: argparse.Namespace) -> None:
             at = at.replace(tzinfo=ZoneInfo(request.tz))
         results = request.find_service(IScheduleService).run(at, args.schedules)
     for result in results:
+        name = f"{result['object']}.{result['schedule']}"
+        if "error" in result:
+            print(f"propolis: schedule {name} not run: {result['error']['en']}",
+                  file=sys.stderr)
+            continue
         failed = f", {result['failed']} failed" if result["failed"] else ""
-        print(f"propolis: schedule {result['object']}.{result['schedule']} "
-              f"({result['period']}) changed {result['changed']} record(s){failed}")
+        print(f"propolis: schedule {name} ({result['period']}) changed "
+              f"{result['changed']} record(s){failed}")
     if not results:
         print(f"propolis: {args.tenant} has no schedules")
+    if any("error" in result for result in results):
+        raise CommandError("some schedules could not run (see above)")
 
 
 @command("extension list")

@@ -281,6 +281,20 @@ def test_schedule_run_changes_exactly_the_matching_records(
                 "--at", "tomorrow"]) == 1
 
 
+def test_a_schedule_naming_a_missing_action_is_reported(
+        team: Team, ini: str, capsys: pytest.CaptureFixture[str]) -> None:
+    team.admin.define("chore", {
+        "kind": "object", "api_name": "chore",
+        "fields": [{"api_name": "title", "type": "text"}],
+        "schedules": [{"api_name": "ghosted", "every": "day", "where": "true",
+                       "action": "ghost"}]})
+    assert cli(["-c", ini, "schedule", "run", "--tenant", team.tenant.account]) == 1
+    captured = capsys.readouterr()
+    assert ("schedule chore.ghosted not run: There is no action 'ghost'"
+            in captured.err)
+    assert "schedule task.overdue" in captured.out  # the others ran
+
+
 def test_beat_runs_a_due_schedule_once_per_period(app: TestApp, team: Team) -> None:
     tasks = due_tasks(team)
     registry = app.app.registry

@@ -30,4 +30,5 @@ class IScheduleService(Interface):
         ``object.name``) with ``now()``/``today()`` at ``now``; ``due_only``: only
         those due at ``now`` that have not run in its period. Returns one result
         per schedule run: ``object``, ``schedule``, ``period``, ``changed``,
-        ``failed``."""
+        ``failed`` (and ``error``, {zh, en}, for one whose action does not
+        exist: it is not run, and others are)."""

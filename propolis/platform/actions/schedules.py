@@ -118,7 +118,15 @@ class ScheduleService:
             ran = self._ran(obj.api_name, schedule["api_name"], period)
             if due_only and (ran or local < start):
                 continue
-            changed, failed = self._run_one(obj, schedule, now)
+            try:
+                changed, failed = self._run_one(obj, schedule, now)
+            except NotFound as error:  # its action: neither declared nor registered
+                log.error("schedule %s.%s: %s", obj.api_name, schedule["api_name"],
+                          error)
+                results.append({"object": obj.api_name,
+                                "schedule": schedule["api_name"], "period": period,
+                                "changed": 0, "failed": 0, "error": error.message})
+                continue
             values = {"ran_at": now, "changed": changed, "failed": failed}
             key = {"object": obj.api_name, "schedule": schedule["api_name"],
                    "period": period}
