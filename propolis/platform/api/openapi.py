@@ -257,6 +257,17 @@ class _Builder:
                             "type": "array", "minItems": 2, "maxItems": 2}},
                     }}}},
             },
+            "Actions": {
+                "type": "object", "required": ["actions"],
+                "properties": {"actions": {"type": "array", "items": {
+                    "type": "object", "required": ["api_name", "label"],
+                    "properties": {
+                        "api_name": {"type": "string"},
+                        "label": {"type": "object", "properties": {
+                            "zh": {"type": "string"}, "en": {"type": "string"}}},
+                        "confirm": {"type": ["object", "null"]},
+                    }}}},
+            },
             "File": {
                 "type": "object", "required": ["id", "name", "size", "content_type"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"},
@@ -349,6 +360,24 @@ class _Builder:
         self.paths[f"{base}/records/{{id}}/restore"] = {"parameters": [one], "post": op(
             "restore", _("Restore from the recycle bin: "),
             responses=self.responses(200, ref(name), 404))}
+        declared = [a["api_name"] for a in obj.doc.get("actions", ())]
+        action = {"name": "name", "in": "path", "required": True,
+                  "schema": {"type": "string"}, "description": self.text(_(
+                      "the action: one the metadata declares${declared} or an "
+                      "extension registers", mapping={"declared": {
+                          "zh": f"（{'、'.join(declared)}）",
+                          "en": f" ({', '.join(declared)})"} if declared else ""}))}
+        self.paths[f"{base}/records/{{id}}/actions"] = {"parameters": [one], "get": op(
+            "actions", _("Actions the user may run now: "),
+            responses=self.responses(200, ref("Actions"), 404))}
+        self.paths[f"{base}/records/{{id}}/actions/{{name}}"] = {
+            "parameters": [one, action], "post": op(
+                "action", _("Run an action: "),
+                requestBody={"required": False, "content": {"application/json": {
+                    "schema": {"type": "object", "description": self.text(_(
+                            "the action's parameters (declared actions take "
+                            "none)"))}}}},
+                responses=self.responses(200, ref(name), 400, 403, 404, 409, 413))}
         self.paths[f"{base}/query"] = {"post": op(
             "query", _("Query "), requestBody=self.body(ref(f"{name}Query")),
             responses=self.responses(200, ref(f"{name}Page"), 400, 413))}
