@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeAlias
 
 from pyramid.i18n import (
     Localizer,
@@ -28,7 +28,7 @@ _ = TranslationStringFactory("propolis")
 
 # what the user may be shown: a gettext message, a label from metadata, or text
 # that needs no translation (a value the user typed)
-Message = TranslationString | Mapping[str, str] | str
+Message: TypeAlias = TranslationString | Mapping[str, str] | str
 
 
 def _c(context: str, msgid: str, mapping: Mapping[str, Any] | None = None

@@ -169,7 +169,7 @@ REQUIRED = _("is required")
 Errors = dict[str, list[Message]]
 
 
-def _message(error: ValidationError) -> dict[str, str]:
+def _message(error: ValidationError) -> Message:
     v, value = error.validator, error.validator_value
     if v == "type":
         if error.instance is None:

@@ -79,7 +79,7 @@ class _Planner:
         self.dialect = dialect
         self.operations: list[Operation] = []
         self.backfills: list[tuple[str, str]] = []
-        self.problems: list[tuple[str, dict[str, str]]] = []
+        self.problems: list[tuple[str, Message]] = []
 
     def op(self, kind: str, obj: str, fname: str | None = None, **details: Any) -> None:
         self.operations.append(Operation(kind, obj, fname, details))
@@ -88,7 +88,7 @@ class _Planner:
         if (obj, path) not in self.backfills:
             self.backfills.append((obj, path))
 
-    def refuse(self, path: str, message: dict[str, str]) -> None:
+    def refuse(self, path: str, message: Message) -> None:
         self.problems.append((path, message))
 
     def check_names(self, obj: str, fields: Iterable[Mapping[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, Forbidden, NotFound, _
+from propolis.platform.errors import AppError, Forbidden, Message, NotFound, _
 
 HTTP_MESSAGES = {
     400: _("Bad request"),
@@ -36,7 +36,7 @@ def error_response(request: Request, error: AppError) -> Response:
 
 def metadata_error(error: MetadataError) -> AppError:
     """Metadata problems as an API error: each problem under its path, with the fix."""
-    fields: dict[str, list[dict[str, str]]] = {}
+    fields: dict[str, list[Message]] = {}
     for problem in error.problems:
         fields.setdefault(problem.path or "$", []).append(problem.as_text())
     return AppError("invalid_metadata", _("Invalid metadata"), fields)
