@@ -27,8 +27,9 @@ from propolis.forms.fields import (
 )
 from propolis.forms.generate import VERSION, RecordForm
 from propolis.metadata.texts import pick
-from propolis.platform.errors import AppError, translate
+from propolis.platform.errors import AppError, _, translate
 from propolis.platform.records.plan import INVALID
+from propolis.platform.records.schema import where_in_table
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _STEPS = re.compile(r"(?:\[\d+\]|\.[a-z][a-z0-9_]*)*")
@@ -79,9 +80,10 @@ def apply_errors(form: RecordForm, error: AppError, lang: str) -> None:
                                     for text in texts)
             continue
         if rest:
-            where = _where(rest, lang)
-            sep = "：" if lang == "zh" else ": "
-            texts = [f"{where}{sep}{text}" for text in texts]
+            where = where_in_table(rest)
+            texts = [translate(_("${where}: ${msg}",
+                                 mapping={"where": where, "msg": text}), lang)
+                     for text in texts]
         holder.errors = [*holder.errors, *texts]
 
 
@@ -130,12 +132,3 @@ def _spec_field(form: Any, name: str) -> SpecField | None:
     return field if isinstance(field, SpecField) else None
 
 
-def _where(steps: list[int | str], lang: str) -> str:
-    """A path as the record service words it: ``第 2 行 qty`` / ``row 2 qty``."""
-    words = []
-    for step in steps:
-        if isinstance(step, int):
-            words.append(f"第 {step + 1} 行" if lang == "zh" else f"row {step + 1}")
-        else:
-            words.append(step)
-    return " ".join(words)

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from propolis.forms.texts import NO, YES
-from propolis.platform.errors import translate
+from propolis.metadata.texts import pick
+from propolis.platform.errors import COMMA, translate
 from propolis.platform.fields.values import parse_datetime, to_decimal, zone
 
 
@@ -26,7 +27,7 @@ def local_datetime(value: str, tz: str) -> str:
 
 
 def joined(items: list[str], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(items)
+    return pick(COMMA, lang).join(items)
 
 
 def generic_text(value: Any, lang: str) -> str:

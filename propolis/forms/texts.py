@@ -1,10 +1,8 @@
-"""The forms' own user-facing texts, in both languages (metadata supplies the rest)."""
+"""The forms' own user-facing texts, gettext messages (metadata supplies the rest)."""
 
 from __future__ import annotations
 
-from propolis.platform.errors import _
-
-LANGS = ("zh", "en")
+from propolis.platform.errors import _, translate
 
 CHOOSE = _("Choose…")
 YES = _("Yes")
@@ -33,4 +31,5 @@ ENTER_DATETIME = _("enter a date and time, e.g. 2026-11-28 09:30")
 
 
 def files_count(count: int, lang: str) -> str:
-    return f"{count} 个文件" if lang == "zh" else f"{count} file{'s' * (count != 1)}"
+    message = _("${count} file") if count == 1 else _("${count} files")
+    return translate(_(message, mapping={"count": count}), lang)

@@ -64,10 +64,9 @@ def translate(value: Any, lang: str, localizer: Localizer | None = None) -> str:
     return str(value)
 
 
-def joined(messages: Sequence[Message], separator: Mapping[str, str]
-           ) -> TranslationString:
-    """Several messages as one, ``separator`` (punctuation: ``{"zh": "；",
-    "en": "; "}``) between them."""
+def joined(messages: Sequence[Message], separator: Message) -> TranslationString:
+    """Several messages as one, ``separator`` (punctuation, which may differ by
+    language: ``SEMICOLON``) between them."""
     keys = [f"m{i}" for i in range(len(messages))]
     return TranslationString("${separator}".join(f"${{{k}}}" for k in keys),
                              domain="propolis",
@@ -90,6 +89,7 @@ def _key(message: Message) -> Any:
 
 
 SEMICOLON = {"zh": "；", "en": "; "}
+COMMA = {"zh": "、", "en": ", "}
 
 
 def both(value: Any) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from propolis.metadata import fieldtypes
-from propolis.platform.errors import Message, _, add_message
+from propolis.platform.errors import Message, _, add_message, joined
 from propolis.platform.fields.base import Format
 from propolis.platform.fields.registry import field_types
 
@@ -207,18 +207,14 @@ def _located(path: list[Any], name: str | None, msg: Message
     top, inner = str(parts[0]), parts[1:]
     if not inner:
         return top, msg
-    where_zh, where_en = [], []
-    for part in inner:
-        if isinstance(part, int):
-            where_zh.append(f"第 {part + 1} 行")
-            where_en.append(f"row {part + 1}")
-        else:
-            where_zh.append(str(part))
-            where_en.append(str(part))
-    return top, _("${where}: ${msg}",
-                  mapping={"where": {"zh": ' '.join(where_zh),
-                                     "en": ' '.join(where_en)},
-                           "msg": msg})
+    return top, _("${where}: ${msg}", mapping={"where": where_in_table(inner),
+                                               "msg": msg})
+
+
+def where_in_table(steps: Sequence[Any]) -> Message:
+    """A place inside a table field as people say it: ``row 2 qty``."""
+    return joined([_("row ${number}", mapping={"number": step + 1})
+                   if isinstance(step, int) else str(step) for step in steps], " ")
 
 
 def schema_errors(validator: Draft202012Validator, data: Mapping[str, Any]) -> Errors:
