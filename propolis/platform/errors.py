@@ -90,6 +90,7 @@ def _key(message: Message) -> Any:
 
 SEMICOLON = {"zh": "；", "en": "; "}
 COMMA = {"zh": "、", "en": ", "}
+AND = {"zh": "、", "en": " and "}
 
 
 def both(value: Any) -> dict[str, str]:

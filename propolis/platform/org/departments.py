@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import distinct, func, or_, select, union_all
 
-from propolis.platform.errors import AppError, NotFound, _
+from propolis.platform.errors import AND, AppError, NotFound, _, joined
 from propolis.platform.org.base import (
     NOT_A_STRING,
     PRESENT,
@@ -166,16 +166,18 @@ class Departments(OrgBase):
                 d.c.parent == id, d.c.deleted_at.is_(None),
                 or_(d.c.disabled.is_(None), d.c.disabled.is_(False)))).scalar_one()
         if members or children:
-            zh, en = [], []
+            left = []
             if members:
-                zh.append(f"{members} 名员工")
-                en.append(f"{members} employee{'s' if members != 1 else ''}")
+                left.append(_("${count} employee", mapping={"count": members})
+                            if members == 1 else
+                            _("${count} employees", mapping={"count": members}))
             if children:
-                zh.append(f"{children} 个未停用的下级部门")
-                en.append(f"{children} enabled sub-department"
-                          f"{'s' if children != 1 else ''}")
-            message = _("The department still has ${en}; it cannot be disabled",
-                        mapping={"en": ' and '.join(en), "zh": '、'.join(zh)})
+                left.append(
+                    _("${count} enabled sub-department", mapping={"count": children})
+                    if children == 1 else
+                    _("${count} enabled sub-departments", mapping={"count": children}))
+            message = _("The department still has ${left}; it cannot be disabled",
+                        mapping={"left": joined(left, AND)})
             raise AppError("department_not_empty", message, {"disabled": [message]})
         disabled = self.records.update("department", id, {"disabled": True})
         self.audit("department.disable", id, {"name": found["name"]})

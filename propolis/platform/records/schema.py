@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from propolis.metadata import fieldtypes
-from propolis.platform.errors import Message, _, add_message, joined
+from propolis.platform.errors import Message, _, _c, add_message, joined
 from propolis.platform.fields.base import Format
 from propolis.platform.fields.registry import field_types
 
@@ -159,10 +159,10 @@ def make_validator(schema: Mapping[str, Any]) -> RecordValidator:
     return RecordValidator(schema)
 
 
-TYPE_NAMES = {"string": ("文本", "text"), "number": ("数字", "a number"),
-              "integer": ("整数", "a whole number"),
-              "boolean": ("是/否", "true or false"), "array": ("列表", "a list"),
-              "object": ("对象", "an object")}
+TYPE_MESSAGES = {"string": _("must be text"), "number": _("must be a number"),
+                 "integer": _("must be a whole number"),
+                 "boolean": _c("platform.records.schema", "must be true or false"),
+                 "array": _("must be a list"), "object": _("must be an object")}
 REQUIRED = _("is required")
 
 
@@ -175,8 +175,8 @@ def _message(error: ValidationError) -> Message:
         if error.instance is None:
             return REQUIRED
         expected = value[0] if isinstance(value, list) else value
-        zh, en = TYPE_NAMES.get(expected, (expected, expected))
-        return _("must be ${en}", mapping={"en": en, "zh": zh})
+        return TYPE_MESSAGES.get(expected) or _("must be ${type}",
+                                                mapping={"type": expected})
     if v == "minLength" and value == 1:
         return REQUIRED
     if v == "minItems" and value == 1:

@@ -67,10 +67,8 @@ def _type_change_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool
 # Column kinds with a width that may grow but not shrink: what the width is called
 # and what shrinking it would do to the stored values.
 _NARROWING = {
-    "decimal": (("小数位数", "precision"),
-                ("已存的数值会被舍入", "stored values would be rounded")),
-    "string": (("最大长度", "max_length"),
-               ("较长的已存值会被截断", "longer stored values would be cut")),
+    "decimal": (_("precision"), _("stored values would be rounded")),
+    "string": (_("max_length"), _("longer stored values would be cut")),
 }
 
 
@@ -337,17 +335,17 @@ class _Planner:
         if okind == nkind and okind in _NARROWING:
             assert owidth is not None and nwidth is not None
             if nwidth < owidth:
-                (what_zh, what_en), (loss_zh, loss_en) = _NARROWING[okind]
+                what, loss = _NARROWING[okind]
                 self.refuse(
                     where,
                     _refusal(
                         _("The ${what} of ${where} cannot go down from ${owidth} to "
                           "${nwidth}: ${loss}.",
-                          mapping={"what": {"zh": what_zh, "en": what_en},
+                          mapping={"what": what,
                                    "where": where,
                                    "owidth": owidth,
                                    "nwidth": nwidth,
-                                   "loss": {"zh": loss_zh, "en": loss_en},
+                                   "loss": loss,
                                    "obj": obj,
                                    "path": path}),
                     ),

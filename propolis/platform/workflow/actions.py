@@ -106,8 +106,7 @@ class Actions(ApprovalEngine):
                 or target not in earlier:
             raise invalid("step", _(
                     "must be the number of an earlier, approved step: ${value}",
-                    mapping={"value": {"zh": sorted(earlier) or '无',
-                                       "en": sorted(earlier) or 'none'}}))
+                    mapping={"value": sorted(earlier) or _("none")}))
         self._close_task(task, "returned", comment)
         self._cancel_pending(inst.id, step_seq=current)
         s = approval_steps.c
