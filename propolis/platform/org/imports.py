@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from propolis.platform.accounts.services import PASSWORD_MIN, password_problems
-from propolis.platform.errors import AppError, Message, NotFound, _, both
+from propolis.platform.errors import (
+    COMMA,
+    AppError,
+    Message,
+    NotFound,
+    _,
+    _c,
+    both,
+    joined,
+)
 from propolis.platform.exchange import xlsx
 from propolis.platform.exchange.xlsx import Column
 from propolis.platform.ids import new_id
@@ -33,52 +42,41 @@ MAX_ROWS = 2000
 STATUS_CHOICES = (("在职", "active"), ("待激活", "pending"), ("已停用", "disabled"))
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "姓名", "Name", required=True),
-    Column("phone", "手机号", "Mobile phone", required=True,
-           help_zh="登录账号，不能与现有员工或本文件其他行重复",
-           help_en="The login; unique among employees and within the file"),
-    Column("email", "邮箱", "Email", width=24),
-    Column("departments", "部门", "Departments", width=24,
-           help_zh="按层级写部门路径，如 总部/销售部；多个部门用 ; 分隔，"
-                   "第一个为主属部门；留空则用默认部门",
-           help_en="Department path such as 总部/销售部; several separated by ';', "
-                   "the first is the main one; empty: the default department"),
-    Column("position", "职务", "Position"),
-    Column("superior", "直属上级手机号", "Superior's phone",
-           help_zh="上级的手机号：现有员工或本文件中的另一行（顺序不限）",
-           help_en="The superior's phone: an employee, or another row of this file "
-                   "(in any order)"),
-    Column("roles", "角色", "Roles",
-           help_zh="多个角色用逗号分隔，如 员工,CRM 管理员；留空则用默认角色",
-           help_en="Several separated by commas; empty: the default roles"),
-    Column("status", "状态", "Status", choices=tuple(zh for zh, _ in STATUS_CHOICES),
-           help_zh="在职 / 待激活 / 已停用，留空为在职",
-           help_en="active / pending / disabled (in zh or en); empty: active"),
-    Column("login_name", "登录名", "Login name",
-           help_zh="可选，也可用于登录", help_en="Optional second login"),
-    Column("password", "初始密码", "Initial password",
-           help_zh=f"至少 {PASSWORD_MIN} 位；留空则需管理员设置密码后才能登录",
-           help_en=f"At least {PASSWORD_MIN} characters; empty: the user logs in once "
-                   "an admin sets a password"),
+    Column("name", _c("platform.org.imports", "Name"), required=True),
+    Column("phone", _("Mobile phone"), required=True,
+           help=_("The login; unique among employees and within the file")),
+    Column("email", _("Email"), width=24),
+    Column("departments", _("Departments"), width=24,
+           help=_("Department path such as 总部/销售部; several separated by ';', the "
+                  "first is the main one; empty: the default department")),
+    Column("position", _c("platform.org.imports", "Position")),
+    Column("superior", _("Superior's phone"),
+           help=_("The superior's phone: an employee, or another row of this file "
+                  "(in any order)")),
+    Column("roles", _("Roles"),
+           help=_("Several separated by commas; empty: the default roles")),
+    Column("status", _("Status"), choices=tuple(zh for zh, _en in STATUS_CHOICES),
+           help=_("active / pending / disabled (in zh or en); empty: active")),
+    Column("login_name", _("Login name"),
+           help=_("Optional second login")),
+    Column("password", _("Initial password"),
+           help=_("At least ${password_min} characters; empty: the user logs in once "
+                  "an admin sets a password",
+                  mapping={"password_min": PASSWORD_MIN})),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 EXAMPLE = ("张三", "13900000000", "zhangsan@example.com", "总部/销售部", "销售经理",
            "", "员工", "在职", "", "")
 INSTRUCTIONS = (
-    ("员工导入说明", "How to import employees"),
-    ("第 1 行为中文表头，第 2 行为英文表头，请从第 3 行开始填写；带 * 的列必填。",
-     "Row 1 holds the headers in Chinese, row 2 in English; fill in from row 3. "
-     "Columns marked * are required."),
-    ("第 3 行是示例，原样保留时导入会忽略它，也可以直接覆盖。",
-     "Row 3 is an example: left as it is, the import skips it; overwrite it freely."),
-    ("部门按层级写路径（总部/销售部），多个部门用 ; 分隔，第一个是主属部门。",
-     "Departments are paths (总部/销售部); several are separated by ';', the first "
-     "is the main one."),
-    ("直属上级填手机号，可以是现有员工，也可以是本文件中任意一行。",
-     "The superior is given by phone: an existing employee or any row of this file."),
-    ("任何一行有错时整个文件都不会导入，并返回逐行的错误报告。",
-     "If any row is wrong nothing is imported, and a per-row error report comes "
-     "back."),
+    _("How to import employees"),
+    _("Row 1 holds the headers in Chinese, row 2 in English; fill in from row 3. "
+      "Columns marked * are required."),
+    _("Row 3 is an example: left as it is, the import skips it; overwrite it freely."),
+    _("Departments are paths (总部/销售部); several are separated by ';', the first is "
+      "the main one."),
+    _("The superior is given by phone: an existing employee or any row of this file."),
+    _("If any row is wrong nothing is imported, and a per-row error report comes "
+      "back."),
 )
 # Where the record service's field errors belong in the sheet.
 FIELD_COLUMNS = {"main_department": "departments", **{c.key: c.key for c in COLUMNS}}
@@ -180,8 +178,7 @@ class Importer:
         if missing:
             raise _bad_file(_(
                     "Missing required columns: ${c} (use the import template)",
-                    mapping={"c": {"zh": '、'.join(c.zh for c in missing),
-                                   "en": ', '.join(c.en for c in missing)}}))
+                    mapping={"c": joined([c.label for c in missing], COMMA)}))
         out = []
         for position, (number, values) in enumerate(rows[1:]):
             record = {key: values[i] for i, key in keys.items()}
@@ -437,7 +434,7 @@ class Importer:
 
 def _label(column: str | None) -> dict[str, str] | None:
     found = BY_KEY.get(column) if column else None
-    return {"zh": found.zh, "en": found.en} if found else None
+    return both(found.label) if found else None
 
 
 def _bad_file(message: Message) -> AppError:

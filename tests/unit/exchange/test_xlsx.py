@@ -77,7 +77,8 @@ def test_read_rows_refuses_a_huge_archive(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_report_marks_bad_cells_and_lists_errors() -> None:
-    columns = [Column("name", "姓名", "Name"), Column("phone", "手机号", "Mobile")]
+    columns = [Column("name", {"zh": "姓名", "en": "Name"}),
+               Column("phone", {"zh": "手机号", "en": "Mobile"})]
     data = report(columns, [(3, ["张三", "123"]), (4, ["李四", "456"])],
                   {4: [("phone", "手机号：重复 / Mobile: repeated"),
                        (None, "整行有误 / bad row")]})
