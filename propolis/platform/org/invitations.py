@@ -164,14 +164,14 @@ class Invitations:
         url = join_url(self.base_url, token)
         inviter = self._inviter_name()
         when = to_json_value(expires, self.tz)[:16].replace("T", " ")
-        where_zh = f"的「{dept_name}」" if dept_name else ""
-        where_en = f" ({dept_name})" if dept_name else ""
+        where = _(" (${department})", mapping={"department": dept_name}) \
+            if dept_name else ""
         message = _("${inviter} invites you to join ${enterprise_name}${where}. Open "
                     "the link before ${when} and fill in your details; you can log "
                     "in once an admin approves: ${url}",
                     mapping={"inviter": inviter,
                              "enterprise_name": self.enterprise_name,
-                             "where": {"zh": where_zh, "en": where_en},
+                             "where": where,
                              "when": when,
                              "url": url})
         invitation_id = new_id()
