@@ -26,7 +26,16 @@ from propolis.platform.accounts.services import password_problems
 from propolis.platform.audit import record_event
 from propolis.platform.auth.passwords import hash_password
 from propolis.platform.db import ACCOUNT_RE, Database
-from propolis.platform.errors import AppError, Conflict, Message, NotFound, _, both
+from propolis.platform.errors import (
+    COMMA,
+    AppError,
+    Conflict,
+    Message,
+    NotFound,
+    _,
+    both,
+    joined,
+)
 from propolis.platform.fields.types.email import EMAIL_RE
 from propolis.platform.fields.types.phone import PHONE_PATTERN
 from propolis.platform.fields.values import to_json_value
@@ -228,8 +237,7 @@ class Invitations:
         if status is not None and status not in STATUSES:
             raise invalid("status", _(
                     "must be one of ${statuses}",
-                    mapping={"statuses": {"zh": '、'.join(STATUSES),
-                                          "en": ', '.join(STATUSES)}}))
+                    mapping={"statuses": joined(list(STATUSES), COMMA)}))
         r = org_join_requests
         stmt = select(r).order_by(r.c.created_at, r.c.id)
         if status is not None:

@@ -16,7 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from propolis.platform.errors import AppError, Message, NotFound, _, _c, translate
+from propolis.platform.errors import (
+    COMMA,
+    AppError,
+    Message,
+    NotFound,
+    _,
+    _c,
+    joined,
+    translate,
+)
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import AccessPolicy, Rule
@@ -74,12 +83,10 @@ class _Explainer:
                                          "everything in the enterprise"))
         elif rule.kind == "scope":
             out.update(scope=rule.name, roles=list(rule.roles))
-            roles = "、".join(rule.roles)
-            scope = SCOPE_TEXT[rule.name]
             out["message"] = self.text(_(
                     "the data scope of role(s) ${roles}: ${scope}",
-                    mapping={"roles": {"zh": roles, "en": ', '.join(rule.roles)},
-                             "scope": scope}))
+                    mapping={"roles": joined(list(rule.roles), COMMA),
+                             "scope": SCOPE_TEXT[rule.name]}))
         elif rule.kind == "sharing":
             out["sharing"] = rule.name
             text = SHARING_TEXT[rule.name]

@@ -276,12 +276,10 @@ class _Planner:
             self.refuse(
                 f"{obj}.{path}",
                 _refusal(
-                    _("${obj}.${path} cannot be pointed from ${value} to ${value2}: "
-                      "its stored ids are ${value} records.",
-                      mapping={"obj": obj,
-                               "path": path,
-                               "value": of.get('to'),
-                               "value2": nf.get('to')}),
+                    _("${obj}.${path} cannot be pointed from ${old} to ${new}: "
+                      "its stored ids are ${old} records.",
+                      mapping={"obj": obj, "path": path,
+                               "old": of.get("to"), "new": nf.get("to")}),
                 ),
             )
             return nf

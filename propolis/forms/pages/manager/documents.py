@@ -215,10 +215,9 @@ def describe_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
     changes = []
     for key, name in _OBJECT_KEYS.items():
         if old.get(key) != new.get(key):
-            changes.append(_("${name}: ${value} → ${value2}",
-                             mapping={"name": name,
-                                      "value": _short(old.get(key)),
-                                      "value2": _short(new.get(key))}))
+            changes.append(_("${name}: ${old} → ${new}",
+                             mapping={"name": name, "old": _short(old.get(key)),
+                                      "new": _short(new.get(key))}))
     before = {f["api_name"]: f for f in old["fields"]}
     after = {f["api_name"]: f for f in new["fields"]}
     for fname, f in after.items():
