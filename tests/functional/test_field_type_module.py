@@ -79,7 +79,8 @@ class Rating(FieldType):
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         stars = text.strip().rstrip("★☆ ")
         if not stars.isdigit():
-            raise bad(f"「{text}」不是星数", f"{text!r} is not a number of stars")
+            raise bad({"zh": f"「{text}」不是星数",
+                       "en": f"{text!r} is not a number of stars"})
         return int(stars)
 
     def same_value(self, field: Field, new: Any, old: Any) -> bool:
