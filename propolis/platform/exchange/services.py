@@ -359,8 +359,8 @@ class ImportService(_Exchange):
         if len(data) > self.max_bytes:
             limit = self.max_bytes // 1024 // 1024
             raise AppError("file_too_large",
-                           _("The file exceeds the ${value} MB limit: import in "
-                             "batches", mapping={"value": limit}),
+                           _("The file exceeds the ${mb} MB limit: import in "
+                             "batches", mapping={"mb": limit}),
                            {"file": [_("too large")]}, status=413)
         fmt = file_format(filename)
         known = self.all_columns(object)

@@ -172,8 +172,8 @@ def read_csv(data: bytes, *, max_cols: int, max_rows: int) -> Rows:
                 raise _too_many(max_rows - 1)
             rows.append((number, texts + [""] * (max_cols - len(texts))))
     except csv.Error as exc:
-        raise bad_file(_("Row ${value} is not valid CSV: ${exc}",
-                         mapping={"value": number + 1, "exc": exc})) from None
+        raise bad_file(_("Row ${row} is not valid CSV: ${exc}",
+                         mapping={"row": number + 1, "exc": exc})) from None
     return rows
 
 

@@ -283,10 +283,10 @@ class OrgService(Departments):
         if handover_to is None:
             if owned:
                 total = sum(owned.values())
-                raise invalid("handover_to", _(
-                        "the user owns ${total} record${value}: choose who takes "
-                        "them over",
-                        mapping={"total": total, "value": 's' if total != 1 else ''}))
+                message = _("the user owns ${total} record: choose who takes them "
+                            "over") if total == 1 else _(
+                    "the user owns ${total} records: choose who takes them over")
+                raise invalid("handover_to", _(message, mapping={"total": total}))
         else:
             if handover_to == id:
                 raise invalid("handover_to", _c("platform.org.services",

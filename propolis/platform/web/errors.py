@@ -77,8 +77,8 @@ def body_limit_tween_factory(
         if length is not None and length > limit:
             return failure(request, AppError(
                 "body_too_large",
-                _("The request body exceeds the ${value} MB limit",
-                  mapping={"value": limit // 1024 // 1024}),
+                _("The request body exceeds the ${mb} MB limit",
+                  mapping={"mb": limit // 1024 // 1024}),
                 status=413), bare=True)
         if length is None and request.method in ("POST", "PUT", "PATCH"):
             body = request.body_file_raw.read(limit + 1)

@@ -187,8 +187,8 @@ class ApprovalEngine:
                 on_behalf_of=user if assignee != user else None, status="pending",
                 created_at=now))
             self._inbox(assignee, "task", inst.id, _(
-                    "${label} “${value}” awaits your approval",
-                    mapping={"label": definition['label'], "value": inst.title or ''}))
+                    "${label} “${title}” awaits your approval",
+                    mapping={"label": definition["label"], "title": inst.title or ""}))
 
     def _step_done(self, step: Row[Any]) -> bool:
         counts = self._counts(step.id)

@@ -115,8 +115,8 @@ class Submission(ApprovalEngine):
             self.conn.execute(insert(approval_cc).values(
                 instance_id=instance_id, user_id=user_id, created_at=now))
             self._inbox(user_id, "cc", instance_id, _(
-                    "For your information: ${label} “${value}”",
-                    mapping={"label": definition['label'], "value": title or ''}))
+                    "For your information: ${label} “${title}”",
+                    mapping={"label": definition["label"], "title": title or ""}))
         self._event(ApprovalStarted(instance_id, name, form, record_id, submitter,
                                     self.session, self.request))
         self._advance(self._instance(instance_id), after=0)
