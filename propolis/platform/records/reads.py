@@ -4,7 +4,7 @@ what the actor's access policy lets them reach and see."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select, true
@@ -22,6 +22,9 @@ from propolis.platform.records.plan import (
     RecordServiceBase,
     stored,
 )
+
+# records read back at once for the events of a bulk change
+WHOLE_CHUNK = 500
 
 
 class Reads(RecordServiceBase):
@@ -201,20 +204,46 @@ class Reads(RecordServiceBase):
     def _page(
         self, conn: Connection, plan: ObjectPlan, rows: list[Any]
     ) -> list[dict[str, Any]]:
+        recs = self._with_rows(conn, plan, rows)
+        quoted = self._quotes(conn, plan, recs)
+        return [self._out(plan, rec, quoted[rec["id"]]) for rec in recs]
+
+    def _with_rows(
+        self, conn: Connection, plan: ObjectPlan, rows: Iterable[Any]
+    ) -> list[dict[str, Any]]:
+        """Records (Python values) from their rows, with their table rows."""
         recs = [self._from_row(plan, row._mapping) for row in rows]
         if plan.tables:
             children = self._load_rows(conn, plan, [r["id"] for r in recs])
             for rec in recs:
                 for f in plan.tables:
                     rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
-        quoted = self._quotes(conn, plan, recs)
-        return [self._out(plan, rec, quoted[rec["id"]]) for rec in recs]
+        return recs
+
+    def _wholes(
+        self, conn: Connection, plan: ObjectPlan, ids: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """The records ``ids`` (the recycle bin included) as ``_whole`` gives
+        them, read a chunk at a time."""
+        for start in range(0, len(ids), WHOLE_CHUNK):
+            chunk = ids[start:start + WHOLE_CHUNK]
+            recs = self._with_rows(conn, plan, conn.execute(
+                select(plan.table).where(plan.table.c.id.in_(chunk))))
+            quoted = self._quotes(conn, plan, recs)
+            for rec in recs:
+                yield self._json(plan, rec, quoted[rec["id"]])
 
     def _out(
         self, plan: ObjectPlan, rec: Mapping[str, Any], quoted: Mapping[str, Any]
     ) -> dict[str, Any]:
         """A record as the actor may see it."""
         return self.policy.strip(plan.name, self._json(plan, rec, quoted))
+
+    def _whole(
+        self, conn: Connection, plan: ObjectPlan, rec: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A record as JSON values with its quotes, before the actor's strip."""
+        return self._json(plan, rec, self._quotes(conn, plan, [dict(rec)])[rec["id"]])
 
     def _readable(self, plan: ObjectPlan) -> dict[str, Mapping[str, Any]]:
         """The fields the actor may filter and sort on."""

@@ -109,7 +109,7 @@ class Submission(ApprovalEngine):
                                                             **row))
         self._log(instance_id, None, "submit", comment,
                   {"skipped": [r["seq"] for r in plan if r["status"] == "skipped"]})
-        self._set_life_status(form, record_id, "in_review")
+        self.records.set_life_status(form, record_id, "in_review")
         for user_id in self._cc_users(definition, submitter):
             self.conn.execute(insert(approval_cc).values(
                 instance_id=instance_id, user_id=user_id, created_at=now))
