@@ -37,6 +37,22 @@ class Reads(RecordServiceBase):
         rec = self._load(conn, plan, id, verb=READ)
         return self._out(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
 
+    def values(self, object: str, id: str) -> dict[str, Any]:
+        """A record's values as expressions see them (an approval step's
+        ``when``): Python values of its stored fields and table rows, and its
+        ``life_status``; in the recycle bin too. No right is asked: the caller
+        checked the actor's. 404 when there is no such record."""
+        plan = self._plan(object)
+        rec = self._load(self.session.connection(), plan, id, deleted=None)
+        values: dict[str, Any] = {"life_status": rec["life_status"]}
+        for f in plan.stored:
+            values[f["api_name"]] = rec[f["api_name"]]
+        for f in plan.tables:
+            subs = [s["api_name"] for s in f["fields"] if stored(s)]
+            values[f["api_name"]] = [{name: row[name] for name in subs}
+                                     for row in rec[f["api_name"]]]
+        return values
+
     def list_deleted(
         self, object: str, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
