@@ -26,7 +26,7 @@ from propolis.platform.records.events import (
 )
 from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.tasks import celery_app
-from tests.common.api import ApiClient, Tenant, error, login_admin
+from tests.common.api import ApiClient, Tenant, error, login_admin, url
 from tests.common.app import app_settings
 
 PROJECT = {
@@ -178,3 +178,19 @@ def test_a_failed_request_rolls_back_what_subscribers_wrote(api: ApiClient) -> N
     api.patch(f"/objects/project/records/{pid}", {"budget": LIMIT}, status=200)
     assert len(notes(api)) == len(before) + 1
     assert SENT == [pid]
+
+
+def test_an_import_tells_of_each_row_and_a_refused_row_leaves_nothing(
+        api: ApiClient) -> None:
+    sheet = f"name,budget\n丙,1\n{REFUSED},2\n丁,3\n".encode()
+    report = api.app.post(url("/objects/project/import"), headers=api.headers(),
+                          upload_files=[("file", "p.csv", sheet)], status=200).json
+    assert (report["created"], report["failed"]) == (2, 1)
+    assert report["errors"][0]["row"] == 3 and report["errors"][0]["field"] == "name"
+    assert [(type(e).__name__, e.record["name"]) for e in SEEN] == [
+        ("RecordCreated", "丙"), ("RecordCreated", REFUSED), ("RecordCreated", "丁")]
+    # the refused row's note went with its row
+    assert len(WROTE) == 3
+    assert len(notes(api)) == 2
+    assert sorted(SENT) == sorted(e.record_id for e in SEEN
+                                  if e.record["name"] != REFUSED)
