@@ -48,9 +48,6 @@ class IRecordService(Interface):
     def transfer(object: str, id: str, owner: str):
         """Hands a record to another user (the ``transfer`` verb); returns it."""
 
-    def values(object: str, id: str):
-        """A record's Python values as expressions see them (no right asked)."""
-
     def set_life_status(object: str, id: str, status: str):
         """Sets a record's ``life_status`` for the approval engine (no right
         asked)."""
@@ -66,6 +63,15 @@ class IRecordService(Interface):
     def check(object: str, id: str, verb: str):
         """Raises as acting on the record would: 404 when the actor cannot reach
         it, 403 when ``verb`` is not theirs on it."""
+
+    def variables(object: str, id: str, *, verb: str | None, lock: bool):
+        """The record as expressions see it (Python values, system fields, table
+        rows as lists of maps); raises as ``check`` with ``verb`` (None: no right
+        asked)."""
+
+    def scan(object: str, *, after: str | None, limit: int):
+        """The next ``limit`` live records the actor may read after the id
+        ``after``, in id order, as expressions see them."""
 
     def query(
         object: str,

@@ -4,7 +4,7 @@ what the actor's access policy lets them reach and see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select, true
@@ -36,22 +36,6 @@ class Reads(RecordServiceBase):
         conn = self.session.connection()
         rec = self._load(conn, plan, id, verb=READ)
         return self._out(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
-
-    def values(self, object: str, id: str) -> dict[str, Any]:
-        """A record's values as expressions see them (an approval step's
-        ``when``): Python values of its stored fields and table rows, and its
-        ``life_status``; in the recycle bin too. No right is asked: the caller
-        checked the actor's. 404 when there is no such record."""
-        plan = self._plan(object)
-        rec = self._load(self.session.connection(), plan, id, deleted=None)
-        values: dict[str, Any] = {"life_status": rec["life_status"]}
-        for f in plan.stored:
-            values[f["api_name"]] = rec[f["api_name"]]
-        for f in plan.tables:
-            subs = [s["api_name"] for s in f["fields"] if stored(s)]
-            values[f["api_name"]] = [{name: row[name] for name in subs}
-                                     for row in rec[f["api_name"]]]
-        return values
 
     def list_deleted(
         self, object: str, limit: int = 50, cursor: str | None = None
@@ -147,6 +131,45 @@ class Reads(RecordServiceBase):
         plan = self._plan(object)
         self._load(self.session.connection(), plan, id, verb=verb)
 
+    def variables(self, object: str, id: str, *, verb: str | None = READ,
+                  lock: bool = False) -> dict[str, Any]:
+        """The record as expressions see it (``when`` of an action, ``where`` of a
+        schedule, an approval step's ``when``): Python values by api_name, system
+        fields included, a table's rows as lists of maps. Raises as ``check`` with
+        ``verb`` (None: no right asked, for a caller that checked the actor's);
+        ``lock`` holds the row until the transaction ends."""
+        plan = self._plan(object)
+        return self._load(self.session.connection(), plan, id, verb=verb, lock=lock)
+
+    def scan(self, object: str, *, after: str | None = None,
+             limit: int = 200) -> list[dict[str, Any]]:
+        """The next ``limit`` live records the actor may read after the id
+        ``after``, in id order, as expressions see them (see ``variables``): a
+        pass over every record, a batch at a time."""
+        plan = self._plan(object)
+        self.policy.require(plan.name, READ)
+        conn = self.session.connection()
+        table = plan.table
+        stmt = select(table).where(table.c.deleted_at.is_(None))
+        visible = self.policy.condition(plan.name, table)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        if after is not None:
+            stmt = stmt.where(table.c.id > after)
+        return self._with_rows(
+            conn, plan, list(conn.execute(stmt.order_by(table.c.id).limit(limit))))
+
+    def _with_rows(self, conn: Connection, plan: ObjectPlan, rows: list[Any]
+                   ) -> list[dict[str, Any]]:
+        """Records from their rows, with their tables' rows."""
+        recs = [self._from_row(plan, row._mapping) for row in rows]
+        if plan.tables and recs:
+            children = self._load_rows(conn, plan, [r["id"] for r in recs])
+            for rec in recs:
+                for f in plan.tables:
+                    rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
+        return recs
+
     @staticmethod
     def _fts(conn: Connection, plan: ObjectPlan) -> bool:
         return plan.has_search and conn.dialect.name == "sqlite"
@@ -224,18 +247,6 @@ class Reads(RecordServiceBase):
         quoted = self._quotes(conn, plan, recs)
         return [self._out(plan, rec, quoted[rec["id"]]) for rec in recs]
 
-    def _with_rows(
-        self, conn: Connection, plan: ObjectPlan, rows: Iterable[Any]
-    ) -> list[dict[str, Any]]:
-        """Records (Python values) from their rows, with their table rows."""
-        recs = [self._from_row(plan, row._mapping) for row in rows]
-        if plan.tables:
-            children = self._load_rows(conn, plan, [r["id"] for r in recs])
-            for rec in recs:
-                for f in plan.tables:
-                    rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
-        return recs
-
     def _wholes(
         self, conn: Connection, plan: ObjectPlan, ids: Sequence[str]
     ) -> Iterator[dict[str, Any]]:
@@ -243,8 +254,8 @@ class Reads(RecordServiceBase):
         them, read a chunk at a time."""
         for start in range(0, len(ids), WHOLE_CHUNK):
             chunk = ids[start:start + WHOLE_CHUNK]
-            recs = self._with_rows(conn, plan, conn.execute(
-                select(plan.table).where(plan.table.c.id.in_(chunk))))
+            recs = self._with_rows(conn, plan, list(conn.execute(
+                select(plan.table).where(plan.table.c.id.in_(chunk)))))
             quoted = self._quotes(conn, plan, recs)
             for rec in recs:
                 yield self._json(plan, rec, quoted[rec["id"]])

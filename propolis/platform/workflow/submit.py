@@ -83,7 +83,7 @@ class Submission(ApprovalEngine):
             if not isinstance(record_id, str):
                 raise invalid("record", t("应为记录 id", "must be a record id"))
             self.records.check(form, record_id, "edit")
-        values = self.records.values(form, record_id)
+        values = self.records.variables(form, record_id, verb=None)
         if values["life_status"] != "normal":
             raise Conflict("record_not_normal", t(
                 "该记录正在审批中或已作废，不能再提交",
