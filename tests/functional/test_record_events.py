@@ -26,6 +26,7 @@ from propolis.platform.records.events import (
 )
 from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.tasks import celery_app
+from propolis.platform.tenancy.demo import create_demo
 from tests.common.api import ApiClient, Tenant, error, login_admin, url
 from tests.common.app import app_settings
 
@@ -194,3 +195,12 @@ def test_an_import_tells_of_each_row_and_a_refused_row_leaves_nothing(
     assert len(notes(api)) == 2
     assert sorted(SENT) == sorted(e.record_id for e in SEEN
                                   if e.record["name"] != REFUSED)
+
+
+def test_the_demo_data_is_told_like_any_other(app: TestApp) -> None:
+    EVERY.clear()
+    assert create_demo(app.app.registry) is not None
+    told = {name for kind, name in EVERY if kind == "RecordCreated"}
+    assert {"department", "user", "product", "customer", "contact",
+            "opportunity"} <= told
+    assert ("RecordUpdated", "department") in EVERY  # its head, set afterwards
