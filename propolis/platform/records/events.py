@@ -101,8 +101,8 @@ class ApprovalFinished(RecordEvent):
     record's ``LifeStatusChanged``): ``status`` is ``approved``, ``rejected`` or
     ``withdrawn``; the record's ``life_status`` is back to ``normal``
     (``invalid`` after a rejection when the definition says
-    ``rejected_status: invalid``). ``record`` is empty when its object was removed
-    since the submission."""
+    ``rejected_status: invalid``). ``record`` is empty when the record was
+    deleted or its object removed since the submission."""
 
     instance_id: str
     definition: str
