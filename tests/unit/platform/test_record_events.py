@@ -162,11 +162,16 @@ def test_life_status_changes(heard: Heard) -> None:
 def test_a_password_set_for_the_accounts_is_an_update(heard: Heard) -> None:
     someone = user(heard, "某人", "13700000003")
     heard.events.clear()
-    heard.records().set_password(someone, "new-password-1")
-    [event] = heard.events
-    assert type(event) is RecordUpdated
-    assert event.changes == {"password": (None, "******")}
-    assert "password" not in event.record
+    records = heard.records()
+    records.set_password(someone, "new-password-1")
+    records.set_password(someone, "new-password-2")
+    first, second = heard.events
+    assert type(first) is RecordUpdated
+    assert first.changes == {"password": (None, "******")}
+    assert second.changes == {"password": ("******", "******")}
+    assert "password" not in second.record and second.record["version"] == 3
+    assert [h["changes"] for h in records.history("user", someone)][1:] == [
+        {"password": [None, "******"]}, {"password": ["******", "******"]}]
 
 
 def test_an_approval_ends_with_its_record(heard: Heard) -> None:
