@@ -46,6 +46,14 @@ class IRecordService(Interface):
     def transfer(object: str, id: str, owner: str):
         """Hands a record to another user (the ``transfer`` verb); returns it."""
 
+    def duplicates(object: str, data: dict[str, Any], exclude: str | None):
+        """The records whose ``duplicates:`` values equal those of ``data`` (the
+        查重 tool): ``[{"name", "owner_name", "field", "id"?}]``."""
+
+    def timeline(object: str, id: str, *, limit: int, cursor: str | None):
+        """The records on a record's timeline, newest first: ``{"items": [{"object",
+        "id", "name", "created_at", "created_by", "record"}], "next_cursor"}``."""
+
     def check(object: str, id: str, verb: str):
         """Raises as acting on the record would: 404 when the actor cannot reach
         it, 403 when ``verb`` is not theirs on it."""

@@ -165,6 +165,10 @@ class ObjectPlan:
         self.insert = insert(self.table)
         self.child_inserts = {n: insert(c) for n, c in self.children.items()}
         self.fts = fts_table(search_table_name(self.name))
+        # ``duplicates:``: the fields each rule compares, and all of them
+        self.duplicate_rules = [list(r["fields"])
+                                for r in obj.doc.get("duplicates", ())]
+        self.duplicate_fields = frozenset(n for r in self.duplicate_rules for n in r)
 
 
 class RecordServiceBase:

@@ -48,6 +48,7 @@ from propolis.platform.records.compute import (
     refresh_rollups,
 )
 from propolis.platform.records.derived import Derived
+from propolis.platform.records.duplicates import Duplicates
 from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.records.plan import (
     MASK,
@@ -58,11 +59,12 @@ from propolis.platform.records.plan import (
     stored,
 )
 from propolis.platform.records.teams import Teams
+from propolis.platform.records.timeline import Timeline
 from propolis.platform.storage.platform_tables import CLOSURES
 
 
 @implementer(IRecordService, IQueryService)
-class RecordService(Checks, Derived, Teams):
+class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
     """Records of one enterprise, on behalf of one actor, inside the caller's
     transaction (the service never commits). The writes are here; reads, checks
     and derived values in their own modules."""
@@ -96,6 +98,7 @@ class RecordService(Checks, Derived, Teams):
         self._check_dependent(plan, rec, None)
         self._check_references(conn, plan, rec, None)
         self._check_unique(conn, plan, rec, plan.unique, exclude=None)
+        self._check_duplicates(conn, plan, rec, None)
         if plan.autonumbers:
             day = now.astimezone(zone(self.tz)).date()
             for name, numbering in plan.autonumbers:
@@ -110,6 +113,7 @@ class RecordService(Checks, Derived, Teams):
                       any(rec[n] is not None for n in plan.unique))
         for f in plan.tables:
             self._insert_rows(conn, plan, f, rec)
+        self._write_keys(conn, plan, rec, None)
         closure = CLOSURES.get(plan.name)
         if closure is not None:
             closure.added(conn, rec["id"], rec[closure.field])
@@ -159,6 +163,7 @@ class RecordService(Checks, Derived, Teams):
             moved.check_move(conn, id, rec[moved.field])
         changed_unique = [n for n in plan.unique if rec[n] != old[n]]
         self._check_unique(conn, plan, rec, changed_unique, exclude=id)
+        self._check_duplicates(conn, plan, rec, data.keys())
         self._compute(plan, rec)
         rec["search_text"] = self._search_text(plan, rec)
         old_out = self._json(plan, old, {})
@@ -190,6 +195,7 @@ class RecordService(Checks, Derived, Teams):
                 conn.execute(delete(plan.children[f["api_name"]]).where(
                     plan.children[f["api_name"]].c.parent_id == id))
                 self._insert_rows(conn, plan, f, rec)
+        self._write_keys(conn, plan, rec, changes.keys())
         if moved is not None:
             moved.moved(conn, id, rec[moved.field])
         out.update(version=rec["version"], updated_by=rec["updated_by"],
