@@ -137,7 +137,7 @@ class Duplicates(Reads):
         message = t(f"与已有{label['zh']}「{first['name']}」重复（{zh_owner}）",
                     f"Duplicates the existing {label['en'].lower()} "
                     f"'{first['name']}' ({en_owner})")
-        fields = {m["field"]: [message] for m in found}
+        fields: dict[str, list[Text]] = {m["field"]: [message] for m in found}
         raise DuplicateFound(message, fields, found)
 
     def _matches(self, conn: Connection, plan: ObjectPlan,

@@ -54,6 +54,13 @@ class IRecordService(Interface):
         """The records on a record's timeline, newest first: ``{"items": [{"object",
         "id", "name", "created_at", "created_by", "record"}], "next_cursor"}``."""
 
+    def release(object: str, id: str):
+        """Leaves a record without an owner (the ``transfer`` verb); returns it."""
+
+    def privileged():
+        """The same service, in the same transaction and for the same user, with
+        every right (for code that checked the rights itself)."""
+
     def check(object: str, id: str, verb: str):
         """Raises as acting on the record would: 404 when the actor cannot reach
         it, 403 when ``verb`` is not theirs on it."""
