@@ -16,8 +16,10 @@ from propolis.platform.db import Database
 from tests.common.api import error
 from tests.common.crm import (
     Sales,
+    act,
     crm_app,
     customer,
+    offered,
     record_path,
     sales_team,
 )
@@ -183,3 +185,174 @@ def test_rule6_status_tags_filters_and_sorting(sales: Sales) -> None:
     sales.rep1.patch(record_path("customer", first), {"status": "deal"}, status=200)
     page = sales.rep1.query("customer", sort=["-updated_at"])["records"]
     assert page[0]["id"] == first["id"]
+
+
+def timeline(client: Any, obj: str, record: dict[str, Any], status: int = 200,
+             **params: Any) -> Any:
+    return client.get(record_path(obj, record, "timeline"), params=params,
+                      status=status)
+
+
+def test_rule7_follow_ups_on_timelines(sales: Sales) -> None:
+    acme = customer(sales.rep1, "时间线客户")
+    contact = sales.rep1.create("contact", {"name": "周", "customer": acme["id"]})
+    deal = sales.rep1.create("opportunity", {"name": "商机", "customer": acme["id"]})
+    contract = sales.rep1.create("contract", {"name": "合同", "number": "TL-1",
+                                              "customer": acme["id"], "amount": 1})
+    photo = sales.rep1.upload("site.png", b"\x89PNG\r\n\x1a\n", "image/png")
+    voice = sales.rep1.upload("note.m4a", b"voice", "audio/mp4")
+    on_customer = sales.rep1.create("follow_up", {
+        "content": "上门拜访", "action": "visit", "customer": acme["id"],
+        "contact": contact["id"], "images": [photo["id"]], "voice": [voice["id"]]})
+    on_deal = sales.rep1.create("follow_up", {"content": "报价", "action": "email",
+                                              "opportunity": deal["id"]})
+    on_contract = sales.rep1.create("follow_up", {"content": "催款",
+                                                  "contract": contract["id"]})
+    lines = timeline(sales.rep1, "customer", acme).json
+    assert [i["id"] for i in lines["items"]] == [
+        on_contract["id"], on_deal["id"], on_customer["id"]]
+    first = lines["items"][-1]
+    assert first["object"] == "follow_up" and first["name"] == "上门拜访"
+    assert first["record"]["images"] == [photo["id"]]
+    assert first["created_by"] == sales.ids["rep1"]
+    assert lines["next_cursor"] is None
+    # the contact's, the opportunity's and the contract's own
+    assert [i["id"] for i in timeline(sales.rep1, "contact", contact).json["items"]
+            ] == [on_customer["id"]]
+    assert [i["id"] for i in timeline(sales.rep1, "opportunity", deal).json["items"]
+            ] == [on_deal["id"]]
+    # pages of it
+    page = timeline(sales.rep1, "customer", acme, limit=2).json
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = timeline(sales.rep1, "customer", acme, cursor=page["next_cursor"]).json
+    assert [i["id"] for i in rest["items"]] == [on_customer["id"]]
+    assert error(timeline(sales.rep1, "customer", acme, status=400,
+                          cursor="nonsense"))["fields"]["cursor"]
+    # the manager sees it; a peer may not read the customer at all
+    assert len(timeline(sales.manager, "customer", acme).json["items"]) == 3
+    timeline(sales.rep2, "customer", acme, status=404)
+    # a follow-up the reader may not see is left out: the peer follows the
+    # customer, but not rep1's follow-ups
+    sales.rep1.post(record_path("customer", acme, "team"),
+                    {"user": sales.ids["rep2"], "access": "edit"}, status=201)
+    own = sales.rep2.create("follow_up", {"content": "我也跟进",
+                                          "customer": acme["id"]})
+    assert [i["id"] for i in timeline(sales.rep2, "customer", acme).json["items"]
+            ] == [own["id"]]
+    # a follow-up names what it follows up
+    refused = error(sales.rep1.post("/objects/follow_up/records", {"content": "无"},
+                                    status=400))
+    assert refused["code"] == "invalid"
+
+
+def test_rule8_transfer_takes_contacts_opportunities_and_contracts(
+        sales: Sales) -> None:
+    made = crm_records(sales.rep1, "转移客户")
+    offered_to_rep = offered(sales.rep1, "customer", made["customer"])
+    assert "transfer" in offered_to_rep
+    # a peer may not; the owner may
+    sales.rep2.post(record_path("customer", made["customer"], "actions", "transfer"),
+                    {"owner": sales.ids["rep2"]}, status=404)
+    moved = act(sales.rep1, "customer", made["customer"], "transfer",
+                {"owner": sales.ids["rep2"]}).json
+    assert moved["owner"] == sales.ids["rep2"]
+    for obj in ("customer", "contact", "opportunity", "contract"):
+        assert sales.rep2.read(obj, made[obj]["id"])["owner"] == sales.ids["rep2"]
+        sales.rep1.get(record_path(obj, made[obj]), status=404)
+    # the manager (above both) transfers it back; a bad owner is a 400
+    refused = act(sales.manager, "customer", made["customer"], "transfer",
+                  {"owner": "nobody"}, status=400)
+    assert "owner" in error(refused)["fields"]
+    act(sales.manager, "customer", made["customer"], "transfer",
+        {"owner": sales.ids["rep1"]})
+    assert sales.rep1.read("contract", made["contract"]["id"])["owner"] == \
+        sales.ids["rep1"]
+
+
+def test_rule10_opportunity_stages_probability_won_and_lost(sales: Sales) -> None:
+    acme = customer(sales.rep1, "商机客户")
+    deal = sales.rep1.create("opportunity", {"name": "项目", "customer": acme["id"],
+                                             "amount": 20000,
+                                             "close_date": "2026-12-31"})
+    assert (deal["stage"], deal["probability"], deal["expected"]) == ("lead", 10, 2000)
+    stages = {o["value"]: o["attributes"] for o in next(
+        f for f in sales.rep1.get("/objects/opportunity", status=200).json["fields"]
+        if f["api_name"] == "stage")["options"]}
+    assert stages["won"] == {"probability": 100, "closed": True, "won": True}
+    deal = sales.rep1.patch(record_path("opportunity", deal), {"stage": "proposal"},
+                            status=200).json
+    assert deal["probability"] == 60
+    # lost asks for a reason
+    assert error(act(sales.rep1, "opportunity", deal, "lose", {}, status=400)
+                 )["fields"]["reason"]
+    sales.rep1.patch(record_path("opportunity", deal), {"stage": "lost"}, status=400)
+    lost = act(sales.rep1, "opportunity", deal, "lose", {"reason": "价格太高"}).json
+    assert (lost["stage"], lost["probability"], lost["lost_reason"]) == (
+        "lost", 0, "价格太高")
+    assert "lose" not in offered(sales.rep1, "opportunity", lost)
+    other = sales.rep1.create("opportunity", {"name": "二期", "customer": acme["id"]})
+    won = act(sales.rep1, "opportunity", other, "win").json
+    assert (won["stage"], won["probability"]) == ("won", 100)
+    assert won["won_at"]
+    act(sales.rep1, "opportunity", won, "win", status=409)
+    history = sales.rep1.get(record_path("opportunity", deal, "history"),
+                             status=200).json["history"]
+    assert [h["changes"]["stage"] for h in history if "stage" in h["changes"]] == [
+        [None, "lead"], ["lead", "proposal"], ["proposal", "lost"]]
+
+
+def test_rule11_contracts_payments_and_plans(sales: Sales) -> None:
+    acme = customer(sales.rep1, "合同客户")
+    deal = sales.rep1.create("opportunity", {"name": "项目", "customer": acme["id"]})
+    contract = sales.rep1.create("contract", {
+        "name": "年度合同", "number": "HT-0001", "customer": acme["id"],
+        "opportunity": deal["id"], "amount": 1000, "start_date": "2026-01-01",
+        "end_date": "2026-12-31"})
+    assert (contract["received"], contract["unreceived"]) == (0, 1000)
+    # one contract per opportunity, a unique number, end >= start
+    for body, field in (({"number": "HT-0002", "opportunity": deal["id"]},
+                         "opportunity"),
+                        ({"number": "HT-0001"}, "number"),
+                        ({"number": "HT-0003", "start_date": "2026-06-01",
+                          "end_date": "2026-05-31"}, "end_date")):
+        refused = error(sales.rep1.post("/objects/contract/records", {
+            "name": "另一份", "customer": acme["id"], "amount": 1, **body},
+            status=400))
+        assert field in refused["fields"], (body, refused)
+    plan = sales.rep1.create("payment_plan", {
+        "title": "首期", "contract": contract["id"], "due_date": "2026-12-10",
+        "amount": 600})
+    assert plan["status"] == "pending"
+    first = sales.rep1.create("payment", {"contract": contract["id"],
+                                          "plan": plan["id"], "amount": 200,
+                                          "paid_on": "2026-12-01"})
+    assert first["number"].startswith("HK-")
+    assert sales.rep1.read("payment_plan", plan["id"])["status"] == "partial"
+    read = sales.rep1.read("contract", contract["id"])
+    assert (read["received"], read["unreceived"]) == (200, 800)
+    sales.rep1.create("payment", {"contract": contract["id"], "plan": plan["id"],
+                                  "amount": 400})
+    assert sales.rep1.read("payment_plan", plan["id"])["status"] == "done"
+    read = sales.rep1.read("contract", contract["id"])
+    assert (read["received"], read["unreceived"]) == (600, 400)
+    sales.rep1.create("invoice", {"title": "上海建工", "contract": contract["id"],
+                                  "amount": 600})
+    assert sales.rep1.read("contract", contract["id"])["invoiced"] == 600
+    # a follow-up on the contract shows on the customer
+    note = sales.rep1.create("follow_up", {"content": "回款确认",
+                                           "contract": contract["id"]})
+    assert [i["id"] for i in timeline(sales.rep1, "customer", acme).json["items"]
+            ] == [note["id"]]
+
+
+def test_rule12_products_and_competitors_are_everyones(sales: Sales) -> None:
+    product = sales.crm_admin.create("product", {"name": "全屋智能", "price": 19800})
+    for client in (sales.rep1, sales.rep2, sales.director):
+        assert client.read("product", product["id"])["name"] == "全屋智能"
+    sales.rep1.post("/objects/product/records", {"name": "私货"}, status=403)
+    sales.rep1.patch(record_path("product", product), {"price": 1}, status=403)
+    rival = sales.rep1.create("competitor", {"name": "友商甲"})
+    updated = sales.rep2.patch(record_path("competitor", rival), {
+        "updates": [{"note": "降价 10%", "noted_on": "2026-12-01"}]}, status=200).json
+    assert updated["updates"][0]["note"] == "降价 10%"
+    assert sales.director.read("competitor", rival["id"])["updates"]
