@@ -13,6 +13,7 @@ from pyramid.request import Request
 
 from propolis.platform.actions.interfaces import IActionService
 from propolis.platform.errors import AppError, Conflict, NotFound, t
+from propolis.platform.permissions.policy import forbidden
 from propolis.platform.records.interfaces import IRecordService
 
 CUSTOMER = "customer"
@@ -177,10 +178,13 @@ def return_customer(request: Request, record: dict[str, Any],
 
 
 def can_claim(request: Request, record: dict[str, Any]) -> bool:
+    """In a pool, for its members (anyone else: 403, and not offered)."""
     if not in_pool(request, record) or request.actor.user_id is None:
         return False
     pool = pool_of(request, record["pool"])
-    return request.actor.user_id in pool_members(request, pool)
+    if request.actor.user_id not in pool_members(request, pool):
+        raise forbidden()
+    return True
 
 
 def claim(request: Request, record: dict[str, Any], params: dict[str, Any]
@@ -212,10 +216,13 @@ def claim(request: Request, record: dict[str, Any], params: dict[str, Any]
 
 
 def can_assign(request: Request, record: dict[str, Any]) -> bool:
+    """In a pool, for its admins and the CRM admins (anyone else: 403)."""
     if not in_pool(request, record):
         return False
-    return crm_admin(request) or request.actor.user_id in pool_admins(
-        pool_of(request, record["pool"]))
+    if not (crm_admin(request) or request.actor.user_id in pool_admins(
+            pool_of(request, record["pool"]))):
+        raise forbidden()
+    return True
 
 
 def assign(request: Request, record: dict[str, Any], params: dict[str, Any]
