@@ -18,6 +18,7 @@ from webtest import TestApp
 
 from propolis.platform.cli import main as cli
 from propolis.platform.db import Database
+from propolis.platform.tenancy.demo import create_demo
 from tests.common.api import error, login
 from tests.common.crm import (
     Sales,
@@ -153,3 +154,24 @@ def test_the_extension_installs_from_the_command_line(
     admin = login(app, other, "13800000000", "secret-123")
     made = admin.create("customer", {"name": "安装后的客户"})
     assert "return" in offered(admin, "customer", made)
+
+
+def test_the_demo_is_the_crm_with_a_sales_team(app: TestApp, database: Database
+                                                ) -> None:
+    password = create_demo(database)
+    assert password is not None
+    assert create_demo(database) is None  # once
+    admin = login(app, "demo", "13800000000", password)
+    assert len(admin.query("customer")["records"]) == 7
+    in_pool = admin.query("customer", filters=[
+        {"field": "pool", "op": "isnull", "value": False}])["records"]
+    assert [(c["short_name"], c["owner"]) for c in in_pool] == [("新景园林", None)]
+    contract = admin.query("contract")["records"][0]
+    assert contract["received"] > 0 and contract["unreceived"] > 0
+    acme = admin.query("customer", q="上海建工")["records"][0]
+    assert admin.get(record_path("customer", acme, "timeline"),
+                     status=200).json["items"]
+    # the sales team: two reps under a manager under the director, in a tree
+    reps = admin.query("user", filters=[
+        {"field": "position", "op": "eq", "value": "sales"}])["records"]
+    assert len(reps) == 2
