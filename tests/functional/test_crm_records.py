@@ -356,3 +356,32 @@ def test_rule12_products_and_competitors_are_everyones(sales: Sales) -> None:
         "updates": [{"note": "降价 10%", "noted_on": "2026-12-01"}]}, status=200).json
     assert updated["updates"][0]["note"] == "降价 10%"
     assert sales.director.read("competitor", rival["id"])["updates"]
+
+
+def test_rule9_customers_and_contacts_import_and_export(sales: Sales) -> None:
+    existing = customer(sales.rep1, "已有客户有限公司")
+    sheet = ("客户全称 (name),客户简称 (short_name),level\n"
+             "导入客户一,导入一,A\n导入客户二,,B\n已有客户有限公司,,C\n")
+    imported = sales.crm_admin.app.post(
+        "/api/v1/objects/customer/import", headers=sales.crm_admin.headers(),
+        upload_files=[("file", "客户.csv", sheet.encode("utf-8-sig"), "text/csv")],
+        status=200).json
+    assert (imported["created"], imported["failed"]) == (2, 1)
+    # the duplicate row is refused, naming its owner
+    assert "张敏" in str(imported["errors"])
+    made = {c["name"]: c for c in sales.crm_admin.query("customer")["records"]}
+    contacts = (f"name,customer,mobile\n甲,{made['导入客户一']['id']},13900001111\n"
+                f"乙,{existing['id']},13900002222\n")
+    result = sales.crm_admin.app.post(
+        "/api/v1/objects/contact/import", headers=sales.crm_admin.headers(),
+        upload_files=[("file", "联系人.csv", contacts.encode(), "text/csv")],
+        status=200).json
+    assert result["created"] == 2
+    exported = sales.crm_admin.post("/objects/customer/export", {
+        "columns": ["name", "short_name", "level"], "sort": ["name"]}, status=200)
+    lines = exported.body.decode("utf-8-sig").splitlines()
+    assert len(lines) == 4 and "导入客户一,导入一,A" in lines
+    # an export of contacts holds contacts only (follow-ups are their own object)
+    contact_sheet = sales.crm_admin.post("/objects/contact/export", {
+        "columns": ["name", "mobile"]}, status=200).body.decode("utf-8-sig")
+    assert "13900001111" in contact_sheet and "跟进" not in contact_sheet
