@@ -385,3 +385,23 @@ def test_rule9_customers_and_contacts_import_and_export(sales: Sales) -> None:
     contact_sheet = sales.crm_admin.post("/objects/contact/export", {
         "columns": ["name", "mobile"]}, status=200).body.decode("utf-8-sig")
     assert "13900001111" in contact_sheet and "跟进" not in contact_sheet
+
+
+def test_duplicates_count_the_recycle_bin_and_rules_added_later(sales: Sales
+                                                                 ) -> None:
+    acme = customer(sales.rep1, "回收站客户")
+    gone = sales.rep1.create("contact", {"name": "甲", "customer": acme["id"],
+                                         "mobile": "13700000001"})
+    sales.rep1.delete(record_path("contact", gone), status=204)
+    sales.rep1.post("/objects/contact/records", {
+        "name": "乙", "customer": acme["id"], "mobile": "13700000001"}, status=409)
+    # a rule added to an object that has records applies to them at once
+    sales.admin.define("lead", {"kind": "object", "api_name": "lead",
+                                "fields": [{"api_name": "company", "type": "text"}]})
+    sales.admin.create("lead", {"company": "Old Lead Ltd"})
+    sales.admin.define("lead", {"kind": "object", "api_name": "lead",
+                                "fields": [{"api_name": "company", "type": "text"}],
+                                "duplicates": [{"fields": ["company"]}]})
+    refused = sales.admin.post("/objects/lead/records", {"company": "old lead ltd"},
+                               status=409).json["error"]
+    assert refused["duplicates"][0]["name"] == "Old Lead Ltd"
