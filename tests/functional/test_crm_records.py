@@ -405,3 +405,11 @@ def test_duplicates_count_the_recycle_bin_and_rules_added_later(sales: Sales
     refused = sales.admin.post("/objects/lead/records", {"company": "old lead ltd"},
                                status=409).json["error"]
     assert refused["duplicates"][0]["name"] == "Old Lead Ltd"
+
+
+def test_the_openapi_document_has_the_timeline_and_the_duplicate_check(
+        sales: Sales) -> None:
+    paths = sales.rep1.get("/openapi.json", status=200).json["paths"]
+    assert "post" in paths["/objects/customer/duplicates"]
+    assert "get" in paths["/objects/follow_up/records/{id}/timeline"]
+    assert "/objects/follow_up/duplicates" not in paths  # no rule there
