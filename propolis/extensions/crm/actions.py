@@ -267,7 +267,8 @@ def due_back(request: Request, record: dict[str, Any]) -> bool:
     won = every(records(request), "opportunity", [
         {"field": "customer", "op": "eq", "value": record["id"]},
         {"field": "stage", "op": "eq", "value": "won"}])
-    return not any(o["updated_at"] >= record["claimed_at"] for o in won)
+    return not any((parse_time(o["updated_at"]) or claimed_at) >= claimed_at
+                   for o in won)
 
 
 def auto_return(request: Request, record: dict[str, Any], params: dict[str, Any]
