@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import lxml.html
 import pytest
 from webtest import TestApp
 
 from propolis.platform.db import Database
-from tests.common.api import error
+from tests.common.accounts import browser, web_login
+from tests.common.api import Tenant, error
 from tests.common.crm import (
     Sales,
     act,
@@ -420,3 +422,27 @@ def test_the_openapi_document_has_the_timeline_and_the_duplicate_check(
     assert "post" in paths["/objects/customer/duplicates"]
     assert "get" in paths["/objects/follow_up/records/{id}/timeline"]
     assert "/objects/follow_up/duplicates" not in paths  # no rule there
+
+
+def test_the_generated_pages_show_the_crm(app: TestApp, sales: Sales) -> None:
+    acme = customer(sales.rep1, "页面客户")
+    sales.rep1.create("follow_up", {"content": "页面跟进", "customer": acme["id"]})
+    client = browser(app)
+    web_login(client, Tenant(sales.tenant.account, 0, "", "", phone="13900000003"))
+    page = client.get(f"/o/customer/r/{acme['id']}", status=200)
+    html = lxml.html.fromstring(page.text)
+    buttons = html.xpath("//form[contains(@action, '/actions/')]//button/text()")
+    assert {"退回公海", "更换负责人"} <= {b.strip() for b in buttons}
+    # a customer can never be deleted: no delete button, even for the admin,
+    # who has one on a contact
+    admin = browser(app)
+    web_login(admin, sales.tenant)
+    delete = "//a[contains(@href, '/delete')]"
+    assert not lxml.html.fromstring(admin.get(
+        f"/o/customer/r/{acme['id']}", status=200).text).xpath(delete)
+    contact = sales.rep1.create("contact", {"name": "页面联系人",
+                                            "customer": acme["id"]})
+    assert lxml.html.fromstring(admin.get(
+        f"/o/contact/r/{contact['id']}", status=200).text).xpath(delete)
+    for path in ("/o/customer", "/o/follow_up", "/o/opportunity", "/o/pool"):
+        client.get(path, status=200)
