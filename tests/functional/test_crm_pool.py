@@ -48,8 +48,8 @@ def sales(app: TestApp, database: Database) -> Sales:
 def pool(sales: Sales) -> dict[str, Any]:
     """华东公海: published to the east team (both reps), kept by the manager."""
     return sales.crm_admin.create("pool", {
-        "name": "华东公海", "member_departments": [{"department": sales.ids["east"]}],
-        "admins": [{"admin": sales.ids["manager"]}], "claim_limit": 1,
+        "name": "华东公海", "member_departments": [sales.ids["east"]],
+        "admins": [sales.ids["manager"]], "claim_limit": 1,
         "return_days": 30, "cooldown_days": 7})
 
 
@@ -175,3 +175,32 @@ def test_the_demo_is_the_crm_with_a_sales_team(app: TestApp, database: Database
     reps = admin.query("user", filters=[
         {"field": "position", "op": "eq", "value": "sales"}])["records"]
     assert len(reps) == 2
+
+
+def test_pool_lists_are_lists_of_user_and_department_ids(
+        sales: Sales, pool: dict[str, Any]) -> None:
+    assert (pool["members"], pool["admins"], pool["member_departments"]) == (
+        [], [sales.ids["manager"]], [sales.ids["east"]])
+    # every id must be a user (a department) there is
+    for body, field in (({"members": [sales.ids["rep1"], "nobody"]}, "members"),
+                        ({"admins": [sales.ids["east"]]}, "admins"),
+                        ({"member_departments": sales.ids["east"]},
+                         "member_departments")):
+        refused = error(sales.crm_admin.post("/objects/pool/records", {
+            "name": "坏公海", **body}, status=400))
+        assert list(refused["fields"]) == [field], body
+    west = sales.crm_admin.create("pool", {"name": "华西公海",
+                                           "members": [sales.ids["rep2"]]})
+    found = sales.crm_admin.query("pool", filters=[
+        {"field": "members", "op": "contains", "value": sales.ids["rep2"]}])
+    assert [p["id"] for p in found["records"]] == [west["id"]]
+    empty = sales.crm_admin.query("pool", filters=[
+        {"field": "members", "op": "isnull", "value": True}])["records"]
+    assert [p["id"] for p in empty] == [pool["id"]]
+    described = {f["api_name"]: f for f in sales.crm_admin.get(
+        "/objects/pool", status=200).json["fields"]}
+    assert described["members"]["multiple"] is True
+    # a member of a list, not of the department, may claim its customers
+    waiting = back_to(sales, west, "华西客户")
+    assert act(sales.rep2, "customer", waiting, "claim").json["owner"] == \
+        sales.ids["rep2"]

@@ -446,3 +446,10 @@ def test_the_generated_pages_show_the_crm(app: TestApp, sales: Sales) -> None:
         f"/o/contact/r/{contact['id']}", status=200).text).xpath(delete)
     for path in ("/o/customer", "/o/follow_up", "/o/opportunity", "/o/pool"):
         client.get(path, status=200)
+    # a pool's lists of users and departments show on its pages
+    pool = sales.crm_admin.create("pool", {"name": "页面公海",
+                                           "members": [sales.ids["rep1"]],
+                                           "member_departments": [sales.ids["east"]]})
+    for path in (f"/o/pool/r/{pool['id']}", f"/o/pool/r/{pool['id']}/edit",
+                 "/o/pool/new", "/o/pool"):
+        assert admin.get(path, status=200)

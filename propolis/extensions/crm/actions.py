@@ -96,16 +96,14 @@ def pool_of(request: Request, pool_id: Any, field: str = "pool") -> dict[str, An
 
 
 def pool_admins(pool: dict[str, Any]) -> set[str]:
-    return {row["admin"] for row in pool.get("admins") or () if row.get("admin")}
+    return set(pool.get("admins") or ())
 
 
 def pool_members(request: Request, pool: dict[str, Any]) -> set[str]:
     """The users a pool is published to: those it names, the active users of
     its departments and the departments below them, and its admins."""
-    users = {row["member"] for row in pool.get("members") or () if row.get("member")}
-    users |= pool_admins(pool)
-    departments = {row["department"] for row in pool.get("member_departments") or ()
-                   if row.get("department")}
+    users = set(pool.get("members") or ()) | pool_admins(pool)
+    departments = set(pool.get("member_departments") or ())
     service = records(request).privileged()
     frontier = set(departments)
     while frontier:

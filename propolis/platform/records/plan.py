@@ -106,6 +106,10 @@ class ObjectPlan:
         self.defaults = {f["api_name"]: f for f in fields
                          if f.get("default") is not None and writable(f)}
         self.references = references(self.stored)
+        # multiple user / department fields: lists of ids, each checked
+        self.list_references = [
+            (f["api_name"], target) for f in self.stored
+            if (target := field_type(f).targets(f)) is not None]
         self.row_references = {f["api_name"]: references(f["fields"])
                                for f in self.tables}
         self.file_fields = [f for f in self.stored if field_type(f).holds_files]

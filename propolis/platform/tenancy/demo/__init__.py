@@ -112,8 +112,8 @@ def _sample_crm(records: RecordService, by_phone: dict[str, RecordService],
     records.create("competitor", {"name": "某友商科技", "strengths": "价格低",
                                   "weaknesses": "售后慢"})
     pool = records.create("pool", {
-        "name": "华东公海", "member_departments": [{"department": east}],
-        "admins": [{"admin": people["manager"]["id"]}], "claim_limit": 5,
+        "name": "华东公海", "member_departments": [east],
+        "admins": [people["manager"]["id"]], "claim_limit": 5,
         "return_days": 30, "remind_days": 3, "cooldown_days": 7})
     for i, (name, short, level, industry, phone, owner) in enumerate(CUSTOMERS):
         mine = by_phone[owner]
