@@ -19,6 +19,7 @@ from webtest import TestApp
 from propolis.platform.cli import main as cli
 from propolis.platform.db import Database
 from propolis.platform.tenancy.demo import create_demo
+from propolis.platform.tenancy.migrate import initdb
 from tests.common.api import error, login
 from tests.common.crm import (
     Sales,
@@ -156,11 +157,16 @@ def test_the_extension_installs_from_the_command_line(
     assert "return" in offered(admin, "customer", made)
 
 
-def test_the_demo_is_the_crm_with_a_sales_team(app: TestApp, database: Database
-                                                ) -> None:
-    password = create_demo(database)
+def test_the_demo_is_the_crm_with_a_sales_team(tmp_path: Path) -> None:
+    # a database of its own: other tests make the demo enterprise too
+    database = Database(f"sqlite:///{tmp_path}/system.sqlite",
+                        str(tmp_path / "tenants"))
+    initdb(database)
+    apps = crm_app(database, str(tmp_path / "files"))
+    app = next(apps)
+    password = create_demo(app.app.registry)
     assert password is not None
-    assert create_demo(database) is None  # once
+    assert create_demo(app.app.registry) is None  # once
     admin = login(app, "demo", "13800000000", password)
     assert len(admin.query("customer")["records"]) == 7
     in_pool = admin.query("customer", filters=[
@@ -175,6 +181,8 @@ def test_the_demo_is_the_crm_with_a_sales_team(app: TestApp, database: Database
     reps = admin.query("user", filters=[
         {"field": "position", "op": "eq", "value": "sales"}])["records"]
     assert len(reps) == 2
+    assert acme["last_follow_up_at"]  # the follow-ups were told to the CRM
+    next(apps, None)  # the application's database closed
 
 
 def test_pool_lists_are_lists_of_user_and_department_ids(

@@ -218,6 +218,16 @@ def test_rule7_follow_ups_on_timelines(sales: Sales) -> None:
     lines = timeline(sales.rep1, "customer", acme).json
     assert [i["id"] for i in lines["items"]] == [
         on_contract["id"], on_deal["id"], on_customer["id"]]
+    # the customer's last follow-up: the newest, whichever record it was on
+    assert sales.rep1.read("customer", acme["id"])["last_follow_up_at"] == \
+        on_contract["created_at"]
+    other = customer(sales.rep1, "联系人跟进客户")
+    via_contact = sales.rep1.create("contact", {"name": "吴", "customer": other["id"]})
+    assert sales.rep1.read("customer", other["id"])["last_follow_up_at"] is None
+    note = sales.rep1.create("follow_up", {"content": "微信沟通", "action": "wechat",
+                                           "contact": via_contact["id"]})
+    assert sales.rep1.read("customer", other["id"])["last_follow_up_at"] == \
+        note["created_at"]
     first = lines["items"][-1]
     assert first["object"] == "follow_up" and first["name"] == "上门拜访"
     assert first["record"]["images"] == [photo["id"]]

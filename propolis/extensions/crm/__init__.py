@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from pyramid.config import Configurator
 
-from propolis.extensions.crm import actions
+from propolis.extensions.crm import actions, subscribers
 
 
 def includeme(config: Configurator) -> None:
     actions.register(config)
+    subscribers.register(config)
