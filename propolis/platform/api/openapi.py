@@ -403,7 +403,7 @@ class _Builder:
                             "none)"))}}}},
                 responses=self.responses(200, ref(name), 400, 403, 404, 409, 413))}
         self.paths[f"{base}/records/{{id}}/timeline"] = {"parameters": [one], "get": op(
-            "timeline", t("时间线：", "Timeline: "),
+            "timeline", _("Timeline: "),
             parameters=[
                 {"name": "limit", "in": "query", "schema": {
                     "type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
@@ -411,7 +411,7 @@ class _Builder:
             responses=self.responses(200, ref("Timeline"), 400, 404))}
         if obj.doc.get("duplicates"):
             self.paths[f"{base}/duplicates"] = {"post": op(
-                "duplicates", t("查重：", "Duplicate check: "),
+                "duplicates", _("Duplicate check: "),
                 requestBody=self.body({"type": "object"}),
                 responses=self.responses(200, ref("Duplicates"), 400, 403))}
         self.paths[f"{base}/query"] = {"post": op(
