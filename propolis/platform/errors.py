@@ -123,10 +123,9 @@ class AppError(Exception):
     def __str__(self) -> str:
         return translate(self.message, "en") or self.code
 
-    def as_json(self, lang: str = "zh", localizer: Localizer | None = None
-                ) -> dict[str, Any]:
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
         def text(message: Message) -> str:
-            return translate(message, lang, localizer)
+            return translate(message, lang)
 
         return {
             "error": {
