@@ -268,7 +268,7 @@ class ChartEngine:
                            (f"max.{dim.name}", _wall(period.last_day, datetime, True))]
             else:
                 params.append((f"f.{dim.name}", _param(value)))
-        row["drill"] = f"/o/{object}?{urlencode(params)}"
+        row["drill"] = f"/o/{object}?{urlencode(params)}" if params else f"/o/{object}"
 
     def _columns(self, chart: Mapping[str, Any], dims: Sequence[_Dimension],
                  fields: Mapping[str, Mapping[str, Any]], compare: Sequence[str]

@@ -176,7 +176,7 @@ def test_a_hidden_field_is_refused(org: Org) -> None:
     response = org.a.post("/charts/costs/run", {}, status=403)
     assert error(response)["code"] == "hidden_field"
     assert "cost" in error(response)["fields"]
-    assert run(org.admin, "costs")["rows"] == [{"cost": None}]  # no cost set
+    assert run(org.admin, "costs")["rows"] == [{"cost": None, "drill": "/o/deal"}]
 
 
 def test_top_n_folds_the_rest_into_others(org: Org) -> None:
