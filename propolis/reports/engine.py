@@ -24,7 +24,16 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Table, func, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 
 from propolis.metadata.chart_checks import chart_fields, value_type
 from propolis.metadata.expressions import ExpressionError, compile_expression
@@ -88,9 +97,11 @@ class ChartEngine:
                 raise hidden_field(used)
         table = self.effective.tables.main[name]
         conditions: list[ColumnElement[bool]] = [table.c.deleted_at.is_(None)]
-        visible = self.policy.condition(name, table, READ)
+        # shaped for this user, as a page of records is (``AccessPolicy._shape``):
+        # no branch for records they follow when they follow none
+        visible = self.policy.branches(name, table, READ, self.conn)
         if visible is not None:
-            conditions.append(visible)
+            conditions.append(or_(*visible) if visible else false())
         own = {n: f for n, f in obj.fields.items() if n not in hidden}
         conditions += compile_filters(own, table, [*chart["filters"], *(filters or [])],
                                       self.conn.dialect.name)
