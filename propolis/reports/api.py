@@ -24,9 +24,13 @@ def run_chart(request: Request) -> Any:
 @view_config(route_name="api.dashboard", request_method="GET", renderer="json",
              permission=AUTHENTICATED)
 def dashboard(request: Request) -> Any:
-    """A dashboard's widgets for ``?period=`` (default: all time)."""
+    """A dashboard's widgets for ``?period=`` (default: all time), of
+    ``?user=`` and everyone below them or of ``?department=`` and its
+    sub-departments (default: everything the caller may read)."""
+    params = request.params
     return request.find_service(IChartService).dashboard(
-        request.matchdict["name"], request.params.get("period") or None)
+        request.matchdict["name"], params.get("period") or None,
+        user=params.get("user") or None, department=params.get("department") or None)
 
 
 @view_config(route_name="api.report.entry", request_method="PUT", renderer="json",

@@ -49,6 +49,8 @@ from propolis.reports.buckets import buckets_for
 from propolis.reports.periods import Period, local_start, parse_period, period_of
 
 CLOSURES = {"user": user_hierarchy, "department": department_tree}
+# the system fields a run may be narrowed to a subtree of (``within``)
+SUBTREES = {"owner": "user", "owner_department": "department"}
 OTHERS = {"zh": "其他", "en": "Others"}
 
 
@@ -80,11 +82,14 @@ class ChartEngine:
         self.tz = tz
 
     def run(self, chart: Mapping[str, Any], *, filters: Any = None,
-            start: dt.date | None = None, end: dt.date | None = None
-            ) -> dict[str, Any]:
+            start: dt.date | None = None, end: dt.date | None = None,
+            within: Mapping[str, str] | None = None) -> dict[str, Any]:
         """``{"columns", "rows"}`` (CONTRACT §6) over the records the user may
         read, with ``filters`` (the query API's) and the date field between
-        ``start`` and ``end`` (both included) besides the chart's own."""
+        ``start`` and ``end`` (both included) besides the chart's own.
+        ``within`` narrows them to the subtree of a user (``{"owner": id}``: the
+        records of that user and everyone below them) or of a department
+        (``{"owner_department": id}``)."""
         name = chart["object"]
         obj = self.effective.object(name)
         if obj is None:
@@ -105,6 +110,10 @@ class ChartEngine:
         own = {n: f for n, f in obj.fields.items() if n not in hidden}
         conditions += compile_filters(own, table, [*chart["filters"], *(filters or [])],
                                       self.conn.dialect.name)
+        for field, node in (within or {}).items():
+            closure = CLOSURES[SUBTREES[field]]
+            conditions.append(table.c[field].in_(
+                select(closure.c.descendant).where(closure.c.ancestor == node)))
         compare = list(chart["compare"])
         date_field = chart["date_field"]
         if (start or end) and date_field is None:

@@ -13,10 +13,12 @@ class IChartService(Interface):
         """``{"columns", "rows"}`` of chart ``name``; ``body`` may hold
         ``filters`` (the query API's), ``from`` and ``to`` (days, included)."""
 
-    def dashboard(name, period):
+    def dashboard(name, period, *, user, department):
         """``{"widgets": [...]}`` of dashboard ``name`` for ``period``
         (``2026-12``, ``2026-W49``, ``2026-12-05``, ``2026-Q4``, ``2026``; None:
-        all time): a chart widget's columns and rows, a kpi's or formula's value."""
+        all time): a chart widget's columns and rows, a kpi's or formula's value;
+        narrowed to the records of ``user`` and everyone below them, or of
+        ``department`` and its sub-departments, when given."""
 
 
 class IReportService(Interface):

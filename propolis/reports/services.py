@@ -61,12 +61,15 @@ class ChartService:
         return self.engine.run(chart, filters=body.get("filters"), start=start,
                                end=end)
 
-    def dashboard(self, name: str, period: str | None) -> dict[str, Any]:
+    def dashboard(self, name: str, period: str | None, *, user: str | None = None,
+                  department: str | None = None) -> dict[str, Any]:
         found = self.effective.dashboards.get(name)
         if found is None:
             raise NotFound("not_found", t(f"没有仪表盘 {name}",
                                           f"No dashboard {name!r}"))
         span = parse_period(period) if period else None
+        within = {k: v for k, v in (("owner", user), ("owner_department", department))
+                  if v}
         start, end = (span.start, span.last_day) if span else (None, None)
         widgets = []
         values: dict[str, Any] = {}
@@ -81,7 +84,7 @@ class ChartService:
             chart = with_period(self.chart(widget["chart"] or widget["kpi"]), span)
             dated = chart["date_field"] is not None
             result = self.engine.run(chart, start=start if dated else None,
-                                     end=end if dated else None)
+                                     end=end if dated else None, within=within)
             label = widget["label"] or chart["label"]
             if widget["chart"] is not None:
                 widgets.append({"api_name": key, "label": label, **result})

@@ -207,6 +207,14 @@ def test_a_dashboard_of_a_chart_kpis_and_a_formula(org: Org) -> None:
     assert Decimal(str(widgets["all_deals"]["value"])) == Decimal("300.50")
     assert widgets["share"]["value"] == 100.0
     assert {r["stage"] for r in widgets["funnel"]["rows"]} == {"won"}
+    # the picker: one person and those below them, one department's subtree
+    of_a = by_key(org.boss.get(f"/dashboards/sales?period=2026-03&user="
+                               f"{org.people.ids['a']}").json["widgets"], "api_name")
+    assert Decimal(str(of_a["won_amount"]["value"])) == Decimal("200")
+    of_sales = by_key(org.admin.get(f"/dashboards/sales?period=2026-02&department="
+                                    f"{org.dept['华东区']}").json["widgets"],
+                      "api_name")
+    assert Decimal(str(of_sales["all_deals"]["value"])) == Decimal("350.25")
     assert org.boss.get("/dashboards/nothing", status=404)
     assert org.boss.get("/dashboards/sales?period=March", status=400)
 
