@@ -40,9 +40,13 @@ def chart_fields(obj: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return fields
 
 
-def measure_scope(names: list[str]) -> dict[str, dict[str, Any]]:
-    """Measures as the number variables of a formula."""
-    return {n: normalize_field({"api_name": n, "type": "number"}) for n in names}
+def check_formula(checks: Checks, source: str, path: tuple[PathPart, ...],
+                  what: Text, names: list[str], owner: Text) -> None:
+    """A formula giving a number from the values ``names`` (a chart's other
+    measures, a dashboard's other widgets)."""
+    scope = {n: normalize_field({"api_name": n, "type": "number"}) for n in names}
+    checks.check_expression(source, path, what, scope, owner, system=False,
+                            gives=NUMBER)
 
 
 def check_chart(checks: Checks) -> None:
@@ -83,13 +87,11 @@ def check_chart(checks: Checks) -> None:
                 checks.add(here, "measure_field", name=label, why=Text(
                     "has a formula and a function or field",
                     "同时填写了公式和函数或字段"))
-            others = [n for n in names if n != label]
-            checks.check_expression(
-                measure["formula"], (*here, "formula"),
-                Text(f"measure '{label}'", f"指标 '{label}'"),
-                measure_scope(others), Text(f"chart '{data['api_name']}'",
-                                            f"图表 '{data['api_name']}'"),
-                system=False, gives=NUMBER)
+            check_formula(checks, measure["formula"], (*here, "formula"),
+                          Text(f"measure '{label}'", f"指标 '{label}'"),
+                          [n for n in names if n != label],
+                          Text(f"chart '{data['api_name']}'",
+                               f"图表 '{data['api_name']}'"))
             continue
         function = measure.get("function")
         if function is None:
@@ -173,13 +175,12 @@ def check_dashboard(checks: Checks, charts: Mapping[str, Mapping[str, Any]]) -> 
             checks.add(here, "widget_kind", index=i + 1, why=why)
             continue
         if "formula" in widget:
-            others = [v for v in values if v and v != widget["api_name"]]
-            checks.check_expression(
-                widget["formula"], (*here, "formula"),
-                Text(f"widget '{widget['api_name']}'", f"组件 '{widget['api_name']}'"),
-                measure_scope(others), Text(f"dashboard '{data['api_name']}'",
-                                            f"仪表盘 '{data['api_name']}'"),
-                system=False, gives=NUMBER)
+            key = widget["api_name"]
+            check_formula(checks, widget["formula"], (*here, "formula"),
+                          Text(f"widget '{key}'", f"组件 '{key}'"),
+                          [v for v in values if v and v != key],
+                          Text(f"dashboard '{data['api_name']}'",
+                               f"仪表盘 '{data['api_name']}'"))
             continue
         chart_name = widget[kinds[0]]
         chart = charts.get(chart_name)

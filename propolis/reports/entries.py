@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from zope.interface import implementer
 
 from propolis.metadata.reporting import entry_object_name
-from propolis.platform.errors import AppError, Conflict, Forbidden, NotFound, t
+from propolis.platform.errors import AppError, Conflict, Forbidden, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.inbox import notify
 from propolis.platform.meta.effective import Effective
@@ -33,6 +33,7 @@ from propolis.platform.storage.platform_tables import (
 from propolis.reports.engine import ChartEngine, ratio
 from propolis.reports.interfaces import IReportService
 from propolis.reports.periods import Period, parse_period, period_of
+from propolis.reports.services import named
 
 UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
 BY = {"department": {"field": "owner_department", "rollup": "tree"},
@@ -56,10 +57,7 @@ class ReportService:
         self.tz = tz
 
     def report(self, name: str) -> dict[str, Any]:
-        found = self.effective.reports.get(name)
-        if found is None:
-            raise NotFound("not_found", t(f"没有报数 {name}", f"No report {name!r}"))
-        return dict(found)
+        return named(self.effective.reports, name, t("报数", "report"))
 
     def period(self, report: Mapping[str, Any], text: object,
                field: str = "period") -> Period:

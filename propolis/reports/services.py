@@ -17,6 +17,16 @@ from propolis.reports.interfaces import IChartService
 from propolis.reports.periods import Period, parse_day, parse_period
 
 
+def named(documents: Mapping[str, Any], name: str, kind: Mapping[str, str]
+          ) -> dict[str, Any]:
+    """The document ``name`` of one kind (``kind``: its name in words); 404."""
+    found = documents.get(name)
+    if found is None:
+        raise NotFound("not_found", t(f"没有{kind['zh']} {name}",
+                                      f"No {kind['en']} {name!r}"))
+    return dict(found)
+
+
 def period_values(period: Period) -> dict[str, Any]:
     """What a chart's filter value ``$period.<name>`` stands for."""
     return {"year": period.start.year, "month": period.start.month,
@@ -48,10 +58,7 @@ class ChartService:
         self.effective = effective
 
     def chart(self, name: str) -> dict[str, Any]:
-        found = self.effective.charts.get(name)
-        if found is None:
-            raise NotFound("not_found", t(f"没有图表 {name}", f"No chart {name!r}"))
-        return dict(found)
+        return named(self.effective.charts, name, t("图表", "chart"))
 
     def run(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         start = parse_day(body["from"], "from") if body.get("from") else None
@@ -63,10 +70,7 @@ class ChartService:
 
     def dashboard(self, name: str, period: str | None, *, user: str | None = None,
                   department: str | None = None) -> dict[str, Any]:
-        found = self.effective.dashboards.get(name)
-        if found is None:
-            raise NotFound("not_found", t(f"没有仪表盘 {name}",
-                                          f"No dashboard {name!r}"))
+        found = named(self.effective.dashboards, name, t("仪表盘", "dashboard"))
         span = parse_period(period) if period else None
         within = {k: v for k, v in (("owner", user), ("owner_department", department))
                   if v}
