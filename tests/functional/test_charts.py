@@ -226,3 +226,30 @@ def test_charts_are_exported_and_bad_ones_refused(org: Org) -> None:
     assert org.a.put("/metadata/charts/mine", {"object": "deal", "measures": [
         {"api_name": "n", "function": "count"}]}, status=403)
     assert org.a.post("/charts/nothing/run", {}, status=404)
+    org.chart("by_stage", **BY_STAGE)
+    bad_day = org.a.post("/charts/by_stage/run", {"from": "2026-13-01"}, status=400)
+    assert "from" in error(bad_day)["fields"]  # and the chart has no date field
+    bad_filter = org.a.post("/charts/by_stage/run", {"filters": [
+        {"field": "amount", "op": "gt", "value": "lots"}]}, status=400)
+    assert "amount" in error(bad_filter)["fields"]
+
+
+def test_a_target_chart_takes_the_period_in_its_filters(org: Org) -> None:
+    org.admin.define("target", {"kind": "object", "api_name": "target", "fields": [
+        {"api_name": "year", "type": "number", "precision": 0},
+        {"api_name": "month", "type": "number", "precision": 0},
+        {"api_name": "amount", "type": "currency"}]})
+    for year, month, amount in ((2026, 3, 1000), (2026, 4, 2000), (2025, 3, 500)):
+        org.admin.create("target", {"year": year, "month": month, "amount": amount})
+    org.admin.put("/metadata/charts/target", {
+        "object": "target",
+        "measures": [{"api_name": "amount", "function": "sum", "field": "amount"}],
+        "filters": [{"field": "year", "op": "eq", "value": "$period.year"},
+                    {"field": "month", "op": "eq", "value": "$period.month"}]},
+        status=200)
+    org.admin.put("/metadata/dashboards/targets", {"widgets": [{"kpi": "target"}]},
+                  status=200)
+    widgets = org.admin.get("/dashboards/targets?period=2026-03").json["widgets"]
+    assert Decimal(str(widgets[0]["value"])) == Decimal(1000)
+    missing = org.admin.get("/dashboards/targets", status=400)
+    assert "period" in error(missing)["fields"]
