@@ -34,7 +34,7 @@ def report_service_factory(context: Any, request: Request) -> ReportService:
     actor = request.actor
     writer = Actor(actor.user_id, actor.department_id, actor.roles | {"admin"})
     records = RecordService(request.db, request.effective, writer, lang=request.lang,
-                            tz=request.tz)
+                            tz=request.tz, request=request)
     return ReportService(request.db.connection(), request.effective, actor, records,
                          chart_engine(request), request.tz)
 
