@@ -36,7 +36,8 @@ def report_service_factory(context: Any, request: Request) -> ReportService:
     records = RecordService(request.db, request.effective, writer, lang=request.lang,
                             tz=request.tz, request=request)
     return ReportService(request.db.connection(), request.effective, actor, records,
-                         chart_engine(request), request.tz)
+                         chart_engine(request), request.tz,
+                         notify=request.registry.notify)
 
 
 def includeme(config: Configurator) -> None:

@@ -10,7 +10,7 @@ summaries are charts over them (``ChartEngine``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from propolis.platform.storage.platform_tables import (
     user_hierarchy,
 )
 from propolis.reports.engine import ChartEngine, ratio
+from propolis.reports.events import ReportDue
 from propolis.reports.interfaces import IReportService
 from propolis.reports.periods import Period, parse_period, period_of
 from propolis.reports.services import named
@@ -48,13 +49,16 @@ class ReportService:
     read."""
 
     def __init__(self, conn: Connection, effective: Effective, actor: Actor,
-                 records: IRecordService, engine: ChartEngine, tz: str) -> None:
+                 records: IRecordService, engine: ChartEngine, tz: str,
+                 notify: Callable[[object], None] | None = None) -> None:
         self.conn = conn
         self.effective = effective
         self.actor = actor
         self.records = records
         self.engine = engine
         self.tz = tz
+        # the registry's: subscribers hear of each reminder (``events.ReportDue``)
+        self.notify = notify
 
     def report(self, name: str) -> dict[str, Any]:
         return named(self.effective.reports, name, t("报数", "report"))
@@ -229,9 +233,11 @@ class ReportService:
                 continue  # reminded already
             users = [u["id"] for u in self.missing(name, span.label)["users"]]
             label = report["label"]
-            notify(self.conn, users, "report_due", t(
-                f"请填写{label['zh']}（{span.label}）",
-                f"Please fill in {label['en']} ({span.label})"))
+            message = t(f"请填写{label['zh']}（{span.label}）",
+                        f"Please fill in {label['en']} ({span.label})")
+            notify(self.conn, users, "report_due", message)
+            if self.notify is not None and users:
+                self.notify(ReportDue(name, span.label, tuple(users), message))
             sent.append({"report": name, "period": span.label, "users": users})
         return sent
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from webtest import TestApp
 
+from propolis.reports.events import ReportDue
 from propolis.reports.tasks import remind
 from tests.common.api import Tenant, error
 from tests.functional.test_charts import Org, by_key
@@ -113,10 +114,16 @@ def test_the_due_reminder_tells_the_missing_once(app: TestApp, org: Org) -> None
     before = dt.datetime.combine(today(), dt.time(17, 0), ZoneInfo("Asia/Shanghai"))
     assert [s for s in remind(registry, before)
             if s["account"] == org.people.tenant.account] == []
-    sent = [s for s in remind(registry, local)
-            if s["account"] == org.people.tenant.account]
+    heard: list[ReportDue] = []
+    registry.registerHandler(heard.append, (ReportDue,))
+    try:
+        sent = [s for s in remind(registry, local)
+                if s["account"] == org.people.tenant.account]
+    finally:
+        registry.unregisterHandler(heard.append, (ReportDue,))
     assert [s["report"] for s in sent] == ["daily_sales"]
     assert len(sent[0]["users"]) == 3  # boss, b, peer
+    assert [(e.report, len(e.users)) for e in heard] == [("daily_sales", 3)]
     assert [s for s in remind(registry, local)
             if s["account"] == org.people.tenant.account] == []
     items = org.b.get("/notifications").json
