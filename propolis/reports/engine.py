@@ -194,8 +194,15 @@ class ChartEngine:
             label = buckets_for(self.conn).label(column, dim["bucket"], self.tz,
                                                  kind == "datetime")
             return _Dimension(name, label, bucket=dim["bucket"]), query_from
-        target = field_type(field).reference_target(field) or (
-            kind if kind in CLOSURES else None)
+        ftype = field_type(field)
+        if not ftype.orders(field):
+            # a list, a file, a place …: no value to group by
+            raise AppError("invalid", t("不能按该字段分组",
+                                        "Cannot group by this field"),
+                           {name: [t("只能按文本、数字、日期、单选、布尔或关联字段分组",
+                                     "group by a text, number, date, select, boolean "
+                                     "or reference field")]})
+        target = ftype.reference_target(field) or (kind if kind in CLOSURES else None)
         tree = bool(dim["rollup"])
         if tree:
             closure = CLOSURES[kind].alias(f"tree_{name}")
@@ -281,8 +288,10 @@ class ChartEngine:
             value = row[dim.name]
             if value is None:
                 params.append((f"empty.{dim.name}", "1"))
-            elif dim.bucket:
-                period = parse_period(value, dim.name, (dim.bucket,))
+            elif dim.bucket or type(value) is dt.date:
+                # a day or bucket is a range of the list's date filter
+                period = (parse_period(value, dim.name, (dim.bucket,)) if dim.bucket
+                          else period_of(value, "day"))
                 datetime = value_type(fields[dim.name]) == "datetime"
                 params += [(f"min.{dim.name}", _wall(period.start, datetime, False)),
                            (f"max.{dim.name}", _wall(period.last_day, datetime, True))]

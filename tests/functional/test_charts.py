@@ -23,6 +23,7 @@ DEAL: dict[str, Any] = {
         {"api_name": "stage", "type": "select", "options": ["open", "won", "lost"]},
         {"api_name": "close_date", "type": "date"},
         {"api_name": "signed_at", "type": "datetime"},
+        {"api_name": "tags", "type": "multiselect", "options": ["x", "y"]},
     ],
     "permissions": {"employee": {"verbs": ["create", "read", "edit"], "scope": "own",
                                  "fields": {"cost": "hidden"}}},
@@ -229,6 +230,14 @@ def test_charts_are_exported_and_bad_ones_refused(org: Org) -> None:
     org.chart("by_stage", **BY_STAGE)
     bad_day = org.a.post("/charts/by_stage/run", {"from": "2026-13-01"}, status=400)
     assert "from" in error(bad_day)["fields"]  # and the chart has no date field
+    org.chart("by_day", measures=[{"api_name": "n", "function": "count"}],
+              dimensions=[{"field": "close_date"}])
+    days = by_key(run(org.a, "by_day")["rows"], "close_date")
+    assert days["2026-03-10"]["drill"] == (
+        "/o/deal?min.close_date=2026-03-10&max.close_date=2026-03-10")
+    org.chart("by_tags", measures=[{"api_name": "n", "function": "count"}],
+              dimensions=[{"field": "tags"}])
+    assert "tags" in error(org.a.post("/charts/by_tags/run", {}, status=400))["fields"]
     bad_filter = org.a.post("/charts/by_stage/run", {"filters": [
         {"field": "amount", "op": "gt", "value": "lots"}]}, status=400)
     assert "amount" in error(bad_filter)["fields"]
