@@ -8,7 +8,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.web.api import json_object
 from propolis.reports.interfaces import IChartService, IReportService
 
@@ -31,6 +31,25 @@ def dashboard(request: Request) -> Any:
     return request.find_service(IChartService).dashboard(
         request.matchdict["name"], params.get("period") or None,
         user=params.get("user") or None, department=params.get("department") or None)
+
+
+@view_config(route_name="api.reports", request_method="GET", renderer="json",
+             permission=AUTHENTICATED)
+def my_reports(request: Request) -> Any:
+    """The reports the caller fills, with today's period and whether it is
+    filled."""
+    return {"reports": request.find_service(IReportService).mine()}
+
+
+@view_config(route_name="api.report.entry", request_method="GET", renderer="json",
+             permission=AUTHENTICATED)
+def get_entry(request: Request) -> Any:
+    """The caller's entry of a period; 404 when not filled."""
+    found = request.find_service(IReportService).entry(
+        request.matchdict["name"], request.matchdict["period"])
+    if found is None:
+        raise NotFound("not_found", t("尚未填写", "Not filled yet"))
+    return found
 
 
 @view_config(route_name="api.report.entry", request_method="PUT", renderer="json",

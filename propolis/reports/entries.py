@@ -85,10 +85,7 @@ class ReportService:
             raise AppError("invalid", t("请求有误", "Invalid request"),
                            {"data": [t("应为对象", "must be an object")]})
         obj = entry_object_name(name)
-        key = f"{span.label}:{me}"
-        table = self.effective.tables.main[obj]
-        found = self.conn.execute(select(table.c.id).where(
-            table.c.entry_key == key, table.c.deleted_at.is_(None))).scalar()
+        found = self._entry_id(name, span)
         values = {f["api_name"]: data.get(f["api_name"]) for f in report["fields"]}
         unknown = sorted(set(data) - set(values))
         if unknown:
@@ -97,7 +94,37 @@ class ReportService:
         if found is not None:
             return self.records.update(obj, found, values, version=None)
         return self.records.create(obj, {**values, "period": span.label,
-                                         "entry_key": key})
+                                         "entry_key": f"{span.label}:{me}"})
+
+    def entry(self, name: str, period: str) -> dict[str, Any] | None:
+        """The caller's entry of ``period`` (None: not filled)."""
+        report = self.report(name)
+        span = self.period(report, period)
+        found = self._entry_id(name, span)
+        return None if found is None else self.records.get(entry_object_name(name),
+                                                            found)
+
+    def _entry_id(self, name: str, span: Period) -> str | None:
+        table = self.effective.tables.main[entry_object_name(name)]
+        found: str | None = self.conn.execute(select(table.c.id).where(
+            table.c.entry_key == f"{span.label}:{self.actor.user_id}",
+            table.c.deleted_at.is_(None))).scalar()
+        return found
+
+    def mine(self) -> list[dict[str, Any]]:
+        """The reports the caller fills, each with its current period and whether
+        they have filled it (the home page's 今日待报)."""
+        today = self.today()
+        found = []
+        for name, report in sorted(self.effective.reports.items()):
+            if self.actor.user_id not in self.assignees(report):
+                continue
+            span = period_of(today, UNITS[report["period"]])
+            found.append({"api_name": name, "label": report["label"],
+                          "period": report["period"], "current": span.label,
+                          "due": report["due"],
+                          "filled": self._entry_id(name, span) is not None})
+        return found
 
     def locked(self, report: Mapping[str, Any], span: Period, today: dt.date) -> bool:
         days = report.get("lock_after_days")

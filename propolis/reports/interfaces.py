@@ -25,6 +25,13 @@ class IReportService(Interface):
     """The data-reporting system (报数, ``kind: report``): entries, their
     summaries and who has not filled them."""
 
+    def mine():
+        """The reports the caller fills: ``api_name``, ``label``, ``period``,
+        ``current`` (today's period), ``due`` and ``filled``."""
+
+    def entry(name, period):
+        """The caller's entry of ``period``, or None."""
+
     def submit(name, period, data):
         """The caller's entry of ``period``, created or replaced; 403 for a
         non-assignee, 409 once the period is locked."""

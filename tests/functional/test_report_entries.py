@@ -49,7 +49,15 @@ def submit(client: Any, period: str, status: int = 200, name: str = "daily_sales
 
 
 def test_an_entry_is_submitted_corrected_and_locked(org: Org) -> None:
+    todo = {r["api_name"]: r for r in org.a.get("/reports").json["reports"]}
+    assert todo["daily_sales"]["current"] == day(0)
+    assert not todo["daily_sales"]["filled"] and "monthly" in todo
+    assert org.admin.get("/reports").json["reports"][0]["api_name"] == "monthly"
+    org.a.get(f"/reports/daily_sales/entries/{day(0)}", status=404)
     first = submit(org.a, day(0), calls=3, revenue=100).json
+    assert org.a.get(f"/reports/daily_sales/entries/{day(0)}").json["calls"] == 3
+    assert [r["filled"] for r in org.a.get("/reports").json["reports"]] == [
+        True, False]
     again = submit(org.a, day(0), calls=5, revenue=120.5).json
     assert again["id"] == first["id"] and again["calls"] == 5
     assert again["period"] == day(0) and again["owner"] == org.people.ids["a"]
