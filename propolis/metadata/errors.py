@@ -469,6 +469,11 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
              "widget needs an api_name)", "每个组件只填 chart、kpi、formula 之一"
              "（formula 组件需要 api_name）"),
     ),
+    "generated_object": (
+        Text("object '{name}' is made from {kind} '{by}' and cannot be changed "
+             "itself", "对象 '{name}' 由 {kind} '{by}' 生成，不能直接修改"),
+        Text("change {kind} '{by}' instead", "请修改 {kind} '{by}'"),
+    ),
     "entry_object_taken": (
         Text("report '{name}' keeps its entries in object '{object}', which exists "
              "already", "报数 '{name}' 的数据保存在对象 '{object}' 中，但该对象已存在"),

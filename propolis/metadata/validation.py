@@ -64,6 +64,11 @@ def validate_documents(
         if doc.kind != "object":
             continue
         name = doc.data["api_name"]
+        made = (existing.get(name) or {}).get("generated_by")
+        if made:
+            problems.append(doc.problem(("api_name",), "generated_object", name=name,
+                                        kind=made["kind"], by=made["api_name"]))
+            continue
         lower = existing.get(name) or _system_objects().get(name)
         try:
             merged = merge_object(lower, doc) if lower else doc.data

@@ -126,3 +126,21 @@ def test_a_report_field_cannot_take_an_entry_field_name() -> None:
     with pytest.raises(MetadataError) as caught:
         validate_documents([report])
     assert [p.code for p in caught.value.problems] == ["system_field_name"]
+
+
+def test_the_entry_object_is_changed_through_its_report_only() -> None:
+    report = validate_documents([{
+        "kind": "report", "api_name": "daily", "period": "daily",
+        "fields": [{"api_name": "calls", "type": "number"}]}])[0]
+    entries = entry_object(report)
+    own = {"kind": "object", "api_name": "report_daily",
+           "fields": [{"api_name": "extra", "type": "text"}]}
+    with pytest.raises(MetadataError) as caught:
+        validate_documents([own], existing={"report_daily": entries})
+    assert [p.code for p in caught.value.problems] == ["generated_object"]
+    # nor may another report's object take a report's name
+    with pytest.raises(MetadataError) as caught:
+        validate_documents([DEAL, {**own, "fields": []}, {
+            "kind": "report", "api_name": "daily", "period": "daily",
+            "fields": [{"api_name": "calls", "type": "number"}]}])
+    assert "entry_object_taken" in [p.code for p in caught.value.problems]
