@@ -53,11 +53,15 @@ def put_approval(request: Request) -> dict[str, Any]:
                          "metadata.approval")
 
 
-@view_config(route_name="api.metadata.document", request_method="PUT",
+@view_config(route_name="api.metadata.chart", request_method="PUT",
+             renderer="json", permission=AUTHENTICATED)
+@view_config(route_name="api.metadata.dashboard", request_method="PUT",
+             renderer="json", permission=AUTHENTICATED)
+@view_config(route_name="api.metadata.report", request_method="PUT",
              renderer="json", permission=AUTHENTICATED)
 def put_document(request: Request) -> dict[str, Any]:
     """Creates or replaces one chart, dashboard or report (报数) definition."""
-    kind = request.matchdict["kinds"][:-1]
+    kind = request.matched_route.name.rsplit(".", 1)[1]
     return _put_document(request, kind, request.matchdict["name"], f"metadata.{kind}")
 
 
