@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from propolis.platform.errors import AppError, Conflict, Forbidden, NotFound, Text, t
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective
-from propolis.platform.permissions.actor import Actor
+from propolis.platform.permissions.actor import SYSTEM, Actor
 from propolis.platform.records import history
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import (
@@ -424,10 +424,14 @@ class ApprovalEngine:
         mine = next((task.id for task in tasks if task.status == "pending"
                      and task.assignee == self.actor.user_id), None)
         definition = inst.definition
-        reader = RecordService(self.session, self.effective,
-                               Actor(user_id=None, roles=frozenset({"admin"})))
+        # Taking part in the approval is what gives the viewer the record (their
+        # own scope may not reach it), but they see only the fields their roles
+        # see on its object: a submitter or cc never more than the record's page
+        # would show them.
+        reader = RecordService(self.session, self.effective, SYSTEM)
         try:
-            record = reader.get(inst.object, inst.record_id)
+            record = self.records.policy.strip(
+                inst.object, reader.get(inst.object, inst.record_id))
         except AppError:
             record = None  # deleted or its object removed since
         return {
