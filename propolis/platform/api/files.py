@@ -1,5 +1,5 @@
 """``POST /api/v1/files`` (multipart) → ``{"id"}`` for file and image fields;
-``GET /api/v1/files/{id}`` serves it back to users of the same enterprise."""
+``GET /api/v1/files/{id}`` serves it back to those who may read it (``may_read``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
-from propolis.platform.records.interfaces import IFileService
+from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.records.files import NO_SUCH_FILE, StoredFile
+from propolis.platform.records.interfaces import IFileService, IRecordService
+from propolis.platform.workflow.interfaces import IApprovalService
 
 
 @view_config(route_name="api.files", request_method="POST", renderer="json",
@@ -34,9 +36,27 @@ def upload(request: Request) -> dict[str, Any]:
             "content_type": stored.content_type}
 
 
+def may_read(request: Request, stored: StoredFile) -> bool:
+    """A file attached to records is read by whoever sees the field holding it
+    on one of them — the record reached by their own access or through an
+    approval they take part in; a file attached nowhere yet, by its uploader."""
+    holders = request.find_service(IRecordService).file_holders(stored.id)
+    if not holders:
+        return stored.uploaded_by is not None \
+            and stored.uploaded_by == request.actor.user_id
+    shown = [h for h in holders if h.visible]
+    if any(h.reachable for h in shown):
+        return True
+    approvals = request.find_service(IApprovalService)
+    return any(approvals.takes_part_in(h.object, h.record_id) for h in shown)
+
+
 @view_config(route_name="api.file", request_method="GET", permission=AUTHENTICATED)
 def download(request: Request) -> Response:
     stored = request.find_service(IFileService).get(request.matchdict["id"])
+    if not may_read(request, stored):
+        # the same answer as a missing file: its existence is not told either
+        raise NotFound("not_found", NO_SUCH_FILE)
     response = FileResponse(stored.path, request=request,
                             content_type=stored.content_type)
     response.content_disposition = (

@@ -269,6 +269,14 @@ class ApprovalEngine:
             return True
         return me in self._cc(inst.id)
 
+    def takes_part_in(self, object: str, record_id: str) -> bool:
+        """Whether the actor takes part in an approval of the record (or manages
+        approvals and the record has one)."""
+        c = approval_instances.c
+        return any(self._takes_part(inst) for inst in self.conn.execute(
+            select(approval_instances).where(c.object == object,
+                                             c.record_id == record_id)))
+
     def _cc(self, instance_id: str) -> set[str]:
         return set(self.conn.execute(select(approval_cc.c.user_id).where(
             approval_cc.c.instance_id == instance_id)).scalars())
