@@ -222,6 +222,6 @@ def join_info(request: Request) -> Any:
 def join(request: Request) -> Any:
     limit_rate(request, "join")
     body = json_object(request)
-    filed = request.find_service(IJoinService).file(body, request.client_addr)
+    filed = request.find_service(IJoinService).file(body, request.client_ip)
     request.response.status = 201
     return filed
