@@ -12,7 +12,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 
 from propolis.platform.query.interfaces import IQueryService
-from propolis.platform.records.events import PasswordSet
+from propolis.platform.records.events import PasswordSet, UserDeactivated
 from propolis.platform.records.files import FileService
 from propolis.platform.records.interfaces import IFileService, IRecordService
 from propolis.platform.records.services import RecordService
@@ -25,9 +25,13 @@ def record_service_factory(context: Any, request: Request) -> RecordService:
     def password_set(user_id: str) -> None:
         request.registry.notify(PasswordSet(request, user_id))
 
+    def user_deactivated(user_id: str) -> None:
+        request.registry.notify(UserDeactivated(request, user_id))
+
     return RecordService(request.db, request.effective, request.actor,
                          lang=request.lang, tz=request.tz, policy=request.access,
-                         on_password_set=password_set)
+                         on_password_set=password_set,
+                         on_user_deactivated=user_deactivated)
 
 
 def query_service_factory(context: Any, request: Request) -> RecordService:

@@ -14,3 +14,13 @@ class PasswordSet:
 
     request: Any
     user_id: str
+
+
+@dataclass(frozen=True)
+class UserDeactivated:
+    """A user stopped being active (disabled, or back to pending) through the
+    record service: the accounts revoke every token they hold, so that enabling
+    them again does not bring their old sessions back."""
+
+    request: Any
+    user_id: str

@@ -182,6 +182,7 @@ class RecordServiceBase:
         tz: str = "Asia/Shanghai",
         policy: AccessPolicy | None = None,
         on_password_set: Callable[[str], None] | None = None,
+        on_user_deactivated: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session
         self.effective = effective
@@ -193,6 +194,9 @@ class RecordServiceBase:
         # called with a user's id after their password was changed (the web ends
         # their sessions there: the record service knows no tokens)
         self.on_password_set = on_password_set
+        # ... and after a user stopped being active (the web revokes their tokens,
+        # so that enabling them again does not bring old sessions back)
+        self.on_user_deactivated = on_user_deactivated
 
     def _plan(self, object: str) -> ObjectPlan:
         obj = self.effective.object(object)

@@ -95,6 +95,7 @@ class RecordService(Checks, Derived, Teams):
         rec.update(self._parse(plan, data, {}))
         self._check_dependent(plan, rec, None)
         self._check_references(conn, plan, rec, None)
+        self._check_user_status(conn, plan, None, rec)
         self._check_unique(conn, plan, rec, plan.unique, exclude=None)
         if plan.autonumbers:
             day = now.astimezone(zone(self.tz)).date()
@@ -152,6 +153,7 @@ class RecordService(Checks, Derived, Teams):
         rec.update(self._parse(plan, data, old))
         self._check_dependent(plan, rec, set(data))
         self._check_references(conn, plan, rec, old)
+        self._check_user_status(conn, plan, old, rec)
         closure = CLOSURES.get(plan.name)
         moved = (closure if closure is not None
                  and rec[closure.field] != old[closure.field] else None)
@@ -202,6 +204,9 @@ class RecordService(Checks, Derived, Teams):
                 self._refresh(conn, link, plan, [old[link.via], rec[link.via]])
         if plan.name == "user" and "password" in changes and self.on_password_set:
             self.on_password_set(id)
+        if plan.name == "user" and old["status"] == "active" \
+                and rec["status"] != "active" and self.on_user_deactivated:
+            self.on_user_deactivated(id)
         return self.policy.strip(plan.name, {**out, **quoted})
 
     def delete(self, object: str, id: str) -> None:
