@@ -112,3 +112,23 @@ def test_a_file_is_read_by_who_may_read_its_record_field(
                                 "record": claim["id"]}, status=201)
     assert readers(receipt) == readers(scan) == {"teacher", "finance", "admin"}
     assert readers(audit) == {"admin"}
+
+
+def test_a_download_never_runs_as_a_page(
+        app: TestApp, enterprise: Callable[..., Tenant]) -> None:
+    """Issue 10.5: downloads were served with the type the client declared."""
+    api = login_admin(app, enterprise())
+    for name, declared, served in (
+            ("x.html", "text/html", "application/octet-stream"),
+            ("x.svg", "image/svg+xml", "application/octet-stream"),
+            ("x.xml", "application/xhtml+xml; charset=utf-8",
+             "application/octet-stream"),
+            ("x.js", "application/javascript", "application/octet-stream"),
+            ("x.png", "image/png", "image/png"),
+            ("x.pdf", "Application/PDF", "application/pdf"),
+            ("x.txt", "text/plain; charset=utf-8", "text/plain")):
+        file_id = api.upload(name, b"<script>alert(1)</script>", declared)["id"]
+        response = api.get(f"/files/{file_id}", status=200)
+        assert response.content_type == served, name
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -36,6 +36,27 @@ def upload(request: Request) -> dict[str, Any]:
             "content_type": stored.content_type}
 
 
+# The types a download keeps: what a browser shows as itself and never runs. Any
+# other (text/html, image/svg+xml, XML, scripts, whatever a client declared) is
+# served as bytes, so an upload can never become a page of the site.
+SAFE_TYPES = frozenset({
+    "application/pdf", "application/zip", "application/msword",
+    "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
+    "text/plain", "text/csv", "audio/mpeg", "video/mp4",
+})
+BYTES = "application/octet-stream"
+
+
+def served_type(content_type: str) -> str:
+    """The ``Content-Type`` a stored file is served with (``SAFE_TYPES``)."""
+    base = content_type.split(";", 1)[0].strip().lower()
+    return base if base in SAFE_TYPES else BYTES
+
+
 def may_read(request: Request, stored: StoredFile) -> bool:
     """A file attached to records is read by whoever sees the field holding it
     on one of them — the record reached by their own access or through an
@@ -58,7 +79,7 @@ def download(request: Request) -> Response:
         # the same answer as a missing file: its existence is not told either
         raise NotFound("not_found", NO_SUCH_FILE)
     response = FileResponse(stored.path, request=request,
-                            content_type=stored.content_type)
+                            content_type=served_type(stored.content_type))
     response.content_disposition = (
         f"attachment; filename*=UTF-8''{quote(stored.name)}")
     return response

@@ -174,6 +174,7 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(_tz, "tz", reify=True)
     config.add_subscriber(_active_users_only, ContextFound)
     config.include(".client")
+    config.include(".headers")
     config.include(".pages")
     config.include(".nav")
     config.add_tween("propolis.platform.web.errors.body_limit_tween_factory")
