@@ -16,6 +16,7 @@ from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.records.files import NO_SUCH_FILE, StoredFile
 from propolis.platform.records.interfaces import IFileService, IRecordService
+from propolis.platform.web.api import refuse_unstorable
 from propolis.platform.workflow.interfaces import IApprovalService
 
 
@@ -27,6 +28,7 @@ def upload(request: Request) -> dict[str, Any]:
         raise AppError("invalid", t("请用 multipart 字段 file 上传文件",
                                     "Upload the file as the multipart field 'file'"),
                        {"file": [t("必填", "required")]})
+    refuse_unstorable({"file": [field.filename or "", field.type or ""]})
     name = os.path.basename(field.filename or "file")[:255] or "file"
     content_type = (field.type or mimetypes.guess_type(name)[0]
                     or "application/octet-stream")[:127]
