@@ -71,7 +71,10 @@ def current_version(database: Database, account: str) -> int:
 
 def effective_for(database: Database, account: str, version: int) -> Effective:
     def load() -> Effective:
-        with database.tenant_engine(account).connect() as conn:
+        # read-only: inside a request whose own session holds the SQLite file's
+        # write lock, a second writer would wait for it until the busy timeout
+        with database.tenant_engine(account).connect().execution_options(
+                readonly=True) as conn:
             return load_effective(conn, version)
 
     return effective_cache.get(account, version, load)
