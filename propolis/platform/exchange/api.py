@@ -13,7 +13,7 @@ from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, _
 from propolis.platform.exchange.download import export_response
 from propolis.platform.exchange.interfaces import IImportService
-from propolis.platform.web.api import json_object, object_name
+from propolis.platform.web.api import json_object, object_name, refuse_unstorable
 
 
 @view_defaults(renderer="json", permission=AUTHENTICATED)
@@ -40,6 +40,7 @@ class ExchangeViews:
             raise AppError("invalid", _("Upload the CSV or XLSX file as the "
                                         "multipart field 'file'"),
                            {"file": [_("required")]})
+        refuse_unstorable({"file": [upload.filename or ""]})
         service = request.find_service(IImportService)
         data = upload.file.read(service.max_bytes + 1)
         return service.run(name, data, upload.filename)

@@ -53,13 +53,20 @@ def json_body(request: Request) -> Any:
             "invalid_json",
             _("The body is not valid JSON: ${exc}", mapping={"exc": exc}),
         ) from None
+    refuse_unstorable(body)
+    return body
+
+
+def refuse_unstorable(body: Any) -> None:
+    """400 ``invalid_text`` naming where ``body`` (a JSON body, or what a
+    multipart part said: ``{"file": [name, type]}``) holds text no database can
+    store (``unstorable_text``)."""
     bad = unstorable_text(body)
     if bad is not None:
         raise AppError("invalid_text", _("The text contains characters that cannot "
                                          "be stored"),
                        {bad: [_("contains a NUL character (U+0000) or an unpaired "
                                 "surrogate")]})
-    return body
 
 
 def _storable(text: str) -> bool:
