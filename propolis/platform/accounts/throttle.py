@@ -28,7 +28,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, case, delete, select, update
 
@@ -78,6 +78,16 @@ def _keys(subject: str, ip: str | None) -> tuple[str, str | None, str | None]:
     if not ip:
         return _key("s", subject), None, None
     return _key("s", subject), _key("ip", ip), _key("pair", subject, ip)
+
+
+@overload
+def _aware(value: dt.datetime) -> dt.datetime:
+    ...
+
+
+@overload
+def _aware(value: None) -> None:
+    ...
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
