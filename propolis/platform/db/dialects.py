@@ -46,7 +46,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect as SQLAlchemyDialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
@@ -116,9 +115,8 @@ class Dialect:
 
     # -- engines and an enterprise's storage ----------------------------------------
 
-    def make_engine(self, url: str, *, nullpool: bool = False, **kw: Any) -> Engine:
-        """The engine of ``url``; ``nullpool``: a connection per checkout (tests,
-        short-lived processes)."""
+    def make_engine(self, url: str, **kw: Any) -> Engine:
+        """The engine of ``url`` (``kw``: more of ``create_engine``'s arguments)."""
         raise NotImplementedError
 
     def reader(self, engine: Engine) -> Engine:
@@ -272,11 +270,11 @@ class SQLiteDialect(Dialect):
     # no statistics unless ANALYZE is run, which nothing does
     plans_with_statistics = False
 
-    def make_engine(self, url: str, *, nullpool: bool = False, **kw: Any) -> Engine:
+    def make_engine(self, url: str, **kw: Any) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
-        engine = create_engine(url, poolclass=NullPool if nullpool else None, **kw)
+        engine = create_engine(url, **kw)
         _sqlite_pragmas(engine)
         return engine
 
@@ -457,7 +455,7 @@ class PostgreSQLDialect(Dialect):
 
     name = "postgresql"
 
-    def make_engine(self, url: str, *, nullpool: bool = False, **kw: Any) -> Engine:
+    def make_engine(self, url: str, **kw: Any) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
                              **kw)
 
