@@ -140,6 +140,7 @@ class Dialect:
         raise NotImplementedError
 
     def create_storage(self, system_engine: Engine, name: str) -> None:
+        """Makes the storage ``name``, empty, unless it exists."""
         raise NotImplementedError
 
     def drop_storage(
@@ -184,7 +185,7 @@ class Dialect:
         self, search_text: Any, record_id: Any, terms: Sequence[str],
         fts: Table | None,
     ) -> list[ColumnElement[bool]]:
-        """Conditions that every (lower-case) term occur in ``search_text``, the
+        """Conditions that each (lower-case) term occurs in ``search_text``, the
         record's column whose id is ``record_id``; ``fts`` is the object's
         full-text table where the dialect has them (``search_table``). Terms are
         literals: LIKE wildcards are escaped, full-text terms quoted phrases."""
