@@ -90,6 +90,7 @@ class Checks:
                         names,
                         name,
                     )
+        self.check_actions(fields, name)
         for role, grant in data.get("permissions", {}).items():
             for field_name in grant.get("fields", {}):
                 self.check_known(
@@ -98,6 +99,72 @@ class Checks:
                     sorted(fields),
                     name,
                 )
+
+    def check_actions(self, fields: Mapping[str, Mapping[str, Any]],
+                      name: str) -> None:
+        """The object's ``actions`` and ``schedules``: unique names, boolean
+        conditions, assignments of writable fields with values of their types, a
+        schedule doing one thing (``set`` or ``action``) at a time it can keep."""
+        data = self.doc.data
+        owner = object_text(name)
+        actions = data.get("actions", [])
+        self.check_unique(actions, ("actions",), Text("action", "动作"))
+        for i, action in enumerate(actions):
+            what = Text(f"action '{action['api_name']}'",
+                        f"动作 '{action['api_name']}'")
+            if "when" in action:
+                self.check_expression(action["when"], ("actions", i, "when"), what,
+                                      fields, owner, system=True, gives=BOOL)
+            self.check_assignments(action["set"], ("actions", i, "set"), what,
+                                   fields, owner)
+        schedules = data.get("schedules", [])
+        self.check_unique(schedules, ("schedules",), Text("schedule", "定时任务"))
+        for i, schedule in enumerate(schedules):
+            here: tuple[PathPart, ...] = ("schedules", i)
+            label = schedule["api_name"]
+            what = Text(f"schedule '{label}'", f"定时任务 '{label}'")
+            self.check_expression(schedule["where"], (*here, "where"), what, fields,
+                                  owner, system=True, gives=BOOL)
+            if ("set" in schedule) == ("action" in schedule):
+                found = (Text("has both set and action", "同时填写了 set 和 action")
+                         if "set" in schedule
+                         else Text("has neither set nor action",
+                                   "既没有 set 也没有 action"))
+                self.add(here, "schedule_set_or_action", name=label, found=found)
+            if "set" in schedule:
+                self.check_assignments(schedule["set"], (*here, "set"), what, fields,
+                                       owner)
+            if "at" in schedule and schedule["every"] == "hour":
+                self.add((*here, "at"), "schedule_at_hourly", name=label)
+
+    def check_assignments(
+        self,
+        assignments: Mapping[str, str],
+        path: tuple[PathPart, ...],
+        what: Text,
+        fields: Mapping[str, Mapping[str, Any]],
+        owner: Text,
+    ) -> None:
+        """``set: {field: expression}``: each field one a client may write, each
+        expression giving a value of the field's type."""
+        writable = sorted(n for n, f in fields.items()
+                          if not definition_of(f).computed)
+        for target, source in assignments.items():
+            here = (*path, target)
+            field = fields.get(target)
+            if field is None or definition_of(field).computed:
+                why = (Text("a system field", "是系统字段") if target in SYSTEM_FIELDS
+                       else Text("not a field of the object", "不是本对象的字段")
+                       if field is None
+                       else Text(f"a computed {field['type']} field",
+                                 f"是计算字段（{field['type']}）"))
+                self.add(here, "set_not_writable", what=what, name=target, why=why,
+                         allowed=writable, hint=suggest(target, writable))
+                continue
+            self.check_expression(
+                source, here, Text(f"{what.en} (set {target})",
+                                   f"{what.zh}（{target} 的赋值）"),
+                fields, owner, system=True, gives=definition_of(field).cel_type(field))
 
     def check_formula_cycles(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
         written = [f.get("api_name") for f in self.doc.data.get("fields", [])]

@@ -420,6 +420,29 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
             "添加 depends_on 指向上级单选字段，或删除 parent",
         ),
     ),
+    "set_not_writable": (
+        Text(
+            "{what} sets '{name}', which is {why} and cannot be written",
+            "{what}给 '{name}' 赋值，但它{why}，不能写入",
+        ),
+        Text("set one of the writable fields {allowed}{hint}",
+             "只能给可写字段赋值：{allowed}{hint}"),
+    ),
+    "schedule_set_or_action": (
+        Text("schedule '{name}' {found}", "定时任务 '{name}' {found}"),
+        Text(
+            "give either set: {{field: expression}} or action: NAME (an action of the "
+            "object), not both",
+            "填写 set: {{字段: 表达式}} 或 action: 动作名（本对象的动作）之一，"
+            "不能同时填写",
+        ),
+    ),
+    "schedule_at_hourly": (
+        Text("'at' does not apply to schedule '{name}', which runs every hour",
+             "定时任务 '{name}' 每小时执行，不能指定 at"),
+        Text("remove at, or run it every day, week or month",
+             "删除 at，或改为每天、每周或每月执行"),
+    ),
     "layer_change": (
         Text(
             "field '{name}' of '{object}' has {key} {old} in a lower layer; "

@@ -16,7 +16,8 @@ in list order):
     never change (stored data depends on them): that is a ``MetadataError``.
     Fields cannot be removed, only hidden (``hidden: true``).
   - ``permissions``: per role, a later layer's entry replaces the role's entry.
-  - ``list_views``, ``layouts``: matched by ``api_name``, replaced or appended.
+  - ``list_views``, ``layouts``, ``actions``, ``schedules``: matched by
+    ``api_name``, replaced or appended.
   - ``validations``: appended (a rule already present is not repeated); a later
     layer cannot drop a lower layer's rule.
 """
@@ -91,7 +92,7 @@ def merge_object(lower: Mapping[str, Any], upper: Document) -> dict[str, Any]:
         rules += [
             copy.deepcopy(r) for r in data["validations"] if r["rule"] not in known
         ]
-    for key in ("list_views", "layouts"):
+    for key in ("list_views", "layouts", "actions", "schedules"):
         if key in data:
             out[key] = _merge_named(out.get(key, []), data[key])
     if problems:

@@ -68,7 +68,11 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
     ``app`` "apps" (the navigation section: crm, work or apps), ``deletable`` True,
     ``sharing`` "hierarchy", ``permissions`` {} (each role:
     ``verbs``, ``scope`` "own", ``fields`` {}), ``validations`` [] (each ``message``
-    {zh, en}), ``list_views`` and ``layouts`` (see the module docstring).
+    {zh, en}), ``list_views`` and ``layouts`` (see the module docstring),
+    ``actions`` when declared (each: ``label`` {zh, en}, ``when`` None, ``set``,
+    ``roles`` [], ``confirm`` {zh, en} | None) and ``schedules`` when declared
+    (each: ``label`` {zh, en}, ``every``, ``at`` None, ``where``, ``set`` None or
+    ``action`` None).
 
     Field: ``label`` {zh, en} (default: api_name), ``help`` {zh, en} | None,
     ``required``/``unique``/``searchable``/``hidden`` False, ``readonly`` (always True
@@ -101,6 +105,11 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
             for rule in out.get("validations", [])
         ],
     )
+    # absent stays absent: an object without them reads as before
+    if "actions" in out:
+        out["actions"] = [_action(a) for a in out["actions"]]
+    if "schedules" in out:
+        out["schedules"] = [_schedule(s) for s in out["schedules"]]
     out["name_field"] = out.get("name_field") or _default_name_field(fields)
     out["list_views"] = [
         _list_view(view)
@@ -170,6 +179,27 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
             data_set.setdefault("mode", "seed")
             data_set.setdefault("key", None)
     return out
+
+
+def _action(action: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **action,
+        "label": text(action.get("label"), action["api_name"]),
+        "when": action.get("when"),
+        "set": dict(action["set"]),
+        "roles": list(action.get("roles", [])),
+        "confirm": optional_text(action.get("confirm")),
+    }
+
+
+def _schedule(schedule: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **schedule,
+        "label": text(schedule.get("label"), schedule["api_name"]),
+        "at": schedule.get("at"),
+        "set": schedule.get("set"),
+        "action": schedule.get("action"),
+    }
 
 
 def _default_name_field(fields: list[dict[str, Any]]) -> str:

@@ -21,3 +21,4 @@ def includeme(config: Configurator) -> None:
     config.include(".org")
     config.include(".exchange")
     config.include(".workflow")
+    config.include(".actions")

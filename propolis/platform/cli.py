@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--filter", help='JSON: a list of filters, or '
                            '{"filters", "sort", "q", "columns"}')
         p.add_argument("file", help="FILE.csv or FILE.xlsx")
+    schedule = sub.add_parser("schedule", help="the objects' schedules"
+                              ).add_subparsers(dest="action", required=True)
+    run = schedule.add_parser("run", help="run the schedules once, due or not")
+    run.add_argument("--tenant", required=True)
+    run.add_argument("--at", help="ISO date-time now() and today() see (default: "
+                     "now; without an offset: in the enterprise's time zone)")
+    run.add_argument("--schedule", action="append", dest="schedules",
+                     metavar="NAME", help="only this one (NAME or OBJECT.NAME); "
+                     "may be repeated")
     ext = sub.add_parser("extension", help="extensions").add_subparsers(
         dest="action", required=True)
     listing = ext.add_parser("list", help="the built-in extensions (and, with "

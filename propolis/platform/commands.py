@@ -308,6 +308,40 @@ def import_records(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+@command("schedule run")
+def schedule_run(ctx: Context, args: argparse.Namespace) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from propolis.platform.actions.interfaces import IScheduleService
+    from propolis.platform.web.offline import service_request
+
+    at = None
+    if args.at is not None:
+        try:
+            at = dt.datetime.fromisoformat(args.at)
+        except ValueError:
+            raise CommandError(f"--at {args.at!r} is not an ISO date-time, e.g. "
+                               "2026-12-01T09:00:00") from None
+    with service_request(ctx.registry, args.tenant) as request:
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=ZoneInfo(request.tz))
+        results = request.find_service(IScheduleService).run(at, args.schedules)
+    for result in results:
+        name = f"{result['object']}.{result['schedule']}"
+        if "error" in result:
+            print(f"propolis: schedule {name} not run: {result['error']['en']}",
+                  file=sys.stderr)
+            continue
+        failed = f", {result['failed']} failed" if result["failed"] else ""
+        print(f"propolis: schedule {name} ({result['period']}) changed "
+              f"{result['changed']} record(s){failed}")
+    if not results:
+        print(f"propolis: {args.tenant} has no schedules")
+    if any("error" in result for result in results):
+        raise CommandError("some schedules could not run (see above)")
+
+
 @command("extension list")
 def extension_list(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.metadata.extensions import builtin_extensions

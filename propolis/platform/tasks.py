@@ -29,7 +29,8 @@ celery_app.conf.update(
     timezone="Asia/Shanghai",
     enable_utc=True,
     broker_connection_retry_on_startup=True,
-    imports=("propolis.platform.tenancy.jobs", "propolis.platform.workflow.tasks"),
+    imports=("propolis.platform.tenancy.jobs", "propolis.platform.workflow.tasks",
+             "propolis.platform.actions.tasks"),
 )
 
 
@@ -57,6 +58,10 @@ def configure(settings: Mapping[str, Any], registry: Registry) -> Celery:
             "approval-sla": {
                 "task": "propolis.approvals.sla",
                 "schedule": float(settings.get("propolis.approval_sla_seconds", 300)),
+            },
+            "schedules": {
+                "task": "propolis.schedules.run",
+                "schedule": float(settings.get("propolis.schedule_seconds", 300)),
             },
         },
     )

@@ -38,6 +38,7 @@ from propolis.forms.names import (
 )
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
+from propolis.platform.actions.interfaces import IActionService
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
@@ -228,6 +229,9 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
                        and _may(request, obj, record_id, "delete")),
             "transfer": not locked and _may(request, obj, record_id, "transfer"),
         },
+        # the object's actions (metadata and extensions) the user may run now
+        "record_actions": request.find_service(IActionService).available(
+            obj.api_name, record_id),
     }
 
 
@@ -401,6 +405,30 @@ def action(request: Request) -> Response:
     values = _record_page(request, obj, record, what)
     values["errors"] = errors
     return _render(request, f"{what}.html", values, 400 if errors else 200)
+
+
+@view_config(route_name="records.run_action", request_method="POST")
+@page
+def run_action(request: Request) -> Response:
+    """Runs one of the record's actions (a button of the record's header), then
+    back to the record with what happened: done, or why not (a refused
+    change, an action no longer available); 403 and 404 are error pages."""
+    obj = _object(request)
+    record_id = request.matchdict["id"]
+    actions = request.find_service(IActionService)
+    action = actions.find(obj.api_name, request.matchdict["name"])
+    zh, en = action.label["zh"], action.label["en"]
+    try:
+        attempt(request, actions.run, obj.api_name, record_id, action.name, {})
+    except AppError as error:
+        if error.status not in (400, 409):
+            raise
+        done = t(f"未能执行“{zh}”：{error.message['zh']}",
+                 f"{en}: not done. {error.message['en']}")
+    else:
+        done = t(f"已执行“{zh}”", f"{en}: done.")
+    return _redirect(request, "records.detail", done, object=obj.api_name,
+                     id=record_id)
 
 
 @view_config(route_name="records.deleted", request_method="GET")

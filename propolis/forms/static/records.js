@@ -12,6 +12,12 @@
     });
   }
 
+  // -- record actions that ask first (data-confirm: the action's question) ------
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+
   // -- table rows ---------------------------------------------------------------
   document.addEventListener("click", function (event) {
     var add = event.target.closest("[data-table-add]");

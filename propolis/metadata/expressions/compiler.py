@@ -4,6 +4,7 @@ expression reads (validation checks them against the object's fields)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -459,17 +460,19 @@ class CompiledExpression:
         *,
         tz: TimeZone = DEFAULT_TZ,
         options: OptionTable = _NO_OPTIONS,
+        now: dt.datetime | None = None,
     ) -> Any:
         """Evaluate against a record's fields (by api_name).
 
         ``tz`` (an IANA name or a tzinfo) is used by ``today()``, ``now()`` and
         to take the calendar date of aware datetimes.  ``options`` holds the
         attributes of the select fields' options that ``option()`` reads (see
-        ``activation.option_attributes``).  Returns None for a null
-        result; numbers come back as Decimal.  Raises ExpressionError on
-        runtime type errors.
+        ``activation.option_attributes``).  ``now`` (an aware datetime) fixes
+        the moment ``now()`` and ``today()`` see (default: the clock).
+        Returns None for a null result; numbers come back as Decimal.  Raises
+        ExpressionError on runtime type errors.
         """
-        frame = Frame(variables, tz, options)
+        frame = Frame(variables, tz, options, now)
         try:
             return self._root(frame)
         except ExpressionError:

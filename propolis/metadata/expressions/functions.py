@@ -163,11 +163,11 @@ def _fn_sum(frame: Frame, values: Any) -> Decimal:
 
 
 def _fn_today(frame: Frame) -> dt.date:
-    return dt.datetime.now(frame.zone()).date()
+    return frame.now().date()
 
 
 def _fn_now(frame: Frame) -> dt.datetime:
-    return dt.datetime.now(frame.zone())
+    return frame.now()
 
 
 def _fn_date(frame: Frame, value: Any) -> dt.date:

@@ -63,10 +63,11 @@ class ExpressionError(ValueError):
 class Frame:
     """Per-evaluation state handed to every compiled closure."""
 
-    __slots__ = ("vars", "options", "locals", "tz", "_zone")
+    __slots__ = ("vars", "options", "locals", "tz", "_zone", "_now")
 
     def __init__(
-        self, variables: Mapping[str, Any], tz: TimeZone, options: OptionTable
+        self, variables: Mapping[str, Any], tz: TimeZone, options: OptionTable,
+        now: dt.datetime | None = None,
     ) -> None:
         self.vars = variables
         self.options = options
@@ -74,6 +75,14 @@ class Frame:
         self.locals: dict[str, Any] = {}
         self.tz = tz
         self._zone: dt.tzinfo | None = None
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        """The moment ``now()`` and ``today()`` see, in the evaluator's zone: the
+        clock, unless the caller fixed it (a schedule run ``--at`` a time)."""
+        if self._now is None:
+            return dt.datetime.now(self.zone())
+        return self._now.astimezone(self.zone())
 
     def zone(self) -> dt.tzinfo:
         # Resolved lazily: most expressions never touch dates.

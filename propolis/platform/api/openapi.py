@@ -260,6 +260,17 @@ class _Builder:
                             "type": "array", "minItems": 2, "maxItems": 2}},
                     }}}},
             },
+            "Actions": {
+                "type": "object", "required": ["actions"],
+                "properties": {"actions": {"type": "array", "items": {
+                    "type": "object", "required": ["api_name", "label"],
+                    "properties": {
+                        "api_name": {"type": "string"},
+                        "label": {"type": "object", "properties": {
+                            "zh": {"type": "string"}, "en": {"type": "string"}}},
+                        "confirm": {"type": ["object", "null"]},
+                    }}}},
+            },
             "File": {
                 "type": "object", "required": ["id", "name", "size", "content_type"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"},
@@ -352,6 +363,26 @@ class _Builder:
         self.paths[f"{base}/records/{{id}}/restore"] = {"parameters": [one], "post": op(
             "restore", t("从回收站恢复", "Restore from the recycle bin: "),
             responses=self.responses(200, ref(name), 404))}
+        declared = [a["api_name"] for a in obj.doc.get("actions", ())]
+        action = {"name": "name", "in": "path", "required": True,
+                  "schema": {"type": "string"}, "description": self.text(t(
+                      "操作名：元数据声明的" + (f"（{'、'.join(declared)}）"
+                                          if declared else "")
+                      + "或扩展注册的操作",
+                      "the action: one the metadata declares"
+                      + (f" ({', '.join(declared)})" if declared else "")
+                      + " or an extension registers"))}
+        self.paths[f"{base}/records/{{id}}/actions"] = {"parameters": [one], "get": op(
+            "actions", t("可执行的操作：", "Actions the user may run now: "),
+            responses=self.responses(200, ref("Actions"), 404))}
+        self.paths[f"{base}/records/{{id}}/actions/{{name}}"] = {
+            "parameters": [one, action], "post": op(
+                "action", t("执行操作：", "Run an action: "),
+                requestBody={"required": False, "content": {"application/json": {
+                    "schema": {"type": "object", "description": self.text(t(
+                        "操作的参数（元数据声明的操作没有参数）",
+                        "the action's parameters (declared actions take none)"))}}}},
+                responses=self.responses(200, ref(name), 400, 403, 404, 409, 413))}
         self.paths[f"{base}/query"] = {"post": op(
             "query", t("查询", "Query "), requestBody=self.body(ref(f"{name}Query")),
             responses=self.responses(200, ref(f"{name}Page"), 400, 413))}

@@ -50,6 +50,14 @@ class IRecordService(Interface):
         """Raises as acting on the record would: 404 when the actor cannot reach
         it, 403 when ``verb`` is not theirs on it."""
 
+    def variables(object: str, id: str, *, verb: str, lock: bool):
+        """The record as expressions see it (Python values, system fields, table
+        rows as lists of maps); raises as ``check`` with ``verb``."""
+
+    def scan(object: str, *, after: str | None, limit: int):
+        """The next ``limit`` live records the actor may read after the id
+        ``after``, in id order, as expressions see them."""
+
     def query(
         object: str,
         *,

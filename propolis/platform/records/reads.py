@@ -129,6 +129,44 @@ class Reads(RecordServiceBase):
         plan = self._plan(object)
         self._load(self.session.connection(), plan, id, verb=verb)
 
+    def variables(self, object: str, id: str, *, verb: str = READ,
+                  lock: bool = False) -> dict[str, Any]:
+        """The record as expressions see it (``when`` of an action, ``where`` of a
+        schedule): Python values by api_name, system fields included, a table's
+        rows as lists of maps. Raises as ``check`` with ``verb``; ``lock`` holds
+        the row until the transaction ends."""
+        plan = self._plan(object)
+        return self._load(self.session.connection(), plan, id, verb=verb, lock=lock)
+
+    def scan(self, object: str, *, after: str | None = None,
+             limit: int = 200) -> list[dict[str, Any]]:
+        """The next ``limit`` live records the actor may read after the id
+        ``after``, in id order, as expressions see them (see ``variables``): a
+        pass over every record, a batch at a time."""
+        plan = self._plan(object)
+        self.policy.require(plan.name, READ)
+        conn = self.session.connection()
+        table = plan.table
+        stmt = select(table).where(table.c.deleted_at.is_(None))
+        visible = self.policy.condition(plan.name, table)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        if after is not None:
+            stmt = stmt.where(table.c.id > after)
+        return self._with_rows(
+            conn, plan, list(conn.execute(stmt.order_by(table.c.id).limit(limit))))
+
+    def _with_rows(self, conn: Connection, plan: ObjectPlan, rows: list[Any]
+                   ) -> list[dict[str, Any]]:
+        """Records from their rows, with their tables' rows."""
+        recs = [self._from_row(plan, row._mapping) for row in rows]
+        if plan.tables and recs:
+            children = self._load_rows(conn, plan, [r["id"] for r in recs])
+            for rec in recs:
+                for f in plan.tables:
+                    rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
+        return recs
+
     @staticmethod
     def _fts(conn: Connection, plan: ObjectPlan) -> bool:
         return plan.has_search and dialect_for(conn).search_table
@@ -202,12 +240,7 @@ class Reads(RecordServiceBase):
     def _page(
         self, conn: Connection, plan: ObjectPlan, rows: list[Any]
     ) -> list[dict[str, Any]]:
-        recs = [self._from_row(plan, row._mapping) for row in rows]
-        if plan.tables:
-            children = self._load_rows(conn, plan, [r["id"] for r in recs])
-            for rec in recs:
-                for f in plan.tables:
-                    rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
+        recs = self._with_rows(conn, plan, rows)
         quoted = self._quotes(conn, plan, recs)
         return [self._out(plan, rec, quoted[rec["id"]]) for rec in recs]
 

@@ -370,3 +370,18 @@ notifications = Table(
     Column("read_at", UTCDateTime()),
     Index("ix_notifications_user_id", "user_id", "id"),
 )
+
+# The runs of the objects' schedules, one row per schedule and period (``2026-12-01``
+# for a daily one, ``2026-12-01T09`` hourly, ``2026-W49`` weekly, ``2026-12``
+# monthly): beat runs a schedule once per period, and the primary key keeps two
+# beats that race from both running it.
+schedule_runs = Table(
+    "schedule_runs",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("schedule", String(63), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("ran_at", UTCDateTime(), nullable=False),
+    Column("changed", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+)
