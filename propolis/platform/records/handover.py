@@ -11,7 +11,6 @@ from sqlalchemy import (
     Connection,
     String,
     cast,
-    func,
     insert,
     literal,
     select,
