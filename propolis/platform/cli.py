@@ -77,9 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
                              "--tenant, which the enterprise has)")
     listing.add_argument("--tenant")
     for name in ("install", "upgrade"):
-        p = ext.add_parser(name)
+        p = ext.add_parser(name, help=f"{name} an extension: a built-in one by "
+                           "name, or a package folder or .zip")
         p.add_argument("--tenant", required=True)
-        p.add_argument("name")
+        p.add_argument("--dry-run", action="store_true",
+                       help="print the plan (and an upgrade's conflicts); change "
+                       "nothing")
+        p.add_argument("name", metavar="NAME-or-PATH")
+    resolve = ext.add_parser("resolve", help="settle conflicts of the next upgrade")
+    resolve.add_argument("--tenant", required=True)
+    resolve.add_argument("--take", required=True, choices=["mine", "theirs"],
+                         help="mine: keep the enterprise's value; theirs: take "
+                         "the package's")
+    resolve.add_argument("name")
+    resolve.add_argument("paths", nargs="+", metavar="OBJECT.FIELD.ATTRIBUTE")
     return parser
 
 

@@ -170,7 +170,6 @@ def tenant_create(ctx: Context, args: argparse.Namespace) -> None:
 
 def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     from propolis.metadata import load_paths
-    from propolis.platform.tenancy.jobs import run_backfill
     from propolis.platform.tenancy.services import apply_metadata
 
     applied = apply_metadata(ctx.database, args.tenant, load_paths(args.paths),
@@ -180,10 +179,7 @@ def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     print(f"propolis: {what} version {applied.version}: {len(steps)} change(s)")
     for step in steps:
         print(f"  - {step}")
-    for job_id in applied.jobs:
-        # the command line waits for its backfills instead of needing a worker
-        run_backfill(ctx.registry, args.tenant, job_id)
-        print(f"  backfilled (job {job_id})")
+    _run_backfills(ctx, args.tenant, applied.jobs)
 
 
 @command("metadata plan")
@@ -345,30 +341,71 @@ def schedule_run(ctx: Context, args: argparse.Namespace) -> None:
 @command("extension list")
 def extension_list(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.metadata.extensions import builtin_extensions
-    from propolis.platform.tenancy.services import enterprise_row
+    from propolis.platform.tenancy.packages import installed
 
-    installed: list[str] = []
     if args.tenant:
-        with ctx.database.system_sessionmaker() as session:
-            installed = list(enterprise_row(session, args.tenant).extensions or [])
+        for found in installed(ctx.database, args.tenant):
+            label = found["label"]
+            print(f"{found['api_name']}\t{found['version']}\t{label['zh']} / "
+                  f"{label.get('en') or label['zh']}\tinstalled\t{found['source']}")
+            for path, choice in found["pending_resolutions"].items():
+                print(f"  resolve {path}: {choice}")
     for name, ext in sorted(builtin_extensions().items()):
-        mark = "\tinstalled" if name in installed else ""
-        print(f"{name}\t{ext.version}\t{ext.label['zh']} / {ext.label['en']}{mark}")
+        print(f"{name}\t{ext.version}\t{ext.label['zh']} / {ext.label['en']}"
+              "\tavailable")
 
 
-def _install(ctx: Context, args: argparse.Namespace, verb: str) -> None:
-    from propolis.platform.tenancy.services import install_extension
+def _package(ctx: Context, args: argparse.Namespace, verb: str) -> None:
+    from propolis.platform.tenancy import packages
 
-    applied = install_extension(ctx.database, args.tenant, args.name)
-    print(f"propolis: extension {args.name} {verb} in {args.tenant}: metadata "
-          f"version {applied.version}, {len(applied.plan.describe('en'))} change(s)")
+    source = packages.open_package(args.name,
+                                   packages.Trust.from_settings(ctx.settings))
+    act = packages.install_package if verb == "install" else packages.upgrade_package
+    outcome = act(ctx.registry, args.tenant, source, dry_run=args.dry_run)
+    assert outcome.applied is not None
+    steps = outcome.applied.plan.describe("en")
+    previous = f" from {outcome.previous}" if outcome.previous else ""
+    if args.dry_run:
+        print(f"propolis: plan to {verb} {outcome.name} {outcome.version}{previous} "
+              f"in {args.tenant}: metadata version {outcome.applied.version}, "
+              f"{len(steps)} change(s)")
+    else:
+        print(f"propolis: extension {outcome.name} {outcome.version} "
+              f"{'installed' if verb == 'install' else 'upgraded'}"
+              f"{previous} in {args.tenant}: metadata version "
+              f"{outcome.applied.version}, {len(steps)} change(s), "
+              f"{outcome.records} record(s) written")
+    for step in steps:
+        print(f"  - {step}")
+    for conflict in outcome.conflicts:
+        print(f"  conflict {conflict.path}: {conflict.message().en}")
+    if not args.dry_run:
+        _run_backfills(ctx, args.tenant, outcome.applied.jobs)
+
+
+def _run_backfills(ctx: Context, account: str, job_ids: list[str]) -> None:
+    from propolis.platform.tenancy.jobs import run_backfill
+
+    for job_id in job_ids:
+        # the command line waits for its backfills instead of needing a worker
+        run_backfill(ctx.registry, account, job_id)
+        print(f"  backfilled (job {job_id})")
 
 
 @command("extension install")
 def extension_install(ctx: Context, args: argparse.Namespace) -> None:
-    _install(ctx, args, "installed")
+    _package(ctx, args, "install")
 
 
 @command("extension upgrade")
 def extension_upgrade(ctx: Context, args: argparse.Namespace) -> None:
-    _install(ctx, args, "upgraded")
+    _package(ctx, args, "upgrade")
+
+
+@command("extension resolve")
+def extension_resolve(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import resolve
+
+    for path in args.paths:
+        resolve(ctx.database, args.tenant, args.name, path, args.take)
+        print(f"propolis: {args.name} {path}: the next upgrade takes {args.take}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,13 +231,16 @@ def apply_documents(
     user_id: str | None,
     comment: str | None = None,
     dry_run: bool = False,
+    without: Collection[tuple[str, str]] = (),
 ) -> tuple[int, Plan]:
     """Applies object and approval documents to an enterprise and returns
     ``(version, plan)``.
 
     ``documents`` (validated, normalized) replace, by kind and api_name, the
     documents of the same objects (approvals) in the enterprise's own layer; the
-    others of that layer stay. ``extension_objects`` may hold the extensions'
+    others of that layer stay, but those ``without`` names (kind, api_name): an
+    extension's upgrade folds the enterprise's changes of its documents into the
+    extension layer. ``extension_objects`` may hold the extensions'
     approvals too; the effective ``approvals`` are theirs, replaced by name by the
     enterprise's own.
     The effective objects are then merged from the layers (system < extensions <
@@ -257,7 +260,8 @@ def apply_documents(
         # an approval usually shares its form object's api_name: documents are
         # keyed by kind and name
         by_key = {(_kind(doc), doc["api_name"]): dict(doc) for doc in documents}
-        layer = [by_key.pop((_kind(doc), doc["api_name"]), doc) for doc in own]
+        layer = [by_key.pop((_kind(doc), doc["api_name"]), doc) for doc in own
+                 if (_kind(doc), doc["api_name"]) not in without]
         return layer + list(by_key.values())
 
     change = _Change(account, current_version, system_objects, extension_objects,

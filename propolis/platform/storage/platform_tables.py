@@ -423,3 +423,26 @@ record_keys = Table(
     Column("key", String(255), nullable=False),
     Index("ix_record_keys_key", "object", "rule", "key"),
 )
+
+# The extensions installed in the enterprise (propolis/platform/tenancy/packages.py),
+# one row each, in the order of ``position``: the manifest as written, ``base`` the
+# package's documents at the installed version (the base of the next upgrade's
+# 3-way merge) and ``layer`` the documents the enterprise's extension layer holds
+# for it (the base at install, the merged documents after an upgrade).
+# ``resolutions`` maps a conflict's path to ``mine`` or ``theirs`` for the next
+# upgrade; ``signer`` is the fingerprint of the trusted key that signed it.
+extension_installs = Table(
+    "extension_installs",
+    platform_metadata,
+    Column("api_name", String(63), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("manifest", json_type(), nullable=False),
+    Column("base", json_type(), nullable=False),
+    Column("layer", json_type(), nullable=False),
+    Column("resolutions", json_type(), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("signer", String(32)),
+    Column("installed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
