@@ -84,6 +84,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the plan (and an upgrade's conflicts); change "
                        "nothing")
         p.add_argument("name", metavar="NAME-or-PATH")
+        if name == "install":
+            p.add_argument("--restore", action="store_true",
+                           help="bring back the archive of an earlier uninstall "
+                           "(NAME: the extension's api_name)")
+    remove = ext.add_parser("uninstall", help="remove an extension's metadata; "
+                            "its records stay, archived")
+    remove.add_argument("--tenant", required=True)
+    remove.add_argument("name")
+    export = ext.add_parser("export", help="write the enterprise's own "
+                            "customisations as an extension package")
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--api-name", required=True)
+    export.add_argument("--version", required=True)
+    export.add_argument("dir")
+    signing = ext.add_parser("sign", help="sign a package folder or .zip with an "
+                             "Ed25519 private key")
+    signing.add_argument("--key", required=True, help="the private key file "
+                         "(base64, as keygen writes it, or PEM)")
+    signing.add_argument("path", metavar="PATH")
+    keygen = ext.add_parser("keygen", help="make an Ed25519 key for signing "
+                            "packages; prints its public key")
+    keygen.add_argument("file", help="where the private key is written (a new file)")
     resolve = ext.add_parser("resolve", help="settle conflicts of the next upgrade")
     resolve.add_argument("--tenant", required=True)
     resolve.add_argument("--take", required=True, choices=["mine", "theirs"],

@@ -358,10 +358,15 @@ def extension_list(ctx: Context, args: argparse.Namespace) -> None:
 def _package(ctx: Context, args: argparse.Namespace, verb: str) -> None:
     from propolis.platform.tenancy import packages
 
-    source = packages.open_package(args.name,
-                                   packages.Trust.from_settings(ctx.settings))
-    act = packages.install_package if verb == "install" else packages.upgrade_package
-    outcome = act(ctx.registry, args.tenant, source, dry_run=args.dry_run)
+    if getattr(args, "restore", False):
+        outcome = packages.restore_package(ctx.database, args.tenant, args.name,
+                                           dry_run=args.dry_run)
+    else:
+        source = packages.open_package(args.name,
+                                       packages.Trust.from_settings(ctx.settings))
+        act = (packages.install_package if verb == "install"
+               else packages.upgrade_package)
+        outcome = act(ctx.registry, args.tenant, source, dry_run=args.dry_run)
     assert outcome.applied is not None
     steps = outcome.applied.plan.describe("en")
     previous = f" from {outcome.previous}" if outcome.previous else ""
@@ -409,3 +414,52 @@ def extension_resolve(ctx: Context, args: argparse.Namespace) -> None:
     for path in args.paths:
         resolve(ctx.database, args.tenant, args.name, path, args.take)
         print(f"propolis: {args.name} {path}: the next upgrade takes {args.take}")
+
+
+@command("extension uninstall")
+def extension_uninstall(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import uninstall_package
+
+    applied = uninstall_package(ctx.database, args.tenant, args.name)
+    print(f"propolis: extension {args.name} uninstalled from {args.tenant}: "
+          f"metadata version {applied.version}; its records are archived (bring "
+          "them back with extension install --restore)")
+
+
+@command("extension export")
+def extension_export(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import export_package
+
+    written = export_package(ctx.database, args.tenant, args.api_name,
+                             args.version, args.dir)
+    print(f"propolis: wrote {args.api_name} {args.version} ({len(written)} "
+          f"file(s)) to {args.dir}")
+
+
+@command("extension sign")
+def extension_sign(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.metadata.packages import signing
+
+    if not os.path.isfile(args.key):
+        raise CommandError(f"key file {args.key} not found")
+    with open(args.key, "rb") as source:
+        key = signing.load_private_key(source.read())
+    signing.sign(args.path, key)
+    print(f"propolis: signed {args.path} with the key "
+          f"{signing.fingerprint(key.public_key())}; its public key (for "
+          f"propolis.extensions.trusted_keys): {signing.public_key_text(key)}")
+
+
+@command("extension keygen")
+def extension_keygen(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.metadata.packages import signing
+
+    if os.path.exists(args.file):
+        raise CommandError(f"{args.file} exists; give a new file")
+    key = signing.generate_key()
+    # readable by its owner only
+    with open(os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+              "w", encoding="ascii") as out:
+        out.write(signing.private_key_text(key) + "\n")
+    print(f"propolis: wrote the private key {signing.fingerprint(key.public_key())} "
+          f"to {args.file}; its public key: {signing.public_key_text(key)}")

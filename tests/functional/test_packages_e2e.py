@@ -188,6 +188,65 @@ def test_install_customise_upgrade_with_a_conflict(
     assert run(ini, "extension", "upgrade", "--tenant", account, str(v1)) == 1
     assert "downgrade" in capsys.readouterr().err
 
+    # uninstall: refused while an object of the enterprise refers to it
+    admin.put("/metadata/objects/trip", {"kind": "object", "api_name": "trip",
+        "fields": [{"api_name": "visit", "type": "lookup", "to": "visit"}]},
+        status=200)
+    assert run(ini, "extension", "uninstall", "--tenant", account, "visits") == 1
+    assert "trip.visit" in capsys.readouterr().err
+    admin.put("/metadata/objects/trip", {"kind": "object", "api_name": "trip",
+        "fields": [{"api_name": "place", "type": "text"}]}, status=200)
+    kinds_before = hashes(admin, "visit_kind")
+    assert run(ini, "extension", "uninstall", "--tenant", account, "visits") == 0
+    capsys.readouterr()
+    assert {"visit", "visit_kind"}.isdisjoint(
+        o["api_name"] for o in admin.get("/objects", status=200).json["objects"])
+    admin.get("/objects/visit", status=404)
+    assert run(ini, "extension", "upgrade", "--tenant", account, str(v2)) == 1
+    # restored: the same records, the same values, the enterprise's changes
+    assert run(ini, "extension", "install", "--tenant", account, "--restore",
+               "visits") == 0
+    assert visit_meta(admin) == after
+    assert hashes(admin, "visit") == before
+    assert hashes(admin, "visit_kind") == kinds_before
+    assert run(ini, "extension", "install", "--tenant", account, "--restore",
+               "visits") == 1
+    assert "no archive of visits" in capsys.readouterr().err
+
+
+def test_export_keygen_and_sign_from_the_command_line(
+        app: TestApp, database: Database, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ini = write_ini(tmp_path, database)
+    account, other = unique_account("pk"), unique_account("pk")
+    for name in (account, other):
+        assert run(ini, "tenant", "create", "--account", name, "--name", "丙",
+                   "--admin-phone", "13800000000", "--admin-password",
+                   PASSWORD) == 0
+    admin = login(app, account, "13800000000", PASSWORD)
+    admin.put("/metadata/objects/site", {"kind": "object", "api_name": "site",
+        "label": {"zh": "工地"}, "fields": [
+            {"api_name": "name", "type": "text", "label": {"zh": "名称"}}]},
+        status=200)
+    out = tmp_path / "exported"
+    assert run(ini, "extension", "export", "--tenant", account, "--api-name",
+               "sites", "--version", "0.1.0", str(out)) == 0
+    assert (out / "objects" / "site.yaml").is_file()
+    key = tmp_path / "publisher.key"
+    assert run(ini, "extension", "keygen", str(key)) == 0
+    public = capsys.readouterr().out.rsplit(" ", 1)[-1].strip()
+    assert run(ini, "extension", "keygen", str(key)) == 1
+    assert run(ini, "extension", "sign", "--key", str(key), str(out)) == 0
+    assert (out / "signature.json").is_file()
+    (tmp_path / "production").mkdir()
+    signed = write_ini(tmp_path / "production", database,
+                       "propolis.extensions.require_signature = true\n"
+                       f"propolis.extensions.trusted_keys = {public}\n")
+    assert run(signed, "extension", "install", "--tenant", other, str(out)) == 0
+    names = {o["api_name"] for o in login(app, other, "13800000000", PASSWORD)
+             .get("/objects", status=200).json["objects"]}
+    assert "site" in names
+
 
 def test_signatures_under_production_settings(
         database: Database, tmp_path: Path,

@@ -183,6 +183,7 @@ class _Change:
     user_id: str | None
     comment: str | None
     dry_run: bool
+    archive: Collection[str] = ()
 
     def run(
         self,
@@ -197,9 +198,8 @@ class _Change:
         layer = new_layer(conn, previous.documents)
         objects = merge_layers(list(self.system_objects),
                                _objects(self.extension_objects), _objects(layer))
-        plan = plan_changes(
-            previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
-        )
+        old, archived = _archiving(previous.effective, objects, self.archive)
+        plan = plan_changes(old, objects, dialect=conn.dialect.name)
         version = previous.version + 1
         if self.dry_run:
             return version, plan
@@ -213,11 +213,31 @@ class _Change:
                 documents=layer,
                 # reports … of the previous version are carried over as they are
                 effective={**previous.effective, "objects": plan.effective,
-                           "approvals": _approvals(self.extension_objects, layer)},
+                           "approvals": _approvals(self.extension_objects, layer),
+                           "archived_objects": archived},
                 plan=plan.as_json(),
             )
         )
         return version, plan
+
+
+def _archiving(effective: Mapping[str, Any], objects: Mapping[str, Doc],
+               archive: Collection[str]) -> tuple[dict[str, Doc], dict[str, Doc]]:
+    """What the planner compares the new objects with, and the archived objects
+    after the change. Objects in ``archive`` (an uninstalled extension's) leave
+    the metadata while their tables and records stay where they are, kept with
+    their last documents under ``archived_objects``; an archived object defined
+    again is compared with that document, so it comes back with its records,
+    as an archived field does."""
+    current = dict(effective.get("objects", {}))
+    archived = dict(effective.get("archived_objects", {}))
+    for name in archive:
+        if name in current and name not in objects:
+            archived[name] = current.pop(name)
+    for name in list(archived):
+        if name in objects:
+            current[name] = archived.pop(name)
+    return current, archived
 
 
 def apply_documents(
@@ -232,6 +252,7 @@ def apply_documents(
     comment: str | None = None,
     dry_run: bool = False,
     without: Collection[tuple[str, str]] = (),
+    archive: Collection[str] = (),
 ) -> tuple[int, Plan]:
     """Applies object and approval documents to an enterprise and returns
     ``(version, plan)``.
@@ -240,9 +261,10 @@ def apply_documents(
     documents of the same objects (approvals) in the enterprise's own layer; the
     others of that layer stay, but those ``without`` names (kind, api_name): an
     extension's upgrade folds the enterprise's changes of its documents into the
-    extension layer. ``extension_objects`` may hold the extensions'
-    approvals too; the effective ``approvals`` are theirs, replaced by name by the
-    enterprise's own.
+    extension layer. The objects named in ``archive`` may disappear: their tables
+    stay, archived (an extension's uninstall, see ``_archiving``).
+    ``extension_objects`` may hold the extensions' approvals too; the effective
+    ``approvals`` are theirs, replaced by name by the enterprise's own.
     The effective objects are then merged from the layers (system < extensions <
     the enterprise's own, ``merge_layers``), planned against the current effective
     objects, applied, and stored as a new version. Removing a field is applying its
@@ -265,7 +287,7 @@ def apply_documents(
         return layer + list(by_key.values())
 
     change = _Change(account, current_version, system_objects, extension_objects,
-                     user_id, comment, dry_run)
+                     user_id, comment, dry_run, archive)
     return change.run(target, replaced)
 
 

@@ -23,7 +23,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pyramid.settings import asbool
 from sqlalchemy import Connection, insert, select, update
@@ -36,19 +36,29 @@ from propolis.metadata.extensions import (
 )
 from propolis.metadata.normalize import normalize_document
 from propolis.metadata.packages.errors import fail
+from propolis.metadata.packages.files import MANIFEST as MANIFEST_FILE
 from propolis.metadata.packages.files import PackageFiles, read_files
 from propolis.metadata.packages.manifest import Manifest
 from propolis.metadata.packages.merge import MINE, THEIRS, Conflict, merge
 from propolis.metadata.packages.package import Package, read_manifest, read_package
 from propolis.metadata.packages.signing import parse_trusted_keys, verify
-from propolis.metadata.packages.versions import check_install, check_upgrade
+from propolis.metadata.packages.versions import (
+    check_install,
+    check_uninstall,
+    check_upgrade,
+)
 from propolis.metadata.validation import validate_documents
 from propolis.platform.db import Database
 from propolis.platform.errors import AppError, t
+from propolis.platform.ids import new_id
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.plan import Plan
-from propolis.platform.storage.platform_tables import extension_installs
+from propolis.platform.storage.platform_tables import (
+    extension_archives,
+    extension_installs,
+    meta_versions,
+)
 from propolis.platform.storage.system import Enterprise
 from propolis.platform.tenancy.services import (
     Applied,
@@ -182,7 +192,8 @@ def install_package(registry: Any, account: str, source: Source, *,
             user_id=user_id, comment=f"extension {name} {manifest.version_text}",
             dry_run=dry_run)
         if not dry_run:
-            _write_row(conn, manifest, documents, documents, source, new=True)
+            _write_row(conn, manifest, documents, documents,
+                       (source.origin, source.signer), new=True)
         return result
 
     applied = change_metadata(database, account, change, dry_run=dry_run,
@@ -222,8 +233,9 @@ def upgrade_package(registry: Any, account: str, source: Source, *,
         if result.conflicts and not dry_run:
             result.check(name)
         # validated again as written (no empty values, no generated views)
-        layer = validate_documents([meta.exportable(normalize_document(d))
-                                    for d in result.documents])
+        layer = validate_documents([
+            cast(Doc, meta.exportable(normalize_document(d)))
+            for d in result.documents])
         system, ext = lower_layers(conn, enterprise.extensions, {name: layer})
         applied = meta.apply_documents(
             conn, account=account, current_version=enterprise.metadata_version,
@@ -232,7 +244,8 @@ def upgrade_package(registry: Any, account: str, source: Source, *,
             dry_run=dry_run,
             without={(d["kind"], d["api_name"]) for d in layer})
         if not dry_run:
-            _write_row(conn, manifest, new, layer, source, new=row is None)
+            _write_row(conn, manifest, new, layer, (source.origin, source.signer),
+                       new=row is None)
         return applied
 
     applied = change_metadata(database, account, change, dry_run=dry_run,
@@ -271,11 +284,13 @@ def _unarchived(value: Any) -> Any:
 
 
 def _write_row(conn: Connection, manifest: Manifest, base: list[Doc],
-               layer: list[Doc], source: Source, *, new: bool) -> None:
+               layer: list[Doc], origin: tuple[str, str | None], *, new: bool
+               ) -> None:
+    """Records the installed version (``origin``: where from, and the signer)."""
     now = dt.datetime.now(dt.UTC)
     values = {"version": manifest.version_text, "manifest": manifest.document,
               "base": base, "layer": layer, "resolutions": {},
-              "source": source.origin, "signer": source.signer, "updated_at": now}
+              "source": origin[0], "signer": origin[1], "updated_at": now}
     if new:
         position = len(conn.execute(select(extension_installs.c.api_name)).all())
         conn.execute(insert(extension_installs).values(
@@ -354,3 +369,162 @@ def installed(database: Database, account: str) -> list[dict[str, Any]]:
              if name in rows else {}}
             for name, m in manifests.items()]
 
+
+
+def _keys(documents: Iterable[Doc]) -> set[tuple[str, str]]:
+    return {(d.get("kind", "object"), d["api_name"]) for d in documents}
+
+
+def _own_documents(conn: Connection, version: int) -> list[Doc]:
+    """The enterprise's own layer at ``version``."""
+    found = conn.execute(select(meta_versions.c.documents)
+                         .where(meta_versions.c.version == version)).scalar()
+    return list(found or [])
+
+
+def _dependents(effective: Effective, objects: set[str],
+                own: Iterable[Doc]) -> list[str]:
+    """What refers to ``objects`` from outside them: fields of other objects
+    (lookups, rollups, their tables' columns) and approvals of their forms."""
+    found = []
+
+    def fields(owner: str, items: Iterable[Mapping[str, Any]]) -> None:
+        for f in items:
+            target = f.get("to") or f.get("from")
+            if target in objects:
+                found.append(f"{owner}.{f['api_name']} → {target}")
+            fields(f"{owner}.{f['api_name']}", f.get("fields") or [])
+
+    for name, obj in effective.objects.items():
+        if name not in objects:
+            fields(name, obj.doc["fields"])
+    for doc in own:
+        if doc.get("kind") == "approval" and doc.get("form") in objects:
+            found.append(f"approval:{doc['api_name']} → {doc['form']}")
+    return found
+
+
+def uninstall_package(database: Database, account: str, name: str, *,
+                      user_id: str | None = None) -> Applied:
+    """Uninstalls an extension: refused while another extension requires it or
+    another object (or the enterprise's approval) refers to its objects; otherwise
+    its documents and the enterprise's own documents of them leave the metadata,
+    and its objects' tables and records stay, archived, with what ``install
+    --restore`` needs kept in ``extension_archives``."""
+
+    def change(conn: Connection, enterprise: Enterprise, effective: Effective,
+               ) -> tuple[int, Plan]:
+        check_uninstall(name, installed_manifests(conn, enterprise))
+        row = _install_row(conn, name)
+        layer = list(row.layer) if row is not None else extension_documents(name)
+        objects = {d["api_name"] for d in layer if d.get("kind", "object") == "object"}
+        keys = _keys(layer)
+        own = _own_documents(conn, enterprise.metadata_version)
+        mine = [d for d in own if (d.get("kind", "object"), d["api_name"]) in keys]
+        dependents = _dependents(
+            effective, objects, [d for d in own if d not in mine])
+        if dependents:
+            raise AppError("extension_in_use", t(
+                f"{name} 的对象仍被使用：{'；'.join(dependents)}",
+                f"{name}'s objects are still used: {'; '.join(dependents)}"),
+                {"extension": [t("请先删除这些引用", "remove these references "
+                                 "first")]})
+        system, ext = lower_layers(conn, [n for n in enterprise.extensions
+                                          if n != name])
+        applied = meta.apply_documents(
+            conn, account=account, current_version=enterprise.metadata_version,
+            documents=[], system_objects=system, extension_objects=ext,
+            user_id=user_id, comment=f"uninstall extension {name}",
+            without=keys, archive=objects)
+        manifest = (row.manifest if row is not None else read_manifest(
+            read_files(builtin_extensions()[name].path)).document)
+        conn.execute(insert(extension_archives).values(
+            id=new_id(), api_name=name, version=manifest["version"],
+            manifest=manifest, base=list(row.base) if row is not None else layer,
+            layer=layer, tenant_documents=mine, objects=sorted(objects),
+            source=row.source if row is not None else BUILTIN,
+            signer=row.signer if row is not None else None,
+            archived_at=dt.datetime.now(dt.UTC), archived_by=user_id))
+        conn.execute(extension_installs.delete()
+                     .where(extension_installs.c.api_name == name))
+        return applied
+
+    return change_metadata(database, account, change, user_id=user_id,
+                           remove_extension=name)
+
+
+def restore_package(database: Database, account: str, name: str, *,
+                    dry_run: bool = False, user_id: str | None = None) -> Outcome:
+    """Installs again the extension of the newest archive of ``name``: the same
+    documents, the enterprise's own documents of them, and its objects' tables
+    with every record as they were (same ids, same values)."""
+    holder: dict[str, Any] = {}
+
+    def change(conn: Connection, enterprise: Enterprise, effective: Effective,
+               ) -> tuple[int, Plan]:
+        row = conn.execute(select(extension_archives)
+                           .where(extension_archives.c.api_name == name)
+                           .order_by(extension_archives.c.archived_at.desc())
+                           ).first()
+        if row is None:
+            raise AppError("no_archive", t(
+                f"没有扩展 {name} 的卸载存档", f"There is no archive of {name}"),
+                {"name": [t("请先卸载，或直接安装", "uninstall it first, or install "
+                            "it without --restore")]})
+        manifest = Manifest.from_document(row.manifest)
+        check_install(manifest, installed_manifests(conn, enterprise))
+        holder["version"] = manifest.version_text
+        names = [*enterprise.extensions, name]
+        system, ext = lower_layers(conn, names, {name: list(row.layer)})
+        applied = meta.apply_documents(
+            conn, account=account, current_version=enterprise.metadata_version,
+            documents=list(row.tenant_documents), system_objects=system,
+            extension_objects=ext, user_id=user_id,
+            comment=f"restore extension {name}", dry_run=dry_run)
+        if not dry_run:
+            _write_row(conn, manifest, list(row.base), list(row.layer),
+                       (row.source, row.signer), new=True)
+            conn.execute(extension_archives.delete()
+                         .where(extension_archives.c.id == row.id))
+        return applied
+
+    applied = change_metadata(database, account, change, dry_run=dry_run,
+                              user_id=user_id, add_extension=name)
+    return Outcome(name, holder["version"], None, applied)
+
+
+def export_package(database: Database, account: str, api_name: str, version: str,
+                   directory: str) -> list[str]:
+    """Writes the enterprise's own documents (its objects, its changes of the
+    system's and extensions' objects, its approvals) as the extension
+    ``api_name`` ``version`` in ``directory``, requiring the extensions it has
+    (at their installed versions or later). Returns the files written."""
+    from ruamel.yaml import YAML
+
+    with database.system_sessionmaker() as sysdb:
+        enterprise = enterprise_row(sysdb, account)
+    with database.tenant_engine(account).connect() as conn:
+        own = _own_documents(conn, enterprise.metadata_version)
+        manifests = installed_manifests(conn, enterprise)
+    manifest = {
+        "kind": "extension", "api_name": api_name, "version": version,
+        "label": {"zh": api_name, "en": api_name},
+        "requires": {"extensions": {n: f">={m.version_text}"
+                                    for n, m in manifests.items()}},
+        "contents": sorted({f"{d.get('kind', 'object')}s/*.yaml" for d in own}),
+    }
+    Manifest.from_document(manifest)  # the name and the version as given
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    written = []
+    for doc in [manifest, *own]:
+        kind = doc.get("kind", "object")
+        path = (MANIFEST_FILE if kind == "extension"
+                else f"{kind}s/{doc['api_name']}.yaml")
+        target = os.path.join(directory, path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8") as out:
+            yaml.dump(meta.exportable({"kind": kind, **doc}), out)
+        written.append(path)
+    return written

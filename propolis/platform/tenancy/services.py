@@ -187,6 +187,7 @@ def change_metadata(
     user_id: str | None = None,
     dry_run: bool = False,
     add_extension: str | None = None,
+    remove_extension: str | None = None,
 ) -> Applied:
     """Runs ``change`` (which applies a new metadata version in the enterprise's
     storage and returns it with its plan) in ``session`` and ``sysdb`` (or sessions
@@ -215,9 +216,10 @@ def change_metadata(
         if own_tenant:
             tenant.commit()
         values: dict[str, Any] = {"metadata_version": new_version}
-        if add_extension is not None:
-            values["extensions"] = [*[n for n in enterprise.extensions
-                                      if n != add_extension], add_extension]
+        if add_extension is not None or remove_extension is not None:
+            kept = [n for n in enterprise.extensions
+                    if n not in (add_extension, remove_extension)]
+            values["extensions"] = kept + ([add_extension] if add_extension else [])
         sysdb.execute(update(Enterprise).where(Enterprise.id == enterprise.id)
                       .values(**values))
         if own_sys:
