@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "its records stay, archived")
     remove.add_argument("--tenant", required=True)
     remove.add_argument("name")
+    purge = ext.add_parser("purge", help="delete the archive of an uninstalled "
+                           "extension for good: its tables and records")
+    purge.add_argument("--tenant", required=True)
+    purge.add_argument("name")
     export = ext.add_parser("export", help="write the enterprise's own "
                             "customisations as an extension package")
     export.add_argument("--tenant", required=True)

@@ -426,6 +426,15 @@ def extension_uninstall(ctx: Context, args: argparse.Namespace) -> None:
           "them back with extension install --restore)")
 
 
+@command("extension purge")
+def extension_purge(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import purge_archive
+
+    dropped = purge_archive(ctx.database, args.tenant, args.name)
+    print(f"propolis: the archive of {args.name} is deleted from {args.tenant}: "
+          f"{', '.join(dropped) or 'no'} object(s) dropped with their records")
+
+
 @command("extension export")
 def extension_export(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.platform.tenancy.packages import export_package

@@ -213,6 +213,15 @@ def test_install_customise_upgrade_with_a_conflict(
                "visits") == 1
     assert "no archive of visits" in capsys.readouterr().err
 
+    # uninstalled again, and the archive purged: the records are gone for good
+    assert run(ini, "extension", "uninstall", "--tenant", account, "visits") == 0
+    assert run(ini, "extension", "purge", "--tenant", account, "visits") == 0
+    assert "visit, visit_kind" in capsys.readouterr().out
+    assert run(ini, "extension", "install", "--tenant", account, "--restore",
+               "visits") == 1
+    assert run(ini, "extension", "install", "--tenant", account, str(v1)) == 0
+    assert len(admin.query("visit")["records"]) == 1  # the seed alone
+
 
 def test_export_keygen_and_sign_from_the_command_line(
         app: TestApp, database: Database, tmp_path: Path,

@@ -34,6 +34,7 @@ from propolis.platform.db import Database
 from propolis.platform.errors import Conflict, NotFound, t
 from propolis.platform.storage.applier import (
     apply_plan,
+    drop_object_tables,
     ensure_trigram,
     tenant_schema,
     upgrade_recycle_bin_indexes,
@@ -184,6 +185,7 @@ class _Change:
     comment: str | None
     dry_run: bool
     archive: Collection[str] = ()
+    purge: Collection[str] = ()
 
     def run(
         self,
@@ -199,11 +201,13 @@ class _Change:
         objects = merge_layers(list(self.system_objects),
                                _objects(self.extension_objects), _objects(layer))
         old, archived = _archiving(previous.effective, objects, self.archive)
+        purged = {name: archived.pop(name) for name in self.purge if name in archived}
         plan = plan_changes(old, objects, dialect=conn.dialect.name)
         version = previous.version + 1
         if self.dry_run:
             return version, plan
         apply_plan(conn, plan)
+        drop_object_tables(conn, purged)
         conn.execute(
             insert(meta_versions).values(
                 version=version,
@@ -253,6 +257,7 @@ def apply_documents(
     dry_run: bool = False,
     without: Collection[tuple[str, str]] = (),
     archive: Collection[str] = (),
+    purge: Collection[str] = (),
 ) -> tuple[int, Plan]:
     """Applies object and approval documents to an enterprise and returns
     ``(version, plan)``.
@@ -262,7 +267,8 @@ def apply_documents(
     others of that layer stay, but those ``without`` names (kind, api_name): an
     extension's upgrade folds the enterprise's changes of its documents into the
     extension layer. The objects named in ``archive`` may disappear: their tables
-    stay, archived (an extension's uninstall, see ``_archiving``).
+    stay, archived (an extension's uninstall, see ``_archiving``); the archived
+    objects named in ``purge`` are dropped, tables and records.
     ``extension_objects`` may hold the extensions' approvals too; the effective
     ``approvals`` are theirs, replaced by name by the enterprise's own.
     The effective objects are then merged from the layers (system < extensions <
@@ -287,7 +293,7 @@ def apply_documents(
         return layer + list(by_key.values())
 
     change = _Change(account, current_version, system_objects, extension_objects,
-                     user_id, comment, dry_run, archive)
+                     user_id, comment, dry_run, archive, purge)
     return change.run(target, replaced)
 
 

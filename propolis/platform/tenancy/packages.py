@@ -58,6 +58,9 @@ from propolis.platform.storage.platform_tables import (
     extension_archives,
     extension_installs,
     meta_versions,
+    record_history,
+    record_keys,
+    record_team,
 )
 from propolis.platform.storage.system import Enterprise
 from propolis.platform.tenancy.services import (
@@ -528,3 +531,37 @@ def export_package(database: Database, account: str, api_name: str, version: str
             yaml.dump(meta.exportable({"kind": kind, **doc}), out)
         written.append(path)
     return written
+
+
+def purge_archive(database: Database, account: str, name: str, *,
+                  user_id: str | None = None) -> list[str]:
+    """Deletes the archives of ``name``'s uninstalls for good: the tables of its
+    objects still archived, their records' history, duplicate keys and teams.
+    Returns the objects dropped."""
+    holder: dict[str, list[str]] = {}
+
+    def change(conn: Connection, enterprise: Enterprise, effective: Effective,
+               ) -> tuple[int, Plan]:
+        rows = conn.execute(select(extension_archives.c.objects)
+                            .where(extension_archives.c.api_name == name)).all()
+        if not rows:
+            raise AppError("no_archive", t(
+                f"没有扩展 {name} 的卸载存档", f"There is no archive of {name}"),
+                {"name": [t("请用 extension list 查看", "see extension list")]})
+        archived = effective.data.get("archived_objects", {})
+        objects = sorted({o for row in rows for o in row.objects if o in archived})
+        holder["objects"] = objects
+        system, ext = lower_layers(conn, enterprise.extensions)
+        applied = meta.apply_documents(
+            conn, account=account, current_version=enterprise.metadata_version,
+            documents=[], system_objects=system, extension_objects=ext,
+            user_id=user_id, comment=f"purge the archive of extension {name}",
+            purge=objects)
+        for table in (record_history, record_keys, record_team):
+            conn.execute(table.delete().where(table.c.object.in_(objects)))
+        conn.execute(extension_archives.delete()
+                     .where(extension_archives.c.api_name == name))
+        return applied
+
+    change_metadata(database, account, change, user_id=user_id)
+    return holder["objects"]
