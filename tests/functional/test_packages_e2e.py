@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +256,32 @@ def test_export_keygen_and_sign_from_the_command_line(
     names = {o["api_name"] for o in login(app, other, "13800000000", PASSWORD)
              .get("/objects", status=200).json["objects"]}
     assert "site" in names
+
+
+def test_a_zip_and_its_requirements(
+        app: TestApp, database: Database, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ini = write_ini(tmp_path, database)
+    account = unique_account("pk")
+    assert run(ini, "tenant", "create", "--account", account, "--name", "丁",
+               "--admin-phone", "13800000000", "--admin-password", PASSWORD) == 0
+    needs = write_package(tmp_path / "needs", "1.0.0", V1, KINDS_V1)
+    manifest = needs / "extension.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        'requires: {propolis: ">=2.0"}',
+        'requires: {propolis: ">=2.0", extensions: {crm: ">=1.0,<2"}}'),
+        encoding="utf-8")
+    archive = shutil.make_archive(str(tmp_path / "visits-1.0.0"), "zip", needs)
+    assert run(ini, "extension", "install", "--tenant", account, archive) == 1
+    assert "needs the extension crm (>=1.0,<2), which is not installed" in \
+        capsys.readouterr().err
+    assert run(ini, "extension", "install", "--tenant", account, "crm") == 0
+    assert run(ini, "extension", "install", "--tenant", account, archive) == 0
+    # crm is required: it stays while visits is installed
+    assert run(ini, "extension", "uninstall", "--tenant", account, "crm") == 1
+    assert "visits 1.0.0 requires crm" in capsys.readouterr().err
+    admin = login(app, account, "13800000000", PASSWORD)
+    assert len(admin.query("visit")["records"]) == 1
 
 
 def test_signatures_under_production_settings(
