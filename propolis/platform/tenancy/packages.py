@@ -47,6 +47,7 @@ from propolis.metadata.packages.versions import (
     check_uninstall,
     check_upgrade,
 )
+from propolis.metadata.reporting import entry_object_name
 from propolis.metadata.validation import validate_documents
 from propolis.platform.db import Database
 from propolis.platform.errors import AppError, t
@@ -262,19 +263,20 @@ def upgrade_package(registry: Any, account: str, source: Source, *,
 
 
 def current_documents(effective: Effective, documents: Iterable[Doc]) -> list[Doc]:
-    """The enterprise's current documents of the objects and approvals named in
-    ``documents`` (those it has), as the merge compares them: without the
-    storage's archive of removed fields."""
+    """The enterprise's current documents of the objects, approvals, reports,
+    charts and dashboards named in ``documents`` (those it has), as the merge
+    compares them: without the storage's archive of removed fields."""
     found: dict[tuple[str, str], Doc] = {}
     for doc in documents:
         kind, name = doc.get("kind", "object"), doc["api_name"]
         if (kind, name) in found:
             continue
+        named = effective.data.get(meta.NAMED_KINDS.get(kind, ""), {})
         if kind == "object" and name in effective.objects:
             found[(kind, name)] = _unarchived(
                 {"kind": "object", **effective.objects[name].doc})
-        elif kind == "approval" and name in effective.approvals:
-            found[(kind, name)] = dict(effective.approvals[name])
+        elif name in named:
+            found[(kind, name)] = dict(named[name])
     return list(found.values())
 
 
@@ -420,7 +422,10 @@ def uninstall_package(database: Database, account: str, name: str, *,
         check_uninstall(name, installed_manifests(conn, enterprise))
         row = _install_row(conn, name)
         layer = list(row.layer) if row is not None else extension_documents(name)
+        # its objects, and those holding its reports' entries
         objects = {d["api_name"] for d in layer if d.get("kind", "object") == "object"}
+        objects |= {entry_object_name(d["api_name"]) for d in layer
+                    if d.get("kind") == "report"}
         keys = _keys(layer)
         own = _own_documents(conn, enterprise.metadata_version)
         mine = [d for d in own if (d.get("kind", "object"), d["api_name"]) in keys]

@@ -11,6 +11,7 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.response import Response
 
 import propolis
+from propolis.platform.web.client import trusted_networks
 
 INI = os.path.join(os.path.dirname(os.path.dirname(propolis.__file__)),
                    "production.ini")
@@ -43,3 +44,10 @@ def test_production_requires_signed_extension_packages() -> None:
     trust = Trust.from_settings(dict(parser["app:main"]))
     assert trust.require_signature is True
     assert Trust.from_settings({}).require_signature is False
+
+
+def test_production_reads_the_client_address_from_its_proxy() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(INI, encoding="utf-8")
+    networks = trusted_networks(parser["app:main"]["propolis.trusted_proxy"])
+    assert {str(n) for n in networks} == {"127.0.0.1/32", "::1/128"}
