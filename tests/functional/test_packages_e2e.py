@@ -17,6 +17,7 @@ from webtest import TestApp
 from propolis.metadata.packages.signing import generate_key, public_key_text, sign
 from propolis.platform.cli import main
 from propolis.platform.db import Database
+from propolis.platform.tenancy.services import current_version, effective_for
 from tests.common.api import ApiClient, login
 from tests.common.crm import write_ini as crm_ini
 from tests.conftest import unique_account
@@ -67,6 +68,14 @@ KINDS_V2 = "- {code: call, name: 电话拜访}\n- {code: meet, name: 面谈}\n" 
     "- {code: mail, name: 邮件}\n"
 SAMPLES = "- {title: 样例拜访, level: a, old: 旧值}\n"
 
+REPORT = """kind: report
+api_name: daily_visits
+label: {{zh: {label}}}
+period: daily
+fields: [{{api_name: calls, type: number, label: {{zh: 拜访数}}}}]
+assignees: {{all: true}}
+"""
+
 PASSWORD = "secret-123"
 
 
@@ -77,6 +86,9 @@ def write_package(root: Path, version: str, visit: str, kinds: str) -> Path:
                                          encoding="utf-8")
     (root / "objects" / "visit_kind.yaml").write_text(KIND, encoding="utf-8")
     (root / "objects" / "visit.yaml").write_text(visit, encoding="utf-8")
+    (root / "objects" / "daily.yaml").write_text(
+        REPORT.format(label="每日拜访" if version == "1.0.0" else "每日拜访数"),
+        encoding="utf-8")
     (root / "data" / "kinds.yaml").write_text(kinds, encoding="utf-8")
     (root / "data" / "samples.yaml").write_text(SAMPLES, encoding="utf-8")
     return root
@@ -97,6 +109,12 @@ def hashes(api: ApiClient, obj: str) -> dict[str, str]:
     records = api.query(obj, limit=200)["records"]
     return {r["id"]: hashlib.sha256(json.dumps(r, sort_keys=True).encode())
             .hexdigest() for r in records}
+
+
+def report_label(database: Database, account: str) -> str | None:
+    effective = effective_for(database, account, current_version(database, account))
+    report = effective.reports.get("daily_visits")
+    return None if report is None else report["label"]["zh"]
 
 
 def visit_meta(api: ApiClient) -> dict[str, Any]:
@@ -132,6 +150,7 @@ def test_install_customise_upgrade_with_a_conflict(
     assert "visits\t1.0.0" in capsys.readouterr().out
     kinds = {r["code"]: r for r in admin.query("visit_kind")["records"]}
     assert {c: r["name"] for c, r in kinds.items()} == {"call": "电话", "meet": "面谈"}
+    assert report_label(database, account) == "每日拜访"
 
     # the enterprise customises it: a label, a new field, a hidden field, an option
     admin.put("/metadata/objects/visit", {"kind": "object", "api_name": "visit",
@@ -181,6 +200,7 @@ def test_install_customise_upgrade_with_a_conflict(
     assert list(options) == ["a", "b", "c"]
     assert options["a"]["label"]["zh"] == "A 级"
     assert hashes(admin, "visit") == before                   # every record intact
+    assert report_label(database, account) == "每日拜访数"
     kinds = {r["code"]: r["name"] for r in admin.query("visit_kind")["records"]}
     assert kinds == {"call": "电话拜访", "meet": "面谈", "mail": "邮件"}
     # the seed data is not written again
@@ -203,6 +223,7 @@ def test_install_customise_upgrade_with_a_conflict(
     assert {"visit", "visit_kind"}.isdisjoint(
         o["api_name"] for o in admin.get("/objects", status=200).json["objects"])
     admin.get("/objects/visit", status=404)
+    assert report_label(database, account) is None
     assert run(ini, "extension", "upgrade", "--tenant", account, str(v2)) == 1
     # restored: the same records, the same values, the enterprise's changes
     assert run(ini, "extension", "install", "--tenant", account, "--restore",
@@ -210,6 +231,7 @@ def test_install_customise_upgrade_with_a_conflict(
     assert visit_meta(admin) == after
     assert hashes(admin, "visit") == before
     assert hashes(admin, "visit_kind") == kinds_before
+    assert report_label(database, account) == "每日拜访数"
     assert run(ini, "extension", "install", "--tenant", account, "--restore",
                "visits") == 1
     assert "no archive of visits" in capsys.readouterr().err
