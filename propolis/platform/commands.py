@@ -374,7 +374,6 @@ def _package(ctx: Context, args: argparse.Namespace, verb: str) -> None:
         act = (packages.install_package if verb == "install"
                else packages.upgrade_package)
         outcome = act(ctx.registry, args.tenant, source, dry_run=args.dry_run)
-    assert outcome.applied is not None
     steps = outcome.applied.plan.describe("en")
     previous = f" from {outcome.previous}" if outcome.previous else ""
     if args.dry_run:

@@ -113,7 +113,7 @@ class Outcome:
     name: str
     version: str
     previous: str | None
-    applied: Applied | None
+    applied: Applied
     conflicts: list[Conflict] = field(default_factory=list)
     records: int = 0
 
