@@ -10,10 +10,8 @@ metadata (``{"zh", "en"}``, picked in the same language) or another message.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
-from importlib.resources import files
-from typing import Any, TypeAlias
+from typing import Any
 
 from pyramid.i18n import (
     Localizer,
@@ -109,8 +107,8 @@ class AppError(Exception):
     def __init__(
         self,
         code: str,
-        message: Message,
-        fields: Mapping[str, list[Message]] | None = None,
+        message: Text,
+        fields: Mapping[str, Sequence[Text]] | None = None,
         status: int | None = None,
     ) -> None:
         super().__init__(code)
