@@ -10,8 +10,10 @@ metadata (``{"zh", "en"}``, picked in the same language) or another message.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from importlib.resources import files
+from typing import Any, TypeAlias
 
 from pyramid.i18n import (
     Localizer,
@@ -107,8 +109,8 @@ class AppError(Exception):
     def __init__(
         self,
         code: str,
-        message: Text,
-        fields: Mapping[str, Sequence[Text]] | None = None,
+        message: Message,
+        fields: Mapping[str, Sequence[Message]] | None = None,
         status: int | None = None,
     ) -> None:
         super().__init__(code)

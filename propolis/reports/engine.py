@@ -38,7 +38,7 @@ from sqlalchemy import (
 from propolis.metadata.chart_checks import chart_fields, value_type
 from propolis.metadata.expressions import ExpressionError, compile_expression
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value
 from propolis.platform.meta.effective import Effective

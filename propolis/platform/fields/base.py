@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, or_
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.fieldtypes import FieldDefinition
 from propolis.platform.db import LIKE_ESCAPE, Dialect, like_escape
-from propolis.platform.errors import Text, t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.values import ValueProblem, to_json_value
 
 Field = Mapping[str, Any]

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Integer
 from propolis.metadata.expressions import ExpressionError, to_decimal_places
 from propolis.metadata.expressions.typecheck import NUMBER, CelType
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ORDERED, ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.cells import bad, number_cell
 from propolis.platform.fields.values import ValueProblem, quantize, to_decimal

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from propolis.metadata.layering import merge_layers
 from propolis.metadata.reporting import entry_object
 from propolis.platform.db import Database, dialect_for
-from propolis.platform.errors import Conflict, NotFound, t
+from propolis.platform.errors import Conflict, NotFound, _
 from propolis.platform.storage.applier import (
     apply_plan,
     drop_object_tables,

@@ -84,10 +84,10 @@ class OrgBase:
             select(u.c.id, u.c.name, u.c.status, u.c.main_department, u.c.superior)
             .where(u.c.id == id, u.c.deleted_at.is_(None))).first()
         if row is None:
-            raise invalid(field, t("找不到该员工", "no such user"))
+            raise invalid(field, _("no such user"))
         if row.status == "disabled":
-            raise invalid(field, t(f"员工「{row.name}」已停用",
-                                   f"the user {row.name!r} is disabled"))
+            raise invalid(field, _("the user '${name}' is disabled",
+                                   mapping={"name": row.name}))
         return dict(row._mapping)
 
     def audit(self, action: str, target: str | None,

@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import Forbidden, t
+from propolis.platform.errors import Forbidden, _
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.grants import ADMIN, Grant, combine, full_grant

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, select
 
 from propolis.metadata import Document
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _, both
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.grants import (
     ADMIN,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import record_team
 

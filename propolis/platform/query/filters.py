@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, literal, or_
 
 from propolis.platform.db import Dialect
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _
 from propolis.platform.fields.base import NOT_NULL, FieldType
 from propolis.platform.fields.registry import field_type, field_types
 from propolis.platform.fields.values import SYSTEM_FIELDS, ValueProblem

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import Dialect, dialect_for
-from propolis.platform.errors import AppError
+from propolis.platform.errors import AppError, _
 from propolis.platform.query.filters import (
     SortKey,
     compile_filters,

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import NotFound, t
+from propolis.platform.errors import NotFound, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import OUTPUT_SYSTEM_FIELDS, to_json_value
 from propolis.platform.permissions.policy import READ, forbidden

@@ -39,7 +39,7 @@ from sqlalchemy.schema import DropTable
 from sqlalchemy.types import TypeEngine
 
 from propolis.platform.db import dialect_for, new_metadata
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.storage.plan import Operation, Plan, search_table_name
 from propolis.platform.storage.tables import (
     IN_RECYCLE_BIN,

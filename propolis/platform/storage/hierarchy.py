@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.storage.tables import table_name
 from propolis.platform.storage.types import UTCDateTime
 

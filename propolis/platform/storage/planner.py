@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from propolis.platform.db import Dialect, dialect_by_name
-from propolis.platform.errors import t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.storage.plan import (
     SEARCH_TEXT,

@@ -53,7 +53,7 @@ class Submission(ApprovalEngine):
                           "step_approvers", "comment"))
         name = body.get("definition")
         if not isinstance(name, str) or name not in self.effective.approvals:
-            raise invalid("definition", t("没有这个审批类型", "no such approval type"))
+            raise invalid("definition", _("no such approval type"))
         definition = self.effective.approvals[name]
         form = definition["form"]
         if self.effective.object(form) is None:

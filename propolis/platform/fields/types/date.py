@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.expressions.typecheck import DATE
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import date_cell
 from propolis.platform.fields.temporal import Temporal

@@ -14,7 +14,7 @@ from propolis.metadata.errors import Text
 from propolis.metadata.expressions.typecheck import DYN, CelType
 from propolis.metadata.fieldtypes import Scope, definition, definitions, type_names
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import (
     ApiSchemas,
     ColumnSpec,

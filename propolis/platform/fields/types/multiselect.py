@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, or_
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import SPLIT_VALUES
 from propolis.platform.fields.choices import (

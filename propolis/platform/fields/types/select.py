@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions.typecheck import STRING, CelType
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.choices import (
     OPTIONS_KEYS,
