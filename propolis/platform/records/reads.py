@@ -22,6 +22,7 @@ from propolis.platform.records.plan import (
     RecordServiceBase,
     stored,
 )
+from propolis.platform.storage.platform_tables import record_topics
 
 
 class Reads(RecordServiceBase):
@@ -84,6 +85,41 @@ class Reads(RecordServiceBase):
             fts=plan.fts if self._fts(conn, plan) else None, where=where,
             visible=self.policy.branches(plan.name, plan.table, READ, conn))
         return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
+
+    def stream(
+        self,
+        object: str,
+        *,
+        before: str | None = None,
+        limit: int = 20,
+        topic: str | None = None,
+        author: str | None = None,
+        q: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` live records the actor may read, newest first (ids are
+        time-ordered), older than the record ``before`` — the feed's page of one
+        object; those naming ``topic`` or written by ``author`` when given. An
+        object the actor may not read gives nothing."""
+        plan = self._plan(object)
+        if not self.policy.allows(plan.name, READ):
+            return []
+        conn = self.session.connection()
+        table = plan.table
+        where: list[ColumnElement[bool]] = []
+        if before:
+            where.append(table.c.id < before)
+        if author:
+            where.append(table.c.created_by == author)
+        if topic is not None:
+            where.append(table.c.id.in_(select(record_topics.c.record_id).where(
+                record_topics.c.object == plan.name, record_topics.c.topic == topic)))
+        q, keyword = self._keyword(conn, plan, q)
+        rows, _ = query_page(
+            conn, table, self._readable(plan), sort=["-id"], limit=limit, q=q,
+            fts=plan.fts if self._fts(conn, plan) else None,
+            where=[*where, *keyword],
+            visible=self.policy.branches(plan.name, table, READ, conn))
+        return self._page(conn, plan, rows)
 
     def count_by(
         self,

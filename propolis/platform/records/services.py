@@ -39,7 +39,7 @@ from propolis.platform.fields.values import to_json_value, zone
 from propolis.platform.ids import new_id
 from propolis.platform.permissions.policy import READ
 from propolis.platform.query.interfaces import IQueryService
-from propolis.platform.records import history
+from propolis.platform.records import audience, history
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
     RollupLink,
@@ -113,6 +113,7 @@ class RecordService(Checks, Derived, Teams):
         closure = CLOSURES.get(plan.name)
         if closure is not None:
             closure.added(conn, rec["id"], rec[closure.field])
+        self._index(conn, plan, rec, None)
         out = self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
         history.write(conn, object=plan.name, record_id=rec["id"], version=1,
                       action="create", actor_id=actor, at=now,
@@ -192,6 +193,7 @@ class RecordService(Checks, Derived, Teams):
                 self._insert_rows(conn, plan, f, rec)
         if moved is not None:
             moved.moved(conn, id, rec[moved.field])
+        self._index(conn, plan, rec, old)
         out.update(version=rec["version"], updated_by=rec["updated_by"],
                    updated_at=to_json_value(now, self.tz))
         history.write(conn, object=plan.name, record_id=id, version=rec["version"],
@@ -260,6 +262,15 @@ class RecordService(Checks, Derived, Teams):
                       action="transfer", actor_id=self.actor.user_id, at=now,
                       changes={k: v for k, v in changes.items() if v[0] != v[1]})
         return self._out(plan, rec, self._quotes(conn, plan, [rec])[id])
+
+    def _index(self, conn: Connection, plan: ObjectPlan, rec: dict[str, Any],
+               old: dict[str, Any] | None) -> None:
+        """The record's audience and topics (``records/audience.py``)."""
+        audience.index(conn, self.effective, plan.name, plan.fields, rec, old,
+                       shared=plan.audience,
+                       receipts=bool(plan.social.get("receipts")),
+                       actor=self.actor.user_id,
+                       name=str(rec.get(plan.name_field) or rec["id"]))
 
     def _insert_rows(
         self, conn: Connection, plan: ObjectPlan, field: Mapping[str, Any],
