@@ -11,8 +11,8 @@ transaction (like ``search_text``, nothing waits for a worker):
   is set, one pending receipt per recipient (``record_receipts``).
 
 The rows a record's own fields give are rewritten on every save; those a reply
-adds (someone @mentioned in a comment) are kept. The users newly mentioned are
-told (``inbox.notify``).
+adds (someone @mentioned in a comment) are kept. The users newly mentioned, or
+newly named by a ``user`` field (an assignee), are told (``inbox.notify``).
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ def index(conn: Connection, effective: Effective, object: str,
         return
     rows: set[tuple[str, str]] = set()
     mentioned: set[str] = set()
+    assigned: set[str] = set()
     for field_name, field in fields.items():
         value = rec.get(field_name)
         if field["type"] == "audience":
@@ -122,6 +123,7 @@ def index(conn: Connection, effective: Effective, object: str,
             mentioned.update(value)
         elif field["type"] == "user" and value:
             rows.add(("user", value))
+            assigned.add(value)
     named = users_named(conn, effective, mentioned_names(texts))
     rows.update(("user", u) for u in named)
     mentioned.update(named)
@@ -144,6 +146,9 @@ def index(conn: Connection, effective: Effective, object: str,
     told = sorted(mentioned - before - {actor})
     notify(conn, told, "mention", t(f"有人在「{name}」中提到了你",
                                     f"You were mentioned in \u201c{name}\u201d"),
+           object=object, record_id=rid)
+    notify(conn, sorted(assigned - mentioned - before - {actor}), "assigned",
+           t(f"「{name}」指派给了你", f"\u201c{name}\u201d was assigned to you"),
            object=object, record_id=rid)
     if receipts and rec.get("receipt") and not (old and old.get("receipt")):
         asked = [u for u in recipients(conn, effective, object, rid)

@@ -128,14 +128,15 @@ class SocialService:
         mentioned.update(users_named(conn, self.effective,
                                      mentioned_names([content])))
         mentioned.discard(self.me or "")
-        row = {"id": new_id(), "object": object, "record_id": id,
+        now = dt.datetime.now(dt.UTC)
+        row: dict[str, Any] = {"id": new_id(), "object": object, "record_id": id,
                "content": content, "files": files or None,
                "mentions": sorted(mentioned) or None, "created_by": self.me,
-               "created_at": dt.datetime.now(dt.UTC)}
+               "created_at": now}
         conn.execute(insert(record_comments).values(row))
         if self.effective.objects[object].doc.get("sharing") == "audience":
             add_readers(conn, object, id, mentioned)
-        self._topics(object, id, content, row["created_at"])
+        self._topics(object, id, content, now)
         name = self._name(object, record)
         notify(conn, sorted(mentioned), "mention",
                t(f"有人在「{name}」的回复中提到了你",
