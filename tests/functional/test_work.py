@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from openapi_spec_validator import validate
 from webtest import TestApp
 
 from propolis import main
@@ -328,3 +329,15 @@ def test_todos_events_and_reminders_are_delivered_on_time(
 @pytest.fixture
 def ini(tmp_path: Path, database: Database) -> str:
     return write_ini(tmp_path / "test.ini", database, "work")
+
+
+def test_the_routes_are_in_the_openapi_document(company: Company) -> None:
+    document = company.alice.get("/openapi.json", status=200).json
+    validate(document)
+    paths = document["paths"]
+    record = "/objects/share/records/{id}"
+    for path in ("/feed", "/topics", "/topics/{name}", "/notifications",
+                 f"{record}/comments", f"{record}/likes", f"{record}/receipt",
+                 f"{record}/receipts", "/objects/log/records/{id}/comments"):
+        assert path in paths, path
+    assert "/objects/log/records/{id}/receipts" not in paths  # not enabled
