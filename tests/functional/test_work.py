@@ -341,3 +341,25 @@ def test_the_routes_are_in_the_openapi_document(company: Company) -> None:
                  f"{record}/receipts", "/objects/log/records/{id}/comments"):
         assert path in paths, path
     assert "/objects/log/records/{id}/receipts" not in paths  # not enabled
+
+
+def test_a_draft_is_its_authors_alone_until_it_is_sent(company: Company) -> None:
+    drafts = "/objects/share/drafts"
+    draft = company.alice.post(drafts, {"audience": {"all": True}},
+                               status=201).json
+    assert company.alice.get(drafts, status=200).json["drafts"] == [draft]
+    assert company.bob.get(drafts, status=200).json["drafts"] == []
+    company.bob.put(f"{drafts}/{draft['id']}", {"content": "x"}, status=404)
+    assert feed_ids(company.bob) == []
+    # incomplete: sending it is refused and it stays
+    refused = company.alice.post(f"{drafts}/{draft['id']}/submit", status=400)
+    assert list(error(refused)["fields"]) == ["content"]
+    company.alice.put(f"{drafts}/{draft['id']}",
+                      {"content": "写完了", "audience": {"all": True}}, status=200)
+    sent = company.alice.post(f"{drafts}/{draft['id']}/submit", status=201).json
+    assert company.alice.get(drafts, status=200).json["drafts"] == []
+    assert feed_ids(company.bob) == [sent["id"]]
+    assert error(company.alice.post(drafts, {"nope": 1}, status=400))[
+        "fields"] == {"nope": ["There is no such field"]}
+    assert error(company.alice.get("/objects/event/drafts", status=404))[
+        "code"] == "not_enabled"

@@ -60,6 +60,24 @@ def record_paths(paths: dict[str, Any], base: str, obj: ObjectMeta,
     """The routes of one object's records that its ``social:`` enables."""
     social = obj.doc.get("social") or {}
     record = f"{base}/records/{{id}}"
+    if social.get("drafts"):
+        draft = {"type": "object", "description": "the fields' values so far"}
+        paths[f"{base}/drafts"] = {
+            "get": op("drafts", t("我的草稿：", "My drafts: "),
+                      responses=responses(200, {"type": "object"}, 404)),
+            "post": op("draft", t("存草稿：", "Save a draft: "),
+                       requestBody=body(draft),
+                       responses=responses(201, {"type": "object"}, 400, 404))}
+        paths[f"{base}/drafts/{{id}}"] = {
+            "parameters": [one],
+            "put": op("draft.save", t("修改草稿：", "Change a draft: "),
+                      requestBody=body(draft),
+                      responses=responses(200, {"type": "object"}, 400, 404)),
+            "delete": op("draft.delete", t("删除草稿：", "Discard a draft: "),
+                         responses=responses(200, {"type": "object"}, 404))}
+        paths[f"{base}/drafts/{{id}}/submit"] = {"parameters": [one], "post": op(
+            "draft.submit", t("发送草稿：", "Send a draft: "),
+            responses=responses(201, ref(obj.api_name), 400, 404))}
     if social.get("comments"):
         paths[f"{record}/comments"] = {
             "parameters": [one],

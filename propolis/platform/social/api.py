@@ -114,3 +114,37 @@ def receipts(request: Request) -> dict[str, Any]:
              renderer="json", permission=AUTHENTICATED)
 def remind(request: Request) -> dict[str, Any]:
     return service(request).remind(*record(request))
+
+
+@view_config(route_name="api.drafts", request_method="GET", renderer="json",
+             permission=AUTHENTICATED)
+def drafts(request: Request) -> dict[str, Any]:
+    return service(request).drafts(object_name(request))
+
+
+@view_config(route_name="api.drafts", request_method="POST", renderer="json",
+             permission=AUTHENTICATED)
+def new_draft(request: Request) -> dict[str, Any]:
+    request.response.status = 201
+    return service(request).save_draft(object_name(request), None,
+                                       json_object(request))
+
+
+@view_config(route_name="api.draft", request_method="PUT", renderer="json",
+             permission=AUTHENTICATED)
+def save_draft(request: Request) -> dict[str, Any]:
+    return service(request).save_draft(*record(request), json_object(request))
+
+
+@view_config(route_name="api.draft", request_method="DELETE", renderer="json",
+             permission=AUTHENTICATED)
+def delete_draft(request: Request) -> dict[str, Any]:
+    service(request).delete_draft(*record(request))
+    return {"deleted": True}
+
+
+@view_config(route_name="api.draft.submit", request_method="POST", renderer="json",
+             permission=AUTHENTICATED)
+def submit_draft(request: Request) -> dict[str, Any]:
+    request.response.status = 201
+    return service(request).submit_draft(*record(request))

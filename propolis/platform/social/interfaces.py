@@ -48,3 +48,18 @@ class ISocialService(Interface):
 
     def set_topic(name: str, body: dict):
         """Admin: ``{"pinned", "company_wide"}`` of a topic."""
+
+    def drafts(object: str):
+        """``{"drafts": [{"id", "data", "created_at", "updated_at"}]}``: the
+        actor's own drafts of ``object``, newest first."""
+
+    def save_draft(object: str, id: str | None, data: dict):
+        """Saves a draft (a new one when ``id`` is None); only field names are
+        checked, since a draft may be incomplete."""
+
+    def delete_draft(object: str, id: str):
+        """Discards one of the actor's drafts."""
+
+    def submit_draft(object: str, id: str):
+        """Creates the record from the draft through the record service and
+        discards the draft; a refusal leaves the draft as it was."""

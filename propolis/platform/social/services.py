@@ -33,6 +33,7 @@ from propolis.platform.social.interfaces import ISocialService
 from propolis.platform.storage.platform_tables import (
     record_audience,
     record_comments,
+    record_drafts,
     record_likes,
     record_receipts,
     record_topics,
@@ -46,7 +47,9 @@ FEATURES = {
     "comments": t("该对象未开启评论", "Replies are not enabled on this object"),
     "likes": t("该对象未开启点赞", "Likes are not enabled on this object"),
     "receipts": t("该对象未开启回执", "Receipts are not enabled on this object"),
+    "drafts": t("该对象未开启草稿", "Drafts are not enabled on this object"),
 }
+NO_DRAFT = t("没有这份草稿", "There is no such draft")
 
 
 def invalid(field: str, zh: str, en: str) -> AppError:
@@ -223,6 +226,71 @@ class SocialService:
                         f"Please confirm \u201c{name}\u201d"),
                       object=object, record_id=id)
         return {"reminded": told}
+
+    # -- drafts --------------------------------------------------------------------
+
+    def _drafts_of(self, object: str) -> None:
+        """404 unless ``object`` exists, the actor may create its records and it
+        keeps drafts."""
+        obj = self.effective.object(object)
+        if obj is None:
+            raise NotFound("no_such_object", t(f"没有对象 {object}",
+                                               f"There is no object {object!r}"))
+        self.policy.require(object, "create")
+        if not (obj.doc.get("social") or {}).get("drafts"):
+            raise NotFound("not_enabled", FEATURES["drafts"])
+
+    def _draft_out(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {"id": row["id"], "data": row["data"],
+                "created_at": row["created_at"].isoformat(),
+                "updated_at": row["updated_at"].isoformat()}
+
+    def drafts(self, object: str) -> dict[str, Any]:
+        self._drafts_of(object)
+        d = record_drafts.c
+        rows = self.conn.execute(select(record_drafts).where(
+            d.user_id == self.me, d.object == object).order_by(d.id.desc())).all()
+        return {"drafts": [self._draft_out(r._mapping) for r in rows]}
+
+    def _draft(self, object: str, id: str) -> Mapping[str, Any]:
+        d = record_drafts.c
+        row = self.conn.execute(select(record_drafts).where(
+            d.id == id, d.user_id == self.me, d.object == object)).first()
+        if row is None:
+            raise NotFound("not_found", NO_DRAFT)
+        return row._mapping
+
+    def save_draft(self, object: str, id: str | None, data: Mapping[str, Any]
+                   ) -> dict[str, Any]:
+        self._drafts_of(object)
+        fields = self.policy.visible_fields(object)
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise invalid(unknown[0], "没有这个字段", "There is no such field")
+        now = dt.datetime.now(dt.UTC)
+        if id is None:
+            row = {"id": new_id(), "object": object, "user_id": self.me,
+                   "data": dict(data), "created_at": now, "updated_at": now}
+            self.conn.execute(insert(record_drafts).values(row))
+            return self._draft_out(row)
+        found = dict(self._draft(object, id))
+        found.update(data=dict(data), updated_at=now)
+        self.conn.execute(update(record_drafts).where(
+            record_drafts.c.id == id).values(data=found["data"], updated_at=now))
+        return self._draft_out(found)
+
+    def delete_draft(self, object: str, id: str) -> None:
+        self._drafts_of(object)
+        self._draft(object, id)
+        self.conn.execute(delete(record_drafts).where(record_drafts.c.id == id))
+
+    def submit_draft(self, object: str, id: str) -> dict[str, Any]:
+        self._drafts_of(object)
+        draft = self._draft(object, id)
+        # a refusal (400 naming the fields) rolls the request back: the draft stays
+        created: dict[str, Any] = self.records.create(object, draft["data"])
+        self.conn.execute(delete(record_drafts).where(record_drafts.c.id == id))
+        return created
 
     # -- the feed -------------------------------------------------------------------
 

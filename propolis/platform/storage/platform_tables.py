@@ -495,3 +495,18 @@ record_receipts = Table(
     Column("confirmed_at", UTCDateTime()),
     Column("reminded_at", UTCDateTime()),
 )
+
+# Drafts (of an object with ``social: {drafts: true}``): a form's values saved by
+# its author to finish later, or a post that failed to send; never a record, so
+# no one else can see one.
+record_drafts = Table(
+    "record_drafts",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("object", String(63), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("data", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_record_drafts_user_id", "user_id", "object", "id"),
+)
