@@ -2,7 +2,10 @@
 
 Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P2b/P4, BENCH_CREATES
 (default 2,000) records for P3, BENCH_REQUESTS (default 1,000) API calls for P1,
-PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server."""
+BENCH_PEOPLE (default 10,000) employees and BENCH_POSTS (default 1,000,000) posts
+for P8, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server. BENCH_ONLY (comma
+separated: core, approvals, feed) runs only those groups and replaces only their
+rows in BENCHMARKS.md."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import platform
 import sys
 import tempfile
 
-from benchmarks import api, approvals, pages, runs
+from benchmarks import api, approvals, feed, pages, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -29,37 +32,55 @@ def main() -> int:
     rows = int(os.environ.get("BENCH_ROWS", 1_000_000))
     creates = int(os.environ.get("BENCH_CREATES", 2_000))
     requests = int(os.environ.get("BENCH_REQUESTS", 1_000))
+    people = int(os.environ.get("BENCH_PEOPLE", 10_000))
+    posts = int(os.environ.get("BENCH_POSTS", 1_000_000))
+    only = {g.strip() for g in os.environ.get("BENCH_ONLY", "").split(",")
+            if g.strip()}
     kinds = ["sqlite"] + (["postgresql"] if postgres_url() else [])
     results: dict[str, list[runs.Row]] = {}
     for kind in kinds:
         print(f"bench: {kind}", file=sys.stderr)
-        with setup(kind) as s, tempfile.TemporaryDirectory() as files:
-            found = [runs.p3_create(s, creates)]
-            print(f"  {found[-1]}", file=sys.stderr)
-            for row in api.p1_api(s, requests, files):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
-            org = runs.organisation(s)
-            runs.bulk_load(s, rows, org.owners)
-            found.append(runs.p2a_query(s, rows))
-            print(f"  {found[-1]}", file=sys.stderr)
-            for row in runs.p2b_visibility(s, org, rows):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
-            for row in pages.p7_list(s, rows):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
-            found.append(runs.p4_add_field(s, rows))
-            print(f"  {found[-1]}", file=sys.stderr)
-            found.append(pages.p7_detail(s, rows))
-            print(f"  {found[-1]}", file=sys.stderr)
-        with setup(kind) as s:
-            for row in approvals.runs(s):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
+        found: list[runs.Row] = []
         results[kind] = found
-    write(results, rows, creates, requests)
+        if not only or "core" in only:
+            found += core(kind, rows, creates, requests)
+        if not only or "approvals" in only:
+            with setup(kind) as s:
+                for row in approvals.runs(s):
+                    found.append(row)
+                    print(f"  {row}", file=sys.stderr)
+        if not only or "feed" in only:
+            with setup(kind) as s:
+                for row in feed.p8_feed(s, people, posts):
+                    found.append(row)
+                    print(f"  {row}", file=sys.stderr)
+    write(results, rows, creates, requests, people, posts, keep=bool(only))
     return 0
+
+
+def core(kind: str, rows: int, creates: int, requests: int) -> list[runs.Row]:
+    """P1–P4 and P7 on one database."""
+    with setup(kind) as s, tempfile.TemporaryDirectory() as files:
+        found = [runs.p3_create(s, creates)]
+        print(f"  {found[-1]}", file=sys.stderr)
+        for row in api.p1_api(s, requests, files):
+            found.append(row)
+            print(f"  {row}", file=sys.stderr)
+        org = runs.organisation(s)
+        runs.bulk_load(s, rows, org.owners)
+        found.append(runs.p2a_query(s, rows))
+        print(f"  {found[-1]}", file=sys.stderr)
+        for row in runs.p2b_visibility(s, org, rows):
+            found.append(row)
+            print(f"  {row}", file=sys.stderr)
+        for row in pages.p7_list(s, rows):
+            found.append(row)
+            print(f"  {row}", file=sys.stderr)
+        found.append(runs.p4_add_field(s, rows))
+        print(f"  {found[-1]}", file=sys.stderr)
+        found.append(pages.p7_detail(s, rows))
+        print(f"  {found[-1]}", file=sys.stderr)
+    return found
 
 
 def ratio(unit: str, ours: float, base: float) -> str:
@@ -71,7 +92,9 @@ def ratio(unit: str, ours: float, base: float) -> str:
 
 
 def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
-          requests: int) -> None:
+          requests: int, people: int, posts: int, *, keep: bool = False) -> None:
+    """Writes BENCHMARKS.md; ``keep``: the rows of the measures not run this
+    time stay as they were (BENCH_ONLY)."""
     lines = [
         "# Benchmarks",
         "",
@@ -106,18 +129,41 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
         f"- P7 detail: server time of a record's detail page (`GET /o/deal/r/{{id}}` "
         f"through the WSGI app with a logged-in cookie) on {rows:,} rows, vs the "
         "JSON API's read of the same record; p50 of 50 runs.",
+        f"- P8: the work feed's first page ({feed.PAGE} posts, newest first) for an "
+        f"employee of a {people:,}-person company (100 teams in 10 divisions) with "
+        f"{posts:,} shares of mixed audiences (5% everyone, 30% a team or division, "
+        "50% one to three people, 15% the author's own), through the feed service "
+        "(every feed object's page with the access policy's audience condition, "
+        "merged) vs the hand-written statement of the same page (the user's "
+        "departments looked up once); p50 of 50 runs. Goal ≤ 1.5×.",
         "",
         "| database | measure | propolis | baseline | unit | ratio |",
         "|---|---|---|---|---|---|",
     ]
-    for kind, found in results.items():
-        for name, ours, base, unit in found:
-            lines.append(f"| {kind} | {name} | {fmt(ours)} | {fmt(base)} | {unit} | "
-                         f"{ratio(unit, ours, base)} |")
+    new = [(kind, f"| {kind} | {name} | {fmt(ours)} | {fmt(base)} | {unit} | "
+                  f"{ratio(unit, ours, base)} |", name.split()[0])
+           for kind, found in results.items() for name, ours, base, unit in found]
+    tail: list[str] = []
+    if keep and os.path.exists(OUT):
+        measured = {(kind, code) for kind, _, code in new}
+        with open(OUT, encoding="utf-8") as old:
+            previous = old.read().split("\n")
+        start = next(i for i, line in enumerate(previous)
+                     if line.startswith("|---"))
+        end = next((i for i in range(start + 1, len(previous))
+                    if not previous[i].startswith("|")), len(previous))
+        for line in previous[start + 1:end]:
+            cells = [c.strip() for c in line.split("|")]
+            if (cells[1], cells[2].split()[0]) not in measured:
+                new.append((cells[1], line, ""))
+        tail = previous[end:]
+    for kind in ("sqlite", "postgresql"):
+        lines += [line for k, line, _ in new if k == kind]
     if "postgresql" not in results:
         lines += ["", "PostgreSQL was not reachable, so only SQLite was measured."]
+    text = "\n".join(lines + tail) if tail else "\n".join(lines) + "\n"
     with open(OUT, "w", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
+        out.write(text)
     print(f"bench: wrote {OUT}", file=sys.stderr)
 
 

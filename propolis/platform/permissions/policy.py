@@ -120,6 +120,7 @@ class AccessPolicy:
         # what the per-version caches are keyed by: the roles (None: everything)
         self._roles = None if self.unrestricted else actor.roles
         self._grants: dict[str, Grant] = {}
+        self._above: Select[Any] | None = None
 
     # -- objects and fields ----------------------------------------------------
 
@@ -333,12 +334,28 @@ class AccessPolicy:
         everyone, or to one of their departments or a department above one."""
         me = literal(self.user_id)
         rows = record_audience.c
-        above = select(department_tree.c.ancestor).where(
-            department_tree.c.descendant.in_(self.my_departments()))
         return select(rows.record_id).where(rows.object == object, or_(
             and_(rows.kind == "user", rows.target == me),
             and_(rows.kind == "all", rows.target == ""),
-            and_(rows.kind == "department", rows.target.in_(above))))
+            and_(rows.kind == "department", rows.target.in_(self._above_mine()))))
+
+    def _above_mine(self) -> Select[Any]:
+        """The user's departments and those above them, built once per policy (a
+        feed asks for it once per object). The tables are not aliased (aliasing
+        the wide user table costs more than the page): the subqueries are never
+        correlated with the records being filtered."""
+        if self._above is None:
+            users = self.effective.tables.main["user"]
+            me = literal(self.user_id)
+            mine: Select[Any] | CompoundSelect = select(
+                users.c.main_department).where(users.c.id == me).correlate(None)
+            others = self.effective.tables.children["user"].get("departments")
+            if others is not None:
+                mine = union(mine, select(others.c.department).where(
+                    others.c.parent_id == me).correlate(None))
+            self._above = select(department_tree.c.ancestor).where(
+                department_tree.c.descendant.in_(mine)).correlate(None)
+        return self._above
 
     def my_departments(self) -> Select[Any] | CompoundSelect:
         """The user's departments (main and others) as a subquery. The user table

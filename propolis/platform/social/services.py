@@ -4,8 +4,9 @@ Every call about a record first reads it through the record service, so what a
 user may do around a record follows from whether they may read it, and a record
 they may not read is the 404 of a missing one. The feed is a page per object
 that has ``social: {feed: true}`` (the record service's ``stream``: the access
-policy's own condition, newest first) merged by id: ids are time-ordered, so the
-last id of a page is the cursor of the next, the same for every object."""
+policy's own condition, newest first) merged by id in one statement: ids are
+time-ordered, so the last id of a page is the cursor of the next, the same for
+every object."""
 
 from __future__ import annotations
 
@@ -309,13 +310,8 @@ class SocialService:
             objects = [type]
         if cursor is not None and (len(cursor) > 32 or not cursor.isalnum()):
             raise invalid("cursor", "无效的游标", "invalid cursor")
-        found: list[tuple[str, dict[str, Any]]] = []
-        for object in objects:
-            for record in self.records.stream(
-                    object, before=cursor, limit=limit + 1, topic=topic,
-                    author=author, q=q):
-                found.append((object, record))
-        found.sort(key=lambda item: item[1]["id"], reverse=True)
+        found = self.records.stream(objects, before=cursor, limit=limit + 1,
+                                    topic=topic, author=author, q=q)
         page = found[:limit]
         return {"items": [{"object": o, "id": r["id"], "created_at": r["created_at"],
                            "created_by": r["created_by"], "record": r}
