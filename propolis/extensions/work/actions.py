@@ -33,7 +33,7 @@ def privileged(request: Request) -> RecordService:
     return RecordService(request.db, request.effective,
                          Actor(actor.user_id, actor.department_id,
                                frozenset({"admin"})),
-                         lang=request.lang, tz=request.tz)
+                         lang=request.lang, tz=request.tz, request=request)
 
 
 def bad(field: str, zh: str, en: str) -> AppError:
