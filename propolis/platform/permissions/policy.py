@@ -320,7 +320,12 @@ class AccessPolicy:
                 select(department_tree.c.descendant)
                 .where(department_tree.c.ancestor.in_(self.my_departments())))
         if name == "audience":
-            return table.c.id.in_(self.audience(object))
+            # a probe per row by the index's (object, record_id): a page walks
+            # the sort order, and most feeds hold posts sent to everyone or to a
+            # department, so it stops soon; an IN list would gather every post
+            # sent to everyone before sorting them
+            return exists(self.audience(object).where(
+                record_audience.c.record_id == table.c.id))
         if name in ("team", "team_edit"):
             followed = select(record_team.c.record_id).where(
                 record_team.c.object == object, record_team.c.user_id == me)
