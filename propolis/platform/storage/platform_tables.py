@@ -412,6 +412,21 @@ schedule_runs = Table(
     Column("failed", Integer, nullable=False),
 )
 
+# The normalised values of the fields an object's ``duplicates:`` compares (查重):
+# one row per record and compared field, ``rule`` the index of the object's
+# duplicate rule. A save looks its keys up here (one indexed query) rather than
+# scanning the object's table; records in the recycle bin keep their rows.
+record_keys = Table(
+    "record_keys",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("rule", Integer, primary_key=True, autoincrement=False),
+    Column("field", String(63), primary_key=True),
+    Column("key", String(255), nullable=False),
+    Index("ix_record_keys_key", "object", "rule", "key"),
+)
+
 # The audience of the records of objects shared by audience (``sharing: audience``):
 # who a record was sent to, one row per user (``user``: named, mentioned, or named
 # by a user field), department (``department``: its members and everyone in the
