@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import SPLIT_VALUES
-from propolis.platform.fields.sql import multiselect_has
 from propolis.platform.fields.structured import JsonList
 from propolis.platform.fields.types.audience import ID_LIST
 
@@ -30,8 +30,8 @@ class Users(JsonList):
         return dict(ID_LIST)
 
     def compare(self, field: Field, op: str, column: Any, operand: Any,
-                dialect: str) -> ColumnElement[bool]:
-        return multiselect_has(column, operand, dialect)  # contains: the only one
+                dialect: Dialect) -> ColumnElement[bool]:
+        return dialect.json_contains(column, operand)  # contains: the only one
 
     def to_cell(self, field: Field, value: Any, lang: str) -> Any:
         return ";".join(str(v) for v in value)
