@@ -30,7 +30,7 @@ celery_app.conf.update(
     enable_utc=True,
     broker_connection_retry_on_startup=True,
     imports=("propolis.platform.tenancy.jobs", "propolis.platform.workflow.tasks",
-             "propolis.platform.actions.tasks"),
+             "propolis.platform.actions.tasks", "propolis.platform.exchange.jobs"),
 )
 
 

@@ -84,6 +84,22 @@ def _counter_statement(dialect: str) -> Executable:
 _COUNTERS = {name: _counter_statement(name) for name in ("postgresql", "sqlite")}
 
 
+def _block_statement(dialect: str) -> Executable:
+    # _counter_statement's, taking ``count`` numbers at once
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    c = autonumber_counters.c
+    stmt = insert(autonumber_counters).values(
+        object=bindparam("object"), field=bindparam("field"),
+        period=bindparam("period"), value=bindparam("count"))
+    return stmt.on_conflict_do_update(
+        index_elements=[c.object, c.field, c.period],
+        set_={"value": c.value + stmt.excluded.value},
+    ).returning(c.value)
+
+
+_BLOCKS = {name: _block_statement(name) for name in ("postgresql", "sqlite")}
+
+
 def next_number(
     conn: Connection, object: str, field: str, numbering: Autonumber, day: dt.date
 ) -> str:
@@ -93,6 +109,22 @@ def next_number(
         {"object": object, "field": field, "period": numbering.period(day)},
     ).scalar_one()
     return numbering.render(day, seq)
+
+
+def reserve_numbers(
+    conn: Connection, object: str, field: str, numbering: Autonumber, day: dt.date,
+    count: int,
+) -> list[str]:
+    """The next ``count`` numbers of ``field``, taken in one statement (a bulk
+    save): consecutive, and no concurrent saver gets any of them."""
+    if count <= 0:
+        return []
+    last = conn.execute(
+        _BLOCKS[conn.dialect.name],
+        {"object": object, "field": field, "period": numbering.period(day),
+         "count": count},
+    ).scalar_one()
+    return [numbering.render(day, seq) for seq in range(last - count + 1, last + 1)]
 
 
 @dataclass(frozen=True)

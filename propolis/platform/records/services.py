@@ -40,6 +40,7 @@ from propolis.platform.ids import new_id
 from propolis.platform.permissions.policy import READ
 from propolis.platform.query.interfaces import IQueryService
 from propolis.platform.records import history
+from propolis.platform.records.bulk import Bulk
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
     RollupLink,
@@ -62,7 +63,7 @@ from propolis.platform.storage.platform_tables import CLOSURES
 
 
 @implementer(IRecordService, IQueryService)
-class RecordService(Checks, Derived, Teams):
+class RecordService(Bulk, Checks, Derived, Teams):
     """Records of one enterprise, on behalf of one actor, inside the caller's
     transaction (the service never commits). The writes are here; reads, checks
     and derived values in their own modules."""

@@ -11,6 +11,7 @@ without its traceback) all come here; the request's transaction is rolled back
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from pyramid.exceptions import BadCSRFToken
@@ -44,6 +45,8 @@ TITLES = {
     429: _("Too many attempts"),
     500: _("Something went wrong"),
 }
+# the record import's route: its body is a file of any size
+IMPORT_PATH = re.compile(r"^/api/v1/objects/[^/]+/import$")
 NO_SUCH_PAGE = _("There is no such page.")
 NOT_ALLOWED = _("You may not see this page.")
 INTERNAL = t("服务器内部错误，已记录。请稍后再试。",
@@ -75,6 +78,10 @@ def body_limit_tween_factory(
     limit = int(registry.settings.get("propolis.max_body_bytes", 5 * 1024 * 1024))
 
     def tween(request: Request) -> Response:
+        if IMPORT_PATH.match(request.path):
+            # an import's file has no size limit: it is read as a stream, and a
+            # large one kept on disk for a job
+            return handler(request)
         length = request.content_length
         if length is not None and length > limit:
             return failure(request, AppError(
