@@ -293,7 +293,7 @@ def import_records(ctx: Context, args: argparse.Namespace) -> int:
                                          "duplicates": args.duplicates})
 
     def progress(done: int) -> None:
-        print(f"propolis: {done:,} row(s) imported…", file=sys.stderr, flush=True)
+        print(f"propolis: {done:,} row(s) gone through…", file=sys.stderr, flush=True)
 
     # as the enterprise itself (no user: every record, every field)
     with service_request(ctx.registry, args.tenant, lang=args.lang) as request:

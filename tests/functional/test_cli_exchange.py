@@ -50,7 +50,9 @@ def test_import_then_export_and_back(ini: str, account: str, tmp_path: Path,
     assert run(ini, "import", "--tenant", account, "--object", "customer",
                str(source)) == 0
     assert report(capsys) == {"created": 2, "updated": 0, "unchanged": 0,
-                              "failed": 0, "errors": [], "skipped_columns": []}
+                              "skipped": 0, "failed": 0, "errors": [],
+                              "skipped_columns": [], "rolled_back": [],
+                              "error_file": None}
     sheet = tmp_path / "a.xlsx"
     assert run(ini, "export", "--tenant", account, "--object", "customer",
                "--filter", '[{"field": "level", "op": "eq", "value": "A"}]',

@@ -208,7 +208,7 @@ class ImportService(_Exchange):
         returns the report ``{created, updated, unchanged, skipped, failed,
         errors: [{row, field, column, message}], skipped_columns, rolled_back,
         error_file}`` (messages in the service's language). ``progress`` is told
-        the number of rows done after each batch."""
+        the number of rows gone through after each full batch."""
         options = options or ImportOptions()
         self.check(object, options)
         fmt = file_format(filename)
@@ -234,8 +234,6 @@ class ImportService(_Exchange):
                 self._batch(object, sheet, batch, options, report)
         if not report.rows:
             raise bad_file("没有可导入的数据行", "There are no rows to import")
-        if progress is not None:
-            progress(report.rows)
         error_file = self._error_file(fmt, filename, sheet, report)
         record_event(self.session.connection(), actor_id=self.policy.user_id,
                      action="records.import", target=object,
