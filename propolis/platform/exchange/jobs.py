@@ -26,7 +26,7 @@ from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 from propolis.platform.errors import AppError
 from propolis.platform.exchange.imports import ImportOptions
 from propolis.platform.exchange.interfaces import IImportService
-from propolis.platform.exchange.sheets import file_format, iter_sheet
+from propolis.platform.exchange.sheets import count_rows, file_format
 from propolis.platform.ids import new_id
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.interfaces import IFileService
@@ -78,12 +78,6 @@ def _next_transaction(request: Request) -> None:
     join_transaction(request.db, STATUS_CHANGED, transaction_manager=request.tm)
 
 
-def _count(source: BinaryIO, fmt: str) -> int:
-    rows = sum(1 for _ in iter_sheet(source, fmt, max_cols=1))
-    source.seek(0)
-    return max(rows - 1, 0)
-
-
 def run_import(registry: Registry, account: str, job_id: str) -> None:
     """Runs the import job (see the module docstring); re-running a job that is
     done does nothing."""
@@ -102,7 +96,7 @@ def run_import(registry: Registry, account: str, job_id: str) -> None:
             stored = request.find_service(IFileService).get(payload["file"])
             fmt = file_format(payload["filename"])
             with open(stored.path, "rb") as source:
-                total = _count(source, fmt)
+                total = max(count_rows(source, fmt) - 1, 0)
                 _set(request.db, job_id, status="running", total=total, done=0)
                 _next_transaction(request)
 

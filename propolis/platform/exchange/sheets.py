@@ -202,3 +202,20 @@ def iter_sheet(source: BinaryIO, fmt: str, *, max_cols: int
     if fmt == "csv":
         return iter_csv(source, max_cols=max_cols)
     return xlsx.iter_rows(source, max_cols=max_cols)
+
+
+def count_rows(source: BinaryIO, fmt: str) -> int:
+    """How many non-empty rows the file has (the header row included), for a
+    job's progress; the file is read back to its start."""
+    if fmt == "csv":
+        stream = io.TextIOWrapper(source, encoding=_encoding(source), newline="")
+        try:
+            found = sum(1 for values in csv.reader(stream) if any(values))
+        except (csv.Error, UnicodeDecodeError):
+            found = 0  # the import itself says what is wrong
+        finally:
+            stream.detach()
+    else:
+        found = xlsx.count_rows(source)
+    source.seek(0)
+    return found

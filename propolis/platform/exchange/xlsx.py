@@ -178,6 +178,24 @@ def iter_rows(source: BinaryIO, *, max_cols: int
         raise _bad_file("无法读取该工作簿", "The workbook cannot be read") from None
 
 
+def count_rows(source: BinaryIO) -> int:
+    """How many non-empty rows the first sheet has (0 when it cannot be read:
+    reading it says why)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(source, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()
+            return sum(1 for values in sheet.iter_rows(values_only=True)
+                       if any(v is not None for v in values))
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
+        return 0
+
+
 def read_rows(data: bytes, *, max_cols: int, max_rows: int
               ) -> list[tuple[int, list[str]]]:
     """The rows of ``iter_rows`` as a list (400 naming ``file`` when there are
