@@ -214,8 +214,8 @@ class ImportService(_Exchange):
         fmt = file_format(filename)
         source = io.BytesIO(data) if isinstance(data, bytes) else data
         known = self.all_columns(object)
-        with contextlib.closing(iter_sheet(source, fmt, max_cols=len(known) + 2)
-                                ) as rows:
+        with contextlib.closing(iter_sheet(source, fmt,
+                                           max_cols=len(known) + 2)) as rows:
             first = next(rows, None)
             if first is None:
                 raise bad_file("文件是空的", "The file is empty")
@@ -412,8 +412,8 @@ class ImportService(_Exchange):
             report.rolled_back.append([made[0].number, made[-1].number])
             return later
         report.created += len(result.records)
-        for index, error in result.errors.items():
-            self._refused(made[index], sheet, error, report, None)
+        for index, refusal in result.errors.items():
+            self._refused(made[index], sheet, refusal, report, None)
         return later
 
     def _update(self, object: str, sheet: _Sheet, row: _Row, record_id: str,

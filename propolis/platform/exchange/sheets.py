@@ -18,7 +18,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, BinaryIO, Protocol
 
@@ -163,7 +163,8 @@ def _unquote(text: str) -> str:
     return text
 
 
-def iter_csv(source: BinaryIO, *, max_cols: int) -> Iterator[tuple[int, list[str]]]:
+def iter_csv(source: BinaryIO, *, max_cols: int
+             ) -> Generator[tuple[int, list[str]], None, None]:
     """The non-empty rows of a CSV file, read one at a time through a text stream
     (the memory stays flat whatever the file's size). ``source`` must be
     seekable (its start is read twice: once to tell the encoding)."""
@@ -196,7 +197,7 @@ def iter_csv(source: BinaryIO, *, max_cols: int) -> Iterator[tuple[int, list[str
 
 
 def iter_sheet(source: BinaryIO, fmt: str, *, max_cols: int
-               ) -> Iterator[tuple[int, list[str]]]:
+               ) -> Generator[tuple[int, list[str]], None, None]:
     """The non-empty rows of the file (the header row first), each padded to
     ``max_cols`` texts, one at a time: no number of rows is too many."""
     if fmt == "csv":

@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import warnings
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -142,7 +142,7 @@ def template(columns: Sequence[Column], example: Sequence[str],
 
 
 def iter_rows(source: BinaryIO, *, max_cols: int
-              ) -> Iterator[tuple[int, list[str]]]:
+              ) -> Generator[tuple[int, list[str]], None, None]:
     """The first sheet's non-empty rows as ``(row number, texts)``, at most
     ``max_cols`` texts each, read one at a time (openpyxl's read-only mode: the
     memory stays flat whatever the number of rows). 400 naming ``file`` if it is

@@ -102,8 +102,9 @@ class Bulk(Checks, Derived):
         for index, rec in recs.items():
             result.records[index] = self._json(plan, rec, quoted[rec["id"]])
         self._history_many(conn, plan, recs.values(), result.records.values(), now)
+        refresh = self._refresh  # type: ignore[attr-defined]  # the service's
         for link in plan.links:
-            self._refresh(conn, link, plan, [rec[link.via] for rec in recs.values()])
+            refresh(conn, link, plan, [rec[link.via] for rec in recs.values()])
         result.records = {i: self.policy.strip(plan.name, out)
                           for i, out in result.records.items()}
         return result
@@ -176,7 +177,7 @@ class Bulk(Checks, Derived):
                 self._check_references(conn, plan, {
                     **rec, **{n: None for n, _ in plan.references}}, None)
             except AppError as error:
-                errors[index] = dict(error.fields)
+                errors[index] = {n: list(m) for n, m in error.fields.items()}
         return errors
 
     def _existing(self, conn: Connection, target: str, ids: set[str]) -> set[str]:
