@@ -163,6 +163,12 @@ class _Sheet:
         self.error_at = error_at
         self.width = max([*positions, -1 if error_at is None else error_at]) + 1
         self.headers = {c.key: c.header(lang) for c in columns}
+        # the columns each imported field is read from, and where each key is
+        self.by_field: dict[str, list[Column]] = {}
+        for col in columns:
+            if col.imported and col.name not in ("id", "version"):
+                self.by_field.setdefault(col.name, []).append(col)
+        self.index = {c.key: i for i, c in enumerate(columns)}
 
     def column_of(self, field: str) -> str | None:
         return self.headers.get(field + cells.NAME_SUFFIX) or self.headers.get(field)
@@ -504,16 +510,12 @@ class ImportService(_Exchange):
                 ) -> dict[str, Any] | None:
         """The fields to write (None when a cell is bad: the row's problems are in
         the report). For an update only the changed ones."""
-        columns = sheet.columns
-        by_field: dict[str, list[Column]] = {}
-        for col in columns:
-            if col.imported and col.name not in ("id", "version"):
-                by_field.setdefault(col.name, []).append(col)
-        now = self.to_rows(columns, [current])[0] if current is not None else None
-        index = {c.key: i for i, c in enumerate(columns)}
+        index = sheet.index
+        now = self.to_rows(sheet.columns, [current])[0] \
+            if current is not None else None
         data: dict[str, Any] = {}
         failed = False
-        for name, cols in by_field.items():
+        for name, cols in sheet.by_field.items():
             if now is not None and all(
                     row.texts[c.key] == cells.cell_text(now[index[c.key]])
                     for c in cols):
