@@ -14,6 +14,7 @@ from webtest import TestApp
 
 from propolis.platform.exchange import imports
 from propolis.platform.records import bulk
+from tests.common.accounts import browser, form_of, web_login
 from tests.common.api import ApiClient, Tenant, login_admin, url
 
 LEAD = {
@@ -48,8 +49,13 @@ def leads(n: int, start: int = 0) -> list[list[Any]]:
 
 
 @pytest.fixture
-def admin(app: TestApp, enterprise: Callable[..., Tenant]) -> ApiClient:
-    client = login_admin(app, enterprise())
+def tenant(enterprise: Callable[..., Tenant]) -> Tenant:
+    return enterprise()
+
+
+@pytest.fixture
+def admin(app: TestApp, tenant: Tenant) -> ApiClient:
+    client = login_admin(app, tenant)
     client.define("lead", LEAD)
     return client
 
@@ -187,3 +193,49 @@ def test_a_large_file_is_a_job_with_progress(admin: ApiClient, app: TestApp,
     answer = upload(admin, to_csv([HEADER, *leads(2, 5000)]), 202, **{"async": "1"})
     assert admin.get(f"/jobs/{answer['job']}").json["payload"]["report"][
         "created"] == 2
+
+
+def test_the_import_page_imports_with_its_options_and_shows_the_report(
+        app: TestApp, tenant: Tenant, admin: ApiClient,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    upload(admin, to_csv([HEADER, *leads(2)]))
+    client = browser(app)
+    web_login(client, tenant)
+    listing = client.get("/o/lead")
+    link = listing.html.find("a", string="导入")
+    assert link is not None and link["href"] == "/o/lead/import"
+    form = form_of(client.get("/o/lead/import"), "/o/lead/import")
+    form["mode"] = "create"
+    form["key"] = "mobile"
+    form["duplicates"] = "skip"
+    form["file"] = ("l.csv", to_csv([HEADER, *leads(3), ["", "1", "1"]]))
+    done = form.submit(status=200)
+    summary = done.html.select_one('[role="status"]').text
+    assert "新建 1 条" in summary and "跳过 2 条" in summary
+    assert "未导入 1 条" in summary
+    assert [td.text for td in done.html.select(".import-errors td")][:2] == [
+        "5", "名称 (name)"]
+    error_link = done.html.find("a", attrs={"download": True,
+                                           "href": lambda h: h and "/files/" in h})
+    sheet = client.get(error_link["href"]).body.decode("utf-8-sig")
+    assert sheet.splitlines()[0].endswith(",错误原因")
+    assert len(all_records(admin)) == 3
+    # a bad option is named on the page, nothing written
+    form["mode"].force_value("merge")
+    refused = form.submit(status=400)
+    assert "mode" in refused.html.select_one('[role="alert"]').text
+    # a large file: the job's page, its progress and report
+    monkeypatch.setitem(app.app.registry.settings, "propolis.import_sync_bytes",
+                        "10")
+    form = form_of(client.get("/o/lead/import"), "/o/lead/import")
+    form["file"] = ("l.csv", to_csv([HEADER, *leads(2, 100)]))
+    moved = form.submit(status=303)
+    assert "/o/lead/import/jobs/" in moved.location
+    page = client.get(moved.location)
+    assert page.html.select_one("progress")["value"] == "2"
+    assert "import-errors" not in page.text and "导入报告" in page.text
+    other = browser(app)
+    web_login(other, tenant)
+    # another session of the same user sees it; a stranger's job id is a 404
+    other.get(moved.location, status=200)
+    client.get("/o/lead/import/jobs/nope", status=404)
