@@ -229,7 +229,7 @@ def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
 def demo(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.platform.tenancy.demo import create_demo
 
-    password = create_demo(ctx.database)
+    password = create_demo(ctx.registry)
     if password is None:
         print("propolis: the demo enterprise exists already (account demo, login "
               "13800000000)")

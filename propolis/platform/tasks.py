@@ -15,6 +15,8 @@ from celery import Celery, Task
 from pyramid.config import Configurator
 from pyramid.registry import Registry
 from pyramid.request import Request
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from propolis.settings import as_bool
 
@@ -76,14 +78,45 @@ def worker_registry() -> Registry:
     return state.registry
 
 
+# the savepoints rolled back in a session (its ``info``): what was sent inside one
+# of them is not sent at the commit
+UNDONE = "propolis.undone_savepoints"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _savepoint_undone(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:
+        session.info.setdefault(UNDONE, set()).add(previous)
+
+
+def _open_savepoints(request: Request) -> list[SessionTransaction]:
+    """The savepoints open in the request's tenant session, innermost first (none
+    when it has no session yet)."""
+    session = request.__dict__.get("db")  # reified: never opened for this
+    found = []
+    savepoint = session.get_nested_transaction() if session is not None else None
+    while savepoint is not None and savepoint.nested:
+        found.append(savepoint)
+        savepoint = savepoint.parent
+    return found
+
+
 class _AfterCommit:
+    """Sends the task when the request's transaction commits, unless it was sent
+    inside a savepoint that was rolled back (an import's refused row, a page's
+    refused attempt): like the rows written there, it never happened."""
+
     def __init__(self, request: Request, task: Task) -> None:
         self.request = request
         self.task = task
 
     def delay(self, *args: Any, **kwargs: Any) -> None:
+        savepoints = _open_savepoints(self.request)
+
         def send(committed: bool) -> None:
-            if committed:
+            undone = (savepoints[0].session.info.get(UNDONE, ())
+                      if savepoints else ())
+            if committed and not any(s in undone for s in savepoints):
                 self.task.apply_async(args=args, kwargs=kwargs)
 
         self.request.tm.get().addAfterCommitHook(send)

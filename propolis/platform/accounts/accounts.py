@@ -21,6 +21,7 @@ from propolis.platform.accounts.interfaces import IAccountService
 from propolis.platform.accounts.services import Client, LoggedIn, client_of
 from propolis.platform.audit import entries, record_event
 from propolis.platform.auth import tokens
+from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.tenancy.services import CreatedEnterprise
 
 
@@ -93,13 +94,15 @@ class AccountService:
         request = self.request
         return services.change_password(
             request.db, request.sysdb, request.effective, self.identity, old, new,
-            self.now, database=self.database, client=self.client)
+            self.now, database=self.database, client=self.client,
+            records=request.find_service(IRecordService))
 
     def reset_password(self, user_id: str, new: Any) -> int:
         request = self.request
         return services.reset_password(request.db, request.sysdb, request.effective,
-                                       self.identity, user_id, new, self.now,
-                                       request.remote_addr)
+                                       self.identity, user_id, new,
+                                       request.remote_addr,
+                                       request.find_service(IRecordService))
 
     def find_user(self, login: str) -> str | None:
         users = self._users()

@@ -14,16 +14,17 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select
 from sqlalchemy.orm import Session
 
 from propolis.platform.accounts import captcha, throttle
 from propolis.platform.auth import tokens
-from propolis.platform.auth.passwords import hash_password, verify_password
+from propolis.platform.auth.passwords import verify_password
 from propolis.platform.auth.session import derived_secret
 from propolis.platform.db import ACCOUNT_RE, Database
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
+from propolis.platform.records.services import RecordService
 from propolis.platform.storage.system import Enterprise, LoginEvent
 from propolis.platform.tenancy.services import CreatedEnterprise, create_enterprise
 
@@ -402,16 +403,10 @@ def _counted_check(database: Database, subject: str, stored: str | None,
 
 # -- passwords ---------------------------------------------------------------------
 
-def _set_password(db: Session, users: Any, user_id: str, actor_id: str,
-                  password: str, now: dt.datetime) -> None:
-    db.execute(update(users).where(users.c.id == user_id).values(
-        password=hash_password(password), updated_by=actor_id, updated_at=now,
-        version=users.c.version + 1))
-
-
 def change_password(db: Session, sysdb: Session, effective: Effective,
                     identity: tokens.Identity, old: Any, new: Any,
-                    now: dt.datetime, *, database: Database, client: Client) -> int:
+                    now: dt.datetime, *, database: Database, client: Client,
+                    records: RecordService) -> int:
     """Changes the caller's own password (the old one is required) and ends their
     other login sessions; personal API tokens stay. Returns how many sessions
     ended."""
@@ -429,7 +424,7 @@ def change_password(db: Session, sysdb: Session, effective: Effective,
         raise AppError("wrong_password",
                        t("原密码错误", "The current password is wrong"),
                        {"old_password": [t("原密码错误", "wrong password")]})
-    _set_password(db, users, identity.user_id, identity.user_id, new, now)
+    records.set_password(identity.user_id, new)
     return end_sessions_after_password_set(sysdb, identity, identity.user_id)
 
 
@@ -448,7 +443,7 @@ def end_sessions_after_password_set(sysdb: Session, identity: tokens.Identity,
 
 def reset_password(db: Session, sysdb: Session, effective: Effective,
                    identity: tokens.Identity, user_id: str, new: Any,
-                   now: dt.datetime, ip: str | None) -> int:
+                   ip: str | None, records: RecordService) -> int:
     """An enterprise admin sets another user's password: every token of that user
     is revoked, and the audit log says who did it. (The caller checks that the
     actor is an admin; the user must be of the caller's own enterprise, which
@@ -463,7 +458,7 @@ def reset_password(db: Session, sysdb: Session, effective: Effective,
         users.c.id == user_id, users.c.deleted_at.is_(None))).first()
     if exists is None:
         raise NotFound("not_found", t("未找到该员工", "No such user"))
-    _set_password(db, users, user_id, identity.user_id, new, now)
+    records.set_password(user_id, new)
     revoked = tokens.revoke_user_tokens(sysdb, identity.enterprise_id, user_id)
     record_event(db.connection(), actor_id=identity.user_id,
                  action="user.password_reset", target=f"user:{user_id}",

@@ -12,20 +12,23 @@ from pyramid.request import Request
 from propolis.platform.exchange.imports import ImportService
 from propolis.platform.exchange.interfaces import IExportService, IImportService
 from propolis.platform.exchange.services import ExportService
-from propolis.platform.records.interfaces import IFileService
+from propolis.platform.records.interfaces import IFileService, IRecordService
 
 
 def export_service_factory(context: Any, request: Request) -> ExportService:
     """Exports as the request's actor, in its language and time zone."""
     return ExportService(request.db, request.effective, request.access,
-                         lang=request.lang, tz=request.tz, ip=request.client_addr)
+                         lang=request.lang, tz=request.tz, ip=request.client_addr,
+                         records=request.find_service(IRecordService))
 
 
 def import_service_factory(context: Any, request: Request) -> ImportService:
-    """Imports as the request's actor; its error sheets go to the request's
-    file storage."""
+    """Imports as the request's actor, through the request's record service
+    (whose changes its subscribers hear of); its error sheets go to the
+    request's file storage."""
     return ImportService(request.db, request.effective, request.access,
                          lang=request.lang, tz=request.tz, ip=request.client_addr,
+                         records=request.find_service(IRecordService),
                          files=request.find_service(IFileService))
 
 

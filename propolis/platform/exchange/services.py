@@ -174,6 +174,7 @@ class _Exchange:
         lang: str = "zh",
         tz: str = "Asia/Shanghai",
         ip: str | None = None,
+        records: RecordService | None = None,
     ) -> None:
         self.session = session
         self.effective = effective
@@ -181,8 +182,9 @@ class _Exchange:
         self.lang = lang
         self.tz = tz
         self.ip = ip
-        self.records = RecordService(session, effective, policy.actor, lang=lang,
-                                     tz=tz, policy=policy)
+        # the request's, whose changes its subscribers hear of
+        self.records = records or RecordService(session, effective, policy.actor,
+                                                lang=lang, tz=tz, policy=policy)
         self.names = Names(session, effective, policy)
 
     def _object(self, name: str) -> ObjectMeta:

@@ -7,9 +7,9 @@ through the record service, so validation, history, permissions and whatever the
 record service maintains on a change (the superior chain, the department tree)
 apply exactly as for any other entry point; this module adds the organisation's
 own rules on top (no cycles, one main department among the departments, what may
-be disabled) and an admin audit entry per change. The one exception is the
-ownership handover, which moves every record of an employee in one statement per
-object (see ``handover.transfer_records``).
+be disabled) and an admin audit entry per change. The ownership handover moves
+every record of an employee in one statement per object
+(``RecordService.hand_over``).
 """
 
 
@@ -34,12 +34,9 @@ from propolis.platform.org.base import (
     optional_id,
 )
 from propolis.platform.org.departments import Departments
-from propolis.platform.org.handover import transfer_records
 from propolis.platform.org.imports import Importer
 from propolis.platform.org.interfaces import IOrgService
 from propolis.platform.org.summary import console_summary
-from propolis.platform.records import history
-from propolis.platform.records.plan import MASK
 from propolis.platform.storage.platform_tables import org_settings
 
 DEFAULTS_KEY = "new_user_defaults"
@@ -244,20 +241,9 @@ class OrgService(Departments):
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         """Stores a password that is already an argon2 hash (the one chosen in a
-        join request). The record service hashes whatever it is given, so that no
-        client can plant a hash of its choice; this is the one place a hash made
-        by the platform itself is stored as is, with a history entry like a
-        change through the record service."""
-        u = self.users
-        now = dt.datetime.now(dt.UTC)
-        version = self.conn.execute(
-            update(u).where(u.c.id == user_id).values(
-                password=password_hash, version=u.c.version + 1,
-                updated_by=self.actor_id, updated_at=now).returning(u.c.version)
-        ).scalar_one()
-        history.write(self.conn, object="user", record_id=user_id, version=version,
-                      action="update", actor_id=self.actor_id, at=now,
-                      changes={"password": [None, MASK]})
+        join request): the one place a hash made by the platform itself is
+        stored as is (``RecordService.set_password``)."""
+        self.records.set_password(user_id, password_hash, hashed=True)
 
     def owned_counts(self, user_id: str) -> dict[str, int]:
         """How many records (live or in the recycle bin) the user owns, by object."""
@@ -304,9 +290,8 @@ class OrgService(Departments):
         disabled = self.records.update("user", id, {"status": "disabled"})
         transferred: dict[str, int] = {}
         if recipient is not None:
-            transferred = transfer_records(
-                self.conn, self.effective, from_user=id, to_user=recipient["id"],
-                to_department=recipient["main_department"], actor_id=self.actor_id)
+            transferred = self.records.hand_over(id, recipient["id"],
+                                                 recipient["main_department"])
         revoked = self.revoke_tokens(id)
         self.audit("user.disable", id, {"handover_to": handover_to,
                                         "transferred": transferred,

@@ -12,7 +12,6 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 
 from propolis.platform.query.interfaces import IQueryService
-from propolis.platform.records.events import PasswordSet
 from propolis.platform.records.files import FileService
 from propolis.platform.records.interfaces import IFileService, IRecordService
 from propolis.platform.records.services import RecordService
@@ -20,14 +19,11 @@ from propolis.platform.records.services import RecordService
 
 def record_service_factory(context: Any, request: Request) -> RecordService:
     """The record service of ``request``: its enterprise's storage and metadata,
-    on behalf of its actor, with its access policy, language and time zone."""
-
-    def password_set(user_id: str) -> None:
-        request.registry.notify(PasswordSet(request, user_id))
-
+    on behalf of its actor, with its access policy, language and time zone; its
+    changes are told to the registry's subscribers (``records.events``)."""
     return RecordService(request.db, request.effective, request.actor,
                          lang=request.lang, tz=request.tz, policy=request.access,
-                         on_password_set=password_set)
+                         request=request)
 
 
 def query_service_factory(context: Any, request: Request) -> RecordService:
@@ -48,6 +44,7 @@ def file_service_factory(context: Any, request: Request) -> FileService:
 
 
 def includeme(config: Configurator) -> None:
+    config.include(".events")
     config.register_service_factory(record_service_factory, IRecordService)
     config.register_service_factory(query_service_factory, IQueryService)
     config.register_service_factory(file_service_factory, IFileService)

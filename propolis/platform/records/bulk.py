@@ -8,7 +8,8 @@ formulas and validation rules); a record that fails is left out with its
 ``AppError`` and the others are written: one multi-row INSERT per table
 (executemany), the search text with the row, the history rows in one statement,
 the autonumbers reserved in one block per field, the rollups of the parents fed
-refreshed once per batch. What a single save does per record costs one query per
+refreshed once per batch, ``RecordCreated`` told of each record (when someone
+listens). What a single save does per record costs one query per
 batch here, so a batch of a thousand records takes a handful of statements.
 
 The caller owns the transaction: a batch that fails while writing (a unique
@@ -24,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from propolis.platform.errors import AppError
 from propolis.platform.fields.registry import field_type
@@ -35,6 +36,7 @@ from propolis.platform.records import history
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import empty_rollup, reserve_numbers
 from propolis.platform.records.derived import Derived
+from propolis.platform.records.events import RecordCreated
 from propolis.platform.records.plan import (
     MASK,
     MISSING,
@@ -45,7 +47,7 @@ from propolis.platform.records.plan import (
     stored,
 )
 from propolis.platform.records.schema import Errors
-from propolis.platform.storage.platform_tables import CLOSURES
+from propolis.platform.storage.platform_tables import CLOSURES, record_history
 
 LOOKUP_CHUNK = 500  # values in one IN (...)
 
@@ -102,12 +104,37 @@ class Bulk(Checks, Derived):
         for index, rec in recs.items():
             result.records[index] = self._json(plan, rec, quoted[rec["id"]])
         self._history_many(conn, plan, recs.values(), result.records.values(), now)
+        if self._listens(RecordCreated):
+            self._tell_created(conn, plan, recs, result)
         refresh = self._refresh  # type: ignore[attr-defined]  # the service's
         for link in plan.links:
             refresh(conn, link, plan, [rec[link.via] for rec in recs.values()])
         result.records = {i: self.policy.strip(plan.name, out)
                           for i, out in result.records.items()}
         return result
+
+    def _tell_created(self, conn: Connection, plan: ObjectPlan,
+                      recs: dict[int, dict[str, Any]], result: Created) -> None:
+        """``RecordCreated`` for each record, each in a SAVEPOINT: a subscriber
+        that refuses one (an ``AppError``) takes back what it wrote for it, and
+        the record is removed again, as a single save would not have kept it."""
+        refused: list[str] = []
+        for index, out in list(result.records.items()):
+            try:
+                with self.session.begin_nested():
+                    self._tell(RecordCreated, plan, out)
+            except AppError as error:
+                result.errors[index] = error
+                del result.records[index]
+                refused.append(recs.pop(index)["id"])
+        if not refused:
+            return
+        for child in plan.children.values():
+            conn.execute(delete(child).where(child.c.parent_id.in_(refused)))
+        conn.execute(delete(record_history).where(
+            record_history.c.object == plan.name,
+            record_history.c.record_id.in_(refused)))
+        conn.execute(delete(plan.table).where(plan.table.c.id.in_(refused)))
 
     def _one_by_one(self, plan: ObjectPlan, rows: Sequence[Mapping[str, Any]],
                     result: Created) -> Created:

@@ -13,7 +13,9 @@ from propolis.metadata.expressions import ExpressionError, evaluate_rule
 from propolis.platform.errors import AppError, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import zone
+from propolis.platform.records import history
 from propolis.platform.records.compute import next_number, refresh_rollups
+from propolis.platform.records.events import RecordUpdated, pairs
 from propolis.platform.records.plan import ObjectPlan, add_error, invalid
 from propolis.platform.records.reads import Reads
 from propolis.platform.records.schema import Errors
@@ -31,7 +33,8 @@ class Derived(Reads):
         autonumbers given to records that have none (in creation order), every
         formula recomputed, ``search_text`` rebuilt. Returns the last id done (None
         when no records were left) and how many were done. Derived values: no new
-        version, no history row, no validation rule can refuse them."""
+        version, no history row, no validation rule can refuse them; a
+        ``RecordUpdated`` with the values that changed for each record."""
         plan = self._plan(object)
         wanted = set(fields)
         conn = self.session.connection()
@@ -53,9 +56,13 @@ class Derived(Reads):
                             .order_by(plan.table.c.created_at, plan.table.c.id)).all()
         recs = [self._from_row(plan, row._mapping) for row in rows]
         children = self._load_rows(conn, plan, ids) if plan.tables else {}
+        telling = self._listens(RecordUpdated)
+        told: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for rec in recs:
             for f in plan.tables:
                 rec[f["api_name"]] = children[f["api_name"]].get(rec["id"], [])
+            if telling:
+                told.append((rec, self._json(plan, rec, {})))
             before = {f["api_name"]: rec[f["api_name"]] for f in plan.stored}
             before_rows = {n: [dict(r) for r in rec[n]] for n in plan.row_formulas}
             for name, numbering in plan.autonumbers:
@@ -79,6 +86,13 @@ class Derived(Reads):
                     if changed:
                         conn.execute(update(child).where(child.c.id == row["id"])
                                      .values(changed))
+        if told:
+            quoted = self._quotes(conn, plan, [rec for rec, _ in told])
+            for rec, old in told:
+                out = self._json(plan, rec, quoted[rec["id"]])
+                changes = history.diff(old, out, plan.history_names)
+                if changes:
+                    self._tell(RecordUpdated, plan, out, changes=pairs(changes))
         return ids[-1], len(ids)
 
     def _formulas(

@@ -15,8 +15,10 @@ class IRecordService(Interface):
     Values in and out are the JSON values of CONTRACT §2; records out are JSON-ready
     dicts with ``id``, every field the actor may see and the system fields. Every
     method acts on the actor's behalf (CONTRACT §5): a record they cannot reach is
-    a 404 like a missing one, a verb their roles do not grant a 403. Errors are
-    ``AppError``s.
+    a 404 like a missing one, a verb their roles do not grant a 403 (the methods
+    for other domains say when they ask no right). Errors are ``AppError``s.
+    Every change notifies a record event (``records/events.py``) inside the
+    transaction.
     """
 
     def create(object: str, data: dict[str, Any]):
@@ -51,13 +53,26 @@ class IRecordService(Interface):
     def transfer(object: str, id: str, owner: str):
         """Hands a record to another user (the ``transfer`` verb); returns it."""
 
+    def set_life_status(object: str, id: str, status: str):
+        """Sets a record's ``life_status`` for the approval engine (no right
+        asked)."""
+
+    def set_password(user_id: str, password: str, *, hashed: bool):
+        """Sets a user's password for the accounts (no right asked; the caller
+        ends the sessions)."""
+
+    def hand_over(from_user: str, to_user: str, to_department: str | None):
+        """Gives every record of ``from_user`` to ``to_user`` (an employee's
+        handover; no right asked); ``{object: count}``."""
+
     def check(object: str, id: str, verb: str):
         """Raises as acting on the record would: 404 when the actor cannot reach
         it, 403 when ``verb`` is not theirs on it."""
 
-    def variables(object: str, id: str, *, verb: str, lock: bool):
+    def variables(object: str, id: str, *, verb: str | None, lock: bool):
         """The record as expressions see it (Python values, system fields, table
-        rows as lists of maps); raises as ``check`` with ``verb``."""
+        rows as lists of maps); raises as ``check`` with ``verb`` (None: no right
+        asked)."""
 
     def scan(object: str, *, after: str | None, limit: int):
         """The next ``limit`` live records the actor may read after the id

@@ -5,7 +5,7 @@ session, the metadata, the actor and their access policy)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -29,6 +29,7 @@ from propolis.platform.records.compute import (
     ordered_formulas,
     rollup_links,
 )
+from propolis.platform.records.events import RecordEvent, listened
 from propolis.platform.records.schema import Errors, make_validator
 from propolis.platform.storage.plan import search_table_name
 
@@ -181,7 +182,7 @@ class RecordServiceBase:
         lang: str = "zh",
         tz: str = "Asia/Shanghai",
         policy: AccessPolicy | None = None,
-        on_password_set: Callable[[str], None] | None = None,
+        request: Any = None,
     ) -> None:
         self.session = session
         self.effective = effective
@@ -190,9 +191,26 @@ class RecordServiceBase:
         self.lang = lang  # the language API callers render AppErrors in
         self.tz = tz
         zone(tz)  # an unknown zone fails here rather than in the middle of a save
-        # called with a user's id after their password was changed (the web ends
-        # their sessions there: the record service knows no tokens)
-        self.on_password_set = on_password_set
+        # whose registry's subscribers hear of every change (``events.py``); a
+        # service made outside the application (an enterprise being created) has
+        # no request and tells nobody
+        self.request = request
+
+    def _listens(self, event_type: type[RecordEvent]) -> bool:
+        """Whether an event of ``event_type`` would reach a subscriber."""
+        return self.request is not None and listened(self.request.registry,
+                                                     event_type)
+
+    def _tell(self, event_type: type[RecordEvent], plan: ObjectPlan,
+              record: Mapping[str, Any], **details: Any) -> None:
+        """Notifies the subscribers of a change of ``record`` (JSON values), in the
+        transaction of the change. They get a copy: what the caller returns is
+        stripped for the actor afterwards."""
+        if self.request is not None:
+            self.request.registry.notify(event_type(
+                request=self.request, session=self.session, actor=self.actor,
+                object=plan.name, record_id=record["id"], record=dict(record),
+                **details))
 
     def _plan(self, object: str) -> ObjectPlan:
         obj = self.effective.object(object)

@@ -4,7 +4,7 @@ what the actor's access policy lets them reach and see."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select, true
@@ -22,6 +22,9 @@ from propolis.platform.records.plan import (
     RecordServiceBase,
     stored,
 )
+
+# records read back at once for the events of a bulk change
+WHOLE_CHUNK = 500
 
 
 class Reads(RecordServiceBase):
@@ -128,12 +131,13 @@ class Reads(RecordServiceBase):
         plan = self._plan(object)
         self._load(self.session.connection(), plan, id, verb=verb)
 
-    def variables(self, object: str, id: str, *, verb: str = READ,
+    def variables(self, object: str, id: str, *, verb: str | None = READ,
                   lock: bool = False) -> dict[str, Any]:
         """The record as expressions see it (``when`` of an action, ``where`` of a
-        schedule): Python values by api_name, system fields included, a table's
-        rows as lists of maps. Raises as ``check`` with ``verb``; ``lock`` holds
-        the row until the transaction ends."""
+        schedule, an approval step's ``when``): Python values by api_name, system
+        fields included, a table's rows as lists of maps. Raises as ``check`` with
+        ``verb`` (None: no right asked, for a caller that checked the actor's);
+        ``lock`` holds the row until the transaction ends."""
         plan = self._plan(object)
         return self._load(self.session.connection(), plan, id, verb=verb, lock=lock)
 
@@ -243,11 +247,30 @@ class Reads(RecordServiceBase):
         quoted = self._quotes(conn, plan, recs)
         return [self._out(plan, rec, quoted[rec["id"]]) for rec in recs]
 
+    def _wholes(
+        self, conn: Connection, plan: ObjectPlan, ids: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """The records ``ids`` (the recycle bin included) as ``_whole`` gives
+        them, read a chunk at a time."""
+        for start in range(0, len(ids), WHOLE_CHUNK):
+            chunk = ids[start:start + WHOLE_CHUNK]
+            recs = self._with_rows(conn, plan, list(conn.execute(
+                select(plan.table).where(plan.table.c.id.in_(chunk)))))
+            quoted = self._quotes(conn, plan, recs)
+            for rec in recs:
+                yield self._json(plan, rec, quoted[rec["id"]])
+
     def _out(
         self, plan: ObjectPlan, rec: Mapping[str, Any], quoted: Mapping[str, Any]
     ) -> dict[str, Any]:
         """A record as the actor may see it."""
         return self.policy.strip(plan.name, self._json(plan, rec, quoted))
+
+    def _whole(
+        self, conn: Connection, plan: ObjectPlan, rec: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A record as JSON values with its quotes, before the actor's strip."""
+        return self._json(plan, rec, self._quotes(conn, plan, [dict(rec)])[rec["id"]])
 
     def _readable(self, plan: ObjectPlan) -> dict[str, Mapping[str, Any]]:
         """The fields the actor may filter and sort on."""

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, delete, select, update
 from zope.interface import implementer
 
 from propolis.metadata.expressions import ExpressionError
+from propolis.platform.auth.passwords import hash_password
 from propolis.platform.errors import Conflict, Forbidden, NotFound, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value, zone
@@ -49,6 +50,17 @@ from propolis.platform.records.compute import (
     refresh_rollups,
 )
 from propolis.platform.records.derived import Derived
+from propolis.platform.records.events import (
+    LifeStatusChanged,
+    OwnerChanged,
+    PasswordSet,
+    RecordCreated,
+    RecordDeleted,
+    RecordRestored,
+    RecordUpdated,
+    pairs,
+)
+from propolis.platform.records.handover import transfer_records
 from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.records.plan import (
     MASK,
@@ -122,6 +134,7 @@ class RecordService(Bulk, Checks, Derived, Teams):
                                **{n: [None, MASK] for n in plan.secrets if rec[n]}})
         for link in plan.links:
             self._refresh(conn, link, plan, [rec[link.via]])
+        self._tell(RecordCreated, plan, out)
         return self.policy.strip(plan.name, out)
 
     def update(
@@ -201,9 +214,11 @@ class RecordService(Bulk, Checks, Derived, Teams):
         for link in plan.links:
             if link.watched & changes.keys():
                 self._refresh(conn, link, plan, [old[link.via], rec[link.via]])
-        if plan.name == "user" and "password" in changes and self.on_password_set:
-            self.on_password_set(id)
-        return self.policy.strip(plan.name, {**out, **quoted})
+        out.update(quoted)
+        self._tell(RecordUpdated, plan, out, changes=pairs(changes))
+        if plan.name == "user" and "password" in changes and self.request is not None:
+            self.request.registry.notify(PasswordSet(self.request, id))
+        return self.policy.strip(plan.name, out)
 
     def delete(self, object: str, id: str) -> None:
         """Moves a record to the recycle bin (403 for objects whose records can
@@ -257,10 +272,107 @@ class RecordService(Bulk, Checks, Derived, Teams):
         conn.execute(update(plan.table).where(plan.table.c.id == id).values(
             owner=owner, owner_department=rec["owner_department"],
             version=rec["version"], updated_by=rec["updated_by"], updated_at=now))
+        changes = {k: v for k, v in changes.items() if v[0] != v[1]}
         history.write(conn, object=plan.name, record_id=id, version=rec["version"],
                       action="transfer", actor_id=self.actor.user_id, at=now,
-                      changes={k: v for k, v in changes.items() if v[0] != v[1]})
-        return self._out(plan, rec, self._quotes(conn, plan, [rec])[id])
+                      changes=changes)
+        out = self._whole(conn, plan, rec)
+        self._tell(OwnerChanged, plan, out, changes=pairs(changes))
+        return self.policy.strip(plan.name, out)
+
+    def hand_over(self, from_user: str, to_user: str, to_department: str | None
+                  ) -> dict[str, int]:
+        """Gives every record ``from_user`` owns, in every object and in the
+        recycle bin too, to ``to_user`` (an employee leaving: the organisation
+        checked the rights and the recipient), ``to_department`` becoming their
+        ``owner_department``: one statement per object, a new version and a
+        history row per record (``handover.transfer_records``), then
+        ``OwnerChanged`` per record, read back only when someone listens.
+        Returns how many records moved, by object."""
+        conn = self.session.connection()
+        moved = transfer_records(conn, self.effective, from_user=from_user,
+                                 to_user=to_user, to_department=to_department,
+                                 actor_id=self.actor.user_id)
+        if self._listens(OwnerChanged):
+            for name, found in moved.items():
+                plan = self._plan(name)
+                before = dict(found)
+                for out in self._wholes(conn, plan, list(before)):
+                    changes: dict[str, tuple[Any, Any]] = {
+                        "owner": (from_user, to_user)}
+                    if before[out["id"]] != to_department:
+                        changes["owner_department"] = (before[out["id"]],
+                                                       to_department)
+                    self._tell(OwnerChanged, plan, out, changes=changes)
+        return {name: len(found) for name, found in moved.items()}
+
+    def adopt_unowned(self, owner: str) -> None:
+        """Makes ``owner`` the owner, creator and last editor of the records that
+        have no owner: a new enterprise's first department and first user, made
+        before there was a user. Part of setting the enterprise up, not a change
+        of its records: no new version, history row or event."""
+        conn = self.session.connection()
+        for name in sorted(self.effective.objects):
+            table = self._plan(name).table
+            conn.execute(update(table).where(table.c.owner.is_(None)).values(
+                owner=owner, created_by=owner, updated_by=owner))
+
+    def set_life_status(self, object: str, id: str, status: str) -> None:
+        """Sets a record's ``life_status`` for the approval engine (``in_review``
+        while an approval runs, then ``normal`` or ``invalid``), which has checked
+        the actor's part in it: no right is asked here. A new version with its
+        history row, and ``LifeStatusChanged``. Nothing happens when the object or
+        the record is gone, or the status is that already."""
+        if self.effective.object(object) is None:
+            return  # the form object was removed since the submission
+        plan = self._plan(object)
+        conn = self.session.connection()
+        try:
+            rec = self._load(conn, plan, id, deleted=None, lock=True)
+        except NotFound:
+            return
+        if rec["life_status"] == status:
+            return
+        changes = {"life_status": [rec["life_status"], status]}
+        self._write_system(conn, plan, rec, changes, life_status=status)
+        if self._listens(LifeStatusChanged):
+            self._tell(LifeStatusChanged, plan, self._whole(conn, plan, rec),
+                       changes=pairs(changes))
+
+    def set_password(self, user_id: str, password: str, *, hashed: bool = False
+                     ) -> None:
+        """Sets a user's password for the accounts (the user changing their own,
+        an admin's reset) and for a join request (``hashed``: an argon2 hash the
+        platform made from the password its applicant chose; a client's
+        ``update`` is always hashed, so that no client plants a hash of its
+        choice). No right is asked: the caller checked it, and ends the sessions
+        itself (no ``PasswordSet``). A new version, its history row (the change,
+        never the value) and ``RecordUpdated``."""
+        plan = self._plan("user")
+        conn = self.session.connection()
+        rec = self._load(conn, plan, user_id, lock=True)
+        changes = {"password": [MASK if rec["password"] else None, MASK]}
+        self._write_system(conn, plan, rec, changes,
+                           password=password if hashed else hash_password(password))
+        if self._listens(RecordUpdated):
+            self._tell(RecordUpdated, plan, self._whole(conn, plan, rec),
+                       changes=pairs(changes))
+
+    def _write_system(
+        self, conn: Connection, plan: ObjectPlan, rec: dict[str, Any],
+        changes: Mapping[str, list[Any]], **values: Any,
+    ) -> None:
+        """Writes ``values`` (columns the platform sets, past the checks of a
+        save) as a new version of ``rec``, with its history row."""
+        now = dt.datetime.now(dt.UTC)
+        rec.update(values, version=rec["version"] + 1, updated_by=self.actor.user_id,
+                   updated_at=now)
+        conn.execute(update(plan.table).where(plan.table.c.id == rec["id"]).values(
+            **values, version=rec["version"], updated_by=rec["updated_by"],
+            updated_at=now))
+        history.write(conn, object=plan.name, record_id=rec["id"],
+                      version=rec["version"], action="update",
+                      actor_id=self.actor.user_id, at=now, changes=changes)
 
     def _insert_rows(
         self, conn: Connection, plan: ObjectPlan, field: Mapping[str, Any],
@@ -301,6 +413,9 @@ class RecordService(Bulk, Checks, Derived, Teams):
                 closure.restored(conn, rec["id"], rec[closure.field])
         for link in plan.links:
             self._refresh(conn, link, plan, [rec[link.via]])
+        event = RecordDeleted if deleting else RecordRestored
+        if self._listens(event):
+            self._tell(event, plan, self._whole(conn, plan, rec))
 
     def _refresh(
         self, conn: Connection, link: RollupLink, plan: ObjectPlan, parents: list[Any]

@@ -325,11 +325,7 @@ def create_enterprise(
                 "roles": ["admin", "employee"], "status": "active",
             })["id"]
             # the first user owns what was created before there was a user
-            for obj in ("department", "user"):
-                table = effective.tables.main[obj]
-                session.execute(update(table).values(owner=admin_id,
-                                                     created_by=admin_id,
-                                                     updated_by=admin_id))
+            records.adopt_unowned(admin_id)
         with database.system_sessionmaker() as sysdb, sysdb.begin():
             sysdb.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
                           .values(status="active"))

@@ -45,7 +45,7 @@ from propolis.platform.errors import AppError, Conflict, Forbidden, NotFound, Te
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.actor import Actor
-from propolis.platform.records import history
+from propolis.platform.records.events import ApprovalFinished
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.platform_tables import (
     approval_actions,
@@ -56,7 +56,6 @@ from propolis.platform.storage.platform_tables import (
     approval_tasks,
     notifications,
 )
-from propolis.platform.workflow.events import ApprovalFinished
 from propolis.platform.workflow.resolve import Directory
 
 ACTIONS = ("approve", "reject", "return", "transfer", "withdraw", "add_approver",
@@ -219,32 +218,28 @@ class ApprovalEngine:
             status=status, current_step=None, finished_at=now, updated_at=now))
         life = (inst.definition.get("rejected_status", "normal")
                 if status == "rejected" else "normal")
-        self._set_life_status(inst.object, inst.record_id, life)
+        self.records.set_life_status(inst.object, inst.record_id, life)
         words = {"approved": t("已通过", "was approved"),
                  "rejected": t("被驳回", "was rejected"),
                  "withdrawn": t("已撤回", "was withdrawn")}[status]
         self._log(inst.id, None, status, None, {}, actor=None)
         self._tell(inst, {inst.submitter} | self._cc(inst.id), status, words)
-        self._event(ApprovalFinished(inst.id, inst.definition_name, inst.object,
-                                     inst.record_id, inst.submitter, status,
-                                     self.session, self.request))
+        self._event(ApprovalFinished(
+            request=self.request, session=self.session, actor=self.actor,
+            object=inst.object, record_id=inst.record_id,
+            record=self._record(inst.object, inst.record_id) or {},
+            instance_id=inst.id, definition=inst.definition_name,
+            submitter=inst.submitter, status=status))
 
-    def _set_life_status(self, form: str, record_id: str, status: str) -> None:
-        table = self.effective.tables.main.get(form)
-        if table is None:  # the form object was removed since the submission
-            return
-        row = self.conn.execute(select(table.c.life_status, table.c.version).where(
-            table.c.id == record_id).with_for_update()).first()
-        if row is None or row.life_status == status:
-            return
-        now = utcnow()
-        self.conn.execute(update(table).where(table.c.id == record_id).values(
-            life_status=status, version=row.version + 1, updated_at=now,
-            updated_by=self.actor.user_id))
-        history.write(self.conn, object=form, record_id=record_id,
-                      version=row.version + 1, action="update",
-                      actor_id=self.actor.user_id, at=now,
-                      changes={"life_status": [row.life_status, status]})
+    def _record(self, form: str, record_id: str) -> dict[str, Any] | None:
+        """The record of an approval as an admin reads it: None when it was
+        deleted or its object removed since."""
+        reader = RecordService(self.session, self.effective,
+                               Actor(user_id=None, roles=frozenset({"admin"})))
+        try:
+            return reader.get(form, record_id)
+        except AppError:
+            return None
 
     def _instance(self, instance_id: Any, *, lock: bool = False) -> Row[Any]:
         """The instance, when the actor takes part in it (else 404)."""
@@ -424,12 +419,7 @@ class ApprovalEngine:
         mine = next((task.id for task in tasks if task.status == "pending"
                      and task.assignee == self.actor.user_id), None)
         definition = inst.definition
-        reader = RecordService(self.session, self.effective,
-                               Actor(user_id=None, roles=frozenset({"admin"})))
-        try:
-            record = reader.get(inst.object, inst.record_id)
-        except AppError:
-            record = None  # deleted or its object removed since
+        record = self._record(inst.object, inst.record_id)
         return {
             "id": inst.id,
             "definition": {"api_name": inst.definition_name,

@@ -1,7 +1,8 @@
 """The lifecycle events of an approval, sent with ``registry.notify`` for extension
 hooks (``config.add_subscriber(handler, ApprovalFinished)``). Subscribers run inside
 the request's transaction: what they write with ``session`` commits or rolls back
-with the approval itself."""
+with the approval itself. ``ApprovalFinished`` is an event of the approval's record
+(``propolis.platform.records.events``, with the record's other events)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from propolis.platform.records.events import ApprovalFinished
+
+__all__ = ["ApprovalFinished", "ApprovalStarted"]
 
 
 @dataclass(frozen=True)
@@ -20,21 +25,5 @@ class ApprovalStarted:
     object: str
     record_id: str
     submitter: str
-    session: Session
-    request: Any = None
-
-
-@dataclass(frozen=True)
-class ApprovalFinished:
-    """An approval ended: ``status`` is ``approved``, ``rejected`` or ``withdrawn``;
-    its record's ``life_status`` is back to ``normal`` (``invalid`` after a rejection
-    when the definition says ``rejected_status: invalid``)."""
-
-    instance_id: str
-    definition: str
-    object: str
-    record_id: str
-    submitter: str
-    status: str
     session: Session
     request: Any = None

@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from propolis.metadata.expressions import (
     ExpressionError,
     compile_expression,
     option_attributes,
 )
-from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
-from propolis.platform.fields.registry import field_type
+from propolis.platform.errors import AppError, Conflict, Text, t
 from propolis.platform.ids import new_id
 from propolis.platform.storage.platform_tables import (
     approval_cc,
@@ -84,7 +83,7 @@ class Submission(ApprovalEngine):
             if not isinstance(record_id, str):
                 raise invalid("record", t("应为记录 id", "must be a record id"))
             self.records.check(form, record_id, "edit")
-        values = self._values(form, record_id)
+        values = self.records.variables(form, record_id, verb=None)
         if values["life_status"] != "normal":
             raise Conflict("record_not_normal", t(
                 "该记录正在审批中或已作废，不能再提交",
@@ -109,7 +108,7 @@ class Submission(ApprovalEngine):
                                                             **row))
         self._log(instance_id, None, "submit", comment,
                   {"skipped": [r["seq"] for r in plan if r["status"] == "skipped"]})
-        self._set_life_status(form, record_id, "in_review")
+        self.records.set_life_status(form, record_id, "in_review")
         for user_id in self._cc_users(definition, submitter):
             self.conn.execute(insert(approval_cc).values(
                 instance_id=instance_id, user_id=user_id, created_at=now))
@@ -215,27 +214,3 @@ class Submission(ApprovalEngine):
         for spec in definition.get("cc", []):
             found += self.directory.resolve(spec, submitter)
         return [u for u in dict.fromkeys(found) if u != submitter]
-
-    def _values(self, form: str, record_id: str) -> dict[str, Any]:
-        """The record as Python values (what conditions are evaluated on)."""
-        meta = self.effective.objects[form]
-        table = self.effective.tables.main[form]
-        row = self.conn.execute(select(table).where(table.c.id == record_id)).first()
-        if row is None:
-            raise NotFound("not_found", t("记录不存在或已删除",
-                                          "The record does not exist or was deleted"))
-        values: dict[str, Any] = {"life_status": row.life_status}
-        for name, field in meta.fields.items():
-            ftype = field_type(field)
-            if ftype.stored(field):
-                values[name] = ftype.from_column(field, row._mapping[name])
-            elif ftype.has_rows:
-                child = self.effective.tables.children[form][name]
-                subs = [(s, field_type(s)) for s in field["fields"]
-                        if field_type(s).stored(s)]
-                values[name] = [
-                    {s["api_name"]: stype.from_column(s, r._mapping[s["api_name"]])
-                     for s, stype in subs}
-                    for r in self.conn.execute(select(child).where(
-                        child.c.parent_id == record_id).order_by(child.c.row_order))]
-        return values

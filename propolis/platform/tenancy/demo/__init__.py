@@ -9,18 +9,16 @@ import os
 import random
 import secrets
 
+from pyramid.registry import Registry
 from sqlalchemy import select
 
 from propolis.metadata import load_paths
 from propolis.platform.db import Database
 from propolis.platform.permissions.actor import Actor
-from propolis.platform.records.services import RecordService
+from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.storage.system import Enterprise
-from propolis.platform.tenancy.services import (
-    apply_metadata,
-    create_enterprise,
-    effective_for,
-)
+from propolis.platform.tenancy.services import apply_metadata, create_enterprise
+from propolis.platform.web.offline import service_request
 
 HERE = os.path.dirname(__file__)
 OBJECTS = ("product.yaml", "customer.yaml", "contact.yaml", "opportunity.yaml")
@@ -39,9 +37,12 @@ OFFICERS = [("赵静", "finance_director", "13800000005"),
             ("孙明", "principal", "13800000006")]
 
 
-def create_demo(database: Database) -> str | None:
-    """Creates the demo enterprise; returns its admin password, or None when it
-    exists already."""
+def create_demo(registry: Registry) -> str | None:
+    """Creates the demo enterprise in the database of the application whose
+    registry is given, its records through the application's record service (its
+    subscribers hear of them as of any other); returns the admin password, or
+    None when the enterprise exists already."""
+    database: Database = registry.database
     with database.system_sessionmaker() as sysdb:
         if sysdb.execute(select(Enterprise.id).where(Enterprise.account == "demo")
                          ).first():
@@ -51,15 +52,14 @@ def create_demo(database: Database) -> str | None:
                                 name="演示企业（示例科技有限公司）",
                                 admin_phone="13800000000", admin_password=password,
                                 admin_name="陈总", extensions=["oa"])
-    applied = apply_metadata(database, "demo",
-                             load_paths([os.path.join(HERE, f) for f in OBJECTS]),
-                             comment="demo CRM objects")
-    effective = effective_for(database, "demo", applied.version)
+    apply_metadata(database, "demo",
+                   load_paths([os.path.join(HERE, f) for f in OBJECTS]),
+                   comment="demo CRM objects")
     rng = random.Random(7)
-    with database.tenant_session("demo") as session, session.begin():
-        admin = Actor(user_id=created.admin_id, department_id=created.department_id,
-                      roles=frozenset({"admin", "employee"}))
-        records = RecordService(session, effective, admin)
+    admin = Actor(user_id=created.admin_id, department_id=created.department_id,
+                  roles=frozenset({"admin", "employee"}))
+    with service_request(registry, "demo", admin) as request:
+        records = request.find_service(IRecordService)
         sales = records.create("department", {"name": "销售部",
                                               "parent": created.department_id})
         superior = created.admin_id

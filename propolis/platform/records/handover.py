@@ -1,5 +1,6 @@
 """Handing an employee's records over: every record they own, in every object, to
-another user in one statement per object, with a history row per record."""
+another user in one statement per object, with a history row per record (the bulk
+path of ``RecordService.hand_over``)."""
 
 from __future__ import annotations
 
@@ -50,13 +51,14 @@ def transfer_records(
     to_user: str,
     to_department: str | None,
     actor_id: str | None,
-) -> dict[str, int]:
+) -> dict[str, list[tuple[str, str | None]]]:
     """Gives every record ``from_user`` owns, in every object (the recycle bin
     included), to ``to_user``, whose main department becomes the records'
     ``owner_department``. Per object: the rows are locked, one INSERT … SELECT
     writes a history row per record (action ``transfer``, changes ``owner`` and,
     where it differs, ``owner_department``) and one UPDATE moves them with a new
-    version. Returns how many records moved, by object."""
+    version. Returns the records that moved, by object: ``(id, their
+    owner_department before)``."""
     now = dt.datetime.now(dt.UTC)
     dialect = conn.dialect.name
     moved = {}
@@ -65,9 +67,10 @@ def transfer_records(
         mine = table.c.owner == from_user
         # Locks the rows (PostgreSQL; SQLite's write lock is already held) so the
         # versions the history rows name are the ones the UPDATE writes.
-        count = conn.execute(select(func.count()).select_from(
-            select(table.c.id).where(mine).with_for_update().subquery())).scalar_one()
-        if not count:
+        found = [(row.id, row.owner_department) for row in conn.execute(
+            select(table.c.id, table.c.owner_department).where(mine)
+            .with_for_update())]
+        if not found:
             continue
         same_department = table.c.owner_department.is_not_distinct_from(to_department)
         columns = ["object", "record_id", "version", "action", "changed_at",
@@ -86,5 +89,5 @@ def transfer_records(
         conn.execute(update(table).where(mine).values(
             owner=to_user, owner_department=to_department,
             version=table.c.version + 1, updated_by=actor_id, updated_at=now))
-        moved[name] = count
+        moved[name] = found
     return moved
