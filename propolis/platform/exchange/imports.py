@@ -169,13 +169,19 @@ class _Sheet:
             if col.imported and col.name not in ("id", "version"):
                 self.by_field.setdefault(col.name, []).append(col)
         self.index = {c.key: i for i, c in enumerate(columns)}
+        # the positions without a header, in rows of ``cells`` cells
+        self.cells = 0
+        self.unheaded: list[int] = []
 
     def column_of(self, field: str) -> str | None:
         return self.headers.get(field + cells.NAME_SUFFIX) or self.headers.get(field)
 
     def row(self, number: int, texts: list[str]) -> _Row:
-        stray = next((i for i, v in enumerate(texts)
-                      if v and i not in self.positions and i != self.error_at), None)
+        if len(texts) != self.cells:
+            self.cells = len(texts)
+            self.unheaded = [i for i in range(len(texts))
+                             if i not in self.positions and i != self.error_at]
+        stray = next((i for i in self.unheaded if texts[i]), None)
         if stray is not None:
             where = f"{letter(stray)}{number}"
             raise bad_file(f"第 {where} 格有数据，但这一列没有表头",
