@@ -9,11 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from webtest import TestApp
 
 from propolis.platform.exchange import imports
+from propolis.platform.exchange.jobs import run_import
 from propolis.platform.records import bulk
+from propolis.platform.storage.platform_tables import jobs
+from propolis.platform.web.offline import service_request
 from tests.common.accounts import browser, form_of, web_login
 from tests.common.api import ApiClient, Tenant, login_admin, url
 
@@ -174,6 +178,7 @@ def test_bad_options_are_400_naming_them(admin: ApiClient) -> None:
 
 
 def test_a_large_file_is_a_job_with_progress(admin: ApiClient, app: TestApp,
+                                             tenant: Tenant,
                                              monkeypatch: pytest.MonkeyPatch
                                              ) -> None:
     monkeypatch.setitem(app.app.registry.settings, "propolis.import_sync_bytes",
@@ -188,6 +193,14 @@ def test_a_large_file_is_a_job_with_progress(admin: ApiClient, app: TestApp,
     report = job["payload"]["report"]
     assert (report["created"], report["failed"]) == (1200, 1)
     assert report["error_file"]
+    assert len(all_records(admin)) == 1200
+    # delivered again while it runs (its worker died), it is not run twice
+    with service_request(app.app.registry, tenant.account) as request:
+        request.db.execute(update(jobs).where(jobs.c.id == answer["job"]).values(
+            status="running", done=500))
+    run_import(app.app.registry, tenant.account, answer["job"])
+    job = admin.get(f"/jobs/{answer['job']}").json
+    assert job["status"] == "failed" and "前 500 行" in job["error"]
     assert len(all_records(admin)) == 1200
     # asked for, a small file is a job too
     answer = upload(admin, to_csv([HEADER, *leads(2, 5000)]), 202, **{"async": "1"})

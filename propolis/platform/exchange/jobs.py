@@ -6,7 +6,9 @@ The API keeps the uploaded file in the enterprise's file storage, records a job
 the task after its commit. The worker imports the file as that user, in their
 language, a batch per transaction: after each batch the job's ``done`` is
 written and committed with the batch, so progress shows while it runs and what
-was committed stays if the worker dies. The report is the job's
+was committed stays if the worker dies (a job found ``running`` when its task
+is delivered again is failed, saying how many rows were kept, rather than run
+twice). The report is the job's
 ``payload.report`` when it is ``done``; a file that turns out unreadable fails
 the job (``error``), the batches before that kept (the report of a failed job is
 not written: ``done`` says how many rows were gone through)."""
@@ -23,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 
-from propolis.platform.errors import AppError
+from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.imports import ImportOptions
 from propolis.platform.exchange.interfaces import IImportService
 from propolis.platform.exchange.sheets import count_rows, file_format
@@ -38,6 +40,9 @@ log = logging.getLogger(__name__)
 # a file up to this size is imported in the request (the API's answer is the
 # report); a larger one, or any with ``async``, as a job
 SYNC_BYTES = 1024 * 1024
+INTERRUPTED = t("导入被中断：前 {done} 行已处理并保存，请只导入其余的行",
+                "The import was interrupted: the first {done} rows were gone "
+                "through and kept; import only the rest")
 
 
 def queue_import(request: Request, object: str, source: BinaryIO,
@@ -84,6 +89,12 @@ def run_import(registry: Registry, account: str, job_id: str) -> None:
     with service_request(registry, account) as request:
         job = request.db.execute(select(jobs).where(jobs.c.id == job_id)).first()
     if job is None or job.status in ("done", "failed"):
+        return
+    if job.status == "running":
+        # the worker running it died (the task is delivered again): running it
+        # again would create the committed batches' records twice
+        _failed(registry, account, job_id, INTERRUPTED.get(
+            job.payload.get("lang"), INTERRUPTED["en"]).format(done=job.done))
         return
     payload = dict(job.payload)
     who = payload["actor"]

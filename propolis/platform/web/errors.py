@@ -45,8 +45,9 @@ TITLES = {
     429: _("Too many attempts"),
     500: _("Something went wrong"),
 }
-# the record import's route: its body is a file of any size
-IMPORT_PATH = re.compile(r"^/api/v1/objects/[^/]+/import$")
+# the record import's routes (the API's and the page's): the body is a file of
+# any size
+IMPORT_PATH = re.compile(r"^(/api/v1/objects/[^/]+|/o/[^/]+)/import$")
 NO_SUCH_PAGE = _("There is no such page.")
 NOT_ALLOWED = _("You may not see this page.")
 INTERNAL = t("服务器内部错误，已记录。请稍后再试。",
