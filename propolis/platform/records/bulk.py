@@ -12,6 +12,11 @@ refreshed once per batch, ``RecordCreated`` told of each record (when someone
 listens). What a single save does per record costs one query per
 batch here, so a batch of a thousand records takes a handful of statements.
 
+Where it differs from saving the records one by one: the autonumbers of records
+refused by a validation rule or by a subscriber are skipped (numbers are reserved
+before the formulas run), and a unique value is checked against the batch's
+records that passed the checks before the rules.
+
 The caller owns the transaction: a batch that fails while writing (a unique
 value taken by a concurrent save between the check and the INSERT) raises, and
 the caller's SAVEPOINT takes the whole batch back. Objects that keep a closure
