@@ -11,7 +11,7 @@ from typing import Any
 
 from propolis.metadata.errors import PathPart, Problem, Text, suggest
 from propolis.metadata.expression_checks import expression_problems, formula_cycles
-from propolis.metadata.expressions.typecheck import BOOL, CelType
+from propolis.metadata.expressions.typecheck import BOOL, STRING, CelType
 from propolis.metadata.fieldtypes import definition_of
 from propolis.metadata.loader import Document
 from propolis.metadata.names import RESERVED_WORDS, SYSTEM_FIELDS
@@ -91,6 +91,7 @@ class Checks:
                         name,
                     )
         self.check_actions(fields, name)
+        self.check_duplicates_and_timeline(fields, name)
         for role, grant in data.get("permissions", {}).items():
             for field_name in grant.get("fields", {}):
                 self.check_known(
@@ -99,6 +100,36 @@ class Checks:
                     sorted(fields),
                     name,
                 )
+
+    def check_duplicates_and_timeline(
+        self, fields: Mapping[str, Mapping[str, Any]], name: str
+    ) -> None:
+        """``duplicates`` compares text values (not computed, not references);
+        ``timeline`` names the object's lookups to other objects' records."""
+        data = self.doc.data
+        for i, check in enumerate(data.get("duplicates", [])):
+            for j, field_name in enumerate(check["fields"]):
+                path: tuple[PathPart, ...] = ("duplicates", i, "fields", j)
+                field = fields.get(field_name)
+                if field is None:
+                    self.unknown_field(path, field_name, sorted(fields),
+                                       object_text(name))
+                    continue
+                kind = definition_of(field)
+                if (kind.computed or kind.reference_target(field) is not None
+                        or kind.cel_type(field) != STRING):
+                    self.wrong_type(path, field_name, field["type"],
+                                    Text("a text field (text, phone, email …)",
+                                         "文本类字段（文本、电话、邮箱…）"))
+        for i, field_name in enumerate(data.get("timeline", [])):
+            path = ("timeline", i)
+            field = fields.get(field_name)
+            if field is None:
+                self.unknown_field(path, field_name, sorted(fields), object_text(name))
+            elif definition_of(field).reference_target(field) not in self.objects:
+                self.wrong_type(path, field_name, field["type"],
+                                Text("a lookup or master_detail field",
+                                     "查找或主从字段"))
 
     def check_actions(self, fields: Mapping[str, Mapping[str, Any]],
                       name: str) -> None:

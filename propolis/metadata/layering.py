@@ -7,8 +7,8 @@ in list order):
 * An object seen for the first time is taken as it is.
 * A later document for the same ``api_name`` is laid over it, key by key; what it
   does not mention is inherited:
-  - ``label``, ``description``, ``app``, ``name_field``, ``deletable``, ``sharing``:
-    replaced.
+  - ``label``, ``description``, ``app``, ``name_field``, ``deletable``, ``sharing``,
+    ``duplicates``, ``timeline``: replaced.
   - ``fields``: matched by ``api_name``. A new field is appended. An existing field
     keeps its place and the keys the later layer states replace the lower ones
     (``label``, ``help``, ``options``, ``required``, ``hidden`` …); a table's
@@ -34,7 +34,7 @@ from propolis.metadata.loader import Document
 from propolis.metadata.normalize import normalize_object
 
 REPLACED_KEYS = ("label", "description", "app", "name_field", "deletable",
-                 "sharing")
+                 "sharing", "duplicates", "timeline")
 IMMUTABLE_FIELD_KEYS = ("type", "to")
 LAYERS = ("system", "extension", "tenant")
 

@@ -72,7 +72,7 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
     ``actions`` when declared (each: ``label`` {zh, en}, ``when`` None, ``set``,
     ``roles`` [], ``confirm`` {zh, en} | None) and ``schedules`` when declared
     (each: ``label`` {zh, en}, ``every``, ``at`` None, ``where``, ``set`` None or
-    ``action`` None).
+    ``action`` None); ``duplicates`` and ``timeline`` when declared, as written.
 
     Field: ``label`` {zh, en} (default: api_name), ``help`` {zh, en} | None,
     ``required``/``unique``/``searchable``/``hidden`` False, ``readonly`` (always True
@@ -110,6 +110,8 @@ def normalize_object(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["actions"] = [_action(a) for a in out["actions"]]
     if "schedules" in out:
         out["schedules"] = [_schedule(s) for s in out["schedules"]]
+    if "duplicates" in out:
+        out["duplicates"] = [{"fields": list(d["fields"])} for d in out["duplicates"]]
     out["name_field"] = out.get("name_field") or _default_name_field(fields)
     out["list_views"] = [
         _list_view(view)

@@ -252,3 +252,23 @@ def test_the_import_page_imports_with_its_options_and_shows_the_report(
     # another session of the same user sees it; a stranger's job id is a 404
     other.get(moved.location, status=200)
     client.get("/o/lead/import/jobs/nope", status=404)
+
+
+def test_duplicate_rules_hold_against_the_stored_records_and_the_file(
+        admin: ApiClient) -> None:
+    admin.define("lead", {**LEAD, "fields": [*LEAD["fields"], {
+        "api_name": "short", "type": "text"}],
+        "duplicates": [{"fields": ["name", "short"]}]})
+    admin.create("lead", {"name": "华为技术", "short": "华为"})
+    rows = [["名称 (name)", "short"], ["ＡＣＭＥ 贸易", "acme"], ["华为", ""],
+            ["acme 贸易", ""], ["腾讯", "鹅厂"]]
+    report = upload(admin.in_language("en"), to_csv(rows))
+    assert (report["created"], report["failed"]) == (2, 2)
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [
+        (3, "name"), (4, "name")]
+    assert "owner: " in report["errors"][0]["message"]
+    assert report["errors"][1]["message"] == "duplicates an earlier row of this " \
+        "import"
+    # the keys of the imported records are stored: they count next time
+    again = upload(admin, to_csv([["名称 (name)"], ["鹅厂"]]))
+    assert (again["created"], again["failed"]) == (0, 1)

@@ -271,6 +271,30 @@ class _Builder:
                         "confirm": {"type": ["object", "null"]},
                     }}}},
             },
+            "Timeline": {
+                "type": "object", "required": ["items", "next_cursor"],
+                "properties": {
+                    "items": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["object", "id", "name", "created_at",
+                                     "created_by", "record"],
+                        "properties": {
+                            "object": {"type": "string"}, "id": {"type": "string"},
+                            "name": {}, "created_at": {"type": "string",
+                                                       "format": "date-time"},
+                            "created_by": {"type": ["string", "null"]},
+                            "record": {"type": "object"}}}},
+                    "next_cursor": {"type": ["string", "null"]}},
+            },
+            "Duplicates": {
+                "type": "object", "required": ["duplicates"],
+                "properties": {"duplicates": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "owner_name", "field"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "owner_name": {"type": ["string", "null"]},
+                        "field": {"type": "string"}, "id": {"type": "string"}}}}},
+            },
             "File": {
                 "type": "object", "required": ["id", "name", "size", "content_type"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"},
@@ -383,6 +407,18 @@ class _Builder:
                         "操作的参数（元数据声明的操作没有参数）",
                         "the action's parameters (declared actions take none)"))}}}},
                 responses=self.responses(200, ref(name), 400, 403, 404, 409, 413))}
+        self.paths[f"{base}/records/{{id}}/timeline"] = {"parameters": [one], "get": op(
+            "timeline", t("时间线：", "Timeline: "),
+            parameters=[
+                {"name": "limit", "in": "query", "schema": {
+                    "type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+            responses=self.responses(200, ref("Timeline"), 400, 404))}
+        if obj.doc.get("duplicates"):
+            self.paths[f"{base}/duplicates"] = {"post": op(
+                "duplicates", t("查重：", "Duplicate check: "),
+                requestBody=self.body({"type": "object"}),
+                responses=self.responses(200, ref("Duplicates"), 400, 403))}
         self.paths[f"{base}/query"] = {"post": op(
             "query", t("查询", "Query "), requestBody=self.body(ref(f"{name}Query")),
             responses=self.responses(200, ref(f"{name}Page"), 400, 413))}

@@ -117,6 +117,19 @@ class ObjectViews:
         return {"history": self.records.history(object_name(self.request),
                                                 self.request.matchdict["id"])}
 
+    @view_config(route_name="api.record.timeline", request_method="GET")
+    def timeline(self) -> Any:
+        params = self.request.params
+        return self.records.timeline(
+            object_name(self.request), self.request.matchdict["id"],
+            limit=_int_param(params.get("limit"), "limit", 20),
+            cursor=params.get("cursor"))
+
+    @view_config(route_name="api.duplicates", request_method="POST")
+    def duplicates(self) -> Any:
+        return {"duplicates": self.records.duplicates(object_name(self.request),
+                                                      json_object(self.request))}
+
     @view_config(route_name="api.deleted", request_method="GET")
     def deleted(self) -> Any:
         params = self.request.params

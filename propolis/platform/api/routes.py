@@ -10,6 +10,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.record.history", "/objects/{object}/records/{id}/history")
     config.add_route("api.record.restore", "/objects/{object}/records/{id}/restore")
     config.add_route("api.query", "/objects/{object}/query")
+    config.add_route("api.duplicates", "/objects/{object}/duplicates")
+    config.add_route("api.record.timeline", "/objects/{object}/records/{id}/timeline")
     config.add_route("api.deleted", "/objects/{object}/deleted")
     config.add_route("api.files", "/files")
     config.add_route("api.file", "/files/{id}")

@@ -132,6 +132,11 @@ class FieldType(FieldDefinition):
         entered."""
         return new is self
 
+    def targets(self, field: Field) -> str | None:
+        """The object whose record ids a list value holds (a ``multiple`` user
+        or department field), each checked to exist on save; None for others."""
+        return None
+
     # -- values: JSON (API, import, history) <-> Python <-> column ------------------
 
     def value_schema(self, field: Field) -> Schema:

@@ -3,7 +3,8 @@ for every record, the writes in bulk.
 
 Each record passes the checks a single save runs (the create permission, unknown
 and read-only fields, the JSON Schema, dependent selects, references, uniqueness
-— against the stored records and against the other records of the batch —,
+and the duplicate checks of ``duplicates:`` — against the stored records and
+against the other records of the batch —,
 formulas and validation rules); a record that fails is left out with its
 ``AppError`` and the others are written: one multi-row INSERT per table
 (executemany), the search text with the row, the history rows in one statement,
@@ -30,9 +31,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, insert, select
 
-from propolis.platform.errors import AppError
+from propolis.platform.errors import AppError, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import zone
 from propolis.platform.ids import new_id
@@ -41,6 +42,11 @@ from propolis.platform.records import history
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import empty_rollup, reserve_numbers
 from propolis.platform.records.derived import Derived
+from propolis.platform.records.duplicates import (
+    Duplicates,
+    normalized_key,
+    record_key_rows,
+)
 from propolis.platform.records.events import RecordCreated
 from propolis.platform.records.plan import (
     MASK,
@@ -52,9 +58,14 @@ from propolis.platform.records.plan import (
     stored,
 )
 from propolis.platform.records.schema import Errors
-from propolis.platform.storage.platform_tables import CLOSURES, record_history
+from propolis.platform.storage.platform_tables import (
+    CLOSURES,
+    record_history,
+    record_keys,
+)
 
 LOOKUP_CHUNK = 500  # values in one IN (...)
+REPEATED = t("与本次导入中前面的一行重复", "duplicates an earlier row of this import")
 
 
 @dataclass
@@ -66,7 +77,7 @@ class Created:
     errors: dict[int, AppError] = field(default_factory=dict)
 
 
-class Bulk(Checks, Derived):
+class Bulk(Checks, Derived, Duplicates):
     """``create_many``: the record service's bulk path."""
 
     def create_many(self, object: str, rows: Sequence[Mapping[str, Any]]
@@ -88,6 +99,8 @@ class Bulk(Checks, Derived):
                 result.errors[index] = error
         self._refuse(recs, result, self._missing_references(conn, plan, recs))
         self._refuse(recs, result, self._taken(conn, plan, recs))
+        if plan.duplicate_fields:
+            self._no_duplicates(conn, plan, recs, result)
         if plan.autonumbers and recs:
             day = now.astimezone(zone(self.tz)).date()
             for name, numbering in plan.autonumbers:
@@ -105,6 +118,11 @@ class Bulk(Checks, Derived):
             rec["search_text"] = self._search_text(plan, rec)
         if recs:
             self._write_many(conn, plan, list(recs.values()), now)
+            if plan.duplicate_fields:
+                keys = [row for rec in recs.values() for row in record_key_rows(
+                    plan.name, plan.duplicate_rules, rec)]
+                if keys:
+                    conn.execute(insert(record_keys), keys)
         quoted = self._quotes(conn, plan, list(recs.values()))
         for index, rec in recs.items():
             result.records[index] = self._json(plan, rec, quoted[rec["id"]])
@@ -136,6 +154,8 @@ class Bulk(Checks, Derived):
             return
         for child in plan.children.values():
             conn.execute(delete(child).where(child.c.parent_id.in_(refused)))
+        conn.execute(delete(record_keys).where(
+            record_keys.c.object == plan.name, record_keys.c.record_id.in_(refused)))
         conn.execute(delete(record_history).where(
             record_history.c.object == plan.name,
             record_history.c.record_id.in_(refused)))
@@ -250,6 +270,33 @@ class Bulk(Checks, Derived):
                     errors.setdefault(index, {})[name] = [TAKEN]
                 seen.add(value)
         return errors
+
+    def _no_duplicates(self, conn: Connection, plan: ObjectPlan,
+                       recs: dict[int, dict[str, Any]], result: Created) -> None:
+        """The duplicate checks (``duplicates:``) of each record: against the
+        stored records as a single save does (one query per value), and against
+        the batch's earlier records."""
+        seen: dict[tuple[int, str], str] = {}  # (rule, key) -> the field
+        for index, rec in list(recs.items()):
+            try:
+                self._check_duplicates(conn, plan, rec, None)
+            except AppError as error:
+                result.errors[index] = error
+                del recs[index]
+                continue
+            mine = {}
+            for rule, fields in enumerate(plan.duplicate_rules):
+                for name in fields:
+                    key = normalized_key(rec.get(name))
+                    if key is not None:
+                        mine.setdefault((rule, key), name)
+            repeated = [name for k, name in mine.items() if k in seen]
+            if repeated:
+                result.errors[index] = invalid({name: [REPEATED]
+                                                for name in repeated})
+                del recs[index]
+                continue
+            seen.update(mine)
 
     def _write_many(self, conn: Connection, plan: ObjectPlan,
                     recs: list[dict[str, Any]], now: dt.datetime) -> None:

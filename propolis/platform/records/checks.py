@@ -157,6 +157,10 @@ class Checks(RecordServiceBase):
             value = rec[name]
             if value is not None and (old is None or old[name] != value):
                 want(target, value, name)
+        for name, target in plan.list_references:
+            before = set(old[name] or ()) if old is not None else set()
+            for value in set(rec[name] or ()) - before:
+                want(target, value, name)
         for f in plan.file_fields:
             name = f["api_name"]
             before = set(old[name] or ()) if old is not None else set()

@@ -53,6 +53,21 @@ class IRecordService(Interface):
     def transfer(object: str, id: str, owner: str):
         """Hands a record to another user (the ``transfer`` verb); returns it."""
 
+    def duplicates(object: str, data: dict[str, Any], exclude: str | None):
+        """The records whose ``duplicates:`` values equal those of ``data`` (the
+        查重 tool): ``[{"name", "owner_name", "field", "id"?}]``."""
+
+    def timeline(object: str, id: str, *, limit: int, cursor: str | None):
+        """The records on a record's timeline, newest first: ``{"items": [{"object",
+        "id", "name", "created_at", "created_by", "record"}], "next_cursor"}``."""
+
+    def release(object: str, id: str):
+        """Leaves a record without an owner (the ``transfer`` verb); returns it."""
+
+    def privileged():
+        """The same service, in the same transaction and for the same user, with
+        every right (for code that checked the rights itself)."""
+
     def set_life_status(object: str, id: str, status: str):
         """Sets a record's ``life_status`` for the approval engine (no right
         asked)."""

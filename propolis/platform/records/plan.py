@@ -107,6 +107,10 @@ class ObjectPlan:
         self.defaults = {f["api_name"]: f for f in fields
                          if f.get("default") is not None and writable(f)}
         self.references = references(self.stored)
+        # multiple user / department fields: lists of ids, each checked
+        self.list_references = [
+            (f["api_name"], target) for f in self.stored
+            if (target := field_type(f).targets(f)) is not None]
         self.row_references = {f["api_name"]: references(f["fields"])
                                for f in self.tables}
         self.file_fields = [f for f in self.stored if field_type(f).holds_files]
@@ -166,6 +170,10 @@ class ObjectPlan:
         self.insert = insert(self.table)
         self.child_inserts = {n: insert(c) for n, c in self.children.items()}
         self.fts = fts_table(search_table_name(self.name))
+        # ``duplicates:``: the fields each rule compares, and all of them
+        self.duplicate_rules = [list(r["fields"])
+                                for r in obj.doc.get("duplicates", ())]
+        self.duplicate_fields = frozenset(n for r in self.duplicate_rules for n in r)
 
 
 class RecordServiceBase:

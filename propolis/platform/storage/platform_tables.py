@@ -408,3 +408,18 @@ schedule_runs = Table(
     Column("changed", Integer, nullable=False),
     Column("failed", Integer, nullable=False),
 )
+
+# The normalised values of the fields an object's ``duplicates:`` compares (查重):
+# one row per record and compared field, ``rule`` the index of the object's
+# duplicate rule. A save looks its keys up here (one indexed query) rather than
+# scanning the object's table; records in the recycle bin keep their rows.
+record_keys = Table(
+    "record_keys",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("rule", Integer, primary_key=True, autoincrement=False),
+    Column("field", String(63), primary_key=True),
+    Column("key", String(255), nullable=False),
+    Index("ix_record_keys_key", "object", "rule", "key"),
+)

@@ -27,6 +27,7 @@ from propolis.platform.errors import AppError, Conflict, NotFound, t
 from propolis.platform.ids import new_id
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
+from propolis.platform.records.duplicates import rebuild_keys, rules_of
 from propolis.platform.storage.plan import Plan
 from propolis.platform.storage.platform_tables import jobs
 from propolis.platform.storage.system import Enterprise
@@ -229,6 +230,8 @@ def _change(
                 tenant.rollback()
             return applied
         applied.jobs = _record_backfills(conn, plan, user_id)
+        _rekey_duplicates(conn, effective, effective_cache.get(
+            account, new_version, lambda: load_effective(conn, new_version)))
         if own_tenant:
             tenant.commit()
         values: dict[str, Any] = {"metadata_version": new_version}
@@ -245,6 +248,15 @@ def _change(
             tenant.close()
         if own_sys:
             sysdb.close()
+
+
+def _rekey_duplicates(conn: Connection, old: Effective, new: Effective) -> None:
+    """Rewrites the compared keys of the objects whose ``duplicates:`` rules
+    changed (records made before a rule are checked against too)."""
+    for name, obj in new.objects.items():
+        before = old.object(name)
+        if rules_of(obj.doc) != (rules_of(before.doc) if before is not None else []):
+            rebuild_keys(conn, new, name)
 
 
 def _record_backfills(conn: Connection, plan: Plan, user_id: str | None) -> list[str]:
