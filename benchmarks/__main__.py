@@ -1,22 +1,22 @@
 """Runs every benchmark on SQLite and PostgreSQL and writes BENCHMARKS.md.
 
-Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P2b/P4, BENCH_CREATES
+Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P2b/P4/P5, BENCH_CREATES
 (default 2,000) records for P3, BENCH_REQUESTS (default 1,000) API calls for P6,
 BENCH_IMPORT_ROWS (default 100,000; 1000000 for the million-row figure) rows of
-the P1 import, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server.
-BENCH_ONLY=P1 runs the P1 import alone and prints its figures without writing
-BENCHMARKS.md (the machine may be shared)."""
+the P1 import, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server, BENCH_ONLY
+(e.g. ``p1`` or ``p2,p5``: only those measures, in the same order; default all)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import platform
 import sys
 import tempfile
 
-from benchmarks import api, approvals, imports, pages, runs
+from benchmarks import api, approvals, imports, pages, reports, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -35,45 +35,53 @@ def main() -> int:
     import_rows = int(os.environ.get("BENCH_IMPORT_ROWS", 100_000))
     kinds = ["sqlite"] + (["postgresql"] if postgres_url() else [])
     results: dict[str, list[runs.Row]] = {}
-    if os.environ.get("BENCH_ONLY", "").upper() == "P1":
-        for kind in kinds:
-            with setup(kind) as s:
-                for row in imports.p1_import(s, import_rows):
-                    print(f"{kind}: {row}", file=sys.stderr)
-        return 0
     for kind in kinds:
         print(f"bench: {kind}", file=sys.stderr)
-        with setup(kind) as s:
-            found = imports.p1_import(s, import_rows)
-            for row in found:
-                print(f"  {row}", file=sys.stderr)
+        found: list[runs.Row] = []
+        add = functools.partial(_add, found)
+
+        if wanted("p1"):
+            with setup(kind) as s:
+                add(*imports.p1_import(s, import_rows))
         with setup(kind) as s, tempfile.TemporaryDirectory() as files:
-            found.append(runs.p3_create(s, creates))
-            print(f"  {found[-1]}", file=sys.stderr)
-            for row in api.p1_api(s, requests, files):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
-            org = runs.organisation(s)
-            runs.bulk_load(s, rows, org.owners)
-            found.append(runs.p2a_query(s, rows))
-            print(f"  {found[-1]}", file=sys.stderr)
-            for row in runs.p2b_visibility(s, org, rows):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
-            for row in pages.p7_list(s, rows):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
-            found.append(runs.p4_add_field(s, rows))
-            print(f"  {found[-1]}", file=sys.stderr)
-            found.append(pages.p7_detail(s, rows))
-            print(f"  {found[-1]}", file=sys.stderr)
-        with setup(kind) as s:
-            for row in approvals.runs(s):
-                found.append(row)
-                print(f"  {row}", file=sys.stderr)
+            if wanted("p3"):
+                add(runs.p3_create(s, creates))
+            else:
+                runs.install_deal(s)
+            if wanted("p6"):
+                add(*api.p1_api(s, requests, files))
+            if any(wanted(p) for p in ("p2", "p4", "p5", "p7")):
+                org = runs.organisation(s)
+                runs.bulk_load(s, rows, org.owners, org.departments)
+            if wanted("p2"):
+                add(runs.p2a_query(s, rows), *runs.p2b_visibility(s, org, rows))
+            if wanted("p5"):
+                add(reports.p5_chart(s, org, rows))
+            if wanted("p7"):
+                add(*pages.p7_list(s, rows))
+            if wanted("p4"):
+                add(runs.p4_add_field(s, rows))
+            if wanted("p7"):
+                add(pages.p7_detail(s, rows))
+        if wanted("approvals"):
+            with setup(kind) as s:
+                add(*approvals.runs(s))
         results[kind] = found
     write(results, rows, creates, requests, import_rows)
     return 0
+
+
+def _add(found: list[runs.Row], *rows: runs.Row) -> None:
+    for row in rows:
+        found.append(row)
+        print(f"  {row}", file=sys.stderr)
+
+
+def wanted(measure: str) -> bool:
+    """Whether BENCH_ONLY (comma-separated: p1 p2 p3 p4 p5 p6 p7 approvals) names
+    ``measure``; every measure runs without it."""
+    only = os.environ.get("BENCH_ONLY", "").strip()
+    return not only or measure in {m.strip().lower() for m in only.split(",")}
 
 
 def ratio(unit: str, ours: float, base: float) -> str:
@@ -97,9 +105,10 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
         "",
         f"- P1: a {import_rows:,}-row CSV imported end to end through the import "
         "service (streamed, in batches of 1,000, the record service's bulk path: "
-        "validation, defaults, autonumbers, history, search text; goal ≤ 5 s), and "
-        "its insert phase (`create_many` of the same rows) vs a hand-written Core "
-        "executemany into an equivalent static table (goal ≤ 1.5×).",
+        "validation, defaults, autonumbers, history, search text; goal ≤ 5 s), its "
+        "CPU time, the same with a record-event subscriber, and its insert phase "
+        "(`create_many` of the same rows) vs a hand-written Core executemany into "
+        "an equivalent static table (goal ≤ 1.5×).",
         f"- P6: {requests:,} creates, then {requests:,} reads by id, one per HTTP "
         "request through the whole application (token, transaction, metadata, "
         "permissions, validation, history, JSON) vs a bare Pyramid view with "
@@ -120,6 +129,10 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
         f"- P7: server time of the list page `GET /o/deal` (first page of the "
         f"default view, 50 rows, logged-in cookie, through the WSGI app) on {rows:,} "
         "rows vs the JSON API's first query page of the same view; p50 of 50 runs.",
+        f"- P5: a chart of amount by status × owner department rolled up the "
+        f"department tree on {rows:,} rows, as the top manager of 5,000 people, "
+        "through the chart engine (one statement with the visibility condition) vs "
+        "the same grouped SQL by hand; p50 of 9 runs. Goal ≤ 1.2×.",
         f"- P4: seconds to add a field to the {rows:,}-row table (plan, DDL, new "
         "metadata version).",
         f"- P7 detail: server time of a record's detail page (`GET /o/deal/r/{{id}}` "

@@ -32,7 +32,8 @@ celery_app.conf.update(
     enable_utc=True,
     broker_connection_retry_on_startup=True,
     imports=("propolis.platform.tenancy.jobs", "propolis.platform.workflow.tasks",
-             "propolis.platform.actions.tasks", "propolis.platform.exchange.jobs"),
+             "propolis.platform.actions.tasks", "propolis.platform.exchange.jobs",
+             "propolis.reports.tasks"),
 )
 
 
@@ -64,6 +65,12 @@ def configure(settings: Mapping[str, Any], registry: Registry) -> Celery:
             "schedules": {
                 "task": "propolis.schedules.run",
                 "schedule": float(settings.get("propolis.schedule_seconds", 300)),
+            },
+            # propolis.reports.tasks: a layer above, found by name by the worker
+            "report-reminders": {
+                "task": "propolis.reports.remind",
+                "schedule": float(settings.get("propolis.report_reminder_seconds",
+                                               300)),
             },
         },
     )

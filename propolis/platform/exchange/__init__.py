@@ -18,7 +18,7 @@ from propolis.platform.records.interfaces import IFileService, IRecordService
 def export_service_factory(context: Any, request: Request) -> ExportService:
     """Exports as the request's actor, in its language and time zone."""
     return ExportService(request.db, request.effective, request.access,
-                         lang=request.lang, tz=request.tz, ip=request.client_addr,
+                         lang=request.lang, tz=request.tz, ip=request.client_ip,
                          records=request.find_service(IRecordService))
 
 
@@ -27,7 +27,7 @@ def import_service_factory(context: Any, request: Request) -> ImportService:
     (whose changes its subscribers hear of); its error sheets go to the
     request's file storage."""
     return ImportService(request.db, request.effective, request.access,
-                         lang=request.lang, tz=request.tz, ip=request.client_addr,
+                         lang=request.lang, tz=request.tz, ip=request.client_ip,
                          records=request.find_service(IRecordService),
                          files=request.find_service(IFileService))
 

@@ -17,7 +17,7 @@ from propolis.platform.exchange.download import export_response
 from propolis.platform.exchange.imports import ImportOptions
 from propolis.platform.exchange.interfaces import IImportService
 from propolis.platform.exchange.jobs import SYNC_BYTES, queue_import
-from propolis.platform.web.api import json_object, object_name
+from propolis.platform.web.api import json_object, object_name, refuse_unstorable
 
 
 @view_defaults(renderer="json", permission=AUTHENTICATED)
@@ -48,6 +48,7 @@ class ExchangeViews:
                                         "文件", "Upload the CSV or XLSX file as the "
                                         "multipart field 'file'"),
                            {"file": [t("必填", "required")]})
+        refuse_unstorable({"file": [upload.filename or ""]})
         params = {**request.GET, **{k: v for k, v in request.POST.items()
                                     if k != "file"}}
         options = ImportOptions.from_params(params)

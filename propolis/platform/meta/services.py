@@ -30,6 +30,7 @@ from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from propolis.metadata.layering import merge_layers
+from propolis.metadata.reporting import entry_object
 from propolis.platform.db import Database
 from propolis.platform.errors import Conflict, NotFound, t
 from propolis.platform.storage.applier import (
@@ -164,11 +165,22 @@ def _objects(docs: Sequence[Doc]) -> list[Doc]:
     return [doc for doc in docs if _kind(doc) == "object"]
 
 
-def _approvals(extension_docs: Sequence[Doc], layer: Sequence[Doc]) -> dict[str, Doc]:
-    """Approval definitions by api_name: the enterprise's own replace an
-    extension's of the same name (a definition is taken whole, never merged)."""
-    return {doc["api_name"]: dict(doc)
-            for doc in [*extension_docs, *layer] if _kind(doc) == "approval"}
+# the kinds taken whole by name (never merged), each kept under its key of the
+# effective metadata
+NAMED_KINDS = {"approval": "approvals", "report": "reports", "chart": "charts",
+               "dashboard": "dashboards"}
+
+
+def _named(extension_docs: Sequence[Doc], layer: Sequence[Doc]) -> dict[str, Any]:
+    """Approval definitions, reports, charts and dashboards by kind and api_name:
+    the enterprise's own replace an extension's of the same name (a definition is
+    taken whole, never merged)."""
+    found: dict[str, Any] = {key: {} for key in NAMED_KINDS.values()}
+    for doc in [*extension_docs, *layer]:
+        key = NAMED_KINDS.get(_kind(doc))
+        if key is not None:
+            found[key][doc["api_name"]] = dict(doc)
+    return found
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,10 @@ class _Change:
         layer = new_layer(conn, previous.documents)
         objects = merge_layers(list(self.system_objects),
                                _objects(self.extension_objects), _objects(layer))
+        named = _named(self.extension_objects, layer)
+        for report in named["reports"].values():
+            entries = entry_object(report)
+            objects[entries["api_name"]] = entries
         plan = plan_changes(
             previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
         )
@@ -211,9 +227,8 @@ class _Change:
                 created_by=self.user_id,
                 comment=self.comment,
                 documents=layer,
-                # reports … of the previous version are carried over as they are
                 effective={**previous.effective, "objects": plan.effective,
-                           "approvals": _approvals(self.extension_objects, layer)},
+                           **named},
                 plan=plan.as_json(),
             )
         )
@@ -232,14 +247,15 @@ def apply_documents(
     comment: str | None = None,
     dry_run: bool = False,
 ) -> tuple[int, Plan]:
-    """Applies object and approval documents to an enterprise and returns
-    ``(version, plan)``.
+    """Applies object, approval, report, chart and dashboard documents to an
+    enterprise and returns ``(version, plan)``.
 
     ``documents`` (validated, normalized) replace, by kind and api_name, the
-    documents of the same objects (approvals) in the enterprise's own layer; the
+    documents of the same objects (approvals …) in the enterprise's own layer; the
     others of that layer stay. ``extension_objects`` may hold the extensions'
-    approvals too; the effective ``approvals`` are theirs, replaced by name by the
-    enterprise's own.
+    approvals, reports, charts and dashboards too; the effective ones are theirs,
+    replaced by name by the enterprise's own (``NAMED_KINDS``). Each report brings
+    the object of its entries (``metadata.reporting.entry_object``).
     The effective objects are then merged from the layers (system < extensions <
     the enterprise's own, ``merge_layers``), planned against the current effective
     objects, applied, and stored as a new version. Removing a field is applying its

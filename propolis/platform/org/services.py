@@ -287,12 +287,14 @@ class OrgService(Departments):
             if recipient["status"] != "active":
                 raise invalid("handover_to", t("接收人必须是在职员工",
                                                "must be an active user"))
+        # revoked first, to count them: the record service's change of status
+        # revokes whatever is left (none)
+        revoked = self.revoke_tokens(id)
         disabled = self.records.update("user", id, {"status": "disabled"})
         transferred: dict[str, int] = {}
         if recipient is not None:
             transferred = self.records.hand_over(id, recipient["id"],
                                                  recipient["main_department"])
-        revoked = self.revoke_tokens(id)
         self.audit("user.disable", id, {"handover_to": handover_to,
                                         "transferred": transferred,
                                         "tokens_revoked": revoked})

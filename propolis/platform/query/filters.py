@@ -22,6 +22,9 @@ from propolis.platform.fields.registry import field_type, field_types
 from propolis.platform.fields.values import SYSTEM_FIELDS, ValueProblem
 
 MAX_IN = 500
+# Conditions in one query: far more than a person or a saved view writes, and few
+# enough for SQLite's expression tree (1,000 ANDed conditions overflow it).
+MAX_FILTERS = 100
 
 
 def filter_ops() -> list[str]:
@@ -109,6 +112,9 @@ def compile_filters(
     """All filters (they combine with AND)."""
     if not isinstance(filters, list):
         raise invalid("filters", "应为列表", "must be a list")
+    if len(filters) > MAX_FILTERS:
+        raise invalid("filters", f"最多 {MAX_FILTERS} 个条件",
+                      f"at most {MAX_FILTERS} filters")
     conditions = []
     for item in filters:
         if not isinstance(item, dict) or set(item) - {"field", "op", "value"}:

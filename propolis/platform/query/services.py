@@ -63,7 +63,7 @@ def fts_table(name: str) -> Table:
                  Column("body", Text), keep_existing=True)
 
 
-def _bad_cursor() -> AppError:
+def bad_cursor() -> AppError:
     return invalid("cursor", "翻页游标无效，请从第一页重新开始",
                    "invalid cursor: start again from the first page")
 
@@ -98,16 +98,16 @@ def decode_cursor(keys: Sequence[SortKey], cursor: Any) -> list[Any]:
     """The sort values in a cursor; 400 when it is malformed or made for another
     sort order."""
     if not isinstance(cursor, str) or len(cursor) > 4000:
-        raise _bad_cursor()
+        raise bad_cursor()
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         signature, values = json.loads(raw)
         if signature != _signature(keys) or len(values) != len(keys):
-            raise _bad_cursor()
+            raise bad_cursor()
         return [_decode(k, v) for k, v in zip(keys, values, strict=True)]
     except (binascii.Error, ValueError, TypeError, InvalidOperation,
             UnicodeDecodeError):
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
 
 
 def check_limit(limit: Any) -> int:

@@ -284,7 +284,7 @@ class Bulk(Checks, Derived, Duplicates):
                 result.errors[index] = error
                 del recs[index]
                 continue
-            mine = {}
+            mine: dict[tuple[int, str], str] = {}
             for rule, fields in enumerate(plan.duplicate_rules):
                 for name in fields:
                     key = normalized_key(rec.get(name))

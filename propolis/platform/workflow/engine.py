@@ -264,6 +264,14 @@ class ApprovalEngine:
             return True
         return me in self._cc(inst.id)
 
+    def takes_part_in(self, object: str, record_id: str) -> bool:
+        """Whether the actor takes part in an approval of the record (or manages
+        approvals and the record has one)."""
+        c = approval_instances.c
+        return any(self._takes_part(inst) for inst in self.conn.execute(
+            select(approval_instances).where(c.object == object,
+                                             c.record_id == record_id)))
+
     def _cc(self, instance_id: str) -> set[str]:
         return set(self.conn.execute(select(approval_cc.c.user_id).where(
             approval_cc.c.instance_id == instance_id)).scalars())
@@ -419,7 +427,13 @@ class ApprovalEngine:
         mine = next((task.id for task in tasks if task.status == "pending"
                      and task.assignee == self.actor.user_id), None)
         definition = inst.definition
+        # Taking part in the approval is what gives the viewer the record (their
+        # own scope may not reach it), but they see only the fields their roles
+        # see on its object: a submitter or cc never more than the record's page
+        # would show them.
         record = self._record(inst.object, inst.record_id)
+        if record is not None:
+            record = self.records.policy.strip(inst.object, record)
         return {
             "id": inst.id,
             "definition": {"api_name": inst.definition_name,
