@@ -16,6 +16,7 @@ from propolis.reports.engine import ChartEngine
 from propolis.reports.entries import ReportService
 from propolis.reports.interfaces import IChartService, IReportService
 from propolis.reports.services import ChartService
+from propolis.reports.tasks import remind_task
 
 
 def chart_engine(request: Request) -> ChartEngine:
@@ -42,6 +43,8 @@ def report_service_factory(context: Any, request: Request) -> ReportService:
 
 def includeme(config: Configurator) -> None:
     config.register_service_factory(chart_service_factory, IChartService)
+    config.add_periodic_task("report-reminders", remind_task,
+                             "propolis.report_reminder_seconds")
     config.register_service_factory(report_service_factory, IReportService)
     config.include(".routes", route_prefix="/api/v1")
     config.scan(".api")

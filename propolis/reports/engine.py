@@ -37,6 +37,7 @@ from sqlalchemy import (
 
 from propolis.metadata.chart_checks import chart_fields, value_type
 from propolis.metadata.expressions import ExpressionError, compile_expression
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value
@@ -109,7 +110,7 @@ class ChartEngine:
             conditions.append(or_(*visible) if visible else false())
         own = {n: f for n, f in obj.fields.items() if n not in hidden}
         conditions += compile_filters(own, table, [*chart["filters"], *(filters or [])],
-                                      self.conn.dialect.name)
+                                      dialect_for(self.conn))
         for field, node in (within or {}).items():
             closure = CLOSURES[SUBTREES[field]]
             conditions.append(table.c[field].in_(

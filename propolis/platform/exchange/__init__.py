@@ -11,6 +11,7 @@ from pyramid.request import Request
 
 from propolis.platform.exchange.imports import ImportService
 from propolis.platform.exchange.interfaces import IExportService, IImportService
+from propolis.platform.exchange.jobs import import_job  # noqa: F401 - the task
 from propolis.platform.exchange.services import ExportService
 from propolis.platform.records.interfaces import IFileService, IRecordService
 

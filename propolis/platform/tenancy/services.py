@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from propolis.metadata import Document, validate_documents
@@ -351,7 +351,6 @@ def create_enterprise(
     except BaseException:
         database.drop_tenant_storage(account)
         with database.system_sessionmaker() as sysdb, sysdb.begin():
-            sysdb.execute(Enterprise.__table__.delete().where(
-                Enterprise.id == enterprise_id))
+            sysdb.execute(delete(Enterprise).where(Enterprise.id == enterprise_id))
         raise
     return CreatedEnterprise(enterprise_id, account, admin_id, department["id"])
