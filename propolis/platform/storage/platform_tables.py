@@ -400,3 +400,49 @@ record_keys = Table(
     Column("key", String(255), nullable=False),
     Index("ix_record_keys_key", "object", "rule", "key"),
 )
+
+# The extensions installed in the enterprise (propolis/platform/tenancy/packages.py),
+# one row each, in the order of ``position``: the manifest as written, ``base`` the
+# package's documents at the installed version (the base of the next upgrade's
+# 3-way merge) and ``layer`` the documents the enterprise's extension layer holds
+# for it (the base at install, the merged documents after an upgrade).
+# ``resolutions`` maps a conflict's path to ``mine`` or ``theirs`` for the next
+# upgrade; ``signer`` is the fingerprint of the trusted key that signed it.
+extension_installs = Table(
+    "extension_installs",
+    platform_metadata,
+    Column("api_name", String(63), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("manifest", json_type(), nullable=False),
+    Column("base", json_type(), nullable=False),
+    Column("layer", json_type(), nullable=False),
+    Column("resolutions", json_type(), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("signer", String(32)),
+    Column("installed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What uninstalling an extension kept (one row per uninstall; ``install --restore``
+# takes the newest of an extension): its install row's values, the enterprise's
+# own documents of its objects and approvals (``tenant_documents``) and the names
+# of its objects, whose tables and records stay where they were (the effective
+# metadata's ``archived_objects``).
+extension_archives = Table(
+    "extension_archives",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("api_name", String(63), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("manifest", json_type(), nullable=False),
+    Column("base", json_type(), nullable=False),
+    Column("layer", json_type(), nullable=False),
+    Column("tenant_documents", json_type(), nullable=False),
+    Column("objects", json_type(), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("signer", String(32)),
+    Column("archived_at", UTCDateTime(), nullable=False),
+    Column("archived_by", String(32)),
+    Index("ix_extension_archives_api_name", "api_name"),
+)
