@@ -44,6 +44,7 @@ from propolis.platform.permissions.grants import ADMIN
 from propolis.platform.permissions.policy import READ, AccessPolicy
 from propolis.platform.query.interfaces import IQueryService
 from propolis.platform.records import audience, history
+from propolis.platform.records.bulk import Bulk
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
     RollupLink,
@@ -80,7 +81,7 @@ from propolis.platform.storage.platform_tables import CLOSURES
 
 
 @implementer(IRecordService, IQueryService)
-class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
+class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
     """Records of one enterprise, on behalf of one actor, inside the caller's
     transaction (the service never commits). The writes are here; reads, checks
     and derived values in their own modules."""
