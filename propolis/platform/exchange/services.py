@@ -33,7 +33,7 @@ from zope.interface import implementer
 
 from propolis.metadata.texts import pick
 from propolis.platform.audit import record_event
-from propolis.platform.errors import AppError, Message, NotFound, _, both
+from propolis.platform.errors import AppError, Message, NotFound, _
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import ID_FIELD, SYSTEM_COLUMNS, Column
 from propolis.platform.exchange.interfaces import IExportService

@@ -169,7 +169,7 @@ def iter_rows(source: BinaryIO, *, max_cols: int
         raise _bad_file(_("The file is not an XLSX workbook")) \
             from None
     if size > MAX_UNCOMPRESSED:
-        raise _bad_file("文件解压后过大", "The workbook is too large once unpacked")
+        raise _bad_file(_("The workbook is too large once unpacked"))
     source.seek(0)
     try:
         with warnings.catch_warnings():
@@ -190,7 +190,7 @@ def iter_rows(source: BinaryIO, *, max_cols: int
     except AppError:
         raise
     except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
-        raise _bad_file("无法读取该工作簿", "The workbook cannot be read") from None
+        raise _bad_file(_("The workbook cannot be read")) from None
 
 
 def count_rows(source: BinaryIO) -> int:
@@ -218,8 +218,8 @@ def read_rows(data: bytes, *, max_cols: int, max_rows: int
     rows: list[tuple[int, list[str]]] = []
     for row in iter_rows(io.BytesIO(data), max_cols=max_cols):
         if len(rows) >= max_rows:
-            raise _bad_file(f"行数超过上限 {max_rows} 行，请分批导入",
-                            f"More than {max_rows} rows: import in batches")
+            raise _bad_file(_("More than ${max_rows} rows: import in batches",
+                              mapping={"max_rows": max_rows}))
         rows.append(row)
     return rows
 

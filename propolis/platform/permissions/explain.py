@@ -39,13 +39,11 @@ SCOPE_TEXT = {
     "all": _("every record"),
 }
 SHARING_TEXT = {
-    "hierarchy": t("上级可查看和编辑下属（任意层级）负责的记录",
-                   "superiors see and edit the records of everyone below them"),
-    "public_read": t("所有人可查看", "everyone may read"),
-    "public_write": t("所有人可查看和编辑", "everyone may read and edit"),
-    "audience": t("发布范围内的人员、部门（含下级部门）和被@的人可查看",
-                  "the users and departments (and those below) it is sent to, "
-                  "and those @mentioned, may read"),
+    "hierarchy": _("superiors see and edit the records of everyone below them"),
+    "public_read": _("everyone may read"),
+    "public_write": _("everyone may read and edit"),
+    "audience": _("the users and departments (and those below) it is sent to, and "
+                  "those @mentioned, may read"),
 }
 
 

@@ -25,15 +25,11 @@ Doc = dict[str, Any]
 # --- what the admin reads about types and choices --------------------------------
 
 SHARING = {
-    "private": t("私有：只有负责人和上级可见",
-                 "Private: the owner and their superiors"),
-    "hierarchy": t("按汇报关系：上级可见下属的记录",
-                   "Hierarchy: superiors see their reports' records"),
-    "public_read": t("公开只读：所有人可见", "Public read: everyone sees them"),
-    "public_write": t("公开读写：所有人可见可改",
-                      "Public write: everyone sees and edits"),
-    "audience": t("按发布范围：作者、接收人和被@的人可见",
-                  "Audience: the author, the recipients and those mentioned"),
+    "private": _("Private: the owner and their superiors"),
+    "hierarchy": _("Hierarchy: superiors see their reports' records"),
+    "public_read": _("Public read: everyone sees them"),
+    "public_write": _("Public write: everyone sees and edits"),
+    "audience": _("Audience: the author, the recipients and those mentioned"),
 }
 APPS = {"crm": _("CRM"), "work": _("Work"), "apps": _("Apps")}
 FUNCTIONS = {"count": _("count"), "sum": _("sum"),
