@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from propolis.platform.audit import record_event
-from propolis.platform.errors import AppError, Message, _, both
+from propolis.platform.errors import AppError, Message, _, both, translate
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import SYSTEM_COLUMNS, Column
 from propolis.platform.exchange.interfaces import IImportService
@@ -276,7 +276,7 @@ class ImportService(_Exchange):
         for i, text in enumerate(header):
             if not text:
                 continue
-            if text in ERROR_HEADER.values() and error_at is None:
+            if text in both(ERROR_HEADER).values() and error_at is None:
                 error_at = i
                 continue
             match = HEADER_KEY.match(text)
@@ -554,13 +554,13 @@ class ImportService(_Exchange):
         if not report.failed or self.files is None:
             return None
         reasons = report.reasons(self.lang)
-        header = [*sheet.header[:sheet.width], ERROR_HEADER[self.lang]]
+        header = [*sheet.header[:sheet.width], translate(ERROR_HEADER, self.lang)]
         if sheet.error_at is not None:  # an error sheet imported again
             header = [*sheet.header[:sheet.width], ""]
             header[sheet.error_at] = ""
-            header[-1] = ERROR_HEADER[self.lang]
+            header[-1] = translate(ERROR_HEADER, self.lang)
         with tempfile.TemporaryFile() as out:
-            writer = open_writer(fmt, out, ERROR_HEADER[self.lang],
+            writer = open_writer(fmt, out, translate(ERROR_HEADER, self.lang),
                                  [min(max(len(h) + 4, 12), 40) for h in header])
             writer.write([header])
             for number in sorted(report.failed):
@@ -568,8 +568,8 @@ class ImportService(_Exchange):
             writer.close()
             out.seek(0)
             stem = os.path.splitext(os.path.basename(filename or "import"))[0]
-            stored = self.files.store(f"{stem}-{ERROR_HEADER[self.lang]}.{fmt}",
-                                      CONTENT_TYPES[fmt], out)
+            reason = translate(ERROR_HEADER, self.lang)
+            stored = self.files.store(f"{stem}-{reason}.{fmt}", CONTENT_TYPES[fmt], out)
         return str(stored.id)
 
 

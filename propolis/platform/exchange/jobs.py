@@ -92,8 +92,8 @@ def run_import(registry: Registry, account: str, job_id: str) -> None:
     if job.status == "running":
         # the worker running it died (the task is delivered again): running it
         # again would create the committed batches' records twice
-        _failed(registry, account, job_id, INTERRUPTED.get(
-            job.payload.get("lang"), INTERRUPTED["en"]).format(done=job.done))
+        _failed(registry, account, job_id, translate(
+            INTERRUPTED, job.payload.get("lang") or "zh").format(done=job.done))
         return
     payload = dict(job.payload)
     who = payload["actor"]
