@@ -36,6 +36,7 @@ from propolis.forms.names import (
     record_names,
     references,
 )
+from propolis.forms.pages import panels
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.actions.interfaces import IActionService
@@ -46,7 +47,7 @@ from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.interfaces import IFileService, IRecordService
 from propolis.platform.records.plan import reference_target
 from propolis.platform.records.services import RecordService
-from propolis.platform.web.pages import attempt, render_page
+from propolis.platform.web.pages import attempt, render_page, safe_next
 
 _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/records/"
@@ -162,6 +163,11 @@ def _save(request: Request, obj: ObjectMeta, form: RecordForm,
         return _form_page(request, obj, form, record,
                           409 if error.status == 409 else 400)
     flash = _("Record created.") if record is None else _("Changes saved.")
+    # a quick-add form on another record's page goes back to that page
+    back = safe_next(request.POST.get("next"), "")
+    if back:
+        request.session.flash(request.translate(flash))
+        return HTTPSeeOther(back)
     return _redirect(request, "records.detail", flash, object=obj.api_name,
                      id=saved["id"])
 
@@ -276,9 +282,47 @@ def detail(request: Request) -> Response:
     form = record_form_class(request, obj, read_only=True)(data=record)
     name_things(request, form)
     values = _record_page(request, obj, record, "detail")
-    values.update(layout=form_layout(form),
-                  related=_related(request, obj, record["id"]))
+    values.update(
+        layout=form_layout(form), related=_related(request, obj, record["id"]),
+        timeline=panels.timeline(request, obj, record, record_form_class,
+                                 name_things, _user_names),
+        quick_adds=panels.quick_adds(request, obj, record, record_form_class),
+        stage_bars=panels.stage_bars(request, obj, record, values["may"]["edit"]))
     return _render(request, "detail.html", values)
+
+
+@view_config(route_name="records.advance", request_method="POST")
+@page
+def advance(request: Request) -> Response:
+    """Moves the record's stage (a select with ``closed`` options) to the next
+    open one through ``update``; ``version`` is the one the page showed, so a
+    stale page changes nothing and says why."""
+    obj = _object(request)
+    name = request.matchdict["field"]
+    spec = next((s for s in panels.stage_fields(obj) if s["api_name"] == name), None)
+    if spec is None:
+        raise NotFound("not_found", t("该字段没有阶段", "The field has no stages"))
+    records = records_of(request)
+    record = records.get(obj.api_name, request.matchdict["id"])
+    following = panels.next_stage(spec, record.get(name))
+    version = str(request.POST.get("version", ""))
+    try:
+        if following is None:
+            raise AppError("action_unavailable", t(
+                "已是最后一个进行中的阶段", "This is the last open stage"), status=409)
+        attempt(request, records.update, obj.api_name, record["id"],
+                {name: following["value"]},
+                version=int(version) if version.isdigit() else None)
+    except AppError as error:
+        if error.status not in (400, 409):
+            raise
+        done = t(f"{spec['label']['zh']}：{error.message['zh']}",
+                 f"{spec['label']['en']}: {error.message['en']}")
+    else:
+        done = t(f"{spec['label']['zh']} → {following['label']['zh']}",
+                 f"{spec['label']['en']} → {following['label']['en']}")
+    return _redirect(request, "records.detail", done, object=obj.api_name,
+                     id=record["id"])
 
 
 def _field_label(request: Request, obj: ObjectMeta, name: str) -> str:
@@ -418,8 +462,9 @@ def run_action(request: Request) -> Response:
     actions = request.find_service(IActionService)
     action = actions.find(obj.api_name, request.matchdict["name"])
     zh, en = action.label["zh"], action.label["en"]
+    params = panels.action_params(action.listed(), request.POST)
     try:
-        attempt(request, actions.run, obj.api_name, record_id, action.name, {})
+        attempt(request, actions.run, obj.api_name, record_id, action.name, params)
     except AppError as error:
         if error.status not in (400, 409):
             raise

@@ -1,0 +1,176 @@
+"""The CRM's pages (issue 11, "Pages") through the real application, on each
+database: the customer page's timeline, follow-up quick-add and actions that ask
+for parameters (return to a pool, transfer), the opportunity's stage bar with
+"advance" and "lose" with its reason, the contract's plans, payments and
+invoices with a payment recorded against a plan, the pool page and the customer
+list filtered on pool and status. Everything here is generated from metadata
+(timeline:, option attributes, registered actions' parameters)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import lxml.html
+import pytest
+from webob.multidict import MultiDict
+from webtest import TestApp
+from webtest.response import TestResponse
+
+from propolis.platform.db import Database
+from tests.common.accounts import browser, web_login
+from tests.common.api import Tenant
+from tests.common.crm import Sales, act, crm_app, customer, sales_team
+
+
+@pytest.fixture(scope="module")
+def app(database: Database, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[TestApp]:
+    yield from crm_app(database, str(tmp_path_factory.mktemp("files")))
+
+
+@pytest.fixture(scope="module")
+def sales(app: TestApp, database: Database) -> Sales:
+    return sales_team(app, database)
+
+
+def signed_in(app: TestApp, sales: Sales, phone: str) -> TestApp:
+    client = browser(app)
+    web_login(client, Tenant(sales.tenant.account, 0, "", "", phone=phone))
+    return client
+
+
+@pytest.fixture(scope="module")
+def rep1(app: TestApp, sales: Sales) -> TestApp:
+    return signed_in(app, sales, "13900000003")
+
+
+def doc(response: TestResponse) -> Any:
+    return lxml.html.fromstring(response.text)
+
+
+def post(client: TestApp, path: str, fields: list[tuple[str, str]],
+         status: Any = 303) -> TestResponse:
+    token = doc(client.get("/app")).xpath('//input[@name="csrf_token"]/@value')[0]
+    return client.post(path, MultiDict([("csrf_token", token), *fields]),
+                       status=status)
+
+
+def flashes(page: TestResponse) -> str:
+    return " ".join(doc(page).xpath("//*[contains(@class, 'flash')]//text()"))
+
+
+def test_the_customer_page_timeline_quick_add_and_actions(
+        app: TestApp, sales: Sales, rep1: TestApp) -> None:
+    acme = customer(sales.rep1, "时间线页面客户")
+    contact = sales.rep1.create("contact", {"name": "周工", "customer": acme["id"]})
+    deal = sales.rep1.create("opportunity", {"name": "页面商机",
+                                             "customer": acme["id"]})
+    photo = sales.rep1.upload("site.png", b"\x89PNG\r\n\x1a\n", "image/png")
+    sales.rep1.create("follow_up", {
+        "content": "第一次拜访", "action": "visit", "customer": acme["id"],
+        "contact": contact["id"], "images": [photo["id"]]})
+    sales.rep1.create("follow_up", {"content": "发了报价", "action": "email",
+                                    "opportunity": deal["id"]})
+    path = f"/o/customer/r/{acme['id']}"
+    page = doc(rep1.get(path, status=200))
+    entries = page.xpath("//section[contains(@class, 'timeline')]//li[@class='entry']")
+    # newest first; a follow-up on its opportunity shows on the customer too
+    assert [e.xpath(".//p[@class='entry-text']/a/text()")[0] for e in entries] == [
+        "发了报价", "第一次拜访"]
+    visit = entries[1].text_content()
+    assert "拜访" in visit and "周工" in visit and "张敏" in visit
+    assert entries[1].xpath(f".//img[contains(@src, '{photo['id']}')]")
+    # related lists: its contacts and opportunities
+    related = page.xpath("//section[@aria-labelledby='related']")[0].text_content()
+    assert "周工" in related and "页面商机" in related
+    # the quick-add: text, way, photos; back to the customer page
+    quick = page.xpath("//details[contains(@class, 'quick-add')]//form")[0]
+    assert quick.get("action") == "/o/follow_up/new"
+    names = set(quick.xpath(".//*[@name]/@name"))
+    assert {"content", "action", "customer", "next"} <= names
+    assert quick.xpath(".//input[@type='file'][@data-upload='images']")
+    back = post(rep1, "/o/follow_up/new", [
+        ("next", path), ("customer", acme["id"]), ("content", "电话回访"),
+        ("action", "call"), ("images", photo["id"])])
+    assert back.location.endswith(path)
+    again = rep1.get(path, status=200)
+    assert "电话回访" in doc(again).xpath(
+        "//li[@class='entry']//p[@class='entry-text']/a/text()")[0]
+    assert sales.rep1.read("customer", acme["id"])["last_follow_up_at"]
+    # an empty quick-add is refused naming the field, not a 500
+    refused = post(rep1, "/o/follow_up/new", [
+        ("next", path), ("customer", acme["id"]), ("content", "")], status=400)
+    assert doc(refused).xpath("//*[@id='content-errors']")
+    # the actions asking for parameters: return needs a pool, transfer an owner
+    params = {d.get("id"): d for d in page.xpath("//details[contains(@class, "
+                                                 "'action-params')]")}
+    assert {"action-return", "action-transfer"} <= set(params)
+    assert params["action-return"].xpath(".//*[@data-lookup='pool']")
+    pool = sales.crm_admin.create("pool", {"name": "页面公海",
+                                           "member_departments": [sales.ids["east"]],
+                                           "admins": [sales.ids["manager"]]})
+    missing = post(rep1, f"{path}/actions/return", [("pool", "")])
+    assert "pool" in flashes(rep1.get(missing.location))
+    post(rep1, f"{path}/actions/return", [("pool", pool["id"]), ("reason", "没预算")])
+    returned = sales.rep2.read("customer", acme["id"])
+    assert (returned["owner"], returned["pool"], returned["return_reason"]) == (
+        None, pool["id"], "没预算")
+    # in the pool: another member is offered claim (no parameter, a plain button)
+    rep2 = signed_in(app, sales, "13900000004")
+    pooled = doc(rep2.get(path, status=200))
+    assert pooled.xpath("//form[contains(@action, '/actions/claim')]//button")
+    post(rep2, f"{path}/actions/claim", [])
+    assert sales.rep2.read("customer", acme["id"])["owner"] == sales.ids["rep2"]
+    # transfer with its related records, through the page
+    post(rep2, f"{path}/actions/transfer", [("owner", sales.ids["rep1"])])
+    assert sales.rep1.read("opportunity", deal["id"])["owner"] == sales.ids["rep1"]
+
+
+def test_the_opportunity_stage_bar_advance_and_lose(sales: Sales, rep1: TestApp
+                                                    ) -> None:
+    acme = customer(sales.rep1, "阶段页面客户")
+    deal = sales.rep1.create("opportunity", {"name": "阶段商机", "customer": acme["id"],
+                                             "amount": 1234.5})
+    path = f"/o/opportunity/r/{deal['id']}"
+    page = doc(rep1.get(path, status=200))
+    stages = page.xpath("//section[contains(@class, 'stage-bar')]//li")
+    assert [s.text_content() for s in stages] == [
+        "初步接洽", "需求确认", "方案报价", "谈判审核", "赢单", "输单"]
+    assert stages[0].get("aria-current") == "step"
+    advance = page.xpath("//form[contains(@action, '/advance/stage')]")[0]
+    assert "需求确认" in advance.text_content()
+    version = advance.xpath(".//input[@name='version']/@value")[0]
+    post(rep1, f"{path}/advance/stage", [("version", version)])
+    moved = sales.rep1.read("opportunity", deal["id"])
+    assert (moved["stage"], moved["probability"]) == ("needs", 30)
+    # the same page posted again is stale: nothing changes, the page says why
+    stale = post(rep1, f"{path}/advance/stage", [("version", version)])
+    assert flashes(rep1.get(stale.location))
+    assert sales.rep1.read("opportunity", deal["id"])["stage"] == "needs"
+    # the stage is in the history
+    assert "需求确认" in rep1.get(f"{path}/history", status=200).text
+    # lose asks for a reason; without one nothing changes
+    page = doc(rep1.get(path, status=200))
+    assert page.xpath("//details[@id='action-lose']//textarea[@name='reason']")
+    post(rep1, f"{path}/actions/lose", [("reason", "")])
+    assert sales.rep1.read("opportunity", deal["id"])["stage"] == "needs"
+    post(rep1, f"{path}/actions/lose", [("reason", "价格太高")])
+    lost = sales.rep1.read("opportunity", deal["id"])
+    assert (lost["stage"], lost["lost_reason"]) == ("lost", "价格太高")
+    closed = doc(rep1.get(path, status=200))
+    assert not closed.xpath("//form[contains(@action, '/advance/')]")
+    post(rep1, f"{path}/advance/stage", [("version", str(lost["version"]))])
+    assert sales.rep1.read("opportunity", deal["id"])["stage"] == "lost"
+    # a field that is no stage bar is a 404 page
+    post(rep1, f"{path}/advance/name", [], status=404)
+
+
+def test_a_peer_sees_no_page_of_anothers_customer(app: TestApp, sales: Sales
+                                                  ) -> None:
+    mine = customer(sales.rep1, "同事看不到的客户")
+    rep2 = signed_in(app, sales, "13900000004")
+    rep2.get(f"/o/customer/r/{mine['id']}", status=404)
+    manager = signed_in(app, sales, "13900000002")
+    manager.get(f"/o/customer/r/{mine['id']}", status=200)
+    act(sales.rep1, "customer", mine, "transfer", {"owner": sales.ids["rep1"]})
