@@ -174,3 +174,45 @@ def test_a_peer_sees_no_page_of_anothers_customer(app: TestApp, sales: Sales
     manager = signed_in(app, sales, "13900000002")
     manager.get(f"/o/customer/r/{mine['id']}", status=200)
     act(sales.rep1, "customer", mine, "transfer", {"owner": sales.ids["rep1"]})
+
+
+def test_the_contract_page_plans_payments_and_a_payment_against_a_plan(
+        sales: Sales, rep1: TestApp) -> None:
+    acme = customer(sales.rep1, "合同页面客户")
+    contract = sales.rep1.create("contract", {"name": "年度合同", "number": "HT-P1",
+                                              "customer": acme["id"], "amount": 3000})
+    first = sales.rep1.create("payment_plan", {
+        "title": "第一期", "contract": contract["id"], "due_date": "2030-01-10",
+        "amount": 1234.5})
+    sales.rep1.create("invoice", {"contract": contract["id"], "amount": 500,
+                                  "title": "发票抬头"})
+    path = f"/o/contract/r/{contract['id']}"
+    page = doc(rep1.get(path, status=200))
+    # money as ¥1,234.50, on the record and in its related lists
+    assert "¥3,000.00" in page.xpath("//output[@id='amount']/text()")[0]
+    lists = {d.xpath("./h3/text()")[0]: d for d in page.xpath(
+        "//div[@class='related-list']")}
+    assert {"回款计划 · 合同", "回款 · 合同", "开票 · 合同"} <= set(lists)
+    tabs = page.xpath("//nav[contains(@class, 'related-tabs')]/a/@href")
+    assert len(tabs) == len(lists)
+    plan_row = lists["回款计划 · 合同"].xpath(f".//li[@data-id='{first['id']}']")[0]
+    assert "¥1,234.50" in plan_row.text_content()
+    assert "¥500.00" in lists["开票 · 合同"].text_content()
+    # each plan offers "record a payment against it"
+    link = plan_row.xpath(".//a[contains(@href, '/o/payment/new')]/@href")[0]
+    assert f"plan={first['id']}" in link and f"contract={contract['id']}" in link
+    form = doc(rep1.get(link, status=200))
+    assert form.xpath(f"//input[@name='plan'][@value='{first['id']}']")
+    assert form.xpath(f"//input[@name='contract'][@value='{contract['id']}']")
+    post(rep1, "/o/payment/new", [("contract", contract["id"]), ("plan", first["id"]),
+                                  ("amount", "1000"), ("paid_on", "2030-01-05")])
+    plan = sales.rep1.read("payment_plan", first["id"])
+    assert (plan["paid"], plan["status"]) == (1000, "partial")
+    assert sales.rep1.read("contract", contract["id"])["received"] == 1000
+    again = doc(rep1.get(path, status=200))
+    assert len(again.xpath("//div[@class='related-list'][h3='回款 · 合同']//li")) == 1
+    # a bad amount names the field (400), never a 500
+    bad = post(rep1, "/o/payment/new", [("contract", contract["id"]),
+                                        ("amount", "很多"), ("paid_on", "2030-01-05")],
+               status=400)
+    assert doc(bad).xpath("//*[@id='amount-errors']")

@@ -12,9 +12,10 @@ from typing import Any
 
 from pyramid.request import Request
 
-from propolis.forms.display import record_path
+from propolis.forms.display import ORGANISATION, display_text, record_path
 from propolis.forms.fields import SpecField
 from propolis.forms.typetable import widgets_for
+from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.interfaces import IRecordService
@@ -22,6 +23,8 @@ from propolis.platform.records.plan import reference_target
 from propolis.platform.records.timeline import timeline_paths
 
 TIMELINE_ROWS = 20
+RELATED_COLUMNS = 4
+SYSTEM_COLUMNS = ("owner",)
 
 
 def _shown_on_timeline(field: SpecField, record_id: str) -> bool:
@@ -140,3 +143,71 @@ def action_params(action: Mapping[str, Any], posted: Mapping[str, Any]
         if value or param["required"]:
             params[param["name"]] = value
     return params
+
+
+def pointing_at(request: Request, object: str) -> list[tuple[str, str]]:
+    """``(object, field)`` of every lookup or master-detail field the user may
+    see, of any object they may read, that points at ``object``."""
+    found = []
+    access = request.access
+    for other in access.readable_objects():
+        if other in ORGANISATION:
+            continue
+        hidden = access.hidden(other)
+        for spec in request.effective.objects[other].doc["fields"]:
+            if (isinstance(field_type(spec), RecordReference)
+                    and reference_target(spec) == object
+                    and spec["api_name"] not in hidden and not spec["hidden"]):
+                found.append((other, spec["api_name"]))
+    return found
+
+
+def related_columns(meta: ObjectMeta, field: str, hidden: Any) -> list[str]:
+    """A related list's columns: its object's first list view's, without the
+    name (the row's link) and the field pointing here."""
+    views = meta.doc.get("list_views") or ()
+    columns = views[0]["columns"] if views else [
+        s["api_name"] for s in meta.doc["fields"]]
+    return [c for c in columns
+            if c not in (field, meta.doc["name_field"]) and c not in hidden
+            and (c in SYSTEM_COLUMNS or (c in meta.fields
+                                          and not meta.fields[c]["hidden"]
+                                          and not field_type(meta.fields[c]).has_rows))
+            ][:RELATED_COLUMNS]
+
+
+def cell_text(request: Request, meta: ObjectMeta, column: str,
+              row: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    value = row.get(column)
+    if column in SYSTEM_COLUMNS:
+        return names.get(value, "") if value else ""
+    spec = meta.fields[column]
+    if reference_target(spec) is not None and isinstance(value, str):
+        return names.get(value, value)
+    return display_text(spec, value, request.lang, request.tz)
+
+
+def add_row_links(request: Request, related: list[dict[str, Any]],
+                  record_id: str) -> None:
+    """On each row of a related list of X: "new Y" for every other related
+    object Y that points at this record and at X too (a payment recorded
+    against one of a contract's plans: ``/o/payment/new?contract=C&plan=P``),
+    when the user may create Y."""
+    by_object = {(r["object"], r["field"]) for r in related}
+    for rel in related:
+        links = []
+        for other, field in sorted(by_object):
+            if other == rel["object"] or not request.access.allows(other, "create"):
+                continue
+            meta = request.effective.objects[other]
+            via = next((s["api_name"] for s in meta.doc["fields"]
+                        if reference_target(s) == rel["object"]
+                        and not s["hidden"]), None)
+            if via is not None:
+                links.append((other, field, via,
+                              request.translate(meta.label)))
+        for row in rel["records"]:
+            row["new"] = [{"label": label, "url": request.route_path(
+                "records.new", object=other,
+                _query={field: record_id, via: row["id"]})}
+                for other, field, via, label in links]

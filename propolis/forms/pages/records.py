@@ -22,7 +22,7 @@ from pyramid.view import view_config
 from webob.multidict import MultiDict
 
 from propolis.forms.data import apply_errors, form_to_json, submitted_version
-from propolis.forms.display import ORGANISATION, display_text, record_path
+from propolis.forms.display import display_text, record_path
 from propolis.forms.fields import AreaPartField, GroupField, SpecField
 from propolis.forms.generate import (
     SYSTEM_SPECS,
@@ -41,7 +41,6 @@ from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.actions.interfaces import IActionService
 from propolis.platform.errors import AppError, NotFound, t
-from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.interfaces import IFileService, IRecordService
@@ -182,7 +181,10 @@ def new(request: Request) -> Response:
     cls = record_form_class(request, obj)
     if request.method == "POST":
         return _save(request, obj, cls(request.POST), None)
-    return _form_page(request, obj, cls(), None)
+    # ?<field>=<id> fills a reference in (a related list's "new" link)
+    given = {k: v for k, v in request.GET.items()
+             if k in obj.fields and reference_target(obj.fields[k]) is not None}
+    return _form_page(request, obj, cls(data=given), None)
 
 
 @view_config(route_name="records.edit", request_method=("GET", "POST"))
@@ -243,34 +245,40 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
 
 def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str, Any]]:
     """For every lookup or master-detail field (of any object the user may read)
-    that points at this object: the first records pointing at this record."""
+    that points at this object: the first records pointing at this record, with
+    the columns of their object's first list view."""
     found = []
     access = request.access
-    for other in access.readable_objects():
-        if other in ORGANISATION:
-            continue
+    for other, name in panels.pointing_at(request, obj.api_name):
         meta = request.effective.objects[other]
-        hidden = access.hidden(other)
-        for spec in meta.doc["fields"]:
-            if (not isinstance(field_type(spec), RecordReference)
-                    or reference_target(spec) != obj.api_name
-                    or spec["api_name"] in hidden or spec["hidden"]):
-                continue
-            name = spec["api_name"]
-            rows = records_of(request).query(
-                other, filters=[{"field": name, "op": "eq", "value": record_id}],
-                sort=["-updated_at"], limit=RELATED_ROWS + 1)["records"]
-            found.append({
-                "label": f"{request.translate(meta.label)} · "
-                         f"{request.translate(spec['label'])}",
-                "records": [{"name": name_of(r, meta.doc["name_field"]),
-                             "url": record_path(other, r["id"])}
-                            for r in rows[:RELATED_ROWS]],
-                "more": len(rows) > RELATED_ROWS,
-                # the list page's filter: ?<field>=<value> is "field eq value"
-                "url": request.route_path("records.list", object=other,
-                                          _query={name: record_id}),
-            })
+        rows = records_of(request).query(
+            other, filters=[{"field": name, "op": "eq", "value": record_id}],
+            sort=["-updated_at"], limit=RELATED_ROWS + 1)["records"]
+        more, rows = len(rows) > RELATED_ROWS, rows[:RELATED_ROWS]
+        columns = panels.related_columns(meta, name, access.hidden(other))
+        specs = [meta.fields[c] for c in columns if c in meta.fields]
+        wanted: dict[str, set[str]] = {"user": {r["owner"] for r in rows
+                                                if r.get("owner")}}
+        for row in rows:
+            for target, ids in references(specs, row).items():
+                wanted.setdefault(target, set()).update(ids)
+        names = record_names(records_of(request), wanted)
+        found.append({
+            "object": other, "field": name,
+            "label": f"{request.translate(meta.label)} · "
+                     f"{request.translate(meta.fields[name]['label'])}",
+            "columns": [_field_label(request, meta, c) for c in columns],
+            "records": [{"id": r["id"], "name": name_of(r, meta.doc["name_field"]),
+                         "url": record_path(other, r["id"]),
+                         "cells": [panels.cell_text(request, meta, c, r, names)
+                                   for c in columns]}
+                        for r in rows],
+            "more": more,
+            # the list page's filter: ?<field>=<value> is "field eq value"
+            "url": request.route_path("records.list", object=other,
+                                      _query={name: record_id}),
+        })
+    panels.add_row_links(request, found, record_id)
     return found
 
 
