@@ -216,3 +216,32 @@ def test_the_contract_page_plans_payments_and_a_payment_against_a_plan(
                                         ("amount", "很多"), ("paid_on", "2030-01-05")],
                status=400)
     assert doc(bad).xpath("//*[@id='amount-errors']")
+
+
+def test_the_pool_page_and_the_customer_list_filtered_on_pool_and_status(
+        app: TestApp, sales: Sales, rep1: TestApp) -> None:
+    pool = sales.crm_admin.create("pool", {"name": "列表公海",
+                                           "member_departments": [sales.ids["east"]],
+                                           "admins": [sales.ids["manager"]]})
+    pooled = customer(sales.rep1, "公海里的客户", status="intent")
+    act(sales.rep1, "customer", pooled, "return", {"pool": pool["id"],
+                                                   "reason": "暂不需要"})
+    customer(sales.rep1, "自己的意向客户", status="intent")
+    # the pool's page lists its customers, each a link to claim or assign it
+    rep2 = signed_in(app, sales, "13900000004")
+    page = doc(rep2.get(f"/o/pool/r/{pool['id']}", status=200))
+    rows = page.xpath("//div[@class='related-list'][h3='客户 · 所属公海']//li")
+    assert [r.xpath("./a/text()")[0] for r in rows] == ["公海里的客户"]
+    customer_page = doc(rep2.get(rows[0].xpath("./a/@href")[0], status=200))
+    assert customer_page.xpath("//form[contains(@action, '/actions/claim')]")
+    manager = signed_in(app, sales, "13900000002")
+    admin_page = doc(manager.get(rows[0].xpath("./a/@href")[0], status=200))
+    assert admin_page.xpath("//details[@id='action-assign']//*[@data-lookup='user']")
+    # the customer list: pool and status filters in the URL
+    listed = doc(rep1.get(f"/o/customer?f.pool={pool['id']}&f.status=intent"))
+    assert [a.text for a in listed.xpath("//tbody//th//a | //tbody//td//a")
+            if a.text] == ["公海里的客户"]
+    mine = doc(rep1.get("/o/customer?f.status=intent&empty.pool=1"))
+    assert "自己的意向客户" in mine.text_content()
+    assert "公海里的客户" not in mine.text_content()
+    assert rep1.get("/o/customer?view=in_pool", status=200)
