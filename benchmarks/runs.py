@@ -34,7 +34,7 @@ from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import effective_cache, load_effective
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
-from propolis.platform.storage.platform_tables import USERS
+from propolis.platform.storage.platform_tables import DEPARTMENTS, USERS
 from propolis.platform.storage.types import ExactDecimal, UTCDateTime
 from propolis.platform.tenancy.services import apply_metadata, current_version
 
@@ -127,11 +127,14 @@ def p3_create(s: Setup, n: int) -> Row:
     return ("P3 create, one per transaction", n / min(ours), n / min(base), "records/s")
 
 
-def bulk_load(s: Setup, rows: int, owners: list[str] | None = None) -> None:
+def bulk_load(s: Setup, rows: int, owners: list[str] | None = None,
+              departments: dict[str, str] | None = None) -> None:
     """Fills the generated deal table directly (the data a query benchmark needs;
     the record service's own speed is P3's business), owned at random by
-    ``owners`` (default: the admin). Rows already there (P3's, the newest of all)
-    are handed to ``owners`` the same way, so that every row is theirs."""
+    ``owners`` (default: the admin), each in the owner's department of
+    ``departments``. Rows already there (P3's, the newest of all) are handed to
+    ``owners`` the same way, so that every row is theirs."""
+    departments = departments or {}
     eff = effective(s)
     table = eff.tables.main["deal"]
     engine = s.database.tenant_engine(s.account)
@@ -141,8 +144,11 @@ def bulk_load(s: Setup, rows: int, owners: list[str] | None = None) -> None:
         existing = conn.execute(select(table.c.id)).scalars().all()
         if existing:
             conn.execute(update(table).where(table.c.id == bindparam("_id"))
-                         .values(owner=bindparam("_owner")),
-                         [{"_id": i, "_owner": rng.choice(owners)} for i in existing])
+                         .values(owner=bindparam("_owner"),
+                                 owner_department=bindparam("_department")),
+                         [{"_id": i, "_owner": owner,
+                           "_department": departments.get(owner)}
+                          for i in existing for owner in [rng.choice(owners)]])
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     batch = 20000
     for offset in range(0, rows, batch):
@@ -150,8 +156,10 @@ def bulk_load(s: Setup, rows: int, owners: list[str] | None = None) -> None:
         for i in range(offset, min(offset + batch, rows)):
             d = deal_data(i, rng)
             at = start + dt.timedelta(seconds=i * 7)
+            owner = rng.choice(owners)
             values.append({
-                "id": new_id(), "owner": rng.choice(owners), "created_by": s.admin_id,
+                "id": new_id(), "owner": owner,
+                "owner_department": departments.get(owner), "created_by": s.admin_id,
                 "created_at": at, "updated_by": s.admin_id, "updated_at": at,
                 "life_status": "normal", "version": 1, "name": d["name"],
                 "amount": Decimal(str(d["amount"])), "qty": Decimal(d["qty"]),
@@ -229,33 +237,53 @@ class Organisation:
     top: str
     leaf: str
     owners: list[str]
+    # each owner's main department (P5 rolls amounts up their tree)
+    departments: dict[str, str]
 
 
 def organisation(s: Setup, below: int = 5000, fanout: int = 10) -> Organisation:
     """Two trees of ``below`` + 1 users (each user has ``fanout`` direct reports
     until the tree is full), written straight into the user table with their
-    superior chains built the way an upgrade builds them."""
+    superior chains built the way an upgrade builds them. The departments follow
+    the first three levels of each tree (a department per manager there, under
+    their superior's); everyone deeper belongs to their level-three manager's."""
     eff = effective(s)
     users = eff.tables.main["user"]
+    departments = eff.tables.main["department"]
     now = dt.datetime.now(dt.UTC)
+    stamp = {"owner": s.admin_id, "created_by": s.admin_id, "created_at": now,
+             "updated_by": s.admin_id, "updated_at": now, "life_status": "normal",
+             "version": 1}
     values: list[dict[str, Any]] = []
+    units: list[dict[str, Any]] = []
     tops = []
+    belongs: dict[str, str] = {}
+    managers = 1 + fanout + fanout * fanout  # the first three levels
     for tree in range(2):
         ids = [new_id() for _ in range(below + 1)]
         tops.append(ids)
+        own: list[str] = []
         for i, user_id in enumerate(ids):
+            superior = (i - 1) // fanout if i else None
+            if i < managers:
+                own.append(new_id())
+                units.append({**stamp, "id": own[i], "name": f"部门 {tree}-{i}",
+                              "parent": own[superior] if superior is not None
+                              else None})
+            department = own[i] if i < managers else belongs[ids[superior or 0]]
+            belongs[user_id] = department
             values.append({
-                "id": user_id, "owner": s.admin_id, "created_by": s.admin_id,
-                "created_at": now, "updated_by": s.admin_id, "updated_at": now,
-                "life_status": "normal", "version": 1, "name": f"员工 {tree}-{i}",
+                **stamp, "id": user_id, "name": f"员工 {tree}-{i}",
                 "phone": f"139{tree}{i:07d}", "roles": ["employee"],
-                "status": "active",
-                "superior": ids[(i - 1) // fanout] if i else None})
+                "status": "active", "main_department": department,
+                "superior": ids[superior] if superior is not None else None})
     engine = s.database.tenant_engine(s.account)
     with engine.begin() as conn:
+        conn.execute(insert(departments), units)
         conn.execute(insert(users), values)
         USERS.rebuild(conn)
-    return Organisation(tops[0][0], tops[0][-1], [*tops[0], *tops[1]])
+        DEPARTMENTS.rebuild(conn)
+    return Organisation(tops[0][0], tops[0][-1], [*tops[0], *tops[1]], belongs)
 
 
 def p2b_visibility(s: Setup, org: Organisation, rows: int) -> list[Row]:

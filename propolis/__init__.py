@@ -19,6 +19,7 @@ def main(global_config: dict[str, Any] | None, **settings: Any) -> Router:
         config.include("pyramid_retry")
         config.include("pyramid_tm")
         config.include("propolis.platform")
+        config.include("propolis.reports")
         config.include("propolis.forms")
         for name in as_list(settings.get("propolis.extensions")):
             config.include(f"propolis.extensions.{name}" if "." not in name else name)

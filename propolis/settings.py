@@ -17,6 +17,7 @@ ENVIRONMENT = {
     "propolis.extensions": "PROPOLIS_EXTENSIONS",
     "propolis.celery_always_eager": "PROPOLIS_CELERY_ALWAYS_EAGER",
     "propolis.beat_schedule": "PROPOLIS_BEAT_SCHEDULE",
+    "propolis.trusted_proxy": "PROPOLIS_TRUSTED_PROXY",
 }
 
 DEFAULTS = {
@@ -33,6 +34,9 @@ DEFAULTS = {
     "propolis.rate_limit.captcha": "30/minute",
     "propolis.rate_limit.register": "5/hour",
     "propolis.rate_limit.join": "10/hour",
+    # The reverse proxies (addresses or networks) whose X-Forwarded-For names the
+    # client; empty: the peer is the client and the header is ignored.
+    "propolis.trusted_proxy": "",
 }
 
 

@@ -437,6 +437,48 @@ _CATALOG: dict[str, tuple[Text, Text]] = {
             "不能同时填写",
         ),
     ),
+    "chart_field_unusable": (
+        Text("'{name}' cannot be used for {use}: {why}",
+             "'{name}' 不能用于{use}：{why}"),
+        Text("choose one of {allowed}", "可选：{allowed}"),
+    ),
+    "measure_field": (
+        Text("measure '{name}' {why}", "指标 '{name}' {why}"),
+        Text("give count no field, each other function a field, or write a formula "
+             "alone", "count 不填字段，其他函数填一个字段，或只写公式"),
+    ),
+    "unknown_measure": (
+        Text("'{name}' is not a measure of {owner}", "'{name}' 不是{owner}的指标"),
+        Text("use one of {allowed}{hint}", "可选：{allowed}{hint}"),
+    ),
+    "compare_needs_bucket": (
+        Text("compare needs a date dimension with a bucket",
+             "对比（compare）需要一个带日期分组（bucket）的维度"),
+        Text("add a dimension such as {{field: close_date, bucket: month}}, or "
+             "remove compare",
+             "添加如 {{field: close_date, bucket: month}} 的维度，或删除 compare"),
+    ),
+    "unknown_chart": (
+        Text("chart '{name}' does not exist", "图表 '{name}' 不存在"),
+        Text("define it in the same batch, or use an existing chart{hint}: {allowed}",
+             "在同一批文档中定义它，或使用已有的图表{hint}：{allowed}"),
+    ),
+    "widget_kind": (
+        Text("widget {index} {why}", "第 {index} 个组件{why}"),
+        Text("give each widget exactly one of chart, kpi or formula (a formula "
+             "widget needs an api_name)", "每个组件只填 chart、kpi、formula 之一"
+             "（formula 组件需要 api_name）"),
+    ),
+    "generated_object": (
+        Text("object '{name}' is made from {kind} '{by}' and cannot be changed "
+             "itself", "对象 '{name}' 由 {kind} '{by}' 生成，不能直接修改"),
+        Text("change {kind} '{by}' instead", "请修改 {kind} '{by}'"),
+    ),
+    "entry_object_taken": (
+        Text("report '{name}' keeps its entries in object '{object}', which exists "
+             "already", "报数 '{name}' 的数据保存在对象 '{object}' 中，但该对象已存在"),
+        Text("rename the report or the object", "请修改报数或该对象的 api_name"),
+    ),
     "schedule_at_hourly": (
         Text("'at' does not apply to schedule '{name}', which runs every hour",
              "定时任务 '{name}' 每小时执行，不能指定 at"),

@@ -28,7 +28,7 @@ from propolis.metadata.validation import validate_documents
 BUILTIN = Path(__file__).resolve().parent.parent / "extensions"
 MANIFEST = "extension.yaml"
 # the kinds the platform applies from an extension's contents
-APPLIED_KINDS = ("object", "approval")
+APPLIED_KINDS = ("object", "approval", "report", "chart", "dashboard")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _documents(name: str) -> tuple[dict[str, Any], ...]:
         for path in sorted(ext.path.glob(pattern)):
             documents += load_path(path)
     normalized = validate_documents(documents)
-    # objects before the approvals whose forms they are
+    # objects before the approvals whose forms they are (and the charts over them)
     ordered = sorted((d for d in normalized if d["kind"] in APPLIED_KINDS),
                      key=lambda d: APPLIED_KINDS.index(d["kind"]))
     return tuple(ordered)

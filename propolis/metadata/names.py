@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-KINDS = ("object", "approval", "report", "extension", "role")
+KINDS = ("object", "approval", "report", "chart", "dashboard", "extension", "role")
 
 # name → type of the fields every object has; no field may take these names.
 SYSTEM_FIELDS: Mapping[str, str] = MappingProxyType(

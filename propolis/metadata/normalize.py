@@ -164,6 +164,21 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
             **out.get("assignees", {}),
         }
         out.setdefault("due", None)
+        out.setdefault("lock_after_days", None)
+    elif kind == "chart":
+        _chart(out)
+    elif kind == "dashboard":
+        out["widgets"] = [
+            {
+                **widget,
+                "api_name": widget.get("api_name") or widget.get("kpi")
+                or widget.get("chart"),
+                "label": optional_text(widget.get("label")),
+                **{k: widget.get(k) for k in ("chart", "kpi", "measure", "formula",
+                                              "width")},
+            }
+            for widget in out["widgets"]
+        ]
     elif kind == "role":
         out["grants"] = {
             obj: normalize_grant(grant) for obj, grant in out["grants"].items()
@@ -181,6 +196,33 @@ def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
             data_set.setdefault("mode", "seed")
             data_set.setdefault("key", None)
     return out
+
+
+def _chart(out: dict[str, Any]) -> None:
+    """A chart's defaults (see docs/reports.md): every measure's ``label``,
+    ``function``, ``field``, ``weight``, ``formula``; every dimension's ``label``,
+    ``bucket``, ``rollup``; ``filters`` [], ``compare`` [], ``top`` None or {n,
+    by (the first measure), others True}, ``date_field`` (the bucketed
+    dimension's field) and ``type`` (bar, or number without dimensions)."""
+    out["measures"] = [
+        {**m, "label": text(m.get("label"), m["api_name"]),
+         **{k: m.get(k) for k in ("function", "field", "weight", "formula")}}
+        for m in out["measures"]
+    ]
+    out["dimensions"] = [
+        {**d, "label": optional_text(d.get("label")), "bucket": d.get("bucket"),
+         "rollup": d.get("rollup")}
+        for d in out.get("dimensions", [])
+    ]
+    out.setdefault("filters", [])
+    out.setdefault("compare", [])
+    top = out.get("top")
+    out["top"] = None if top is None else {
+        "n": top["n"], "by": top.get("by") or out["measures"][0]["api_name"],
+        "others": top.get("others", True)}
+    bucketed = [d["field"] for d in out["dimensions"] if d["bucket"]]
+    out["date_field"] = out.get("date_field") or (bucketed[0] if bucketed else None)
+    out.setdefault("type", "bar" if out["dimensions"] else "number")
 
 
 def _action(action: Mapping[str, Any]) -> dict[str, Any]:

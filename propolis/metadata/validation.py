@@ -11,6 +11,11 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from propolis.metadata.chart_checks import (
+    check_chart,
+    check_dashboard,
+    check_entry_object,
+)
 from propolis.metadata.checks import Checks
 from propolis.metadata.errors import MetadataError, Problem
 from propolis.metadata.layering import merge_object
@@ -23,6 +28,7 @@ def validate_documents(
     docs: Iterable[Document | Mapping[str, Any]],
     *,
     existing: Mapping[str, Mapping[str, Any]] | None = None,
+    charts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Checks a batch of documents and returns them normalized, in order.
 
@@ -30,7 +36,8 @@ def validate_documents(
     object): lookups, rollups and approval forms may refer to them, as to the system
     objects ``user`` and ``department``. An object document whose api_name is in
     ``existing`` (or is a system object) is a later layer over that object: it is
-    checked, and returned, merged over it (see ``layering``).
+    checked, and returned, merged over it (see ``layering``). ``charts`` holds the
+    tenant's other charts, which dashboards may name.
     Raises ``MetadataError`` with every problem found.
     """
     documents = [d if isinstance(d, Document) else Document(dict(d)) for d in docs]
@@ -57,6 +64,11 @@ def validate_documents(
         if doc.kind != "object":
             continue
         name = doc.data["api_name"]
+        made = (existing.get(name) or {}).get("generated_by")
+        if made:
+            problems.append(doc.problem(("api_name",), "generated_object", name=name,
+                                        kind=made["kind"], by=made["api_name"]))
+            continue
         lower = existing.get(name) or _system_objects().get(name)
         try:
             merged = merge_object(lower, doc) if lower else doc.data
@@ -65,6 +77,8 @@ def validate_documents(
             continue
         effective[id(doc)] = objects[name] = normalize_object(merged)
 
+    known_charts = {**(charts or {}),
+                    **{d.data["api_name"]: d.data for d in valid if d.kind == "chart"}}
     for doc in valid:
         checks = Checks(doc, objects)
         if doc.kind == "object" and id(doc) in effective:
@@ -73,6 +87,11 @@ def validate_documents(
             checks.check_approval()
         elif doc.kind == "report":
             checks.check_report(normalize_document(doc.data))
+            check_entry_object(checks)
+        elif doc.kind == "chart":
+            check_chart(checks)
+        elif doc.kind == "dashboard":
+            check_dashboard(checks, known_charts)
         problems += checks.problems
     if problems:
         raise MetadataError(problems)

@@ -212,17 +212,24 @@ def metadata_export(ctx: Context, args: argparse.Namespace) -> None:
     yaml.default_flow_style = False
     yaml.allow_unicode = True
     for name, obj in sorted(effective.objects.items()):
+        if obj.doc.get("generated_by"):
+            continue  # made from another document (a report's entries)
         doc = exportable({"kind": "object", **{
             k: v for k, v in obj.doc.items() if k not in ("kind", "archived_fields")}})
         with open(os.path.join(args.dir, f"{name}.yaml"), "w", encoding="utf-8") as out:
             yaml.dump(doc, out)
-    for name, approval in sorted(effective.approvals.items()):
-        # an approval usually has its form's name
-        path = os.path.join(args.dir, f"{name}.approval.yaml")
-        with open(path, "w", encoding="utf-8") as out:
-            yaml.dump(exportable(approval), out)
-    print(f"propolis: wrote {len(effective.objects)} object(s) and "
-          f"{len(effective.approvals)} approval(s) to {args.dir}")
+    named = {"approval": effective.approvals, "report": effective.reports,
+             "chart": effective.charts, "dashboard": effective.dashboards}
+    for kind, documents in named.items():
+        for name, doc in sorted(documents.items()):
+            # an approval usually has its form's name
+            path = os.path.join(args.dir, f"{name}.{kind}.yaml")
+            with open(path, "w", encoding="utf-8") as out:
+                yaml.dump(exportable(doc), out)
+    counts = ", ".join(f"{len(docs)} {kind}(s)" for kind, docs in named.items())
+    objects = sum(1 for o in effective.objects.values()
+                  if not o.doc.get("generated_by"))
+    print(f"propolis: wrote {objects} object(s), {counts} to {args.dir}")
 
 
 @command("demo")

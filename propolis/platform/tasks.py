@@ -31,8 +31,7 @@ celery_app.conf.update(
     timezone="Asia/Shanghai",
     enable_utc=True,
     broker_connection_retry_on_startup=True,
-    imports=("propolis.platform.tenancy.jobs", "propolis.platform.workflow.tasks",
-             "propolis.platform.actions.tasks"),
+    imports=("propolis.platform.tenancy.jobs",),
 )
 
 
@@ -55,19 +54,38 @@ def configure(settings: Mapping[str, Any], registry: Registry) -> Celery:
         result_backend=settings.get("propolis.result_backend") or None,
         task_always_eager=as_bool(settings.get("propolis.celery_always_eager")),
         task_eager_propagates=True,
-        # periodic work, registered by name next to its domain
-        beat_schedule={
-            "approval-sla": {
-                "task": "propolis.approvals.sla",
-                "schedule": float(settings.get("propolis.approval_sla_seconds", 300)),
-            },
-            "schedules": {
-                "task": "propolis.schedules.run",
-                "schedule": float(settings.get("propolis.schedule_seconds", 300)),
-            },
-        },
+        beat_schedule=beat_schedule(settings, registry),
     )
     return celery_app
+
+
+# periodic work: {key: (task name, the setting of its period in seconds)}, added by
+# each domain's includeme with ``config.add_periodic_task``
+PERIODIC = "propolis.periodic_tasks"
+DEFAULT_PERIOD = 300.0
+
+
+def periodic_tasks(registry: Registry) -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = registry.setdefault(PERIODIC, {})
+    return found
+
+
+def beat_schedule(settings: Mapping[str, Any], registry: Registry
+                  ) -> dict[str, dict[str, Any]]:
+    return {key: {"task": task,
+                  "schedule": float(settings.get(setting, DEFAULT_PERIOD))}
+            for key, (task, setting) in periodic_tasks(registry).items()}
+
+
+def add_periodic_task(config: Configurator, key: str, task: Task, setting: str
+                      ) -> None:
+    """Beat sends ``task`` every ``settings[setting]`` seconds (300 by default).
+    The task's module is imported by whoever registers it, so a worker built from
+    the same application knows it; a layer above the platform adds its own work
+    this way without the platform naming it."""
+    periodic_tasks(config.registry)[key] = (task.name, setting)
+    celery_app.conf.beat_schedule = beat_schedule(config.get_settings(),
+                                                  config.registry)
 
 
 def worker_registry() -> Registry:
@@ -129,3 +147,4 @@ def _task(request: Request, task: Task | Callable[..., Any]) -> _AfterCommit:
 def includeme(config: Configurator) -> None:
     configure(config.get_settings(), config.registry)
     config.add_request_method(_task, "task")
+    config.add_directive("add_periodic_task", add_periodic_task)

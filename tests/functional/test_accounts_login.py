@@ -6,13 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import DatabaseError
-from webtest import TestApp
+from webtest import TestApp, TestResponse
 
 from propolis.platform.audit import entries
 from propolis.platform.db import Database
 from propolis.platform.storage.platform_tables import audit_log
+from propolis.platform.web.client import trusted_networks
 from tests.common.accounts import (
     Clock,
     api_login,
@@ -363,3 +365,53 @@ def test_guessing_the_password_through_a_session_is_throttled(
     clock.advance(seconds=1)
     me.post("/password", {"old_password": PASSWORD,
                           "new_password": "another-pass-1"}, status=200)
+
+
+def test_a_logged_in_users_failures_count_against_them_alone(
+        app: TestApp, enterprise: Callable[..., Tenant], clock: Clock):
+    """Issue 10.3: wrong old passwords and step-ups counted against the shared
+    per-IP key, so one user behind a proxy locked everyone out of logging in."""
+    ip = unique_ip()
+    guesser_tenant, other = enterprise(), enterprise()
+    office = browser(app, ip=ip)
+    guesser = bearer(office, api_login(office, guesser_tenant).json["token"])
+    for _ in range(6):
+        guesser.post("/password", {"old_password": "guess-guess",
+                                   "new_password": "another-pass-1"},
+                     status=(400, 429))
+    assert guesser.post("/password", {"old_password": PASSWORD,
+                                      "new_password": "another-pass-1"},
+                        status=429).headers["Retry-After"]
+    # the others behind the same address log in without a captcha or a wait
+    api_login(browser(app, ip=ip), other, status=200)
+    api_login(browser(app, ip=ip), guesser_tenant, status=200)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+        app: TestApp, enterprise: Callable[..., Tenant], clock: Clock,
+        monkeypatch: pytest.MonkeyPatch):
+    tenant = enterprise()
+    proxy = browser(app, ip="127.0.0.1")
+    guesser, colleague = unique_ip(), unique_ip()
+
+    def via_proxy(client_ip: str, password: str | None = None, status: int = 200
+                  ) -> TestResponse:
+        return api_login(proxy, tenant, password, status=status,
+                         headers={"X-Forwarded-For": f"192.0.2.1, {client_ip}"})
+
+    # untrusted, the header is ignored: everyone behind the proxy is one address
+    token = via_proxy(guesser).json["token"]
+    assert {s["ip"] for s in bearer(app, token).get("/sessions").json["sessions"]} \
+        == {"127.0.0.1"}
+    monkeypatch.setattr(app.app.registry, "trusted_proxies",
+                        trusted_networks("127.0.0.1"))
+    token = via_proxy(guesser).json["token"]
+    assert guesser in {s["ip"] for s in
+                       bearer(app, token).get("/sessions").json["sessions"]}
+    for _ in range(3):
+        via_proxy(guesser, "wrong-password", status=401)
+    assert error(via_proxy(guesser, status=401))["code"] == "captcha_required"
+    # the guesser's address is throttled, not the proxy's
+    other = enterprise()
+    api_login(proxy, other, status=200,
+              headers={"X-Forwarded-For": colleague})

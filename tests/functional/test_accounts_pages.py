@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from pyramid.session import JSONSerializer
+from webob.cookies import SignedSerializer
 from webtest import TestApp
 
+from propolis.platform.auth.session import SESSION_ID, derived_secret
 from tests.common.accounts import (
     Clock,
     bearer,
@@ -305,3 +308,32 @@ def test_the_front_door_leads_to_the_login(app: TestApp):
     response = app.get("/", status=303)
     assert response.location.endswith("/login?next=%2F")
     assert "<form" in response.follow().text
+
+
+def _session_cookie(app: TestApp) -> SignedSerializer:
+    """What signs the session cookie, as Pyramid's SignedCookieSessionFactory
+    makes it (the test knows the server's secret)."""
+    secret = derived_secret(app.app.registry.settings["propolis.secret"], "session")
+    return SignedSerializer(secret, "pyramid.session.", "sha512",
+                            serializer=JSONSerializer())
+
+
+def test_the_cookie_carries_a_session_id_not_a_bearer_token(
+        app: TestApp, enterprise: Callable[..., Tenant]):
+    """Issue 10.5: the cookie carried the raw bearer token."""
+    tenant = enterprise()
+    client = browser(app)
+    web_login(client, tenant)
+    signer = _session_cookie(app)
+    accessed, created, state = signer.loads(client.cookies["propolis_session"])
+    assert "token" not in state
+    sid = state[SESSION_ID]
+    client.get("/api/v1/objects", status=200)
+    # the session's id is no bearer token ...
+    bearer(app, sid).get("/objects", status=401)
+    # ... and a bearer token is no session id
+    api_token = login_admin(app, tenant).token
+    forged = browser(app)
+    forged.set_cookie("propolis_session", signer.dumps(
+        (accessed, created, {**state, SESSION_ID: api_token})).decode())
+    forged.get("/api/v1/objects", status=401)

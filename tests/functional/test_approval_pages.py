@@ -225,3 +225,36 @@ def test_a_free_flow_starts_with_the_picked_approver(school: School):
     assert school.teacher.get(f"/approvals/{instance_id}").json["status"] == "approved"
     assert act(school.teacher, instance_id, "comment", comment="谢谢")["status"] \
         == "approved"
+
+
+MARGIN = "987654.321"
+
+
+def test_participants_see_only_the_fields_their_roles_see(school: School):
+    """Issue 10.1: the approval read the record as an admin for every viewer."""
+    school.admin.define("deal", {
+        "label": {"zh": "商机", "en": "Deal"},
+        "fields": [{"api_name": "name", "type": "text", "required": True},
+                   {"api_name": "margin", "type": "text"}],
+        "permissions": {"employee": {"verbs": ["create", "read", "edit"],
+                                     "scope": "own",
+                                     "fields": {"margin": "hidden"}}}})
+    school.admin.put("/metadata/approvals/deal_review", {
+        "label": {"zh": "商机评审", "en": "Deal review"}, "form": "deal",
+        "steps": [{"approver": {"relation": "department_head"}}],
+        "cc": [{"users": [school.ids["colleague"]]}]}, status=200)
+    deal = school.admin.create("deal", {"name": "大单", "margin": MARGIN})
+    school.admin.post(f"/objects/deal/records/{deal['id']}/transfer",
+                      {"owner": school.ids["teacher"]}, status=200)
+    instance = school.teacher.post("/approvals", {
+        "definition": "deal_review", "record": deal["id"]}, status=201).json
+    path = f"/approvals/{instance['id']}"
+    for key in ("teacher", "head", "colleague"):
+        record = school.client(key).get(path).json["record"]
+        assert record["name"] == "大单"
+        assert "margin" not in record, key
+    assert school.admin.get(path).json["record"]["margin"] == MARGIN
+    for key in ("teacher", "head"):
+        page = logged_in(school, key).get(path)
+        assert "大单" in page.text
+        assert MARGIN not in page.text, key

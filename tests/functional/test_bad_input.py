@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from propolis.platform.cli import main as cli
 from propolis.platform.db import Database
 from propolis.platform.storage.platform_tables import files
 from tests.common.api import ApiClient, Tenant, error, login_admin
+from tests.common.approvals import make_school
 
 PRODUCT = {
     "label": {"zh": "产品", "en": "Product"},
@@ -364,7 +366,8 @@ def test_sql_looking_strings_are_stored_verbatim_and_harmless(shop: Shop):
     # every table is still there, with every row
     assert len(api.query("deal", limit=200)["records"]) == len(nasty) + 1
     with shop.database.tenant_engine(shop.tenant.account).connect() as conn:
-        schema = "" if shop.database.is_sqlite else f"t_{shop.tenant.account}."
+        sqlite = shop.database.dialect.name == "sqlite"
+        schema = "" if sqlite else f"t_{shop.tenant.account}."
         assert conn.execute(text(f"SELECT count(*) FROM {schema}o_deal")
                             ).scalar_one() == len(nasty) + 1
 
@@ -486,3 +489,147 @@ def test_out_of_range_values_are_a_400_not_a_crash(shop: Shop, case: Crash):
     with shop.unchanged():
         response = shop.api.post(path, case.body, status=400)
     assert list(error(response)["fields"]) == [case.field]
+
+
+# -- issue 10, "Bad input": each answered 500 before ------------------------------
+
+UPLOADS = ("/files", "/objects/deal/import", "/org/import")
+
+
+def test_multipart_without_a_boundary_is_refused(shop: Shop):
+    with shop.unchanged():
+        for path in UPLOADS:
+            response = shop.api.raw("POST", path, b"--x\r\n\r\nhello\r\n--x--\r\n",
+                                    "multipart/form-data", status=400)
+            assert error(response)["code"] == "invalid_body", path
+            assert list(error(response)["fields"]) == ["Content-Type"]
+
+
+def test_multipart_without_a_boundary_on_a_page_is_refused(shop: Shop,
+                                                           app: TestApp):
+    response = app.post("/admin/org/import", b"--x\r\n\r\nhi\r\n--x--\r\n",
+                        headers={"Content-Type": "multipart/form-data"},
+                        status=400, expect_errors=True)
+    assert "Content-Type" in response.text
+
+
+def test_an_unknown_charset_is_refused(shop: Shop):
+    with shop.unchanged():
+        response = shop.api.raw("POST", "/objects/deal/records",
+                                b'{"title": "x"}',
+                                "application/json; charset=x-bogus", status=415)
+        assert error(response)["code"] == "invalid_body"
+        assert "x-bogus" in error(response)["fields"]["Content-Type"][0]
+
+
+LATE = "9999-12-31T16:00:00Z"  # 10000-01-01 in the enterprise's zone
+
+
+def test_datetimes_past_the_zones_year_9999_are_refused(shop: Shop):
+    api = shop.api
+    path = f"/objects/deal/records/{shop.deal['id']}"
+    with shop.unchanged():
+        for value in (LATE, "9999-12-31T23:59:59Z"):
+            response = api.post("/objects/deal/records",
+                                {"title": "x", "signed_at": value}, status=400)
+            assert list(error(response)["fields"]) == ["signed_at"]
+            response = api.patch(path, {"signed_at": value}, status=400)
+            assert list(error(response)["fields"]) == ["signed_at"]
+        response = api.post("/objects/deal/query", {"filters": [
+            {"field": "signed_at", "op": "gt", "value": LATE}]}, status=400)
+        assert list(error(response)["fields"]) == ["signed_at"]
+    # the last moment every zone can show is kept
+    ok = api.post("/objects/deal/records", {"title": "late",
+                                            "signed_at": "9999-12-31T09:59:59Z"},
+                  status=201).json
+    assert ok["signed_at"] == "9999-12-31T17:59:59+08:00"
+
+
+def test_a_csv_import_names_the_row_with_a_late_datetime(shop: Shop):
+    api = shop.api
+    csv = f"title,signed_at\nok,2024-01-01T08:00:00+08:00\nbad,{LATE}\n".encode()
+    response = api.app.post(
+        "/api/v1/objects/deal/import", headers=api.headers(),
+        upload_files=[("file", "deals.csv", csv, "text/csv")], expect_errors=True)
+    assert response.status_int < 500, response.text
+    titles = {r["title"] for r in api.query("deal", limit=200)["records"]}
+    assert "bad" not in titles
+    assert "signed_at" in response.text
+
+
+def test_approval_statistics_over_every_date(app: TestApp, database: Database):
+    school = make_school(app, database)
+    response = school.admin.get(
+        "/approvals/stats?by=type&from=0001-01-01&to=9999-12-31", status=(200, 400))
+    if response.status_int == 400:
+        assert set(error(response)["fields"]) <= {"from", "to"}
+    response = school.admin.get("/approvals/stats?by=type&from=x&to=9999-12-31",
+                                status=400)
+    assert list(error(response)["fields"]) == ["from"]
+
+
+def test_a_thousand_filters_are_capped(shop: Shop):
+    filters = [{"field": "title", "op": "ne", "value": f"t{i}"} for i in range(1000)]
+    response = shop.api.post("/objects/deal/query", {"filters": filters}, status=400)
+    assert list(error(response)["fields"]) == ["filters"]
+    assert "100" in error(response)["fields"]["filters"][0]
+
+
+def test_a_formula_result_out_of_range_is_refused(shop: Shop):
+    api = shop.api
+    api.define("gadget", {"fields": [
+        {"api_name": "name", "type": "text"},
+        {"api_name": "num", "type": "formula", "returns": "number",
+         "expression": "int(name)"}]})
+    for name in ("1e100000", "1" * 40):
+        response = api.post("/objects/gadget/records", {"name": name}, status=400)
+        assert list(error(response)["fields"]) == ["num"], name
+    assert api.query("gadget")["records"] == []
+    assert api.create("gadget", {"name": "12"})["num"] == 12
+
+
+@pytest.mark.parametrize("path", ["/approvals?box=todo&cursor=%00",
+                                  "/notifications?cursor=%00",
+                                  "/approvals?box=todo&cursor=%00%01x",
+                                  "/notifications?cursor=a%00b"])
+def test_nul_bytes_in_cursors_are_refused(shop: Shop, path: str):
+    response = shop.api.get(path, status=400)
+    assert list(error(response)["fields"]) == ["cursor"]
+
+
+def test_nul_bytes_in_a_query_cursor_are_refused(shop: Shop):
+    for cursor in ("\x00", "eyJ\x00"):
+        response = shop.api.post("/objects/deal/query", {"cursor": cursor},
+                                 status=400)
+        assert list(error(response)["fields"]) == ["cursor"]
+
+
+def test_nul_bytes_in_an_upload_name_or_type_are_refused(shop: Shop):
+    with shop.unchanged():
+        for name, content_type in (("a\x00b.txt", "text/plain"),
+                                   ("a.txt", "text/pl\x00ain")):
+            response = shop.api.app.post(
+                "/api/v1/files", headers=shop.api.headers(),
+                upload_files=[("file", name, b"x", content_type)],
+                expect_errors=True)
+            assert response.status_int == 400, response.text
+            assert list(error(response)["fields"]) == ["file"]
+
+
+def test_dates_before_1901_come_back_in_rfc_3339(shop: Shop):
+    api = shop.api
+    made = api.create("deal", {"title": "old", "signed_at": "1900-01-01T00:00:00Z"})
+    # Shanghai's local mean time then, +08:05:43, rounded to the minute
+    assert made["signed_at"] == "1900-01-01T08:06:00+08:06"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)",
+                        api.read("deal", made["id"])["signed_at"])
+
+
+def test_bool_times_a_number_fails_the_type_check(shop: Shop):
+    response = shop.api.in_language("en").put("/metadata/objects/gizmo", {
+        "fields": [{"api_name": "flag", "type": "boolean"},
+                   {"api_name": "result", "type": "formula", "returns": "number",
+                    "expression": "flag * 1.5"}]}, status=400)
+    assert "operator '*' cannot be applied to bool and number" in json.dumps(
+        error(response)["fields"])
+    assert shop.api.get("/objects/gizmo", status=404)

@@ -101,3 +101,49 @@ def test_schema_command(ini: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(ini, "metadata", "schema", "object") == 0
     assert '"api_name"' in capsys.readouterr().out
     assert run(ini, "metadata", "schema", "nope") == 1
+
+
+REPORTING = """kind: chart
+api_name: by_level
+object: customer
+measures: [{api_name: n, function: count}]
+dimensions: [{field: level}]
+---
+kind: dashboard
+api_name: overview
+widgets: [{chart: by_level}, {kpi: by_level, api_name: customers}]
+---
+kind: report
+api_name: daily_calls
+period: daily
+fields: [{api_name: calls, type: number}]
+assignees: {all: true}
+"""
+
+
+def test_charts_dashboards_and_reports_apply_and_export(
+        ini: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    account = unique_account("c")
+    assert run(ini, "initdb") == 0
+    assert run(ini, "tenant", "create", "--account", account, "--name", "报表",
+               "--admin-phone", "13900000000", "--admin-password", "secret-123") == 0
+    doc = doc_path(tmp_path)
+    more = tmp_path / "reporting.yaml"
+    more.write_text(REPORTING, encoding="utf-8")
+    assert run(ini, "metadata", "validate", str(doc), str(more)) == 0
+    assert run(ini, "metadata", "apply", "--tenant", account, str(doc), str(more)) == 0
+    # the report's entries get their table
+    assert "Create table o_report_daily_calls" in capsys.readouterr().out
+    export = tmp_path / "export"
+    assert run(ini, "metadata", "export", "--tenant", account, str(export)) == 0
+    assert sorted(os.listdir(export)) == [
+        "by_level.chart.yaml", "customer.yaml", "daily_calls.report.yaml",
+        "department.yaml", "overview.dashboard.yaml", "user.yaml"]
+    again = load_paths(sorted(export.iterdir()))
+    kinds = sorted(d["kind"] for d in validate_documents(again))
+    assert kinds == ["chart", "dashboard", "object", "object", "object", "report"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(REPORTING.replace("{field: level}", "{field: nothing}"),
+                      encoding="utf-8")
+    assert run(ini, "metadata", "validate", str(doc), str(broken)) == 1
+    assert "dimensions[0].field" in capsys.readouterr().err

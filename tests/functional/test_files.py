@@ -9,7 +9,9 @@ from typing import Any
 
 from webtest import TestApp
 
+from propolis.platform.db import Database
 from tests.common.api import Tenant, error, login_admin
+from tests.common.approvals import make_school
 
 CLAIM = {
     "label": {"zh": "报销", "en": "Claim"},
@@ -69,3 +71,64 @@ def test_attached_files_must_fit_the_field(
     api.patch(f"/objects/claim/records/{created['id']}", {"title": "still ok"},
               status=200)
     assert "0.000001 MB" in refused({"receipt": [note]})["receipt"][0]
+
+
+def test_a_file_is_read_by_who_may_read_its_record_field(
+        app: TestApp, database: Database) -> None:
+    """Issue 10.2: ``GET /files/{id}`` used to check the enterprise only."""
+    school = make_school(app, database)
+    school.admin.define("claim", {
+        **CLAIM, "fields": [*CLAIM["fields"], {"api_name": "audit", "type": "file"}],
+        "permissions": {"employee": {"verbs": ["create", "read", "edit"],
+                                     "scope": "own", "fields": {"audit": "hidden"}}}})
+    school.admin.put("/metadata/approvals/claim_review", {
+        "label": {"zh": "报销审核", "en": "Claim review"}, "form": "claim",
+        "steps": [{"approver": {"users": [school.ids["finance"]]}}]}, status=200)
+    teacher, colleague, finance, admin = (school.client(k) for k in (
+        "teacher", "colleague", "finance", "admin"))
+
+    def readers(file_id: str) -> set[str]:
+        return {key for key, client in (("teacher", teacher), ("colleague", colleague),
+                                        ("finance", finance), ("admin", admin))
+                if client.get(f"/files/{file_id}", status=(200, 404)).status_int
+                == 200}
+
+    receipt = teacher.upload("r.pdf", b"%PDF-1.4", "application/pdf")["id"]
+    scan = teacher.upload("s.png", b"\x89PNG\r\n\x1a\n", "image/png")["id"]
+    assert readers(receipt) == {"teacher"}  # attached nowhere: its uploader's
+    assert error(colleague.get(f"/files/{receipt}", status=404))["code"] \
+        == "not_found"
+    claim = teacher.create("claim", {"title": "差旅", "receipt": [receipt],
+                                     "lines": [{"scan": [scan]}]})
+    # the enterprise admin reads every record; a colleague reaches none of hers
+    assert readers(receipt) == readers(scan) == {"teacher", "admin"}
+    audit = admin.upload("a.txt", b"audit", "text/plain")["id"]
+    admin.patch(f"/objects/claim/records/{claim['id']}", {"audit": [audit]},
+                status=200)
+    assert readers(audit) == {"admin"}  # hidden from employees
+    # the approver of her claim (in another department) sees what the approval
+    # shows them
+    teacher.post("/approvals", {"definition": "claim_review",
+                                "record": claim["id"]}, status=201)
+    assert readers(receipt) == readers(scan) == {"teacher", "finance", "admin"}
+    assert readers(audit) == {"admin"}
+
+
+def test_a_download_never_runs_as_a_page(
+        app: TestApp, enterprise: Callable[..., Tenant]) -> None:
+    """Issue 10.5: downloads were served with the type the client declared."""
+    api = login_admin(app, enterprise())
+    for name, declared, served in (
+            ("x.html", "text/html", "application/octet-stream"),
+            ("x.svg", "image/svg+xml", "application/octet-stream"),
+            ("x.xml", "application/xhtml+xml; charset=utf-8",
+             "application/octet-stream"),
+            ("x.js", "application/javascript", "application/octet-stream"),
+            ("x.png", "image/png", "image/png"),
+            ("x.pdf", "Application/PDF", "application/pdf"),
+            ("x.txt", "text/plain; charset=utf-8", "text/plain")):
+        file_id = api.upload(name, b"<script>alert(1)</script>", declared)["id"]
+        response = api.get(f"/files/{file_id}", status=200)
+        assert response.content_type == served, name
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -13,6 +13,9 @@ import pytest
 from pyramid.interfaces import IRoutesMapper
 from webtest import TestApp
 
+from propolis.platform.errors import AppError
+from propolis.platform.records.interfaces import IRecordService
+from propolis.platform.web.offline import service_request
 from tests.common.api import ApiClient, Tenant, error, login, login_admin
 
 ANY_ID = "01M8G8GSZQNQVV21PHH07GT5K9"
@@ -243,7 +246,54 @@ def test_a_disabled_user_is_locked_out_at_once(app: TestApp,
         "account": tenant.account, "login": "13900000001",
         "password": "clerk-pass-1"}, status=401)
     assert error(response)["code"] == "login_failed"
-    # enabled again, the same token works (the check is made on every request)
+    # disabling revoked the token (issue 10.4): enabled again, the user logs in
+    # anew and the old token stays dead
     admin.patch(f"/objects/user/records/{clerk['id']}", {"status": "active"},
                 status=200)
-    client.get("/objects", status=200)
+    client.get("/objects", status=401)
+    login(app, tenant.account, "13900000001", "clerk-pass-1").get("/objects",
+                                                                  status=200)
+
+
+def test_a_users_status_is_required_and_keeps_an_admin(
+        app: TestApp, enterprise: Callable[..., Tenant]):
+    """Issue 10.4: ``status: null`` locked the user out for good; nothing kept
+    an admin from disabling themselves or the last admin."""
+    tenant = enterprise()
+    admin = login_admin(app, tenant)
+    clerk = admin.create("user", {"name": "小王", "phone": "13900000001",
+                                  "main_department": tenant.department_id})
+    path = f"/objects/user/records/{clerk['id']}"
+    response = admin.patch(path, {"status": None}, status=400)
+    assert error(response)["fields"] == {
+        "status": ["必填：在职、待激活或已停用"]}
+    assert admin.get(path).json["status"] == "active"
+    refused = admin.post("/objects/user/records", {
+        "name": "小李", "phone": "13900000002", "status": None}, status=400)
+    assert list(error(refused)["fields"]) == ["status"]
+    me = f"/objects/user/records/{tenant.admin_id}"
+    response = admin.in_language("en").patch(me, {"status": "disabled"}, status=400)
+    assert error(response)["fields"] == {"status": ["you cannot disable yourself"]}
+    # a second admin may disable the first; then they are the last one, and
+    # may not take the role away from themselves
+    admin.patch(path, {"roles": ["employee", "admin"], "password": "clerk-pass-1"},
+                status=200)
+    other = login(app, tenant.account, "13900000001", "clerk-pass-1")
+    other.patch(me, {"status": "disabled"}, status=200)
+    admin.get(path, status=401)  # the first admin's token was revoked
+    response = other.in_language("en").patch(path, {"roles": ["employee"]},
+                                             status=400)
+    assert error(response)["fields"] == {"roles": [
+        "this is the only active administrator: make another user an "
+        "administrator first"]}
+    assert other.get(path).json["roles"] == ["employee", "admin"]
+
+
+def test_the_platform_never_disables_the_last_admin(
+        app: TestApp, enterprise: Callable[..., Tenant]):
+    tenant = enterprise()
+    with service_request(app.app.registry, tenant.account) as request:
+        records = request.find_service(IRecordService)
+        with pytest.raises(AppError) as refused:
+            records.update("user", tenant.admin_id, {"status": "disabled"})
+    assert list(refused.value.fields) == ["status"]

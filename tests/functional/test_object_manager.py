@@ -5,12 +5,14 @@ views, select dependencies, versions with rollback, and backfill progress."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert
 from webtest import TestApp, TestResponse
 
+from propolis.platform.meta.effective import effective_cache
 from propolis.platform.storage.platform_tables import jobs
 from tests.common.accounts import browser, form_of, web_login, web_step_up
 from tests.common.api import ApiClient, Tenant, login_admin
@@ -362,3 +364,20 @@ def test_another_enterprises_objects_and_jobs_are_not_found(
         assert "乙" not in response.text
     assert "乙的机密" not in client.get(ROOT).text
     assert "乙的机密" not in client.get(f"{ROOT}/secret_plan").text
+
+
+def test_an_uncached_version_is_read_without_a_second_writer(
+        app: TestApp, enterprise: Callable[..., Tenant]):
+    """Issue 10.8: on SQLite the version page opened a second connection with
+    BEGIN IMMEDIATE while the request held the write lock: a 30 s hang, a 500."""
+    tenant = enterprise()
+    client = admin_page(app, tenant)
+    api = login_admin(app, tenant)
+    apply(new_object(client, "site", "工地"))
+    before = api.get("/metadata/versions").json["current"]
+    add_field(client, "site", "number", api_name="area", label_zh="面积")
+    effective_cache.clear()
+    started = time.monotonic()
+    diff = client.get(f"{ROOT}/site/versions/{before}", status=200)
+    assert time.monotonic() - started < 10
+    assert "新增字段 面积（area，number）" in diff.text

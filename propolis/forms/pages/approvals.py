@@ -21,7 +21,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from propolis.forms.data import apply_errors, form_to_json
-from propolis.forms.generate import RecordForm, form_class_for
+from propolis.forms.generate import RecordForm
 from propolis.forms.layout import form_layout
 from propolis.forms.pages.home import todo_count
 from propolis.forms.pages.records import name_things, page, record_form_class
@@ -207,11 +207,9 @@ def _instance_page(request: Request, instance: Mapping[str, Any],
     obj = request.effective.object(instance["object"])
     layout = None
     if record is not None and obj is not None:
-        # what the approvers decide on is the whole record, whatever their own
-        # field permissions (the service shows it to them the same way)
-        cls = form_class_for(obj, lang=request.lang, tz=request.tz,
-                             field_access={n: "read" for n in obj.fields})
-        form = cls(data=record)
+        # read-only, and only the fields the viewer's roles see (the service
+        # left the others out of the record)
+        form = record_form_class(request, obj, read_only=True)(data=record)
         name_things(request, form)
         layout = form_layout(form)
     return _render(request, "detail.html", {

@@ -15,7 +15,8 @@ from propolis.platform.accounts.services import (
     end_sessions_after_password_set,
     rate_limits,
 )
-from propolis.platform.records.events import PasswordSet
+from propolis.platform.auth.tokens import revoke_user_tokens
+from propolis.platform.records.events import PasswordSet, UserDeactivated
 from propolis.settings import SettingsError
 
 
@@ -26,6 +27,13 @@ def _end_sessions(event: PasswordSet) -> None:
     if request.identity is not None:
         end_sessions_after_password_set(request.sysdb, request.identity,
                                         event.user_id)
+
+
+def _revoke_tokens(event: UserDeactivated) -> None:
+    """A user who is no longer active loses every token (as the console's disable
+    action does), whoever changed their status: the API, an import, the CLI."""
+    request = event.request
+    revoke_user_tokens(request.sysdb, request.tenant.id, event.user_id)
 
 
 def account_service_factory(context: Any, request: Request) -> AccountService:
@@ -41,5 +49,6 @@ def includeme(config: Configurator) -> None:
         raise SettingsError(str(exc)) from None
     config.register_service_factory(account_service_factory, IAccountService)
     config.add_subscriber(_end_sessions, PasswordSet)
+    config.add_subscriber(_revoke_tokens, UserDeactivated)
     config.include(".routes")
     config.scan(".")

@@ -88,20 +88,20 @@ class AccountService:
 
     def confirm_password(self, password: str) -> bool:
         return services.confirm_password(self.database, self.identity, password,
-                                         self.client, self.now)
+                                         self.now)
 
     def change_password(self, old: Any, new: Any) -> int:
         request = self.request
         return services.change_password(
             request.db, request.sysdb, request.effective, self.identity, old, new,
-            self.now, database=self.database, client=self.client,
+            self.now, database=self.database,
             records=request.find_service(IRecordService))
 
     def reset_password(self, user_id: str, new: Any) -> int:
         request = self.request
         return services.reset_password(request.db, request.sysdb, request.effective,
                                        self.identity, user_id, new,
-                                       request.remote_addr,
+                                       request.client_ip,
                                        request.find_service(IRecordService))
 
     def find_user(self, login: str) -> str | None:
@@ -208,4 +208,4 @@ class AccountService:
               ) -> None:
         record_event(self.request.db.connection(), actor_id=self.identity.user_id,
                      action=action, target=target, details=details,
-                     ip=self.request.remote_addr)
+                     ip=self.request.client_ip)

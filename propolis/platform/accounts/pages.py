@@ -30,7 +30,7 @@ from propolis.platform.accounts.forms import (
 from propolis.platform.accounts.interfaces import IAccountService
 from propolis.platform.accounts.services import Client, Throttled, client_of
 from propolis.platform.auth import tokens
-from propolis.platform.auth.session import DEVICE_COOKIE, DEVICE_SECONDS
+from propolis.platform.auth.session import DEVICE_COOKIE, DEVICE_SECONDS, SESSION_ID
 from propolis.platform.errors import AppError
 from propolis.platform.web import LANG_COOKIE, LANGUAGES
 from propolis.platform.web.pages import (
@@ -100,11 +100,11 @@ def _start_session(request: Request, done: services.LoggedIn, remember: bool,
                    target: str, device_id: str) -> Response:
     """A new token per login, and a new session (so a new cookie and CSRF token):
     nothing a page saw before the login is valid after it."""
-    old = request.session.get("token")
+    old = request.session.get(SESSION_ID)
     if isinstance(old, str) and old:
         accounts_of(request).logout(tokens.token_hash(old))
     request.session.invalidate()
-    request.session["token"] = done.token
+    request.session[SESSION_ID] = done.token
     request.session["remember"] = remember
     new_csrf_token(request)
     response = redirect(target)
@@ -161,7 +161,7 @@ def login_page(request: Request) -> Response:
 
 @view_config(route_name="accounts.logout", request_method="POST")
 def logout_page(request: Request) -> Response:
-    token = request.session.get("token")
+    token = request.session.get(SESSION_ID)
     if isinstance(token, str) and token:
         accounts_of(request).logout(tokens.token_hash(token))
     request.session.invalidate()

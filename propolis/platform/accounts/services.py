@@ -116,16 +116,18 @@ class LoggedIn:
 
 
 DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
+# A logged-in user confirming their password: counted by who they are, never by
+# their address (see ``_not_blocked``).
+AUTHENTICATED = Client()
 
 
 def client_of(request: Any) -> Client:
-    """The client of a Pyramid request. ``REMOTE_ADDR`` is the peer's address;
-    behind a proxy, the WSGI server must be told to trust it (waitress's
-    ``trusted_proxy``) so that it puts the real client's address there."""
+    """The client of a Pyramid request; its address is ``request.client_ip``
+    (behind the proxies ``propolis.trusted_proxy`` names, the one they forward)."""
     from propolis.platform.auth.session import DEVICE_COOKIE
 
     device = request.cookies.get(DEVICE_COOKIE)
-    return Client(ip=request.remote_addr or None,
+    return Client(ip=request.client_ip,
                   user_agent=request.user_agent or None,
                   device_id=device if device and DEVICE_RE.match(device) else None)
 
@@ -361,23 +363,25 @@ def login(
                     user.id, frozenset(user.roles or ()), flags)
 
 
-def _not_blocked(database: Database, identity: tokens.Identity, client: Client,
+def _not_blocked(database: Database, identity: tokens.Identity,
                  now: dt.datetime) -> str:
     """The throttle subject of a logged-in user typing their password again (the
     step-up, a password change): a stolen session must not become a way to guess
-    the password."""
+    the password. Counted per user alone (``AUTHENTICATED``): the user is known,
+    and a count per address would let anyone logged in behind the same proxy or
+    NAT lock everyone else out of logging in."""
     subject = throttle.user_subject(identity.enterprise_id, identity.user_id)
-    state = throttle_state(database, subject, client, now)
+    state = throttle_state(database, subject, AUTHENTICATED, now)
     if state.retry_after is not None:
         raise Throttled(state.retry_after)
     return subject
 
 
 def confirm_password(database: Database, identity: tokens.Identity, password: str,
-                     client: Client, now: dt.datetime) -> bool:
+                     now: dt.datetime) -> bool:
     """Asks a logged-in user for their password again (the admin console's
     step-up), with the same back-off as logging in."""
-    subject = _not_blocked(database, identity, client, now)
+    subject = _not_blocked(database, identity, now)
     with database.system_sessionmaker() as sysdb:
         enterprise = sysdb.get(Enterprise, identity.enterprise_id)
         assert enterprise is not None  # the token's enterprise
@@ -387,17 +391,18 @@ def confirm_password(database: Database, identity: tokens.Identity, password: st
             readonly=True) as conn:
         stored = conn.execute(select(users.c.password).where(
             users.c.id == identity.user_id)).scalar_one_or_none()
-    return _counted_check(database, subject, stored, password, client, now)
+    return _counted_check(database, subject, stored, password, now)
 
 
 def _counted_check(database: Database, subject: str, stored: str | None,
-                   password: str, client: Client, now: dt.datetime) -> bool:
+                   password: str, now: dt.datetime) -> bool:
+    """A logged-in user's password checked, counted under their subject alone."""
     ok = verify_password(stored, password)
     with database.system_engine.begin() as conn:
         if ok:
-            throttle.record_success(conn, subject, client.ip)
+            throttle.record_success(conn, subject, None)
         else:
-            throttle.record_failure(conn, subject, client.ip, now)
+            throttle.record_failure(conn, subject, None, now)
     return ok
 
 
@@ -405,7 +410,7 @@ def _counted_check(database: Database, subject: str, stored: str | None,
 
 def change_password(db: Session, sysdb: Session, effective: Effective,
                     identity: tokens.Identity, old: Any, new: Any,
-                    now: dt.datetime, *, database: Database, client: Client,
+                    now: dt.datetime, *, database: Database,
                     records: RecordService) -> int:
     """Changes the caller's own password (the old one is required) and ends their
     other login sessions; personal API tokens stay. Returns how many sessions
@@ -417,10 +422,10 @@ def change_password(db: Session, sysdb: Session, effective: Effective,
     problems = password_problems(new, "new_password")
     if problems:
         raise AppError("invalid", NOT_VALID, problems)
-    subject = _not_blocked(database, identity, client, now)
+    subject = _not_blocked(database, identity, now)
     stored = db.execute(select(users.c.password).where(
         users.c.id == identity.user_id)).scalar_one_or_none()
-    if not _counted_check(database, subject, stored, old, client, now):
+    if not _counted_check(database, subject, stored, old, now):
         raise AppError("wrong_password",
                        t("原密码错误", "The current password is wrong"),
                        {"old_password": [t("原密码错误", "wrong password")]})

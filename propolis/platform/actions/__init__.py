@@ -15,6 +15,7 @@ from propolis.platform.actions.interfaces import IActionService, IScheduleServic
 from propolis.platform.actions.registry import add_record_action, record_actions
 from propolis.platform.actions.schedules import ScheduleService
 from propolis.platform.actions.services import ActionService
+from propolis.platform.actions.tasks import run_schedules
 
 __all__ = ["IActionService", "IScheduleService", "add_record_action"]
 
@@ -34,6 +35,7 @@ def schedule_service_factory(context: Any, request: Request) -> ScheduleService:
 def includeme(config: Configurator) -> None:
     record_actions(config.registry)
     config.add_directive("add_record_action", add_record_action)
+    config.add_periodic_task("schedules", run_schedules, "propolis.schedule_seconds")
     config.register_service_factory(action_service_factory, IActionService)
     config.register_service_factory(schedule_service_factory, IScheduleService)
     config.include(".routes", route_prefix="/api/v1")

@@ -53,6 +53,18 @@ def put_approval(request: Request) -> dict[str, Any]:
                          "metadata.approval")
 
 
+@view_config(route_name="api.metadata.chart", request_method="PUT",
+             renderer="json", permission=AUTHENTICATED)
+@view_config(route_name="api.metadata.dashboard", request_method="PUT",
+             renderer="json", permission=AUTHENTICATED)
+@view_config(route_name="api.metadata.report", request_method="PUT",
+             renderer="json", permission=AUTHENTICATED)
+def put_document(request: Request) -> dict[str, Any]:
+    """Creates or replaces one chart, dashboard or report (报数) definition."""
+    kind = request.matched_route.name.rsplit(".", 1)[1]
+    return _put_document(request, kind, request.matchdict["name"], f"metadata.{kind}")
+
+
 @view_config(route_name="api.metadata.rollback", request_method="POST",
              renderer="json", permission=AUTHENTICATED)
 def rollback(request: Request) -> dict[str, Any]:

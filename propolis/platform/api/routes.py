@@ -18,6 +18,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.metadata.object", "/metadata/objects/{object}")
     config.add_route("api.metadata.rollback", "/metadata/objects/{object}/rollback")
     config.add_route("api.metadata.versions", "/metadata/versions")
+    # the kinds taken whole by name (the approvals' route is the workflow's)
+    for kind in ("chart", "dashboard", "report"):
+        config.add_route(f"api.metadata.{kind}", f"/metadata/{kind}s/{{name}}")
     config.add_route("api.job", "/jobs/{id}")
     config.add_route("api.openapi", "/openapi.json")
     config.add_route("api.enterprise.settings", "/enterprise/settings")

@@ -1,5 +1,6 @@
 """Authentication: access tokens carried by ``Authorization: Bearer`` (the API) or
-by the signed session cookie (the pages); argon2 passwords; CSRF for cookies."""
+a browser session whose id the signed session cookie carries (the pages, and the
+API calls they make); argon2 passwords; CSRF for cookies."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from pyramid.config import Configurator
 from pyramid.request import Request, RequestLocalCache
 from pyramid.security import Allowed, Denied
 
-from propolis.platform.auth.session import COOKIE_NAME, session_factory
-from propolis.platform.auth.tokens import Identity, needs_touch, resolve_token, touch
+from propolis.platform.auth.session import COOKIE_NAME, SESSION_ID, session_factory
+from propolis.platform.auth.tokens import (
+    BROWSER,
+    Identity,
+    needs_touch,
+    resolve_token,
+    touch,
+)
 from propolis.platform.auth.tokens import utcnow as utcnow
 from propolis.settings import as_bool
 
@@ -32,9 +39,9 @@ def bearer_token(request: Request) -> str | None:
 
 class TokenPolicy:
     """Pyramid security policy. An ``Authorization`` header decides alone (a wrong
-    one is not rescued by a cookie); without one, the token kept in the session
-    cookie counts. Permissions beyond "logged in" are decided by the services'
-    access checks."""
+    one is not rescued by a cookie); without one, the browser session whose id the
+    cookie carries counts. Neither kind is taken for the other (``session``).
+    Permissions beyond "logged in" are decided by the services' access checks."""
 
     def __init__(self) -> None:
         self._cache = RequestLocalCache(self._load)
@@ -45,10 +52,14 @@ class TokenPolicy:
             token = bearer_token(request)
             identity = resolve_token(database, token, now=request.now) \
                 if token else None
+            if identity is not None and identity.kind == BROWSER:
+                identity = None  # a browser session's id is no bearer token
         elif COOKIE_NAME in request.cookies:
-            token = request.session.get("token")
-            identity = resolve_token(database, token, now=request.now, via="cookie") \
-                if isinstance(token, str) and token else None
+            sid = request.session.get(SESSION_ID)
+            identity = resolve_token(database, sid, now=request.now, via="cookie") \
+                if isinstance(sid, str) and sid else None
+            if identity is not None and identity.kind != BROWSER:
+                identity = None
         else:
             identity = None
         if identity is not None and needs_touch(identity, request.now):

@@ -1,7 +1,13 @@
-"""The browser session: a signed cookie (Pyramid's) holding the access token, the
+"""The browser session: a signed cookie (Pyramid's) holding the session's id, the
 CSRF token, whether to be remembered, and when the password was last confirmed
 for the admin console. Nothing in it is secret from its own browser, but nobody
-can forge or alter it without the server's secret."""
+can forge or alter it without the server's secret.
+
+The session itself is kept on the server: its id (``SESSION_ID``) is the secret of
+a token of kind ``browser`` (stored hashed, listed with the user's sessions, ended
+by logging out, a password change or disabling the user). Such a token is accepted
+only from the cookie, and a bearer token only from the ``Authorization`` header,
+so the cookie never carries anything the API would take as a bearer token."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.session import SignedCookieSessionFactory
 
 COOKIE_NAME = "propolis_session"
+SESSION_ID = "sid"  # the session's key in the cookie
 DEVICE_COOKIE = "propolis_device"
 REMEMBER_SECONDS = 30 * 24 * 3600
 DEVICE_SECONDS = 2 * 365 * 24 * 3600

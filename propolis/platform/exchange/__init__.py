@@ -22,7 +22,7 @@ from propolis.platform.records.interfaces import IRecordService
 def export_service_factory(context: Any, request: Request) -> ExportService:
     """Exports as the request's actor, in its language and time zone."""
     return ExportService(request.db, request.effective, request.access,
-                         lang=request.lang, tz=request.tz, ip=request.client_addr,
+                         lang=request.lang, tz=request.tz, ip=request.client_ip,
                          records=request.find_service(IRecordService))
 
 
@@ -30,7 +30,7 @@ def import_service_factory(context: Any, request: Request) -> ImportService:
     """Imports as the request's actor, within the limits the settings give
     (``propolis.import_max_rows``, ``propolis.import_max_bytes``)."""
     service = ImportService(request.db, request.effective, request.access,
-                            lang=request.lang, tz=request.tz, ip=request.client_addr,
+                            lang=request.lang, tz=request.tz, ip=request.client_ip,
                             records=request.find_service(IRecordService))
     settings = request.registry.settings
     service.max_rows = int(settings.get("propolis.import_max_rows", MAX_IMPORT_ROWS))

@@ -13,7 +13,7 @@ from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import AppError, t
 from propolis.platform.exchange.download import export_response
 from propolis.platform.exchange.interfaces import IImportService
-from propolis.platform.web.api import json_object, object_name
+from propolis.platform.web.api import json_object, object_name, refuse_unstorable
 
 
 @view_defaults(renderer="json", permission=AUTHENTICATED)
@@ -41,6 +41,7 @@ class ExchangeViews:
                                         "文件", "Upload the CSV or XLSX file as the "
                                         "multipart field 'file'"),
                            {"file": [t("必填", "required")]})
+        refuse_unstorable({"file": [upload.filename or ""]})
         service = request.find_service(IImportService)
         data = upload.file.read(service.max_bytes + 1)
         return service.run(name, data, upload.filename)

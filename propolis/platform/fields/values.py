@@ -89,6 +89,14 @@ def parse_time(value: Any) -> dt.time:
     return dt.time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
+# The moments every time zone (at most 14 hours from UTC) can show as a date of
+# years 1 to 9999: a datetime is shown in the enterprise's zone, and one that
+# fell outside those years there could be stored but never read back.
+ZONE_REACH = dt.timedelta(hours=14)
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC) + ZONE_REACH
+LATEST = dt.datetime.max.replace(tzinfo=dt.UTC) - ZONE_REACH
+
+
 def parse_datetime(value: Any) -> dt.datetime:
     """ISO 8601 with an offset, as an aware UTC datetime; naive times are refused
     because the server cannot know which zone the client meant."""
@@ -103,11 +111,14 @@ def parse_datetime(value: Any) -> dt.datetime:
             "时间应为带时区的 ISO 8601 格式，如 2026-11-28T09:30:00+08:00",
             "a date-time is ISO 8601 with an offset, e.g. 2026-11-28T09:30:00+08:00"))
     try:
-        return parsed.astimezone(dt.UTC)
+        moment = parsed.astimezone(dt.UTC)
     except OverflowError:  # 9999-12-31 late in the day west of UTC, and the like
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
         raise ValueProblem(t(
-            "时间超出可表示的范围（公元 1 年至 9999 年）",
-            "the date-time is out of range (years 1 to 9999)")) from None
+            "时间超出可表示的范围（公元 1 年至 9999 年，在任何时区）",
+            "the date-time is out of range (years 1 to 9999, in any time zone)"))
+    return moment
 
 
 def decimal_json(value: Decimal) -> int | float:
@@ -122,6 +133,19 @@ def format_time(value: dt.time) -> str:
     return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
 
 
+def format_datetime(value: dt.datetime, tz: str) -> str:
+    """An aware datetime as RFC 3339 in ``tz``. Before the zones were standardised
+    (Asia/Shanghai before 1901: +08:05:43, local mean time) an offset has seconds,
+    which RFC 3339 cannot write: the moment is then given with the offset rounded
+    to the minute."""
+    local = value.astimezone(zone(tz))
+    offset = local.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        minutes = round(offset.total_seconds() / 60)
+        local = value.astimezone(dt.timezone(dt.timedelta(minutes=minutes)))
+    return local.isoformat()
+
+
 def to_json_value(value: Any, tz: str = "Asia/Shanghai") -> Any:
     """Any Python value the services produce as a JSON-ready value: Decimals as
     numbers, dates ISO, aware datetimes ISO 8601 in ``tz`` with the offset."""
@@ -130,7 +154,7 @@ def to_json_value(value: Any, tz: str = "Asia/Shanghai") -> Any:
     if isinstance(value, Decimal):
         return decimal_json(value)
     if isinstance(value, dt.datetime):
-        return value.astimezone(zone(tz)).isoformat()
+        return format_datetime(value, tz)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.time):

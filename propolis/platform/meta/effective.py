@@ -57,6 +57,8 @@ class Effective:
         }
         self.approvals: dict[str, Any] = dict(data.get("approvals", {}))
         self.reports: dict[str, Any] = dict(data.get("reports", {}))
+        self.charts: dict[str, Any] = dict(data.get("charts", {}))
+        self.dashboards: dict[str, Any] = dict(data.get("dashboards", {}))
         self._lock = threading.Lock()
         self._tables: TenantTables | None = None
 

@@ -20,24 +20,19 @@ storage refusals (``PlanError``) propagate unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from propolis.metadata.layering import merge_layers
-from propolis.platform.db import Database
+from propolis.metadata.reporting import entry_object
+from propolis.platform.db import Database, dialect_for
 from propolis.platform.errors import Conflict, NotFound, t
-from propolis.platform.storage.applier import (
-    apply_plan,
-    ensure_trigram,
-    tenant_schema,
-    upgrade_recycle_bin_indexes,
-)
+from propolis.platform.storage.applier import apply_plan, upgrade_recycle_bin_indexes
 from propolis.platform.storage.plan import Plan
 from propolis.platform.storage.planner import plan_changes
 from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
@@ -46,15 +41,12 @@ Doc = dict[str, Any]
 
 
 def create_tenant_storage(database: Database, account: str) -> None:
-    """Creates an enterprise's storage (its schema or file) and the platform tables
-    in it. On PostgreSQL it also makes sure pg_trgm is installed, here, once, rather
-    than in the first metadata change that needs it, where two enterprises'
-    changes could race to create it."""
+    """Creates an enterprise's storage (its schema or file), the platform tables
+    in it and what its dialect prepares once (``Dialect.prepare_tenant``)."""
     database.create_tenant_storage(account)
     with database.tenant_engine(account).begin() as conn:
         platform_metadata.create_all(conn)
-        if not database.is_sqlite:
-            ensure_trigram(conn)
+        database.dialect.prepare_tenant(conn)
 
 
 def upgrade_tenant_storage(conn: Connection) -> None:
@@ -91,12 +83,9 @@ def _connection(target: Session | Connection) -> Connection:
 
 def _check_account(conn: Connection, account: str) -> None:
     """Refuses a connection to another enterprise's storage than ``account``'s."""
-    if conn.dialect.name == "sqlite":
-        found = os.path.basename(conn.engine.url.database or "")
-        expected = f"{account}.sqlite"
-    else:
-        found, expected = str(tenant_schema(conn)), f"t_{account}"
-    if found != expected:
+    dialect = dialect_for(conn)
+    found = dialect.storage_of(conn)
+    if found != dialect.storage_key(account):
         raise ValueError(f"connection is to {found!r}, not to {account!r}'s storage")
 
 
@@ -131,14 +120,10 @@ def _begin_change(
     """Checks the connection, serialises changes of this enterprise and refuses
     documents prepared against an older version than the stored one."""
     _check_account(conn, account)
-    if not dry_run and conn.dialect.name == "postgresql":
+    if not dry_run:
         # readers go on; a second change waits here, then sees the new version and
-        # is refused below instead of failing on the version's primary key.
-        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock.)
-        schema = conn.dialect.identifier_preparer.quote(str(tenant_schema(conn)))
-        conn.execute(
-            text(f"LOCK TABLE {schema}.meta_versions IN SHARE ROW EXCLUSIVE MODE")
-        )
+        # is refused below instead of failing on the version's primary key
+        dialect_for(conn).lock_table(conn, meta_versions.name)
     latest = latest_version(conn)
     if latest != current_version:
         raise Conflict(
@@ -164,11 +149,22 @@ def _objects(docs: Sequence[Doc]) -> list[Doc]:
     return [doc for doc in docs if _kind(doc) == "object"]
 
 
-def _approvals(extension_docs: Sequence[Doc], layer: Sequence[Doc]) -> dict[str, Doc]:
-    """Approval definitions by api_name: the enterprise's own replace an
-    extension's of the same name (a definition is taken whole, never merged)."""
-    return {doc["api_name"]: dict(doc)
-            for doc in [*extension_docs, *layer] if _kind(doc) == "approval"}
+# the kinds taken whole by name (never merged), each kept under its key of the
+# effective metadata
+NAMED_KINDS = {"approval": "approvals", "report": "reports", "chart": "charts",
+               "dashboard": "dashboards"}
+
+
+def _named(extension_docs: Sequence[Doc], layer: Sequence[Doc]) -> dict[str, Any]:
+    """Approval definitions, reports, charts and dashboards by kind and api_name:
+    the enterprise's own replace an extension's of the same name (a definition is
+    taken whole, never merged)."""
+    found: dict[str, Any] = {key: {} for key in NAMED_KINDS.values()}
+    for doc in [*extension_docs, *layer]:
+        key = NAMED_KINDS.get(_kind(doc))
+        if key is not None:
+            found[key][doc["api_name"]] = dict(doc)
+    return found
 
 
 @dataclass(frozen=True)
@@ -197,8 +193,13 @@ class _Change:
         layer = new_layer(conn, previous.documents)
         objects = merge_layers(list(self.system_objects),
                                _objects(self.extension_objects), _objects(layer))
+        named = _named(self.extension_objects, layer)
+        for report in named["reports"].values():
+            entries = entry_object(report)
+            objects[entries["api_name"]] = entries
         plan = plan_changes(
-            previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
+            previous.effective.get("objects", {}), objects,
+            dialect=dialect_for(conn).name
         )
         version = previous.version + 1
         if self.dry_run:
@@ -211,9 +212,8 @@ class _Change:
                 created_by=self.user_id,
                 comment=self.comment,
                 documents=layer,
-                # reports … of the previous version are carried over as they are
                 effective={**previous.effective, "objects": plan.effective,
-                           "approvals": _approvals(self.extension_objects, layer)},
+                           **named},
                 plan=plan.as_json(),
             )
         )
@@ -232,14 +232,15 @@ def apply_documents(
     comment: str | None = None,
     dry_run: bool = False,
 ) -> tuple[int, Plan]:
-    """Applies object and approval documents to an enterprise and returns
-    ``(version, plan)``.
+    """Applies object, approval, report, chart and dashboard documents to an
+    enterprise and returns ``(version, plan)``.
 
     ``documents`` (validated, normalized) replace, by kind and api_name, the
-    documents of the same objects (approvals) in the enterprise's own layer; the
+    documents of the same objects (approvals …) in the enterprise's own layer; the
     others of that layer stay. ``extension_objects`` may hold the extensions'
-    approvals too; the effective ``approvals`` are theirs, replaced by name by the
-    enterprise's own.
+    approvals, reports, charts and dashboards too; the effective ones are theirs,
+    replaced by name by the enterprise's own (``NAMED_KINDS``). Each report brings
+    the object of its entries (``metadata.reporting.entry_object``).
     The effective objects are then merged from the layers (system < extensions <
     the enterprise's own, ``merge_layers``), planned against the current effective
     objects, applied, and stored as a new version. Removing a field is applying its

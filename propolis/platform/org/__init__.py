@@ -24,7 +24,7 @@ from propolis.platform.records.interfaces import IRecordService
 def org_service_factory(context: Any, request: Request) -> OrgService:
     """The organisation of the request's enterprise, changed as its actor."""
     return OrgService(request.find_service(IRecordService), sysdb=request.sysdb,
-                      enterprise_id=request.tenant.id, ip=request.client_addr)
+                      enterprise_id=request.tenant.id, ip=request.client_ip)
 
 
 def invitation_service_factory(context: Any, request: Request) -> Invitations:

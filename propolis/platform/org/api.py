@@ -24,7 +24,7 @@ from propolis.platform.org.interfaces import (
 )
 from propolis.platform.org.invitations import Invitations
 from propolis.platform.org.services import OrgService
-from propolis.platform.web.api import json_object, require_admin
+from propolis.platform.web.api import json_object, refuse_unstorable, require_admin
 from propolis.settings import as_bool
 
 
@@ -192,6 +192,7 @@ class OrgViews:
                                         "Upload the XLSX file as the multipart field "
                                         "'file'"),
                            {"file": [t("必填", "required")]})
+        refuse_unstorable({"file": [field.filename or ""]})
         result = org.import_users(field.file.read(), field.filename)
         if result["status"] == "rejected":
             result["report_url"] = self.request.route_path(
@@ -222,6 +223,6 @@ def join_info(request: Request) -> Any:
 def join(request: Request) -> Any:
     limit_rate(request, "join")
     body = json_object(request)
-    filed = request.find_service(IJoinService).file(body, request.client_addr)
+    filed = request.find_service(IJoinService).file(body, request.client_ip)
     request.response.status = 201
     return filed

@@ -16,12 +16,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, literal, or_
 
+from propolis.platform.db import Dialect
 from propolis.platform.errors import AppError, t
 from propolis.platform.fields.base import NOT_NULL, FieldType
 from propolis.platform.fields.registry import field_type, field_types
 from propolis.platform.fields.values import SYSTEM_FIELDS, ValueProblem
 
 MAX_IN = 500
+# Conditions in one query: far more than a person or a saved view writes, and few
+# enough for SQLite's expression tree (1,000 ANDed conditions overflow it).
+MAX_FILTERS = 100
 
 
 def filter_ops() -> list[str]:
@@ -69,7 +73,7 @@ def _scalar(target: Target, value: Any) -> Any:
 
 
 def condition(
-    target: Target, op: Any, value: Any, dialect: str
+    target: Target, op: Any, value: Any, dialect: Dialect
 ) -> ColumnElement[bool]:
     """One filter as a SQL condition; AppError 400 naming the field when the op
     does not suit the field or the value is of the wrong type."""
@@ -104,11 +108,14 @@ def compile_filters(
     fields: Mapping[str, Mapping[str, Any]],
     table: Table,
     filters: Any,
-    dialect: str,
+    dialect: Dialect,
 ) -> list[ColumnElement[bool]]:
     """All filters (they combine with AND)."""
     if not isinstance(filters, list):
         raise invalid("filters", "应为列表", "must be a list")
+    if len(filters) > MAX_FILTERS:
+        raise invalid("filters", f"最多 {MAX_FILTERS} 个条件",
+                      f"at most {MAX_FILTERS} filters")
     conditions = []
     for item in filters:
         if not isinstance(item, dict) or set(item) - {"field", "op", "value"}:

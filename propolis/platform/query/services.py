@@ -34,8 +34,8 @@ from sqlalchemy import (
     union_all,
 )
 
+from propolis.platform.db import Dialect, dialect_for
 from propolis.platform.errors import AppError
-from propolis.platform.fields.sql import LIKE_ESCAPE, like_escape
 from propolis.platform.query.filters import (
     SortKey,
     compile_filters,
@@ -49,9 +49,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_TERMS = 10
 MAX_Q = 200
-# The FTS5 trigram tokenizer indexes three-character sequences: shorter terms
-# cannot use it and go to LIKE.
-TRIGRAM = 3
 
 _fts_metadata = MetaData()
 
@@ -63,7 +60,7 @@ def fts_table(name: str) -> Table:
                  Column("body", Text), keep_existing=True)
 
 
-def _bad_cursor() -> AppError:
+def bad_cursor() -> AppError:
     return invalid("cursor", "翻页游标无效，请从第一页重新开始",
                    "invalid cursor: start again from the first page")
 
@@ -98,16 +95,16 @@ def decode_cursor(keys: Sequence[SortKey], cursor: Any) -> list[Any]:
     """The sort values in a cursor; 400 when it is malformed or made for another
     sort order."""
     if not isinstance(cursor, str) or len(cursor) > 4000:
-        raise _bad_cursor()
+        raise bad_cursor()
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         signature, values = json.loads(raw)
         if signature != _signature(keys) or len(values) != len(keys):
-            raise _bad_cursor()
+            raise bad_cursor()
         return [_decode(k, v) for k, v in zip(keys, values, strict=True)]
     except (binascii.Error, ValueError, TypeError, InvalidOperation,
             UnicodeDecodeError):
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
 
 
 def check_limit(limit: Any) -> int:
@@ -132,31 +129,15 @@ def keyword_terms(q: Any) -> list[str]:
 
 
 def keyword_condition(
-    table: Table, q: Any, dialect: str, fts: Table | None
+    table: Table, q: Any, dialect: Dialect, fts: Table | None
 ) -> ColumnElement[bool] | None:
     """Every whitespace-separated term of ``q`` must occur in the record's
-    ``search_text``. Terms are literals: LIKE wildcards are escaped and FTS5 terms
-    are quoted phrases, so no query syntax gets through."""
+    ``search_text``. Terms are literals, so no query syntax gets through."""
     terms = keyword_terms(q)
     if not terms:
         return None
-    text = table.c.search_text
-    conditions: list[ColumnElement[bool]] = []
-    phrases = []
-    for term in terms:
-        if dialect == "postgresql":
-            # ILIKE '%term%' is served by the GIN trigram index on search_text
-            conditions.append(text.ilike(f"%{like_escape(term)}%",
-                                         escape=LIKE_ESCAPE))
-        elif fts is not None and len(term) >= TRIGRAM:
-            phrases.append('"' + term.replace('"', '""') + '"')
-        else:
-            conditions.append(text.like(f"%{like_escape(term)}%", escape=LIKE_ESCAPE))
-    if phrases and fts is not None:
-        matches = select(fts.c.record_id).where(
-            fts.c.body.op("MATCH")(" AND ".join(phrases)))
-        conditions.append(table.c.id.in_(matches))
-    return and_(*conditions)
+    return and_(*dialect.keyword_conditions(table.c.search_text, table.c.id, terms,
+                                            fts))
 
 
 def visible_page(
@@ -205,7 +186,7 @@ def query_page(
     ``deleted``) and the cursor of the next page (None on the last). ``where``
     adds conditions; ``visible``, when given, keeps the rows in any of its
     branches (see ``visible_page``)."""
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     size = check_limit(limit)
     conditions = compile_filters(fields, table, filters or [], dialect)
     keys = compile_sort(fields, table, sort or [])
@@ -250,7 +231,7 @@ def grouped_count(
     groups first, at most ``MAX_GROUPS``. ``visible`` keeps the rows in any of its
     branches, as ``query_page`` does (here simply OR-ed: a count reads every
     matching row anyway). 400 naming the field when it cannot be grouped on."""
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     target = resolve(fields, table, field)
     if not target.type.groups(target.field):
         raise invalid(target.name, "只能按单选或布尔字段汇总",

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, String, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
@@ -68,6 +68,36 @@ class Checks(RecordServiceBase):
         if rec["life_status"] == "in_review":
             raise Conflict("locked", t("记录正在审批中，已锁定",
                                        "The record is under approval and locked"))
+
+    def _check_user_status(self, conn: Connection, plan: ObjectPlan,
+                           old: Mapping[str, Any] | None,
+                           rec: Mapping[str, Any]) -> None:
+        """The users' own rules, whoever writes them: a status is required; nobody
+        makes themselves inactive, and no change leaves the enterprise without
+        an active admin (disabling the last one, or taking the role away)."""
+        if plan.name != "user":
+            return
+        if rec["status"] is None:
+            raise invalid({"status": [t("必填：在职、待激活或已停用",
+                                        "required: active, pending or disabled")]})
+        if old is None:
+            return
+        if old["status"] == "active" and rec["status"] != "active" \
+                and old["id"] == self.actor.user_id:
+            raise invalid({"status": [t("不能停用自己",
+                                        "you cannot disable yourself")]})
+        if _active_admin(old) and not _active_admin(rec):
+            users = plan.table
+            others = conn.execute(select(users.c.id).where(
+                users.c.id != old["id"], users.c.status == "active",
+                users.c.deleted_at.is_(None),
+                cast(users.c.roles, String).like('%"admin"%')).limit(1)).first()
+            if others is None:
+                name = "status" if rec["status"] != "active" else "roles"
+                raise invalid({name: [t(
+                    "这是唯一的在职企业管理员：请先让另一位员工成为管理员",
+                    "this is the only active administrator: make another user "
+                    "an administrator first")]})
 
     def _default(self, field: Mapping[str, Any], now: dt.datetime) -> Any:
         # date and datetime defaults may name the moment of the save
@@ -257,3 +287,7 @@ class Checks(RecordServiceBase):
         except IntegrityError:
             self._check_unique(conn, plan, rec, plan.unique, exclude=rec["id"])
             raise invalid({n: [TAKEN] for n in plan.unique}) from None
+
+
+def _active_admin(user: Mapping[str, Any]) -> bool:
+    return user["status"] == "active" and "admin" in (user["roles"] or ())

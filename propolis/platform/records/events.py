@@ -41,6 +41,16 @@ class PasswordSet:
     user_id: str
 
 
+@dataclass(frozen=True)
+class UserDeactivated:
+    """A user stopped being active (disabled, or back to pending) through the
+    record service: the accounts revoke every token they hold, so that enabling
+    them again does not bring their old sessions back."""
+
+    request: Any
+    user_id: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class RecordEvent:
     """A record changed. ``request``: the request whose record service changed it

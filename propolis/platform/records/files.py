@@ -22,6 +22,7 @@ from propolis.platform.records.interfaces import IFileService
 from propolis.platform.storage.platform_tables import files
 
 CHUNK = 64 * 1024
+NO_SUCH_FILE = t("文件不存在", "No such file")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class StoredFile:
     content_type: str
     size: int
     path: str
+    uploaded_by: str | None = None
 
 
 @implementer(IFileService)
@@ -66,15 +68,16 @@ class FileService:
             id=file_id, name=name, content_type=content_type, size=size,
             sha256=digest.hexdigest(), created_by=self.user_id,
             created_at=dt.datetime.now(dt.UTC)))
-        return StoredFile(file_id, name, content_type, size, path)
+        return StoredFile(file_id, name, content_type, size, path, self.user_id)
 
     def get(self, file_id: str) -> StoredFile:
         row = self.session.execute(select(files).where(files.c.id == file_id)
                                    ).first()
         path = self._path(file_id)
         if row is None or not os.path.exists(path):
-            raise NotFound("not_found", t("文件不存在", "No such file"))
-        return StoredFile(row.id, row.name, row.content_type, row.size, path)
+            raise NotFound("not_found", NO_SUCH_FILE)
+        return StoredFile(row.id, row.name, row.content_type, row.size, path,
+                          row.created_by)
 
     def names(self, ids: Iterable[str]) -> dict[str, str]:
         wanted = sorted(set(ids))

@@ -79,6 +79,11 @@ class IRecordService(Interface):
         """Raises as acting on the record would: 404 when the actor cannot reach
         it, 403 when ``verb`` is not theirs on it."""
 
+    def file_holders(file_id: str):
+        """The records holding the uploaded file ``file_id`` in a file or image
+        field (``FileHolder``: object, record id, whether the actor sees that
+        field and reaches the record)."""
+
     def variables(object: str, id: str, *, verb: str | None, lock: bool):
         """The record as expressions see it (Python values, system fields, table
         rows as lists of maps); raises as ``check`` with ``verb`` (None: no right
@@ -122,7 +127,9 @@ class IFileService(Interface):
         transaction aborts."""
 
     def get(file_id: str):
-        """The file ``file_id`` of the enterprise; 404 when there is none."""
+        """The file ``file_id`` of the enterprise (``id name content_type size
+        path uploaded_by``); 404 when there is none. Who may read it is the
+        caller's question (``IRecordService.file_holders``)."""
 
     def names(ids: Any):
         """``{id: name}`` of those of ``ids`` that are the enterprise's files."""

@@ -5,10 +5,21 @@ what the actor's access policy lets them reach and see."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    cast,
+    false,
+    or_,
+    select,
+    true,
+)
 
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import NotFound, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import OUTPUT_SYSTEM_FIELDS, to_json_value
@@ -25,6 +36,17 @@ from propolis.platform.records.plan import (
 
 # records read back at once for the events of a bulk change
 WHOLE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class FileHolder:
+    """A record holding an uploaded file: ``visible`` when the actor sees the
+    field holding it, ``reachable`` when they may read the record."""
+
+    object: str
+    record_id: str
+    visible: bool
+    reachable: bool
 
 
 class Reads(RecordServiceBase):
@@ -121,7 +143,7 @@ class Reads(RecordServiceBase):
             {n: (plan.children[n], subs)
              for n, subs in plan.searchable_rows.items()
              if subs and n not in hidden},
-            q, conn.dialect.name)
+            q, dialect_for(conn))
         return None, [keyword] if keyword is not None else []
 
     def check(self, object: str, id: str, verb: str) -> None:
@@ -130,6 +152,44 @@ class Reads(RecordServiceBase):
         theirs on it."""
         plan = self._plan(object)
         self._load(self.session.connection(), plan, id, verb=verb)
+
+    def file_holders(self, file_id: str) -> list[FileHolder]:
+        """The records (live or in the recycle bin) whose file or image fields,
+        or their tables' rows, hold the uploaded file ``file_id``, each with
+        whether the actor reaches the record and sees the field holding it."""
+        if not file_id.isalnum():  # ids are ULIDs: nothing to escape in LIKE
+            return []
+        quoted = f'%"{file_id}"%'
+        conn = self.session.connection()
+        found: list[FileHolder] = []
+        for name in self.effective.objects:
+            plan = self._plan(name)
+            # (the field whose access decides, the columns that may hold the id)
+            holding = [(f["api_name"], [plan.table.c[f["api_name"]]])
+                       for f in plan.file_fields]
+            holding += [(table, [plan.children[table].c[s["api_name"]]
+                                 for s in subs])
+                        for table, subs in plan.row_file_fields.items() if subs]
+            if not holding:
+                continue
+            hidden = self.policy.hidden(name)
+            readable: ColumnElement[bool] = false()
+            if self.policy.allows(name, READ):
+                reach = self.policy.condition(name, plan.table, READ)
+                readable = true() if reach is None else reach
+            for field, columns in holding:
+                held = or_(*(cast(c, String).like(quoted) for c in columns))
+                stmt = select(plan.table.c.id, readable.label("_reach"))
+                if columns[0].table is plan.table:
+                    stmt = stmt.where(held)
+                else:
+                    child = columns[0].table
+                    stmt = stmt.where(plan.table.c.id.in_(
+                        select(child.c.parent_id).where(held)))
+                found.extend(FileHolder(name, row.id, field not in hidden,
+                                        bool(row._reach))
+                             for row in conn.execute(stmt))
+        return found
 
     def variables(self, object: str, id: str, *, verb: str | None = READ,
                   lock: bool = False) -> dict[str, Any]:
@@ -172,7 +232,7 @@ class Reads(RecordServiceBase):
 
     @staticmethod
     def _fts(conn: Connection, plan: ObjectPlan) -> bool:
-        return plan.has_search and conn.dialect.name == "sqlite"
+        return plan.has_search and dialect_for(conn).search_table
 
     def _from_row(self, plan: ObjectPlan, row: Mapping[Any, Any]) -> dict[str, Any]:
         rec = {name: row[name] for name in SYSTEM_COLUMNS}

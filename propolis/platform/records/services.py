@@ -61,6 +61,7 @@ from propolis.platform.records.events import (
     RecordDeleted,
     RecordRestored,
     RecordUpdated,
+    UserDeactivated,
     pairs,
 )
 from propolis.platform.records.handover import transfer_records
@@ -112,6 +113,7 @@ class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
         rec.update(self._parse(plan, data, {}))
         self._check_dependent(plan, rec, None)
         self._check_references(conn, plan, rec, None)
+        self._check_user_status(conn, plan, None, rec)
         self._check_unique(conn, plan, rec, plan.unique, exclude=None)
         self._check_duplicates(conn, plan, rec, None)
         if plan.autonumbers:
@@ -172,6 +174,7 @@ class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
         rec.update(self._parse(plan, data, old))
         self._check_dependent(plan, rec, set(data))
         self._check_references(conn, plan, rec, old)
+        self._check_user_status(conn, plan, old, rec)
         closure = CLOSURES.get(plan.name)
         moved = (closure if closure is not None
                  and rec[closure.field] != old[closure.field] else None)
@@ -226,6 +229,9 @@ class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
         self._tell(RecordUpdated, plan, out, changes=pairs(changes))
         if plan.name == "user" and "password" in changes and self.request is not None:
             self.request.registry.notify(PasswordSet(self.request, id))
+        if plan.name == "user" and old["status"] == "active" \
+                and rec["status"] != "active" and self.request is not None:
+            self.request.registry.notify(UserDeactivated(self.request, id))
         return self.policy.strip(plan.name, out)
 
     def delete(self, object: str, id: str) -> None:

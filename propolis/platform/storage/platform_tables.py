@@ -15,10 +15,9 @@ from sqlalchemy import (
     Table,
     Text,
     event,
-    text,
 )
 
-from propolis.platform.db import new_metadata
+from propolis.platform.db import dialect_for, new_metadata
 from propolis.platform.storage.hierarchy import Closure, closure_table
 from propolis.platform.storage.types import UTCDateTime, json_type
 
@@ -114,33 +113,11 @@ audit_log = Table(
     Column("ip", String(64)),
 )
 
-_SQLITE = (
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
-)
-_POSTGRES = (
-    "CREATE OR REPLACE FUNCTION {schema}.audit_log_refuse() RETURNS trigger "
-    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log cannot be changed'; "
-    "END $$",
-    "DROP TRIGGER IF EXISTS audit_log_no_change ON {schema}.audit_log",
-    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON "
-    "{schema}.audit_log FOR EACH ROW EXECUTE FUNCTION {schema}.audit_log_refuse()",
-)
-
-
 @event.listens_for(audit_log, "after_create")
 def protect(target: Any, conn: Connection, **kw: Any) -> None:
     """Installs the triggers that make the table append-only."""
-    if conn.dialect.name == "sqlite":
-        for statement in _SQLITE:
-            conn.execute(text(statement))
-        return
-    schema_map = conn.get_execution_options().get("schema_translate_map") or {}
-    schema = conn.dialect.identifier_preparer.quote(schema_map.get(None) or "public")
-    for statement in _POSTGRES:
-        conn.execute(text(statement.format(schema=schema)))
+    dialect_for(conn).make_append_only(conn, audit_log.name,
+                                       "the audit log cannot be changed")
 
 
 # -- the organisation (propolis.platform.org) ------------------------------------

@@ -26,7 +26,7 @@ def tenancy_service_factory(context: Any, request: Request) -> EnterpriseService
     def audit(action: str, target: str | None, details: Mapping[str, Any]) -> None:
         record_event(request.db.connection(), actor_id=request.actor.user_id,
                      action=action, target=target, details=details,
-                     ip=request.client_addr)
+                     ip=request.client_ip)
 
     return EnterpriseService(request.sysdb, request.tenant.id, audit)
 
@@ -41,7 +41,7 @@ def metadata_service_factory(context: Any, request: Request) -> MetadataService:
 
     return MetadataService(request.registry.database, account, request.effective,
                            request.db, request.sysdb, request.actor.user_id,
-                           enqueue=enqueue, lang=request.lang, ip=request.client_addr)
+                           enqueue=enqueue, lang=request.lang, ip=request.client_ip)
 
 
 def includeme(config: Configurator) -> None:

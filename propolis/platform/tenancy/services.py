@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from propolis.metadata import Document, validate_documents
 from propolis.metadata.extensions import (
+    APPLIED_KINDS,
     Extension,
     builtin_extensions,
     extension_documents,
@@ -70,7 +71,10 @@ def current_version(database: Database, account: str) -> int:
 
 def effective_for(database: Database, account: str, version: int) -> Effective:
     def load() -> Effective:
-        with database.tenant_engine(account).connect() as conn:
+        # read-only: inside a request whose own session holds the SQLite file's
+        # write lock, a second writer would wait for it until the busy timeout
+        with database.tenant_engine(account).connect().execution_options(
+                readonly=True) as conn:
             return load_effective(conn, version)
 
     return effective_cache.get(account, version, load)
@@ -93,24 +97,27 @@ def validate_for(
     """Validates an enterprise's own documents against what it already has: other
     objects may be referred to; an object of a lower layer (system, extension) is
     extended, not replaced; the enterprise's own earlier document is replaced.
-    Objects and approval definitions are applied here; the other kinds where they
-    are managed."""
+    Objects, approval definitions, reports, charts and dashboards are applied
+    here; the other kinds (roles, extensions) where they are managed."""
     docs = [d if isinstance(d, Document) else Document(dict(d)) for d in documents]
     names = {d.api_name for d in docs if d.kind in (None, "object")}
     system, ext = _lower_layers(extensions)
     lower = merge_layers(system, [d for d in ext if d["kind"] == "object"], [])
     existing = {n: o.doc for n, o in effective.objects.items() if n not in names}
     existing.update({n: lower[n] for n in names if n in lower})
-    others = [d for d in docs if d.kind not in (None, "object", "approval")]
+    others = [d for d in docs if d.kind not in (None, *APPLIED_KINDS)]
     if others:
         raise AppError("not_an_object", t(
-            "这里只能提交对象（kind: object）和审批（kind: approval）文档",
-            "Only object (kind: object) and approval (kind: approval) documents can "
-            "be applied here"),
+            "这里只能提交对象、审批、报数、图表和仪表盘文档（kind: object、approval、"
+            "report、chart、dashboard）",
+            "Only object, approval, report, chart and dashboard documents (kind: "
+            "object, approval, report, chart, dashboard) can be applied here"),
             {d.source: [t(f"kind 为 {d.kind}，请通过对应的功能提交",
                           f"kind is {d.kind}; submit it where that kind is managed")]
              for d in others})
-    return validate_documents(docs, existing=existing)
+    batch = {d.api_name for d in docs if d.kind == "chart"}
+    charts = {n: c for n, c in effective.charts.items() if n not in batch}
+    return validate_documents(docs, existing=existing, charts=charts)
 
 
 def apply_metadata(
@@ -344,7 +351,6 @@ def create_enterprise(
     except BaseException:
         database.drop_tenant_storage(account)
         with database.system_sessionmaker() as sysdb, sysdb.begin():
-            sysdb.execute(Enterprise.__table__.delete().where(
-                Enterprise.id == enterprise_id))
+            sysdb.execute(delete(Enterprise).where(Enterprise.id == enterprise_id))
         raise
     return CreatedEnterprise(enterprise_id, account, admin_id, department["id"])

@@ -16,6 +16,8 @@ The request:
   or disabled).
 - ``request.access``: what the actor may do, the one access policy every service of
   the request asks.
+- ``request.client_ip``: the client's address (``client``: behind the proxies
+  ``propolis.trusted_proxy`` names, from their ``X-Forwarded-For``).
 - ``request.lang``: ``zh`` or ``en``; ``request.tz``: the enterprise's IANA time
   zone, given to every service that reads or writes times.
 - the services: ``request.find_service(IRecordService)`` and the like, made by the
@@ -171,6 +173,8 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(_lang, "lang", reify=True)
     config.add_request_method(_tz, "tz", reify=True)
     config.add_subscriber(_active_users_only, ContextFound)
+    config.include(".client")
+    config.include(".headers")
     config.include(".pages")
     config.include(".nav")
     config.add_tween("propolis.platform.web.errors.body_limit_tween_factory")

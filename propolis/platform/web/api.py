@@ -54,6 +54,14 @@ def json_body(request: Request) -> Any:
             "invalid_json",
             t(f"请求体不是有效的 JSON：{exc}", f"The body is not valid JSON: {exc}"),
         ) from None
+    refuse_unstorable(body)
+    return body
+
+
+def refuse_unstorable(body: Any) -> None:
+    """400 ``invalid_text`` naming where ``body`` (a JSON body, or what a
+    multipart part said: ``{"file": [name, type]}``) holds text no database can
+    store (``unstorable_text``)."""
     bad = unstorable_text(body)
     if bad is not None:
         raise AppError("invalid_text", t("文本中有无法保存的字符",
@@ -62,7 +70,6 @@ def json_body(request: Request) -> Any:
                        {bad: [t("含有空字符（U+0000）或不成对的代理码位",
                                 "contains a NUL character (U+0000) or an unpaired "
                                 "surrogate")]})
-    return body
 
 
 def _storable(text: str) -> bool:

@@ -10,8 +10,10 @@ without its traceback) all come here; the request's transaction is rolled back
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import Callable
+from email.message import Message
 
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException
@@ -46,6 +48,7 @@ TITLES = {
 }
 NO_SUCH_PAGE = _("There is no such page.")
 NOT_ALLOWED = _("You may not see this page.")
+BAD_BODY = t("请求体的 Content-Type 无法读取", "The body's Content-Type cannot be read")
 INTERNAL = t("服务器内部错误，已记录。请稍后再试。",
              "Something went wrong on the server; it has been logged. Try again "
              "later.")
@@ -88,9 +91,37 @@ def body_limit_tween_factory(
                 return failure(request, AppError(
                     "body_too_large", HTTP_MESSAGES[413], status=413), bare=True)
             request.body = body
+        problem = body_type_problem(request)
+        if problem is not None:
+            return failure(request, problem, bare=True)
         return handler(request)
 
     return tween
+
+
+def body_type_problem(request: Request) -> AppError | None:
+    """A body whose ``Content-Type`` nothing can read — a charset Python does not
+    know, a multipart form without its boundary — refused before a view or the
+    CSRF check tries to decode it."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE") \
+            or "Content-Type" not in request.headers:
+        return None
+    header = Message()
+    header["Content-Type"] = request.headers["Content-Type"]
+    charset = header.get_param("charset")
+    if isinstance(charset, str):
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            return AppError("invalid_body", BAD_BODY, {"Content-Type": [t(
+                f"不认识的字符集 {charset!r}", f"unknown charset {charset!r}")]},
+                status=415)
+    if header.get_content_type() == "multipart/form-data" \
+            and not header.get_param("boundary"):
+        return AppError("invalid_body", BAD_BODY, {"Content-Type": [t(
+            "multipart/form-data 缺少 boundary 参数",
+            "multipart/form-data without its boundary parameter")]})
+    return None
 
 
 @exception_view_config(AppError)

@@ -12,6 +12,7 @@ from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.workflow.events import ApprovalFinished, ApprovalStarted
 from propolis.platform.workflow.interfaces import IApprovalService
 from propolis.platform.workflow.services import ApprovalService
+from propolis.platform.workflow.tasks import approval_sla
 
 __all__ = ["ApprovalFinished", "ApprovalStarted"]
 
@@ -26,5 +27,7 @@ def approval_service_factory(context: Any, request: Request) -> ApprovalService:
 
 def includeme(config: Configurator) -> None:
     config.register_service_factory(approval_service_factory, IApprovalService)
+    config.add_periodic_task("approval-sla", approval_sla,
+                             "propolis.approval_sla_seconds")
     config.include(".routes", route_prefix="/api/v1")
     config.scan(".api")

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from propolis.platform.errors import t
+from propolis.platform.ids import ID_LENGTH
+from propolis.platform.query.services import bad_cursor
 from propolis.platform.storage.platform_tables import (
     approval_cc,
     approval_instances,
@@ -59,7 +61,7 @@ class Boxes(ApprovalEngine):
         if status is not None:
             stmt = stmt.where(i.status == status)
         if cursor:
-            stmt = stmt.where(key < cursor)
+            stmt = stmt.where(key < _cursor(cursor))
         rows = list(self.conn.execute(stmt.limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
@@ -87,7 +89,7 @@ class Boxes(ApprovalEngine):
         if unread:
             stmt = stmt.where(n.read_at.is_(None))
         if cursor:
-            stmt = stmt.where(n.id < cursor)
+            stmt = stmt.where(n.id < _cursor(cursor))
         rows = list(self.conn.execute(stmt.limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
@@ -106,3 +108,12 @@ class Boxes(ApprovalEngine):
         if ids is not None:
             stmt = stmt.where(n.id.in_(list(ids)))
         return int(self.conn.execute(stmt.values(read_at=utcnow())).rowcount or 0)
+
+
+def _cursor(value: Any) -> str:
+    """A box's or the inbox's cursor: the id the previous page ended with (never
+    text a database could choke on, such as a NUL byte on PostgreSQL)."""
+    if not isinstance(value, str) or len(value) > ID_LENGTH \
+            or not (value.isascii() and value.isalnum()):
+        raise bad_cursor()
+    return value

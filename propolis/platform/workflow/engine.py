@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -193,8 +193,9 @@ class ApprovalEngine:
 
     def _counts(self, step_id: str) -> dict[str, int]:
         c = approval_tasks.c
-        found = dict(self.conn.execute(select(c.status, func.count()).where(
-            c.step_id == step_id).group_by(c.status)).all())
+        found: dict[str, int] = dict(self.conn.execute(
+            select(c.status, func.count()).where(c.step_id == step_id)
+            .group_by(c.status)).all())
         total = sum(n for status, n in found.items() if status not in REPLACED)
         return {"approved": found.get("approved", 0),
                 "pending": found.get("pending", 0),
@@ -263,6 +264,14 @@ class ApprovalEngine:
                 or_(c.assignee == me, c.on_behalf_of == me)).limit(1)).first():
             return True
         return me in self._cc(inst.id)
+
+    def takes_part_in(self, object: str, record_id: str) -> bool:
+        """Whether the actor takes part in an approval of the record (or manages
+        approvals and the record has one)."""
+        c = approval_instances.c
+        return any(self._takes_part(inst) for inst in self.conn.execute(
+            select(approval_instances).where(c.object == object,
+                                             c.record_id == record_id)))
 
     def _cc(self, instance_id: str) -> set[str]:
         return set(self.conn.execute(select(approval_cc.c.user_id).where(
@@ -377,6 +386,15 @@ class ApprovalEngine:
                                        "characters"))
         return comment
 
+    @overload
+    def _user_field(self, value: Any, field: str, required: Literal[True]) -> str:
+        ...
+
+    @overload
+    def _user_field(self, value: Any, field: str, required: bool = False
+                    ) -> str | None:
+        ...
+
     def _user_field(self, value: Any, field: str, required: bool = False
                     ) -> str | None:
         if value is None and not required:
@@ -419,7 +437,13 @@ class ApprovalEngine:
         mine = next((task.id for task in tasks if task.status == "pending"
                      and task.assignee == self.actor.user_id), None)
         definition = inst.definition
+        # Taking part in the approval is what gives the viewer the record (their
+        # own scope may not reach it), but they see only the fields their roles
+        # see on its object: a submitter or cc never more than the record's page
+        # would show them.
         record = self._record(inst.object, inst.record_id)
+        if record is not None:
+            record = self.records.policy.strip(inst.object, record)
         return {
             "id": inst.id,
             "definition": {"api_name": inst.definition_name,

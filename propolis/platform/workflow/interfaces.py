@@ -23,6 +23,10 @@ class IApprovalService(Interface):
     def get(instance_id: str):
         """One instance with its steps, record and timeline."""
 
+    def takes_part_in(object: str, record_id: str):
+        """Whether the actor takes part in an approval of the record (what lets
+        them see it on the approval's page, and so its files)."""
+
     def act(instance_id: str, body: dict[str, Any]):
         """``approve reject return transfer withdraw add_approver comment urge``;
         returns the instance after it."""

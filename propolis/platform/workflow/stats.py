@@ -74,12 +74,22 @@ class StatsQuery:
         return cls(by, dates["from"], dates["to"], tz)
 
     def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The period as UTC moments; None for an end left open, or one beyond
+        what a datetime holds (``from=0001-01-01``, ``to=9999-12-31``: every
+        instance is inside)."""
         zone = ZoneInfo(self.tz)
-        low = (dt.datetime.combine(self.start, dt.time(), zone) if self.start
-               else None)
-        high = (dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), zone)
-                if self.end else None)
-        return low, high
+
+        def moment(day: dt.date | None, after: bool) -> dt.datetime | None:
+            if day is None or (after and day == dt.date.max):
+                return None
+            if after:
+                day += dt.timedelta(days=1)
+            try:
+                return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+            except OverflowError:
+                return None
+
+        return moment(self.start, False), moment(self.end, True)
 
 
 def _hours(start: dt.datetime, end: dt.datetime | None) -> float | None:

@@ -47,7 +47,7 @@ class Tenant:
         self.database = database
         self.account = account
         self.engine = database.tenant_engine(account)
-        self.schema = None if database.is_sqlite else f"t_{account}"
+        self.schema = None if database.dialect.name == "sqlite" else f"t_{account}"
 
     def apply(self, current: int, *docs: dict[str, Any], **kw: Any) -> tuple[int, Plan]:
         kw.setdefault("extension_objects", [])
@@ -426,3 +426,26 @@ def test_stored_effective_is_what_the_record_code_loads(tenant: Tenant) -> None:
         child = load_effective(conn, version).tables.children["customer"]["items"]
     assert set(child.c.keys()) == {"id", "parent_id", "row_order", "qty", "note"}
     assert {"qty", "note"} <= tenant.columns("o_customer__items")
+
+
+def test_charts_dashboards_and_reports_are_taken_whole_by_name(tenant: Tenant
+                                                               ) -> None:
+    def chart(name: str, label: str) -> dict[str, Any]:
+        return {"kind": "chart", "api_name": name, "label": label,
+                "object": "project", "measures": [{"api_name": "n",
+                                                   "function": "count"}]}
+
+    report = {"kind": "report", "api_name": "daily", "label": {"zh": "日报"},
+              "period": "daily", "fields": [{"api_name": "calls", "type": "number"}]}
+    shipped = [obj("project", NAME), chart("count", "shipped"),
+               chart("other", "shipped"), report]
+    version, _ = tenant.apply(0, chart("count", "own"), extension_objects=shipped)
+    with tenant.engine.connect() as conn:
+        effective = load_effective(conn, version)
+    assert {n: c["label"] for n, c in effective.charts.items()} == {
+        "count": "own", "other": "shipped"}
+    assert list(effective.reports) == ["daily"]
+    # the report's entries live in a generated object with a table of its own
+    entries = effective.objects["report_daily"].doc
+    assert entries["generated_by"] == {"kind": "report", "api_name": "daily"}
+    assert {"period", "entry_key", "calls"} <= tenant.columns("o_report_daily")

@@ -10,6 +10,7 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.response import Response
 
 import propolis
+from propolis.platform.web.client import trusted_networks
 
 INI = os.path.join(os.path.dirname(os.path.dirname(propolis.__file__)),
                    "production.ini")
@@ -32,3 +33,10 @@ def test_production_sends_the_session_cookie_over_https_only() -> None:
         request._process_response_callbacks(response)
     [cookie] = response.headers.getall("Set-Cookie")
     assert "; secure" in cookie.lower()
+
+
+def test_production_reads_the_client_address_from_its_proxy() -> None:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(INI, encoding="utf-8")
+    networks = trusted_networks(parser["app:main"]["propolis.trusted_proxy"])
+    assert {str(n) for n in networks} == {"127.0.0.1/32", "::1/128"}

@@ -1,0 +1,26 @@
+"""The inbox: notifications for users (``notifications``), the one way any domain
+tells someone of something — an approval task, a report to fill … — in both
+languages. ``GET /api/v1/notifications`` lists them (the workflow's route)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import Connection, insert
+
+from propolis.platform.ids import new_id
+from propolis.platform.storage.platform_tables import notifications
+
+
+def notify(conn: Connection, users: Iterable[str], kind: str,
+           message: Mapping[str, str], instance_id: str | None = None) -> int:
+    """One notification of ``kind`` (``message``: {zh, en}) for each of ``users``,
+    in the caller's transaction; how many were written."""
+    now = dt.datetime.now(dt.UTC)
+    rows = [{"id": new_id(), "user_id": user, "kind": kind,
+             "instance_id": instance_id, "message": dict(message), "created_at": now}
+            for user in sorted(set(users))]
+    if rows:
+        conn.execute(insert(notifications), rows)
+    return len(rows)
