@@ -234,6 +234,17 @@ def test_the_pool_page_and_the_customer_list_filtered_on_pool_and_status(
     assert [r.xpath("./a/text()")[0] for r in rows] == ["公海里的客户"]
     customer_page = doc(rep2.get(rows[0].xpath("./a/@href")[0], status=200))
     assert customer_page.xpath("//form[contains(@action, '/actions/claim')]")
+    # a member claims from the pool's page, and is back on it
+    claim = rows[0].xpath(".//form[contains(@action, '/actions/claim')]")[0]
+    assert claim.xpath(".//button/text()") == ["领取"]
+    back = post(rep2, claim.get("action"), [("next", f"/o/pool/r/{pool['id']}")])
+    assert back.location.endswith(f"/o/pool/r/{pool['id']}")
+    assert sales.rep2.read("customer", pooled["id"])["owner"] == sales.ids["rep2"]
+    act(sales.rep2, "customer", pooled, "return", {"pool": pool["id"]})
+    # who is not a member is offered nothing there
+    director = signed_in(app, sales, "13900000001")
+    assert not doc(director.get(f"/o/pool/r/{pool['id']}", status=200)).xpath(
+        "//form[contains(@action, '/actions/claim')]")
     manager = signed_in(app, sales, "13900000002")
     admin_page = doc(manager.get(rows[0].xpath("./a/@href")[0], status=200))
     assert admin_page.xpath("//details[@id='action-assign']//*[@data-lookup='user']")

@@ -15,6 +15,8 @@ from pyramid.request import Request
 from propolis.forms.display import ORGANISATION, display_text, record_path
 from propolis.forms.fields import SpecField
 from propolis.forms.typetable import widgets_for
+from propolis.platform.actions.interfaces import IActionService
+from propolis.platform.actions.registry import record_actions
 from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
@@ -211,3 +213,17 @@ def add_row_links(request: Request, related: list[dict[str, Any]],
                 "records.new", object=other,
                 _query={field: record_id, via: row["id"]})}
                 for other, field, via, label in links]
+
+
+def add_row_actions(request: Request, related: list[dict[str, Any]]) -> None:
+    """On each row: the registered actions that ask for nothing and that the
+    user may run on that record now (a pool member's "claim" on the pool's
+    page). Declared actions stay on the record's own page."""
+    for rel in related:
+        names = {a.name for a in record_actions(request.registry).of(rel["object"])
+                 if not a.params}
+        for row in rel["records"]:
+            row["actions"] = [] if not names else [
+                a for a in request.find_service(IActionService).available(
+                    rel["object"], row["id"])
+                if a["api_name"] in names and not a.get("params")]

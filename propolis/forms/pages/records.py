@@ -279,6 +279,7 @@ def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str
                                       _query={name: record_id}),
         })
     panels.add_row_links(request, found, record_id)
+    panels.add_row_actions(request, found)
     return found
 
 
@@ -480,6 +481,11 @@ def run_action(request: Request) -> Response:
                  f"{en}: not done. {error.message['en']}")
     else:
         done = t(f"已执行“{zh}”", f"{en}: done.")
+    # a row's button on another record's page goes back to that page
+    back = safe_next(request.POST.get("next"), "")
+    if back:
+        request.session.flash(request.translate(done))
+        return HTTPSeeOther(back)
     return _redirect(request, "records.detail", done, object=obj.api_name,
                      id=record_id)
 
