@@ -106,6 +106,8 @@ def test_the_customer_page_timeline_quick_add_and_actions(
     params = {d.get("id"): d for d in page.xpath("//details[contains(@class, "
                                                  "'action-params')]")}
     assert {"action-return", "action-transfer"} <= set(params)
+    # the CRM's transfer (with related records) replaces the plain one
+    assert not page.xpath("//a[contains(@href, '/transfer')]")
     assert params["action-return"].xpath(".//*[@data-lookup='pool']")
     pool = sales.crm_admin.create("pool", {"name": "页面公海",
                                            "member_departments": [sales.ids["east"]],

@@ -223,6 +223,8 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
     record_id = record["id"]
     locked = record["life_status"] == "in_review"
     owner = record.get("owner")
+    actions = request.find_service(IActionService).available(obj.api_name,
+                                                              record_id)
     return {
         "object": obj.api_name, "object_label": _label(request, obj),
         "record": record, "tab": tab,
@@ -235,11 +237,13 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
             "edit": not locked and _may(request, obj, record_id, "edit"),
             "delete": (not locked and obj.doc.get("deletable", True)
                        and _may(request, obj, record_id, "delete")),
-            "transfer": not locked and _may(request, obj, record_id, "transfer"),
+            # an object's own "transfer" action (the CRM's takes the related
+            # records along) replaces the plain one
+            "transfer": (not locked and _may(request, obj, record_id, "transfer")
+                         and all(a["api_name"] != "transfer" for a in actions)),
         },
         # the object's actions (metadata and extensions) the user may run now
-        "record_actions": request.find_service(IActionService).available(
-            obj.api_name, record_id),
+        "record_actions": actions,
     }
 
 
