@@ -2,8 +2,9 @@
 
 Environment: BENCH_ROWS (default 1,000,000) rows for P2a/P2b/P4/P5, BENCH_CREATES
 (default 2,000) records for P3, BENCH_REQUESTS (default 1,000) API calls for P1,
-PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server, BENCH_ONLY (e.g. ``p5`` or
-``p2,p5``: only those measures, in the same order; default all)."""
+BENCH_PEOPLE (default 10,000) employees and BENCH_POSTS (default 1,000,000) posts
+for P8, PROPOLIS_BENCH_DATABASE_URL for the PostgreSQL server, BENCH_ONLY (e.g.
+``p5`` or ``p2,p5``: only those measures, in the same order; default all)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import platform
 import sys
 import tempfile
 
-from benchmarks import api, approvals, pages, reports, runs
+from benchmarks import api, approvals, feed, pages, reports, runs
 from benchmarks.common import postgres_url, setup
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "BENCHMARKS.md")
@@ -31,6 +32,8 @@ def main() -> int:
     rows = int(os.environ.get("BENCH_ROWS", 1_000_000))
     creates = int(os.environ.get("BENCH_CREATES", 2_000))
     requests = int(os.environ.get("BENCH_REQUESTS", 1_000))
+    people = int(os.environ.get("BENCH_PEOPLE", 10_000))
+    posts = int(os.environ.get("BENCH_POSTS", 1_000_000))
     kinds = ["sqlite"] + (["postgresql"] if postgres_url() else [])
     results: dict[str, list[runs.Row]] = {}
     for kind in kinds:
@@ -61,8 +64,11 @@ def main() -> int:
         if wanted("approvals"):
             with setup(kind) as s:
                 add(*approvals.runs(s))
+        if wanted("p8"):
+            with setup(kind) as s:
+                add(*feed.p8_feed(s, people, posts))
         results[kind] = found
-    write(results, rows, creates, requests)
+    write(results, rows, creates, requests, people, posts)
     return 0
 
 
@@ -73,7 +79,7 @@ def _add(found: list[runs.Row], *rows: runs.Row) -> None:
 
 
 def wanted(measure: str) -> bool:
-    """Whether BENCH_ONLY (comma-separated: p1 p2 p3 p4 p5 p7 approvals) names
+    """Whether BENCH_ONLY (comma-separated: p1 p2 p3 p4 p5 p7 p8 approvals) names
     ``measure``; every measure runs without it."""
     only = os.environ.get("BENCH_ONLY", "").strip()
     return not only or measure in {m.strip().lower() for m in only.split(",")}
@@ -88,7 +94,7 @@ def ratio(unit: str, ours: float, base: float) -> str:
 
 
 def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
-          requests: int) -> None:
+          requests: int, people: int, posts: int) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -127,6 +133,13 @@ def write(results: dict[str, list[runs.Row]], rows: int, creates: int,
         f"- P7 detail: server time of a record's detail page (`GET /o/deal/r/{{id}}` "
         f"through the WSGI app with a logged-in cookie) on {rows:,} rows, vs the "
         "JSON API's read of the same record; p50 of 50 runs.",
+        f"- P8: the work feed's first page ({feed.PAGE} posts, newest first) for an "
+        f"employee of a {people:,}-person company (100 teams in 10 divisions) with "
+        f"{posts:,} shares of mixed audiences (5% everyone, 30% a team or division, "
+        "50% one to three people, 15% the author's own), through the feed service "
+        "(every feed object's page with the access policy's audience condition, "
+        "merged) vs the hand-written statement of the same page (the user's "
+        "departments looked up once); p50 of 50 runs. Goal ≤ 1.5×.",
         "",
         "| database | measure | propolis | baseline | unit | ratio |",
         "|---|---|---|---|---|---|",

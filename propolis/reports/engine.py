@@ -46,7 +46,7 @@ from propolis.platform.permissions.policy import READ, AccessPolicy
 from propolis.platform.query.filters import compile_filters
 from propolis.platform.storage.platform_tables import department_tree, user_hierarchy
 from propolis.platform.storage.types import ExactDecimal
-from propolis.reports.buckets import buckets_for
+from propolis.reports.buckets import bucket_label
 from propolis.reports.periods import Period, local_start, parse_period, period_of
 
 CLOSURES = {"user": user_hierarchy, "department": department_tree}
@@ -148,7 +148,6 @@ class ChartEngine:
         stmt = select(*columns).select_from(query_from).where(*conditions)
         if groups:
             stmt = stmt.group_by(*groups)
-        buckets_for(self.conn).prepare(self.conn)
         rows = [dict(r._mapping) for r in self.conn.execute(stmt)]
         if not groups and not rows:
             rows = [{m["api_name"]: None for m in measures}]
@@ -192,8 +191,8 @@ class ChartEngine:
         column = table.c[name]
         kind = value_type(field)
         if dim["bucket"]:
-            label = buckets_for(self.conn).label(column, dim["bucket"], self.tz,
-                                                 kind == "datetime")
+            label = bucket_label(self.conn, column, dim["bucket"], self.tz,
+                                 kind == "datetime")
             return _Dimension(name, label, bucket=dim["bucket"]), query_from
         ftype = field_type(field)
         if not ftype.orders(field):

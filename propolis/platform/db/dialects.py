@@ -21,9 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from alembic.operations import Operations
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Numeric,
+    String,
     Table,
     bindparam,
     create_engine,
@@ -89,6 +91,10 @@ def _mapped_schema(conn: Connection) -> str | None:
     """The schema a connection's ``schema_translate_map`` puts unnamed tables in."""
     found = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
     return str(found) if found else None
+
+
+# a day and a bucket unit → the bucket's label (``propolis.reports.periods.label_of``)
+DateLabeller = Callable[[dt.date, str], str]
 
 
 class Dialect:
@@ -254,6 +260,17 @@ class Dialect:
         """Triggers refusing every UPDATE and DELETE of ``table`` with ``message``."""
         raise NotImplementedError
 
+    # -- dates -----------------------------------------------------------------------
+
+    def date_label(self, conn: Connection, column: Any, unit: str, tz: str,
+                   datetime: bool, label_of: DateLabeller) -> ColumnElement[str]:
+        """``column`` (a date, or a datetime taken as its calendar day in ``tz``) as
+        the label of its ``unit`` bucket (``day week month quarter year``:
+        ``2026-03-05``, ``2026-W10``, ``2026-03``, ``2026-Q1``, ``2026``), computed in
+        SQL so a statement groups by it. ``label_of(day, unit)`` is the caller's own
+        labelling, for a database without the functions (both sides then agree)."""
+        raise NotImplementedError
+
 
 class SQLiteDialect(Dialect):
     """SQLite, the embedded default: the system database is one file and each
@@ -414,6 +431,33 @@ class SQLiteDialect(Dialect):
                 f"BEFORE {change.upper()} ON {q(table)} "
                 f"BEGIN SELECT RAISE(ABORT, '{_sql_string(message)}'); END"))
 
+    def date_label(self, conn: Connection, column: Any, unit: str, tz: str,
+                   datetime: bool, label_of: DateLabeller) -> ColumnElement[str]:
+        # no time zones in SQLite: the connection calls ``label_of`` in Python
+        raw = conn.connection.driver_connection
+        if raw is not None:
+            raw.create_function(DATE_LABEL, 3, _python_date_label(label_of),
+                                deterministic=True)
+        return getattr(func, DATE_LABEL)(column, literal(unit), literal(tz),
+                                         type_=String)
+
+
+DATE_LABEL = "propolis_date_label"
+
+
+def _python_date_label(label_of: DateLabeller
+                       ) -> Callable[[str | None, str, str], str | None]:
+    def label(value: str | None, unit: str, tz: str) -> str | None:
+        if value is None:
+            return None
+        if len(value) > 10:  # a datetime, stored in UTC without its offset
+            moment = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+            day = moment.astimezone(ZoneInfo(tz)).date()
+        else:
+            day = dt.date.fromisoformat(value)
+        return label_of(day, unit)
+    return label
+
 
 def _sql_string(value: str) -> str:
     return value.replace("'", "''")
@@ -520,6 +564,15 @@ class PostgreSQLDialect(Dialect):
 
     def custom_plans(self) -> ColumnElement[Any] | None:
         return func.set_config("plan_cache_mode", "force_custom_plan", True)
+
+    DATE_FORMATS: ClassVar[dict[str, str]] = {
+        "day": "YYYY-MM-DD", "week": 'IYYY-"W"IW', "month": "YYYY-MM",
+        "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
+
+    def date_label(self, conn: Connection, column: Any, unit: str, tz: str,
+                   datetime: bool, label_of: DateLabeller) -> ColumnElement[str]:
+        local = func.timezone(literal(tz), column) if datetime else column
+        return func.to_char(local, literal(self.DATE_FORMATS[unit]), type_=String)
 
     def lock_table(self, conn: Connection, table: str) -> None:
         # SHARE ROW EXCLUSIVE: one writer at a time, readers never wait

@@ -21,6 +21,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import (
     BigInteger,
+    Column,
     Connection,
     ForeignKeyConstraint,
     Numeric,
@@ -35,13 +36,15 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.schema import DropTable
 from sqlalchemy.types import TypeEngine
 
 from propolis.platform.db import dialect_for, new_metadata
 from propolis.platform.errors import AppError, t
-from propolis.platform.storage.plan import Operation, Plan
+from propolis.platform.storage.plan import Operation, Plan, search_table_name
 from propolis.platform.storage.tables import (
     IN_RECYCLE_BIN,
+    TenantTables,
     column_type,
     object_tables,
     recycle_bin_index_name,
@@ -282,3 +285,30 @@ def apply_plan(conn: Connection, plan: Plan) -> None:
     if found != plan.dialect:
         raise ValueError(f"a {plan.dialect} plan given a {found} connection")
     _Applier(conn, plan).run()
+
+
+def add_missing_columns(conn: Connection, table: Table, names: Iterable[str]
+                        ) -> None:
+    """Adds the nullable columns ``names`` of the platform table ``table`` to an
+    enterprise's copy made by a release before them. Safe to run again."""
+    schema = dialect_for(conn).tenant_schema(conn)
+    have = {c["name"] for c in inspect(conn).get_columns(table.name, schema=schema)}
+    ops = Operations(MigrationContext.configure(conn))
+    for name in names:
+        if name not in have:
+            ops.add_column(table.name, Column(name, table.c[name].type,
+                                              nullable=True), schema=schema)
+
+def drop_object_tables(conn: Connection, objects: Mapping[str, Mapping[str, Any]]
+                       ) -> None:
+    """Drops the tables of objects that left the metadata (an uninstalled
+    extension's archive, purged on request): their child tables, their table and,
+    on SQLite, their search table. The one place storage is ever dropped."""
+    tables = TenantTables(objects)
+    for name in objects:
+        for child in tables.children[name].values():
+            conn.execute(DropTable(child, if_exists=True))
+        conn.execute(DropTable(tables.main[name], if_exists=True))
+        if dialect_for(conn).search_table:
+            fts = search_table_name(name)
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{fts}"')
