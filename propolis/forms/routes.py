@@ -28,6 +28,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("records.history", "/o/{object}/r/{id}/history")
     config.add_route("records.team", "/o/{object}/r/{id}/team")
     config.add_route("records.run_action", "/o/{object}/r/{id}/actions/{name}")
+    config.add_route("records.advance", "/o/{object}/r/{id}/advance/{field}")
     config.add_route("records.action", "/o/{object}/r/{id}/{action}")
     # the object manager (propolis.forms.pages.manager), in the admin console
     config.add_route("manager.objects", "/admin/objects")
