@@ -39,6 +39,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("reports.dashboards", "/dashboards")
     config.add_route("reports.dashboard", "/dashboards/{name}")
     config.add_route("reports.todo", "/reports")
+    config.add_route("reports.summary", "/reports/{name}/summary")
     config.add_route("reports.entry", "/reports/{name}/{period}")
     # the approval pages (propolis.forms.pages.approvals): the boxes, starting one,
     # one approval and its actions, the inbox; fixed paths before /approvals/{id}

@@ -5,9 +5,11 @@ and an entry's form, submitted and corrected."""
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Callable
 from typing import Any
 
+import openpyxl
 import pytest
 from webtest import TestApp
 
@@ -103,9 +105,10 @@ def test_a_rep_fills_and_corrects_today_s_report(app: TestApp, org: Org) -> None
     assert "To fill" in link.text
     form_page = rep.get(link["href"], status=200)
     form = form_of(form_page, link["href"])
-    form["calls"] = "three"
-    refused = form.submit(status=400)
-    assert refused.html.select_one("#report-calls-error") is not None
+    for bad in ("three", "NaN", "Infinity"):
+        form["calls"] = bad
+        refused = form.submit(status=400)
+        assert refused.html.select_one("#report-calls-error") is not None
     form = form_of(refused, link["href"])
     form["calls"] = "3"
     form["revenue"] = "1,200.50"
@@ -131,3 +134,30 @@ def test_a_rep_fills_and_corrects_today_s_report(app: TestApp, org: Org) -> None
     zh = rep.get("/reports").text
     assert "今日待报" in zh and "已填报" in zh
     rep.get(f"/reports/nothing/{day(0)}", status=404)
+
+
+def test_the_summary_page_sums_names_the_missing_and_exports(app: TestApp,
+                                                             org: Org) -> None:
+    for who, calls in (("a", 3), ("b", 5)):
+        org.people.clients[who].put(f"/reports/daily_sales/entries/{day(0)}",
+                                    {"data": {"calls": calls, "revenue": 10}},
+                                    status=200)
+    boss = page_login(app, org, "boss")
+    listed = boss.get("/dashboards", status=200)
+    assert 'href="/reports/daily_sales/summary"' in listed.text
+    page = boss.get("/reports/daily_sales/summary?by=user", status=200)
+    cells = {tr.select("td")[0].text: [td.text for td in tr.select("td")]
+             for tr in page.html.select(".report-summary tbody tr")}
+    assert cells["a"][1:3] == ["1", "3"] and cells["b"][1:3] == ["1", "5"]
+    assert [li.text for li in page.html.select(".report-missing li")] == ["boss"]
+    link = page.html.select_one("a[href*='format=xlsx']")
+    assert link is not None
+    sheet = boss.get(link["href"], status=200)
+    assert sheet.content_type.endswith("spreadsheetml.sheet")
+    book = openpyxl.load_workbook(io.BytesIO(sheet.body), read_only=True)
+    values = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert values[0][:3] == ["Name", "Entries", "拜访数"]
+    assert sorted(v[:3] for v in values[1:]) == [["a", 1, 3], ["b", 1, 5]]
+    bad = boss.get("/reports/daily_sales/summary?from=2026", status=400)
+    assert bad.html.select_one("#summary-error") is not None
+    boss.get("/reports/nothing/summary", status=404)

@@ -7,6 +7,8 @@ differently from it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -21,8 +23,14 @@ from propolis.forms.display import display_text
 from propolis.forms.list_state import field_spec
 from propolis.forms.pages.home import login_redirect
 from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.exchange.download import content_disposition
+from propolis.platform.exchange.sheets import CONTENT_TYPES, XlsxWriter
+from propolis.platform.fields.registry import field_type
+from propolis.platform.fields.values import zone
 from propolis.platform.web.pages import attempt, error_page, render_page
+from propolis.reports.entries import UNITS
 from propolis.reports.interfaces import IChartService, IReportService
+from propolis.reports.periods import period_of
 
 TEMPLATES = "propolis.forms:templates/reports/"
 # the chart types a dashboard draws with ECharts (the others are tables or cards)
@@ -181,14 +189,17 @@ def chart_option(kind: str, title: str, rows: list[dict[str, Any]],
 
 @view_config(route_name="reports.dashboards", request_method="GET")
 def dashboards(request: Request) -> Response:
-    """The enterprise's dashboards."""
+    """The enterprise's dashboards, and the summaries of its reports (报数)."""
     if request.page_user is None:
         return login_redirect(request)
     found = sorted(({"name": name, "label": request.translate(doc["label"])}
                     for name, doc in request.effective.dashboards.items()),
                    key=lambda d: d["label"])
+    reports = sorted(({"name": name, "label": request.translate(doc["label"])}
+                      for name, doc in request.effective.reports.items()),
+                     key=lambda d: d["label"])
     return render_page(request, TEMPLATES + "dashboards.html",
-                       {"dashboards": found})
+                       {"dashboards": found, "reports": reports})
 
 
 @view_config(route_name="reports.dashboard", request_method="GET")
@@ -224,9 +235,6 @@ def dashboard(request: Request) -> Response:
 
 # -- 报数: the reports I fill, an entry's form ---------------------------------------
 
-NUMERIC = frozenset({"number", "currency", "percent", "integer"})
-
-
 @view_config(route_name="reports.todo", request_method="GET")
 def todo(request: Request) -> Response:
     """今日待报: the reports the user fills, today's period, filled or not."""
@@ -250,15 +258,16 @@ def _entry_values(fields: list[dict[str, Any]], params: Mapping[str, str]
         text = params.get(name, "").strip()
         if not text:
             data[name] = None
-        elif f.get("type") in NUMERIC:
+        elif field_type(f).numeric:
             try:
                 amount = Decimal(text.replace(",", ""))
             except InvalidOperation:
+                amount = Decimal("NaN")
+            if not amount.is_finite():
                 errors[name] = [t("请输入数字", "enter a number")]
                 continue
-            data[name] = int(amount) if amount == amount.to_integral_value() \
-                and f.get("type") in ("number", "integer") and "." not in text \
-                else float(amount)
+            data[name] = (int(amount) if amount == amount.to_integral_value()
+                          else float(amount))
         else:
             data[name] = text
     return data, errors
@@ -303,7 +312,7 @@ def entry(request: Request) -> Response:
                   else str(found[f["api_name"]]) for f in report["fields"]}
         saved = request.params.get("saved") == "1"
     fields = [{"name": f["api_name"], "label": request.translate(f["label"]),
-               "numeric": f.get("type") in NUMERIC, "value": values.get(f["api_name"]),
+               "numeric": field_type(f).numeric, "value": values.get(f["api_name"]),
                "errors": [request.translate(m) for m in errors.get(f["api_name"], [])]}
               for f in report["fields"]]
     others = {k: [request.translate(m) for m in v] for k, v in errors.items()
@@ -313,3 +322,77 @@ def entry(request: Request) -> Response:
         "fields": fields, "others": others, "saved": saved,
         "message": request.translate(message) if message else None,
     }, status)
+
+
+# -- 报数: the summary for managers, its XLSX -----------------------------------------
+
+GROUPINGS = {"department": t("按部门", "By department"),
+             "user": t("按人员", "By person"), "period": t("按期间", "By period")}
+
+
+def _ratio(value: Any) -> str:
+    return "" if value is None else f"{float(value) * 100:+.1f}%"
+
+
+@view_config(route_name="reports.summary", request_method="GET")
+def report_summary(request: Request) -> Response:
+    """A report's entries summed by department, person or period over
+    ``?from=&to=`` (default: the current period), with MoM and YoY, who has not
+    filled the last period, and the same table as XLSX (``?format=xlsx``)."""
+    if request.page_user is None:
+        return login_redirect(request)
+    name = request.matchdict["name"]
+    report = request.effective.reports.get(name)
+    if report is None:
+        return error_page(request, t("没有这个报数", "No such report"),
+                          t(f"没有报数 {name}", f"No report {name!r}"), 404)
+    today = dt.datetime.now(zone(request.tz)).date()
+    current = period_of(today, UNITS[report["period"]]).label
+    params = request.params
+    start = params.get("from", "").strip() or current
+    end = params.get("to", "").strip() or start
+    by = params.get("by", "department")
+    service = request.find_service(IReportService)
+    numbers = [f for f in report["fields"] if field_type(f).numeric]
+    head = [request.translate(t("名称", "Name")),
+            request.translate(t("份数", "Entries"))]
+    for f in numbers:
+        label = request.translate(f["label"])
+        head += [label, f"{label} " + request.translate(t("环比", "MoM")),
+                 f"{label} " + request.translate(t("同比", "YoY"))]
+    errors: dict[str, list[str]] = {}
+    rows: list[list[Any]] = []
+    missing: list[dict[str, Any]] = []
+    try:
+        found = service.summary(name, start, end, by)
+        missing = service.missing(name, end)["users"]
+    except AppError as error:
+        errors = {k: [request.translate(m) for m in v] for k, v in error.fields.items()}
+        errors.setdefault("from", [request.translate(error.message)])
+        found = {"rows": []}
+    for row in found["rows"]:
+        cells: list[Any] = [row["label"] or row["key"], row["entries"]]
+        for f in numbers:
+            key = f["api_name"]
+            cells += [row.get(key), _ratio(row.get(f"{key}_mom")),
+                      _ratio(row.get(f"{key}_yoy"))]
+        rows.append(cells)
+    label = request.translate(report["label"])
+    if params.get("format") == "xlsx" and not errors:
+        out = io.BytesIO()
+        writer = XlsxWriter(out, label, [20] * len(head))
+        writer.write([head, *rows])
+        writer.close()
+        response = Response(body=out.getvalue(), content_type=CONTENT_TYPES["xlsx"])
+        response.content_disposition = content_disposition(label, name, today, "xlsx")
+        return response
+    return render_page(request, TEMPLATES + "summary.html", {
+        "name": name, "label": label, "start": start, "end": end, "by": by,
+        "groupings": [(k, request.translate(v)) for k, v in GROUPINGS.items()],
+        "head": head, "rows": [[number(v) if isinstance(v, (int, float, Decimal))
+                                and not isinstance(v, bool) else v or ""
+                                for v in r] for r in rows],
+        "missing": missing, "errors": errors,
+        "export": request.route_path("reports.summary", name=name, _query={
+            "from": start, "to": end, "by": by, "format": "xlsx"}),
+    }, 400 if errors else 200)
