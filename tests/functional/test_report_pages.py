@@ -99,6 +99,10 @@ def test_a_superior_sees_theirs_and_a_bad_period_is_named(app: TestApp,
 
 def test_a_rep_fills_and_corrects_today_s_report(app: TestApp, org: Org) -> None:
     rep = page_login(app, org, "a")
+    home = rep.get("/app", status=200)
+    cards = {a["href"]: a.text for a in home.html.select(".home-cards a")}
+    assert "Reports to fill" in cards["/reports"] and "1" in cards["/reports"]
+    assert "Dashboards" in cards["/dashboards"]
     todo = rep.get("/reports", status=200)
     link = todo.html.select_one(".report-todo a")
     assert link is not None and link["href"] == f"/reports/daily_sales/{day(0)}"
@@ -124,6 +128,8 @@ def test_a_rep_fills_and_corrects_today_s_report(app: TestApp, org: Org) -> None
     assert org.people.clients["a"].get(
         f"/reports/daily_sales/entries/{day(0)}").json["calls"] == 4
     assert "Filled" in rep.get("/reports").html.select_one(".report-todo a").text
+    home = rep.get("/app", status=200)
+    assert home.html.select_one(".home-cards a[href='/reports'] .badge").text == "0"
     # locked: two days ago is past lock_after_days 1
     old = rep.get(f"/reports/daily_sales/{day(-2)}", status=200)
     form = form_of(old, f"/reports/daily_sales/{day(-2)}")
