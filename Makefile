@@ -54,11 +54,13 @@ test: $(STAMP) $(ASSETS) $(CHROMIUM)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# ruff, then the import contracts of .importlinter (the layers of docs/internals.md)
+# ruff, the import contracts of .importlinter (the layers of docs/internals.md), then
+# mypy on the package (setup.cfg [mypy]): all three must be clean
 lint: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/ruff check propolis tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy propolis
 
 # Translations: extract the strings, merge them into the zh and en catalogues (new
 # ones are added empty: translate them in propolis/locale/*/LC_MESSAGES/propolis.po),

@@ -77,9 +77,46 @@ def build_parser() -> argparse.ArgumentParser:
                              "--tenant, which the enterprise has)")
     listing.add_argument("--tenant")
     for name in ("install", "upgrade"):
-        p = ext.add_parser(name)
+        p = ext.add_parser(name, help=f"{name} an extension: a built-in one by "
+                           "name, or a package folder or .zip")
         p.add_argument("--tenant", required=True)
-        p.add_argument("name")
+        p.add_argument("--dry-run", action="store_true",
+                       help="print the plan (and an upgrade's conflicts); change "
+                       "nothing")
+        p.add_argument("name", metavar="NAME-or-PATH")
+        if name == "install":
+            p.add_argument("--restore", action="store_true",
+                           help="bring back the archive of an earlier uninstall "
+                           "(NAME: the extension's api_name)")
+    remove = ext.add_parser("uninstall", help="remove an extension's metadata; "
+                            "its records stay, archived")
+    remove.add_argument("--tenant", required=True)
+    remove.add_argument("name")
+    purge = ext.add_parser("purge", help="delete the archive of an uninstalled "
+                           "extension for good: its tables and records")
+    purge.add_argument("--tenant", required=True)
+    purge.add_argument("name")
+    export = ext.add_parser("export", help="write the enterprise's own "
+                            "customisations as an extension package")
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--api-name", required=True)
+    export.add_argument("--version", required=True)
+    export.add_argument("dir")
+    signing = ext.add_parser("sign", help="sign a package folder or .zip with an "
+                             "Ed25519 private key")
+    signing.add_argument("--key", required=True, help="the private key file "
+                         "(base64, as keygen writes it, or PEM)")
+    signing.add_argument("path", metavar="PATH")
+    keygen = ext.add_parser("keygen", help="make an Ed25519 key for signing "
+                            "packages; prints its public key")
+    keygen.add_argument("file", help="where the private key is written (a new file)")
+    resolve = ext.add_parser("resolve", help="settle conflicts of the next upgrade")
+    resolve.add_argument("--tenant", required=True)
+    resolve.add_argument("--take", required=True, choices=["mine", "theirs"],
+                         help="mine: keep the enterprise's value; theirs: take "
+                         "the package's")
+    resolve.add_argument("name")
+    resolve.add_argument("paths", nargs="+", metavar="OBJECT.FIELD.ATTRIBUTE")
     return parser
 
 

@@ -170,7 +170,6 @@ def tenant_create(ctx: Context, args: argparse.Namespace) -> None:
 
 def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     from propolis.metadata import load_paths
-    from propolis.platform.tenancy.jobs import run_backfill
     from propolis.platform.tenancy.services import apply_metadata
 
     applied = apply_metadata(ctx.database, args.tenant, load_paths(args.paths),
@@ -180,10 +179,7 @@ def _apply(ctx: Context, args: argparse.Namespace, dry_run: bool) -> None:
     print(f"propolis: {what} version {applied.version}: {len(steps)} change(s)")
     for step in steps:
         print(f"  - {step}")
-    for job_id in applied.jobs:
-        # the command line waits for its backfills instead of needing a worker
-        run_backfill(ctx.registry, args.tenant, job_id)
-        print(f"  backfilled (job {job_id})")
+    _run_backfills(ctx, args.tenant, applied.jobs)
 
 
 @command("metadata plan")
@@ -352,30 +348,133 @@ def schedule_run(ctx: Context, args: argparse.Namespace) -> None:
 @command("extension list")
 def extension_list(ctx: Context, args: argparse.Namespace) -> None:
     from propolis.metadata.extensions import builtin_extensions
-    from propolis.platform.tenancy.services import enterprise_row
+    from propolis.platform.tenancy.packages import installed
 
-    installed: list[str] = []
     if args.tenant:
-        with ctx.database.system_sessionmaker() as session:
-            installed = list(enterprise_row(session, args.tenant).extensions or [])
+        for found in installed(ctx.database, args.tenant):
+            label = found["label"]
+            print(f"{found['api_name']}\t{found['version']}\t{label['zh']} / "
+                  f"{label.get('en') or label['zh']}\tinstalled\t{found['source']}")
+            for path, choice in found["pending_resolutions"].items():
+                print(f"  resolve {path}: {choice}")
     for name, ext in sorted(builtin_extensions().items()):
-        mark = "\tinstalled" if name in installed else ""
-        print(f"{name}\t{ext.version}\t{ext.label['zh']} / {ext.label['en']}{mark}")
+        print(f"{name}\t{ext.version}\t{ext.label['zh']} / {ext.label['en']}"
+              "\tavailable")
 
 
-def _install(ctx: Context, args: argparse.Namespace, verb: str) -> None:
-    from propolis.platform.tenancy.services import install_extension
+def _package(ctx: Context, args: argparse.Namespace, verb: str) -> None:
+    from propolis.platform.tenancy import packages
 
-    applied = install_extension(ctx.database, args.tenant, args.name)
-    print(f"propolis: extension {args.name} {verb} in {args.tenant}: metadata "
-          f"version {applied.version}, {len(applied.plan.describe('en'))} change(s)")
+    if getattr(args, "restore", False):
+        outcome = packages.restore_package(ctx.database, args.tenant, args.name,
+                                           dry_run=args.dry_run)
+    else:
+        source = packages.open_package(args.name,
+                                       packages.Trust.from_settings(ctx.settings))
+        act = (packages.install_package if verb == "install"
+               else packages.upgrade_package)
+        outcome = act(ctx.registry, args.tenant, source, dry_run=args.dry_run)
+    steps = outcome.applied.plan.describe("en")
+    previous = f" from {outcome.previous}" if outcome.previous else ""
+    if args.dry_run:
+        print(f"propolis: plan to {verb} {outcome.name} {outcome.version}{previous} "
+              f"in {args.tenant}: metadata version {outcome.applied.version}, "
+              f"{len(steps)} change(s)")
+    else:
+        print(f"propolis: extension {outcome.name} {outcome.version} "
+              f"{'installed' if verb == 'install' else 'upgraded'}"
+              f"{previous} in {args.tenant}: metadata version "
+              f"{outcome.applied.version}, {len(steps)} change(s), "
+              f"{outcome.records} record(s) written")
+    for step in steps:
+        print(f"  - {step}")
+    for conflict in outcome.conflicts:
+        print(f"  conflict {conflict.path}: {conflict.message().en}")
+    if not args.dry_run:
+        _run_backfills(ctx, args.tenant, outcome.applied.jobs)
+
+
+def _run_backfills(ctx: Context, account: str, job_ids: list[str]) -> None:
+    from propolis.platform.tenancy.jobs import run_backfill
+
+    for job_id in job_ids:
+        # the command line waits for its backfills instead of needing a worker
+        run_backfill(ctx.registry, account, job_id)
+        print(f"  backfilled (job {job_id})")
 
 
 @command("extension install")
 def extension_install(ctx: Context, args: argparse.Namespace) -> None:
-    _install(ctx, args, "installed")
+    _package(ctx, args, "install")
 
 
 @command("extension upgrade")
 def extension_upgrade(ctx: Context, args: argparse.Namespace) -> None:
-    _install(ctx, args, "upgraded")
+    _package(ctx, args, "upgrade")
+
+
+@command("extension resolve")
+def extension_resolve(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import resolve
+
+    for path in args.paths:
+        resolve(ctx.database, args.tenant, args.name, path, args.take)
+        print(f"propolis: {args.name} {path}: the next upgrade takes {args.take}")
+
+
+@command("extension uninstall")
+def extension_uninstall(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import uninstall_package
+
+    applied = uninstall_package(ctx.database, args.tenant, args.name)
+    print(f"propolis: extension {args.name} uninstalled from {args.tenant}: "
+          f"metadata version {applied.version}; its records are archived (bring "
+          "them back with extension install --restore)")
+
+
+@command("extension purge")
+def extension_purge(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import purge_archive
+
+    dropped = purge_archive(ctx.database, args.tenant, args.name)
+    print(f"propolis: the archive of {args.name} is deleted from {args.tenant}: "
+          f"{', '.join(dropped) or 'no'} object(s) dropped with their records")
+
+
+@command("extension export")
+def extension_export(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.platform.tenancy.packages import export_package
+
+    written = export_package(ctx.database, args.tenant, args.api_name,
+                             args.version, args.dir)
+    print(f"propolis: wrote {args.api_name} {args.version} ({len(written)} "
+          f"file(s)) to {args.dir}")
+
+
+@command("extension sign")
+def extension_sign(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.metadata.packages import signing
+
+    if not os.path.isfile(args.key):
+        raise CommandError(f"key file {args.key} not found")
+    with open(args.key, "rb") as source:
+        key = signing.load_private_key(source.read())
+    signing.sign(args.path, key)
+    print(f"propolis: signed {args.path} with the key "
+          f"{signing.fingerprint(key.public_key())}; its public key (for "
+          f"propolis.extensions.trusted_keys): {signing.public_key_text(key)}")
+
+
+@command("extension keygen")
+def extension_keygen(ctx: Context, args: argparse.Namespace) -> None:
+    from propolis.metadata.packages import signing
+
+    if os.path.exists(args.file):
+        raise CommandError(f"{args.file} exists; give a new file")
+    key = signing.generate_key()
+    # readable by its owner only
+    with open(os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
+              "w", encoding="ascii") as out:
+        out.write(signing.private_key_text(key) + "\n")
+    print(f"propolis: wrote the private key {signing.fingerprint(key.public_key())} "
+          f"to {args.file}; its public key: {signing.public_key_text(key)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 Text = Mapping[str, str]  # {"zh": …, "en": …}
@@ -22,7 +22,7 @@ class AppError(Exception):
         self,
         code: str,
         message: Text,
-        fields: Mapping[str, list[Text]] | None = None,
+        fields: Mapping[str, Sequence[Text]] | None = None,
         status: int | None = None,
     ) -> None:
         super().__init__(message.get("en") or code)

@@ -37,6 +37,7 @@ from sqlalchemy import (
 
 from propolis.metadata.chart_checks import chart_fields, value_type
 from propolis.metadata.expressions import ExpressionError, compile_expression
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value
@@ -45,7 +46,7 @@ from propolis.platform.permissions.policy import READ, AccessPolicy
 from propolis.platform.query.filters import compile_filters
 from propolis.platform.storage.platform_tables import department_tree, user_hierarchy
 from propolis.platform.storage.types import ExactDecimal
-from propolis.reports.buckets import buckets_for
+from propolis.reports.buckets import bucket_label
 from propolis.reports.periods import Period, local_start, parse_period, period_of
 
 CLOSURES = {"user": user_hierarchy, "department": department_tree}
@@ -109,7 +110,7 @@ class ChartEngine:
             conditions.append(or_(*visible) if visible else false())
         own = {n: f for n, f in obj.fields.items() if n not in hidden}
         conditions += compile_filters(own, table, [*chart["filters"], *(filters or [])],
-                                      self.conn.dialect.name)
+                                      dialect_for(self.conn))
         for field, node in (within or {}).items():
             closure = CLOSURES[SUBTREES[field]]
             conditions.append(table.c[field].in_(
@@ -147,7 +148,6 @@ class ChartEngine:
         stmt = select(*columns).select_from(query_from).where(*conditions)
         if groups:
             stmt = stmt.group_by(*groups)
-        buckets_for(self.conn).prepare(self.conn)
         rows = [dict(r._mapping) for r in self.conn.execute(stmt)]
         if not groups and not rows:
             rows = [{m["api_name"]: None for m in measures}]
@@ -191,8 +191,8 @@ class ChartEngine:
         column = table.c[name]
         kind = value_type(field)
         if dim["bucket"]:
-            label = buckets_for(self.conn).label(column, dim["bucket"], self.tz,
-                                                 kind == "datetime")
+            label = bucket_label(self.conn, column, dim["bucket"], self.tz,
+                                 kind == "datetime")
             return _Dimension(name, label, bucket=dim["bucket"]), query_from
         ftype = field_type(field)
         if not ftype.orders(field):

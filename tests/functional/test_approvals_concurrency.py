@@ -22,7 +22,7 @@ from tests.common.approvals import make_school, submit
 
 
 def test_two_approvers_at_once_make_one_transition(app: TestApp, database: Database):
-    if database.is_sqlite:
+    if database.dialect.name == "sqlite":
         pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE); the lock race "
                     "needs PostgreSQL")
     school = make_school(app, database)

@@ -366,7 +366,8 @@ def test_sql_looking_strings_are_stored_verbatim_and_harmless(shop: Shop):
     # every table is still there, with every row
     assert len(api.query("deal", limit=200)["records"]) == len(nasty) + 1
     with shop.database.tenant_engine(shop.tenant.account).connect() as conn:
-        schema = "" if shop.database.is_sqlite else f"t_{shop.tenant.account}."
+        sqlite = shop.database.dialect.name == "sqlite"
+        schema = "" if sqlite else f"t_{shop.tenant.account}."
         assert conn.execute(text(f"SELECT count(*) FROM {schema}o_deal")
                             ).scalar_one() == len(nasty) + 1
 

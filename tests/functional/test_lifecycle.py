@@ -319,7 +319,7 @@ def column_values(defined: Defined, name: str) -> dict[str, Any]:
 def raw_count(defined: Defined, where: str) -> int:
     """A count straight from the table in SQL, knowing nothing of the metadata."""
     database = defined.database
-    schema = "" if database.is_sqlite else f"t_{defined.tenant.account}."
+    schema = "" if database.dialect.name == "sqlite" else f"t_{defined.tenant.account}."
     with defined.engine().connect() as conn:
         return conn.execute(text(
             f"SELECT count(*) FROM {schema}o_sales_order WHERE {where}")).scalar_one()

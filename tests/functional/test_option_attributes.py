@@ -60,7 +60,8 @@ class Shop:
     def stored(self, record_id: str) -> dict[str, Any]:
         """The record's row as the database holds it."""
         with self.database.tenant_engine(self.account).connect() as conn:
-            schema = "" if self.database.is_sqlite else f"t_{self.account}."
+            sqlite = self.database.dialect.name == "sqlite"
+            schema = "" if sqlite else f"t_{self.account}."
             row = conn.execute(text(
                 f"SELECT probability, forecast FROM {schema}o_deal WHERE id = :id"),
                 {"id": record_id}).one()

@@ -28,11 +28,11 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from propolis.platform.db import dialect_for
 from propolis.platform.storage.system import LoginThrottle
 
 
@@ -80,6 +80,16 @@ def _keys(subject: str, ip: str | None) -> tuple[str, str | None, str | None]:
     return _key("s", subject), _key("ip", ip), _key("pair", subject, ip)
 
 
+@overload
+def _aware(value: dt.datetime) -> dt.datetime:
+    ...
+
+
+@overload
+def _aware(value: None) -> None:
+    ...
+
+
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
@@ -119,15 +129,13 @@ def record_failure(conn: Connection, subject: str, ip: str | None, now: dt.datet
     stale = now - limits.forget_after
     _forget_stale(conn, now, limits)
     table: Any = LoginThrottle.__table__
-    make_insert = postgresql.insert if conn.dialect.name == "postgresql" \
-        else sqlite.insert
+    dialect = dialect_for(conn)
     for key in (subject_key, ip_key, pair_key):
         if key is None:
             continue
-        stmt: Any = make_insert(table).values(key=key, failures=1,
-                                             last_failure_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.key],
+        stmt = dialect.upsert(
+            table, {"key": key, "failures": 1, "last_failure_at": now},
+            keys=[table.c.key],
             set_={"failures": case((table.c.last_failure_at < stale, 1),
                                    else_=table.c.failures + 1),
                   "last_failure_at": now},
@@ -202,13 +210,11 @@ def hit(conn: Connection, name: str, ip: str | None, now: dt.datetime,
     key = _key("rate", name, ip or "")
     _forget_stale(conn, now)
     table: Any = LoginThrottle.__table__
-    make_insert = postgresql.insert if conn.dialect.name == "postgresql" \
-        else sqlite.insert
     ended = table.c.blocked_until <= now
-    stmt: Any = make_insert(table).values(
-        key=key, failures=1, last_failure_at=now, blocked_until=now + rate.window)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.key],
+    stmt = dialect_for(conn).upsert(
+        table, {"key": key, "failures": 1, "last_failure_at": now,
+                "blocked_until": now + rate.window},
+        keys=[table.c.key],
         set_={"failures": case((ended, 1), else_=table.c.failures + 1),
               "last_failure_at": case((ended, now), else_=table.c.last_failure_at),
               "blocked_until": case((ended, now + rate.window),

@@ -22,8 +22,8 @@ from sqlalchemy import ColumnElement, or_
 
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.fieldtypes import FieldDefinition
+from propolis.platform.db import LIKE_ESCAPE, Dialect, like_escape
 from propolis.platform.errors import Text, t
-from propolis.platform.fields.sql import LIKE_ESCAPE, like_escape
 from propolis.platform.fields.values import ValueProblem, to_json_value
 
 Field = Mapping[str, Any]
@@ -232,7 +232,7 @@ class FieldType(FieldDefinition):
         return value
 
     def compare(self, field: Field, op: str, column: Any, operand: Any,
-                dialect: str) -> ColumnElement[bool]:
+                dialect: Dialect) -> ColumnElement[bool]:
         """A filter with one operand (``eq ne gt gte lt lte contains
         startswith``). ``ne`` also matches empty values."""
         if op == "contains":
@@ -246,7 +246,7 @@ class FieldType(FieldDefinition):
             "lt": column.__lt__, "lte": column.__le__}
         return comparisons[op](operand)
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
         """Whether the value holds a (lower-case) search term the way
         ``search_words`` renders it; None: it never can."""

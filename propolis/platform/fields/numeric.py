@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Integer
 
 from propolis.metadata.expressions import ExpressionError, to_decimal_places
 from propolis.metadata.expressions.typecheck import NUMBER, CelType
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import ORDERED, ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.cells import bad, number_cell
@@ -129,7 +130,7 @@ class NumberLike(FieldType):
             return int(number)
         return number
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
         try:
             number = Decimal(term)

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, null
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
 from propolis.metadata.fieldtypes import Scope
+from propolis.platform.db import Dialect
 from propolis.platform.fields.base import (
     ApiSchemas,
     ColumnSpec,
@@ -20,7 +21,6 @@ from propolis.platform.fields.base import (
     Schema,
 )
 from propolis.platform.fields.cells import SPLIT_VALUES
-from propolis.platform.fields.sql import multiselect_has
 from propolis.platform.ids import ID_LENGTH
 
 # a multiple user or department field: at most this many ids, filtered thus
@@ -141,9 +141,9 @@ class SystemReference(Reference):
         return not field.get("multiple")
 
     def compare(self, field: Field, op: str, column: Any, operand: Any,
-                dialect: str) -> ColumnElement[bool]:
+                dialect: Dialect) -> ColumnElement[bool]:
         if field.get("multiple"):  # contains: the only one
-            return multiselect_has(column, operand, dialect)
+            return dialect.json_contains(column, operand)
         return super().compare(field, op, column, operand, dialect)
 
     def to_cell(self, field: Field, value: Any, lang: str) -> Any:

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions.typecheck import STRING, CelType
+from propolis.platform.db import Dialect
 from propolis.platform.fields.base import ORDERED, ColumnSpec, Field, FieldType, Schema
-from propolis.platform.fields.sql import contains_text
 
 STRING_DEFAULT: dict[str, Any] = {"default": {"type": "string"}}
 
@@ -26,9 +26,9 @@ class Textual(FieldType):
     def cel_type(self, field: Field) -> CelType:
         return STRING
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
-        return contains_text(column, term, dialect)
+        return dialect.contains_text(column, term)
 
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         return text

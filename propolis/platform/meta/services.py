@@ -20,23 +20,21 @@ storage refusals (``PlanError``) propagate unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
 
 from propolis.metadata.layering import merge_layers
 from propolis.metadata.reporting import entry_object
-from propolis.platform.db import Database
+from propolis.platform.db import Database, dialect_for
 from propolis.platform.errors import Conflict, NotFound, t
 from propolis.platform.storage.applier import (
     apply_plan,
-    ensure_trigram,
-    tenant_schema,
+    drop_object_tables,
     upgrade_recycle_bin_indexes,
 )
 from propolis.platform.storage.plan import Plan
@@ -47,15 +45,12 @@ Doc = dict[str, Any]
 
 
 def create_tenant_storage(database: Database, account: str) -> None:
-    """Creates an enterprise's storage (its schema or file) and the platform tables
-    in it. On PostgreSQL it also makes sure pg_trgm is installed, here, once, rather
-    than in the first metadata change that needs it, where two enterprises'
-    changes could race to create it."""
+    """Creates an enterprise's storage (its schema or file), the platform tables
+    in it and what its dialect prepares once (``Dialect.prepare_tenant``)."""
     database.create_tenant_storage(account)
     with database.tenant_engine(account).begin() as conn:
         platform_metadata.create_all(conn)
-        if not database.is_sqlite:
-            ensure_trigram(conn)
+        database.dialect.prepare_tenant(conn)
 
 
 def upgrade_tenant_storage(conn: Connection) -> None:
@@ -92,12 +87,9 @@ def _connection(target: Session | Connection) -> Connection:
 
 def _check_account(conn: Connection, account: str) -> None:
     """Refuses a connection to another enterprise's storage than ``account``'s."""
-    if conn.dialect.name == "sqlite":
-        found = os.path.basename(conn.engine.url.database or "")
-        expected = f"{account}.sqlite"
-    else:
-        found, expected = str(tenant_schema(conn)), f"t_{account}"
-    if found != expected:
+    dialect = dialect_for(conn)
+    found = dialect.storage_of(conn)
+    if found != dialect.storage_key(account):
         raise ValueError(f"connection is to {found!r}, not to {account!r}'s storage")
 
 
@@ -132,14 +124,10 @@ def _begin_change(
     """Checks the connection, serialises changes of this enterprise and refuses
     documents prepared against an older version than the stored one."""
     _check_account(conn, account)
-    if not dry_run and conn.dialect.name == "postgresql":
+    if not dry_run:
         # readers go on; a second change waits here, then sees the new version and
-        # is refused below instead of failing on the version's primary key.
-        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock.)
-        schema = conn.dialect.identifier_preparer.quote(str(tenant_schema(conn)))
-        conn.execute(
-            text(f"LOCK TABLE {schema}.meta_versions IN SHARE ROW EXCLUSIVE MODE")
-        )
+        # is refused below instead of failing on the version's primary key
+        dialect_for(conn).lock_table(conn, meta_versions.name)
     latest = latest_version(conn)
     if latest != current_version:
         raise Conflict(
@@ -195,6 +183,8 @@ class _Change:
     user_id: str | None
     comment: str | None
     dry_run: bool
+    archive: Collection[str] = ()
+    purge: Collection[str] = ()
 
     def run(
         self,
@@ -213,13 +203,14 @@ class _Change:
         for report in named["reports"].values():
             entries = entry_object(report)
             objects[entries["api_name"]] = entries
-        plan = plan_changes(
-            previous.effective.get("objects", {}), objects, dialect=conn.dialect.name
-        )
+        old, archived = _archiving(previous.effective, objects, self.archive)
+        purged = {name: archived.pop(name) for name in self.purge if name in archived}
+        plan = plan_changes(old, objects, dialect=dialect_for(conn).name)
         version = previous.version + 1
         if self.dry_run:
             return version, plan
         apply_plan(conn, plan)
+        drop_object_tables(conn, purged)
         conn.execute(
             insert(meta_versions).values(
                 version=version,
@@ -228,11 +219,30 @@ class _Change:
                 comment=self.comment,
                 documents=layer,
                 effective={**previous.effective, "objects": plan.effective,
-                           **named},
+                           **named, "archived_objects": archived},
                 plan=plan.as_json(),
             )
         )
         return version, plan
+
+
+def _archiving(effective: Mapping[str, Any], objects: Mapping[str, Doc],
+               archive: Collection[str]) -> tuple[dict[str, Doc], dict[str, Doc]]:
+    """What the planner compares the new objects with, and the archived objects
+    after the change. Objects in ``archive`` (an uninstalled extension's) leave
+    the metadata while their tables and records stay where they are, kept with
+    their last documents under ``archived_objects``; an archived object defined
+    again is compared with that document, so it comes back with its records,
+    as an archived field does."""
+    current = dict(effective.get("objects", {}))
+    archived = dict(effective.get("archived_objects", {}))
+    for name in archive:
+        if name in current and name not in objects:
+            archived[name] = current.pop(name)
+    for name in list(archived):
+        if name in objects:
+            current[name] = archived.pop(name)
+    return current, archived
 
 
 def apply_documents(
@@ -246,16 +256,24 @@ def apply_documents(
     user_id: str | None,
     comment: str | None = None,
     dry_run: bool = False,
+    without: Collection[tuple[str, str]] = (),
+    archive: Collection[str] = (),
+    purge: Collection[str] = (),
 ) -> tuple[int, Plan]:
     """Applies object, approval, report, chart and dashboard documents to an
     enterprise and returns ``(version, plan)``.
 
     ``documents`` (validated, normalized) replace, by kind and api_name, the
     documents of the same objects (approvals …) in the enterprise's own layer; the
-    others of that layer stay. ``extension_objects`` may hold the extensions'
-    approvals, reports, charts and dashboards too; the effective ones are theirs,
-    replaced by name by the enterprise's own (``NAMED_KINDS``). Each report brings
-    the object of its entries (``metadata.reporting.entry_object``).
+    others of that layer stay, but those ``without`` names (kind, api_name): an
+    extension's upgrade folds the enterprise's changes of its documents into the
+    extension layer. The objects named in ``archive`` may disappear: their tables
+    stay, archived (an extension's uninstall, see ``_archiving``); the archived
+    objects named in ``purge`` are dropped, tables and records.
+    ``extension_objects`` may hold the extensions' approvals, reports, charts and
+    dashboards too; the effective ones are theirs, replaced by name by the
+    enterprise's own (``NAMED_KINDS``). Each report brings the object of its
+    entries (``metadata.reporting.entry_object``).
     The effective objects are then merged from the layers (system < extensions <
     the enterprise's own, ``merge_layers``), planned against the current effective
     objects, applied, and stored as a new version. Removing a field is applying its
@@ -273,11 +291,12 @@ def apply_documents(
         # an approval usually shares its form object's api_name: documents are
         # keyed by kind and name
         by_key = {(_kind(doc), doc["api_name"]): dict(doc) for doc in documents}
-        layer = [by_key.pop((_kind(doc), doc["api_name"]), doc) for doc in own]
+        layer = [by_key.pop((_kind(doc), doc["api_name"]), doc) for doc in own
+                 if (_kind(doc), doc["api_name"]) not in without]
         return layer + list(by_key.values())
 
     change = _Change(account, current_version, system_objects, extension_objects,
-                     user_id, comment, dry_run)
+                     user_id, comment, dry_run, archive, purge)
     return change.run(target, replaced)
 
 

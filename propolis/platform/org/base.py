@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from propolis.platform.audit import record_event
@@ -77,6 +77,20 @@ class OrgBase:
     @property
     def actor_id(self) -> str | None:
         return self.records.actor.user_id
+
+    def _present_user(self, id: str, field: str) -> dict[str, Any]:
+        """The user ``id`` (not in the recycle bin, not disabled) as a ``field``
+        of the request names them; 400 naming the field otherwise."""
+        u = self.users
+        row = self.conn.execute(
+            select(u.c.id, u.c.name, u.c.status, u.c.main_department, u.c.superior)
+            .where(u.c.id == id, u.c.deleted_at.is_(None))).first()
+        if row is None:
+            raise invalid(field, t("找不到该员工", "no such user"))
+        if row.status == "disabled":
+            raise invalid(field, t(f"员工「{row.name}」已停用",
+                                   f"the user {row.name!r} is disabled"))
+        return dict(row._mapping)
 
     def audit(self, action: str, target: str | None,
               details: Mapping[str, Any] | None = None) -> None:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from zope.interface import implementer
 
 from propolis.platform.accounts.services import password_problems
@@ -65,7 +65,7 @@ class OrgService(Departments):
         or other) or ``without_department``, ``status`` one of the user
         statuses."""
         u, ud = self.users, self.user_departments
-        where = [u.c.deleted_at.is_(None)]
+        where: list[ColumnElement[bool]] = [u.c.deleted_at.is_(None)]
         if q and q.strip():
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", q.strip()) + "%"
             where.append(or_(u.c.name.ilike(pattern, escape="\\"),
@@ -94,18 +94,6 @@ class OrgService(Departments):
             select(u.c.id, u.c.name, u.c.phone)
             .where(u.c.deleted_at.is_(None), u.c.status == "active")
             .order_by(u.c.name, u.c.id))]
-
-    def _present_user(self, id: str, field: str) -> dict[str, Any]:
-        u = self.users
-        row = self.conn.execute(
-            select(u.c.id, u.c.name, u.c.status, u.c.main_department, u.c.superior)
-            .where(u.c.id == id, u.c.deleted_at.is_(None))).first()
-        if row is None:
-            raise invalid(field, t("找不到该员工", "no such user"))
-        if row.status == "disabled":
-            raise invalid(field, t(f"员工「{row.name}」已停用",
-                                   f"the user {row.name!r} is disabled"))
-        return dict(row._mapping)
 
     def _superiors(self) -> dict[str, str | None]:
         u = self.users

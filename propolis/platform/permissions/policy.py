@@ -44,6 +44,7 @@ from sqlalchemy import (
     union,
 )
 
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import Forbidden, t
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.actor import Actor
@@ -276,16 +277,16 @@ class AccessPolicy:
             columns.append(exists(select(literal(1)).where(
                 record_team.c.user_id == me, record_team.c.object == object)
             ).label("follows"))
-        dialect = conn.dialect.name
-        chain = dialect == "sqlite" and "chain" in found
+        dialect = dialect_for(conn)
+        chain = not dialect.plans_with_statistics and "chain" in found
         if chain:
             below = (select(literal(1)).where(user_hierarchy.c.ancestor == me)
                      .limit(WALK_BELOW).subquery())
             columns.append(select(func.count()).select_from(below)
                            .scalar_subquery().label("below"))
-        if dialect == "postgresql":
-            columns.append(func.set_config("plan_cache_mode", "force_custom_plan",
-                                           True).label("plans"))
+        custom_plans = dialect.custom_plans()
+        if custom_plans is not None:
+            columns.append(custom_plans.label("plans"))
         if not columns:
             return found, False
         row = conn.execute(select(*columns)).one()._mapping

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from propolis.metadata import Document
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import AppError, NotFound, Text, t
-from propolis.platform.fields.sql import multiselect_has
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.grants import (
     ADMIN,
@@ -68,7 +68,7 @@ def assigned(conn: Connection, effective: Effective, role: str) -> int:
     users = effective.tables.main["user"]
     return int(conn.execute(
         select(func.count()).select_from(users)
-        .where(multiselect_has(users.c[ROLES_FIELD], role, conn.dialect.name))
+        .where(dialect_for(conn).json_contains(users.c[ROLES_FIELD], role))
     ).scalar_one())
 
 

@@ -8,8 +8,8 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import record_team
@@ -58,14 +58,11 @@ def put_member(
     added_by: str | None,
 ) -> None:
     """Adds ``user_id`` to the record's team, or changes their access."""
-    insert = (postgresql.insert if conn.dialect.name == "postgresql"
-              else sqlite.insert)
-    stmt = insert(record_team).values(
-        object=object, record_id=record_id, user_id=user_id, access=access,
-        added_by=added_by, added_at=dt.datetime.now(dt.UTC))
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[record_team.c.object, record_team.c.record_id,
-                        record_team.c.user_id],
+    conn.execute(dialect_for(conn).upsert(
+        record_team,
+        {"object": object, "record_id": record_id, "user_id": user_id,
+         "access": access, "added_by": added_by, "added_at": dt.datetime.now(dt.UTC)},
+        keys=[record_team.c.object, record_team.c.record_id, record_team.c.user_id],
         set_={"access": access}))
 
 

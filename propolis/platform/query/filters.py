@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, literal, or_
 
+from propolis.platform.db import Dialect
 from propolis.platform.errors import AppError, t
 from propolis.platform.fields.base import NOT_NULL, FieldType
 from propolis.platform.fields.registry import field_type, field_types
@@ -72,7 +73,7 @@ def _scalar(target: Target, value: Any) -> Any:
 
 
 def condition(
-    target: Target, op: Any, value: Any, dialect: str
+    target: Target, op: Any, value: Any, dialect: Dialect
 ) -> ColumnElement[bool]:
     """One filter as a SQL condition; AppError 400 naming the field when the op
     does not suit the field or the value is of the wrong type."""
@@ -107,7 +108,7 @@ def compile_filters(
     fields: Mapping[str, Mapping[str, Any]],
     table: Table,
     filters: Any,
-    dialect: str,
+    dialect: Dialect,
 ) -> list[ColumnElement[bool]]:
     """All filters (they combine with AND)."""
     if not isinstance(filters, list):

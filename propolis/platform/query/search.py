@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select
 
+from propolis.platform.db import Dialect
 from propolis.platform.fields.registry import field_type
 from propolis.platform.query.services import keyword_terms
 
@@ -24,7 +25,7 @@ Field = Mapping[str, Any]
 
 
 def field_match(
-    table: Table, field: Field, term: str, dialect: str
+    table: Table, field: Field, term: str, dialect: Dialect
 ) -> ColumnElement[bool] | None:
     """Whether the field's value holds ``term`` (None: it never can)."""
     return field_type(field).keyword_match(table.c[field["api_name"]], field, term,
@@ -36,7 +37,7 @@ def keyword_over_fields(
     fields: Iterable[Field],
     rows: Mapping[str, tuple[Table, Sequence[Field]]],
     q: Any,
-    dialect: str,
+    dialect: Dialect,
 ) -> ColumnElement[bool] | None:
     """Every term of ``q`` in one of ``fields`` (columns of ``table``) or of the
     table rows in ``rows`` (table field -> its child table and searchable

@@ -34,8 +34,8 @@ from sqlalchemy import (
     union_all,
 )
 
+from propolis.platform.db import Dialect, dialect_for
 from propolis.platform.errors import AppError
-from propolis.platform.fields.sql import LIKE_ESCAPE, like_escape
 from propolis.platform.query.filters import (
     SortKey,
     compile_filters,
@@ -49,9 +49,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_TERMS = 10
 MAX_Q = 200
-# The FTS5 trigram tokenizer indexes three-character sequences: shorter terms
-# cannot use it and go to LIKE.
-TRIGRAM = 3
 
 _fts_metadata = MetaData()
 
@@ -132,31 +129,15 @@ def keyword_terms(q: Any) -> list[str]:
 
 
 def keyword_condition(
-    table: Table, q: Any, dialect: str, fts: Table | None
+    table: Table, q: Any, dialect: Dialect, fts: Table | None
 ) -> ColumnElement[bool] | None:
     """Every whitespace-separated term of ``q`` must occur in the record's
-    ``search_text``. Terms are literals: LIKE wildcards are escaped and FTS5 terms
-    are quoted phrases, so no query syntax gets through."""
+    ``search_text``. Terms are literals, so no query syntax gets through."""
     terms = keyword_terms(q)
     if not terms:
         return None
-    text = table.c.search_text
-    conditions: list[ColumnElement[bool]] = []
-    phrases = []
-    for term in terms:
-        if dialect == "postgresql":
-            # ILIKE '%term%' is served by the GIN trigram index on search_text
-            conditions.append(text.ilike(f"%{like_escape(term)}%",
-                                         escape=LIKE_ESCAPE))
-        elif fts is not None and len(term) >= TRIGRAM:
-            phrases.append('"' + term.replace('"', '""') + '"')
-        else:
-            conditions.append(text.like(f"%{like_escape(term)}%", escape=LIKE_ESCAPE))
-    if phrases and fts is not None:
-        matches = select(fts.c.record_id).where(
-            fts.c.body.op("MATCH")(" AND ".join(phrases)))
-        conditions.append(table.c.id.in_(matches))
-    return and_(*conditions)
+    return and_(*dialect.keyword_conditions(table.c.search_text, table.c.id, terms,
+                                            fts))
 
 
 def visible_page(
@@ -205,7 +186,7 @@ def query_page(
     ``deleted``) and the cursor of the next page (None on the last). ``where``
     adds conditions; ``visible``, when given, keeps the rows in any of its
     branches (see ``visible_page``)."""
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     size = check_limit(limit)
     conditions = compile_filters(fields, table, filters or [], dialect)
     keys = compile_sort(fields, table, sort or [])
@@ -250,7 +231,7 @@ def grouped_count(
     groups first, at most ``MAX_GROUPS``. ``visible`` keeps the rows in any of its
     branches, as ``query_page`` does (here simply OR-ed: a count reads every
     matching row anyway). 400 naming the field when it cannot be grouped on."""
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     target = resolve(fields, table, field)
     if not target.type.groups(target.field):
         raise invalid(target.name, "只能按单选或布尔字段汇总",

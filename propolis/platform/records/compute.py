@@ -4,6 +4,7 @@ fields of those types; what their values are is the types' own)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 from propolis.metadata.expressions import (
@@ -20,6 +20,7 @@ from propolis.metadata.expressions import (
     compile_expression,
     option_attributes,
 )
+from propolis.platform.db import Dialect, dialect_for
 from propolis.platform.fields.numeric import precision
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.types.autonumber import Autonumber as AutonumberType
@@ -67,21 +68,18 @@ def autonumbers(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, Autonumb
             if isinstance(field_type(f), AutonumberType)]
 
 
-def _counter_statement(dialect: str) -> Executable:
+@functools.cache
+def _counter_statement(dialect: Dialect) -> Executable:
     # One statement takes the next value: it inserts the period's row or, when
     # another transaction got there first, waits for that row's lock and
     # increments it, so concurrent savers in any process never share a number.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     c = autonumber_counters.c
-    stmt = insert(autonumber_counters).values(
-        object=bindparam("object"), field=bindparam("field"),
-        period=bindparam("period"), value=1)
-    return stmt.on_conflict_do_update(
-        index_elements=[c.object, c.field, c.period], set_={"value": c.value + 1}
+    return dialect.upsert(
+        autonumber_counters,
+        {"object": bindparam("object"), "field": bindparam("field"),
+         "period": bindparam("period"), "value": 1},
+        keys=[c.object, c.field, c.period], set_={"value": c.value + 1},
     ).returning(c.value)
-
-
-_COUNTERS = {name: _counter_statement(name) for name in ("postgresql", "sqlite")}
 
 
 def next_number(
@@ -89,7 +87,7 @@ def next_number(
 ) -> str:
     """Takes the next number of ``field`` inside the caller's transaction."""
     seq = conn.execute(
-        _COUNTERS[conn.dialect.name],
+        _counter_statement(dialect_for(conn)),
         {"object": object, "field": field, "period": numbering.period(day)},
     ).scalar_one()
     return numbering.render(day, seq)

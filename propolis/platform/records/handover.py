@@ -11,7 +11,6 @@ from sqlalchemy import (
     Connection,
     String,
     cast,
-    func,
     insert,
     literal,
     select,
@@ -20,12 +19,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
+from propolis.platform.db import Dialect, dialect_for
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import record_history
 from propolis.platform.storage.types import UTCDateTime, json_type
 
 
-def _json_pairs(dialect: str, pairs: list[tuple[str, Any, Any]]) -> ColumnElement[Any]:
+def _json_pairs(
+    dialect: Dialect, pairs: list[tuple[str, Any, Any]]
+) -> ColumnElement[Any]:
     """``{key: [old, new], …}`` built by the database, for INSERT … SELECT (each
     value a column or a bound string)."""
 
@@ -35,12 +37,10 @@ def _json_pairs(dialect: str, pairs: list[tuple[str, Any, Any]]) -> ColumnElemen
         # typed, or PostgreSQL cannot tell what the parameters of *_build_* are
         return cast(literal(value, String()), String())
 
-    obj = func.jsonb_build_object if dialect == "postgresql" else func.json_object
-    arr = func.jsonb_build_array if dialect == "postgresql" else func.json_array
     args: list[Any] = []
     for key, old, new in pairs:
-        args += [text_value(key), arr(text_value(old), text_value(new))]
-    return obj(*args)
+        args += [text_value(key), dialect.json_array(text_value(old), text_value(new))]
+    return dialect.json_object(*args)
 
 
 def transfer_records(
@@ -60,7 +60,7 @@ def transfer_records(
     version. Returns the records that moved, by object: ``(id, their
     owner_department before)``."""
     now = dt.datetime.now(dt.UTC)
-    dialect = conn.dialect.name
+    dialect = dialect_for(conn)
     moved = {}
     for name in sorted(effective.objects):
         table = effective.tables.main[name]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     true,
 )
 
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import NotFound, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import OUTPUT_SYSTEM_FIELDS, to_json_value
@@ -142,7 +143,7 @@ class Reads(RecordServiceBase):
             {n: (plan.children[n], subs)
              for n, subs in plan.searchable_rows.items()
              if subs and n not in hidden},
-            q, conn.dialect.name)
+            q, dialect_for(conn))
         return None, [keyword] if keyword is not None else []
 
     def check(self, object: str, id: str, verb: str) -> None:
@@ -231,7 +232,7 @@ class Reads(RecordServiceBase):
 
     @staticmethod
     def _fts(conn: Connection, plan: ObjectPlan) -> bool:
-        return plan.has_search and conn.dialect.name == "sqlite"
+        return plan.has_search and dialect_for(conn).search_table
 
     def _from_row(self, plan: ObjectPlan, row: Mapping[Any, Any]) -> dict[str, Any]:
         rec = {name: row[name] for name in SYSTEM_COLUMNS}

@@ -4,11 +4,11 @@ SQLite both have transactional DDL); and what an older enterprise's storage need
 to be brought up to this release (the search extension, the recycle-bin indexes).
 
 SQLite never rebuilds a table here. Alembic's batch mode would copy the table and
-drop the original, and with ``PRAGMA foreign_keys=ON`` (see db.py) that drop deletes
-every child-table row through ``ON DELETE CASCADE``. SQLite does not enforce column
-lengths or declared types, so a widening is a metadata change there; the one change
-that does need work, a precision increase, rescales the stored integers of
-``ExactDecimal`` in place.
+drop the original, and with ``PRAGMA foreign_keys=ON`` (see db/dialects.py) that
+drop deletes every child-table row through ``ON DELETE CASCADE``. SQLite does not
+enforce column lengths or declared types, so a widening is a metadata change there;
+the one change that does need work, a precision increase, rescales the stored
+integers of ``ExactDecimal`` in place.
 """
 
 from __future__ import annotations
@@ -35,15 +35,16 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.schema import DropTable
 from sqlalchemy.types import TypeEngine
 
-from propolis.platform.db import FTS_KEY, new_metadata
+from propolis.platform.db import dialect_for, new_metadata
 from propolis.platform.errors import AppError, t
-from propolis.platform.storage.plan import Operation, Plan
+from propolis.platform.storage.plan import Operation, Plan, search_table_name
 from propolis.platform.storage.tables import (
     IN_RECYCLE_BIN,
+    TenantTables,
     column_type,
-    identifier,
     object_tables,
     recycle_bin_index_name,
     table_name,
@@ -53,39 +54,6 @@ from propolis.platform.storage.types import DIGITS
 # Largest scaled integer SQLite can hold before its arithmetic silently turns into
 # floating point.
 SQLITE_MAX_INT = 2**63 - 1
-
-
-def tenant_schema(conn: Connection) -> str | None:
-    """The PostgreSQL schema a tenant connection writes to (None on SQLite).
-
-    Alembic compiles some statements itself (ALTER COLUMN …) without the connection's
-    ``schema_translate_map``; every operation therefore names the schema explicitly.
-    """
-    if conn.dialect.name == "sqlite":
-        return None
-    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
-    if not schema:
-        raise ValueError(
-            "apply_plan needs a tenant connection "
-            "(Database.tenant_engine), not the system one"
-        )
-    return str(schema)
-
-
-def ensure_trigram(conn: Connection) -> str:
-    """Installs pg_trgm if missing and returns the schema holding it. It goes to
-    ``public``, never to a tenant schema: dropping that tenant would otherwise take
-    the extension, and every other tenant's search index, with it."""
-    found = conn.execute(
-        text(
-            "SELECT n.nspname FROM pg_extension e "
-            "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
-        )
-    ).scalar()
-    if found is not None:
-        return str(found)
-    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-    return "public"
 
 
 def _field_at(doc: Mapping[str, Any], path: str) -> Mapping[str, Any]:
@@ -100,8 +68,8 @@ class _Applier:
     def __init__(self, conn: Connection, plan: Plan) -> None:
         self.conn = conn
         self.plan = plan
-        self.schema = tenant_schema(conn)
-        self.quote = conn.dialect.identifier_preparer.quote
+        self.dialect = dialect_for(conn)
+        self.schema = self.dialect.tenant_schema(conn)
         # the naming convention of new_metadata() names the indexes that columns
         # declare (index=True) exactly as TenantTables does
         context = MigrationContext.configure(
@@ -224,8 +192,8 @@ class _Applier:
 
     def alter_precision(self, op: Operation) -> None:
         old, new = op.details["from"], op.details["to"]
-        if self.schema is None:
-            # SQLite keeps 12.34 at scale 2 as 1234: at scale 4 it must be 123400
+        if self.dialect.scaled_decimals:
+            # 12.34 kept at scale 2 as 1234: at scale 4 it must be 123400
             factor = 10 ** (new - old)
             rows = self._lightweight(op, BigInteger())
             col = rows.c[op.details["column"]]
@@ -267,57 +235,9 @@ class _Applier:
             )
 
     def create_search_index(self, op: Operation) -> None:
-        if self.schema is None:
-            self._create_fts(op)
-            return
-        trgm = ensure_trigram(self.conn)
-        self.ops.create_index(
-            op.details["name"],
-            op.details["table"],
-            ["search_text"],
-            schema=self.schema,
-            postgresql_using="gin",
-            postgresql_ops={"search_text": f"{self.quote(trgm)}.gin_trgm_ops"},
-            if_not_exists=True,
-        )
-
-    def _create_fts(self, op: Operation) -> None:
-        """SQLite: the FTS5 table and the triggers that keep it equal to the main
-        table's ``search_text``, so writing ``search_text`` is all the record code
-        does on either database (PostgreSQL's GIN index follows by itself). An FTS
-        row's rowid is a hash of the record id (``FTS_KEY``, registered on every
-        connection), so a trigger finds the row to replace by its key instead of
-        scanning the FTS table."""
-        fts, main = op.details["name"], op.details["table"]
-        exists = self.conn.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
-            {"n": fts},
-        ).first()
-        if exists:
-            return
-        q = self.quote
-        statements = [
-            f"CREATE VIRTUAL TABLE {q(fts)} USING fts5("
-            "record_id UNINDEXED, body, tokenize='trigram')",
-            f"CREATE TRIGGER {q(identifier(fts + '_ai'))} AFTER INSERT ON {q(main)} "
-            f"WHEN new.search_text IS NOT NULL BEGIN "
-            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
-            f"VALUES ({FTS_KEY}(new.id), new.id, new.search_text); END",
-            f"CREATE TRIGGER {q(identifier(fts + '_au'))} "
-            f"AFTER UPDATE OF search_text ON {q(main)} "
-            f"WHEN old.search_text IS NOT new.search_text BEGIN "
-            f"DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); "
-            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
-            f"SELECT {FTS_KEY}(new.id), new.id, new.search_text "
-            f"WHERE new.search_text IS NOT NULL; END",
-            f"CREATE TRIGGER {q(identifier(fts + '_ad'))} AFTER DELETE ON {q(main)} "
-            f"BEGIN DELETE FROM {q(fts)} WHERE rowid = {FTS_KEY}(old.id); END",
-            f"INSERT INTO {q(fts)} (rowid, record_id, body) "
-            f"SELECT {FTS_KEY}(id), id, search_text "
-            f"FROM {q(main)} WHERE search_text IS NOT NULL",
-        ]
-        for statement in statements:
-            self.ops.execute(text(statement))
+        self.dialect.create_search_index(
+            self.conn, self.ops, table=op.details["table"], name=op.details["name"],
+            schema=self.schema)
 
 
 def _create_recycle_bin_index(ops: Operations, table: str, schema: str | None) -> None:
@@ -335,22 +255,17 @@ def upgrade_recycle_bin_indexes(conn: Connection, objects: Iterable[str]) -> Non
     """Gives the tables of an enterprise made by an older release the partial index
     on ``deleted_at`` (see ``storage.tables``) in place of their full one. Safe to
     run again: a table that has it is left alone."""
-    schema = tenant_schema(conn)
+    dialect = dialect_for(conn)
+    schema = dialect.tenant_schema(conn)
     ops = Operations(MigrationContext.configure(conn))
-    if conn.dialect.name == "sqlite":
-        definition = text("SELECT sql FROM sqlite_master WHERE name = :n")
-    else:
-        definition = text(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND indexname = :n"
-        )
     for obj in objects:
         table = table_name(obj)
         names = [
             index["name"]
             for index in inspect(conn).get_indexes(table, schema=schema)
-            if index["column_names"] == ["deleted_at"]
+            if index["column_names"] == ["deleted_at"] and index["name"] is not None
         ]
-        ddl = [conn.execute(definition, {"s": schema, "n": n}).scalar() for n in names]
+        ddl = [dialect.index_definition(conn, schema, n) for n in names]
         if any(" WHERE " in (d or "").upper() for d in ddl):
             continue
         for name in names:
@@ -365,8 +280,22 @@ def apply_plan(conn: Connection, plan: Plan) -> None:
     unique index, values too large for a higher precision); the caller then rolls
     back and nothing has changed. Never commits.
     """
-    if conn.dialect.name != plan.dialect:
-        raise ValueError(
-            f"a {plan.dialect} plan given a {conn.dialect.name} connection"
-        )
+    found = dialect_for(conn).name
+    if found != plan.dialect:
+        raise ValueError(f"a {plan.dialect} plan given a {found} connection")
     _Applier(conn, plan).run()
+
+
+def drop_object_tables(conn: Connection, objects: Mapping[str, Mapping[str, Any]]
+                       ) -> None:
+    """Drops the tables of objects that left the metadata (an uninstalled
+    extension's archive, purged on request): their child tables, their table and,
+    on SQLite, their search table. The one place storage is ever dropped."""
+    tables = TenantTables(objects)
+    for name in objects:
+        for child in tables.children[name].values():
+            conn.execute(DropTable(child, if_exists=True))
+        conn.execute(DropTable(tables.main[name], if_exists=True))
+        if dialect_for(conn).search_table:
+            fts = search_table_name(name)
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{fts}"')

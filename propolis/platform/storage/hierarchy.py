@@ -33,12 +33,11 @@ from sqlalchemy import (
     inspect,
     literal,
     select,
-    text,
     true,
 )
 
+from propolis.platform.db import dialect_for
 from propolis.platform.errors import AppError, t
-from propolis.platform.storage.applier import tenant_schema
 from propolis.platform.storage.tables import table_name
 from propolis.platform.storage.types import UTCDateTime
 
@@ -134,7 +133,7 @@ class Closure:
         """Fills the table from the object's stored references (an enterprise that
         existed before the table). A loop left in old data is cut where it
         closes."""
-        schema = tenant_schema(conn)
+        schema = dialect_for(conn).tenant_schema(conn)
         name = table_name(self.object)
         if not inspect(conn).has_table(name, schema=schema):
             return  # a new enterprise: its nodes arrive through the record service
@@ -158,12 +157,7 @@ class Closure:
             conn.execute(insert(self.table), rows)
 
     def _lock(self, conn: Connection) -> None:
-        if conn.dialect.name != "postgresql":
-            return
-        # SHARE ROW EXCLUSIVE: one writer at a time, readers never wait
-        schema = conn.dialect.identifier_preparer.quote(str(tenant_schema(conn)))
-        table = conn.dialect.identifier_preparer.quote(self.table.name)
-        conn.execute(text(f"LOCK TABLE {schema}.{table} IN SHARE ROW EXCLUSIVE MODE"))
+        dialect_for(conn).lock_table(conn, self.table.name)
 
     def _link(self, conn: Connection, node: str, parent: str) -> None:
         """Every node at or above ``parent`` becomes an ancestor of every node at or

@@ -18,6 +18,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from propolis.platform.db import Dialect, dialect_by_name
 from propolis.platform.errors import t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.storage.plan import (
@@ -77,7 +78,7 @@ _NARROWING = {
 
 
 class _Planner:
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.operations: list[Operation] = []
         self.backfills: list[tuple[str, str]] = []
@@ -179,7 +180,7 @@ class _Planner:
     def search_index(self, obj: str) -> None:
         name = (
             search_table_name(obj)
-            if self.dialect == "sqlite"
+            if self.dialect.search_table
             else search_index_name(obj)
         )
         self.op("create_search_index", obj, table=table_name(obj), name=name)
@@ -379,7 +380,7 @@ class _Planner:
                 path,
                 table=table,
                 column=nf["api_name"],
-                ddl=ddl and self.dialect != "sqlite",
+                ddl=ddl and self.dialect.typed_columns,
                 **label,
             )
 
@@ -422,15 +423,14 @@ def plan_changes(
     dialect: str,
 ) -> Plan:
     """Plans the storage changes from the effective objects ``old`` to ``new`` (both
-    normalized object documents by api_name; ``old`` ones carry ``archived_fields``).
+    normalized object documents by api_name; ``old`` ones carry ``archived_fields``)
+    on the database ``dialect`` names (``Dialect.name``).
 
     Raises ``PlanError`` listing every change that storage refuses: removing an
     object, a type change that could lose data, a lowered max_length or precision,
     a lookup pointed at another object, names that collide with platform columns.
     """
-    if dialect not in ("sqlite", "postgresql"):
-        raise ValueError(f"no storage planner for {dialect!r}")
-    planner = _Planner(dialect)
+    planner = _Planner(dialect_by_name(dialect))
     for name in old:
         if name not in new:
             planner.refuse(

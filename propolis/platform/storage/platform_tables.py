@@ -15,10 +15,9 @@ from sqlalchemy import (
     Table,
     Text,
     event,
-    text,
 )
 
-from propolis.platform.db import new_metadata
+from propolis.platform.db import dialect_for, new_metadata
 from propolis.platform.storage.hierarchy import Closure, closure_table
 from propolis.platform.storage.types import UTCDateTime, json_type
 
@@ -114,33 +113,11 @@ audit_log = Table(
     Column("ip", String(64)),
 )
 
-_SQLITE = (
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log cannot be changed'); END",
-)
-_POSTGRES = (
-    "CREATE OR REPLACE FUNCTION {schema}.audit_log_refuse() RETURNS trigger "
-    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the audit log cannot be changed'; "
-    "END $$",
-    "DROP TRIGGER IF EXISTS audit_log_no_change ON {schema}.audit_log",
-    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON "
-    "{schema}.audit_log FOR EACH ROW EXECUTE FUNCTION {schema}.audit_log_refuse()",
-)
-
-
 @event.listens_for(audit_log, "after_create")
 def protect(target: Any, conn: Connection, **kw: Any) -> None:
     """Installs the triggers that make the table append-only."""
-    if conn.dialect.name == "sqlite":
-        for statement in _SQLITE:
-            conn.execute(text(statement))
-        return
-    schema_map = conn.get_execution_options().get("schema_translate_map") or {}
-    schema = conn.dialect.identifier_preparer.quote(schema_map.get(None) or "public")
-    for statement in _POSTGRES:
-        conn.execute(text(statement.format(schema=schema)))
+    dialect_for(conn).make_append_only(conn, audit_log.name,
+                                       "the audit log cannot be changed")
 
 
 # -- the organisation (propolis.platform.org) ------------------------------------
@@ -422,4 +399,50 @@ record_keys = Table(
     Column("field", String(63), primary_key=True),
     Column("key", String(255), nullable=False),
     Index("ix_record_keys_key", "object", "rule", "key"),
+)
+
+# The extensions installed in the enterprise (propolis/platform/tenancy/packages.py),
+# one row each, in the order of ``position``: the manifest as written, ``base`` the
+# package's documents at the installed version (the base of the next upgrade's
+# 3-way merge) and ``layer`` the documents the enterprise's extension layer holds
+# for it (the base at install, the merged documents after an upgrade).
+# ``resolutions`` maps a conflict's path to ``mine`` or ``theirs`` for the next
+# upgrade; ``signer`` is the fingerprint of the trusted key that signed it.
+extension_installs = Table(
+    "extension_installs",
+    platform_metadata,
+    Column("api_name", String(63), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("manifest", json_type(), nullable=False),
+    Column("base", json_type(), nullable=False),
+    Column("layer", json_type(), nullable=False),
+    Column("resolutions", json_type(), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("signer", String(32)),
+    Column("installed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What uninstalling an extension kept (one row per uninstall; ``install --restore``
+# takes the newest of an extension): its install row's values, the enterprise's
+# own documents of its objects and approvals (``tenant_documents``) and the names
+# of its objects, whose tables and records stay where they were (the effective
+# metadata's ``archived_objects``).
+extension_archives = Table(
+    "extension_archives",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("api_name", String(63), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("manifest", json_type(), nullable=False),
+    Column("base", json_type(), nullable=False),
+    Column("layer", json_type(), nullable=False),
+    Column("tenant_documents", json_type(), nullable=False),
+    Column("objects", json_type(), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("signer", String(32)),
+    Column("archived_at", UTCDateTime(), nullable=False),
+    Column("archived_by", String(32)),
+    Index("ix_extension_archives_api_name", "api_name"),
 )

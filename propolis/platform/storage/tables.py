@@ -11,7 +11,6 @@ indexed); here that column becomes SQL.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,26 +30,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from propolis.platform.db import identifier, new_metadata
 from propolis.platform.fields.base import ColumnSpec
 from propolis.platform.fields.registry import field_type
 from propolis.platform.ids import ID_LENGTH
 from propolis.platform.storage.types import ExactDecimal, UTCDateTime, json_type
 
-MAX_IDENT = 63
-
 SYSTEM_COLUMNS = (
     "id", "owner", "owner_department", "created_by", "created_at", "updated_by",
     "updated_at", "life_status", "version", "deleted_at", "deleted_by", "search_text",
 )
-
-
-def identifier(name: str) -> str:
-    """A database identifier of at most 63 characters (PostgreSQL's limit), stable
-    for a given name: long names keep a readable prefix and a hash suffix."""
-    if len(name) <= MAX_IDENT:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name[: MAX_IDENT - 9]}_{digest}"
 
 
 def table_name(object_name: str) -> str:
@@ -155,8 +144,6 @@ class TenantTables:
     """All generated tables of one version of an enterprise's effective metadata."""
 
     def __init__(self, objects: Mapping[str, Mapping[str, Any]]) -> None:
-        from propolis.platform.db import new_metadata
-
         self.metadata = new_metadata()
         self.main: dict[str, Table] = {}
         self.children: dict[str, dict[str, Table]] = {}

@@ -6,14 +6,15 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Numeric
+from sqlalchemy import JSON, DateTime, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# Numbers are stored exactly. PostgreSQL has NUMERIC; SQLite would store NUMERIC as a
-# binary float, so there the value is kept as an integer count of the field's smallest
-# unit (12.34 with precision 2 -> 1234): exact, and it still sorts and compares in SQL.
+from propolis.platform.db import dialect_for
+
+# Numbers are stored exactly, in the column type the database's dialect gives
+# (``Dialect.exact_decimal``: NUMERIC, or a scaled integer where NUMERIC is a float).
 DIGITS = 28
 
 
@@ -27,27 +28,20 @@ class ExactDecimal(TypeDecorator[Decimal]):
         self._quantum = Decimal(1).scaleb(-scale)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(BigInteger())
-        return dialect.type_descriptor(Numeric(DIGITS, self.scale, asdecimal=True))
+        return dialect.type_descriptor(
+            dialect_for(dialect).exact_decimal(DIGITS, self.scale))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         value = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
-        if dialect.name == "sqlite":
-            return int(value.scaleb(self.scale))
-        return value
+        return dialect_for(dialect).decimal_to_column(value, self.scale)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        if dialect.name == "sqlite":
-            # aggregates such as avg() come back as floats of the scaled integer
-            return (Decimal(str(value)).scaleb(-self.scale)).quantize(
-                self._quantum, rounding=ROUND_HALF_UP
-            )
-        return Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
+        return dialect_for(dialect).decimal_from_column(value, self.scale).quantize(
+            self._quantum, rounding=ROUND_HALF_UP)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -61,8 +55,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return dialect_for(dialect).datetime_to_column(value.astimezone(dt.UTC))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -7,17 +7,16 @@ new metadata version (see ``propolis.platform.meta.services``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from propolis.metadata import Document, validate_documents
 from propolis.metadata.extensions import (
     APPLIED_KINDS,
-    Extension,
     builtin_extensions,
     extension_documents,
 )
@@ -30,7 +29,7 @@ from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
 from propolis.platform.records.duplicates import rebuild_keys, rules_of
 from propolis.platform.storage.plan import Plan
-from propolis.platform.storage.platform_tables import jobs
+from propolis.platform.storage.platform_tables import extension_installs, jobs
 from propolis.platform.storage.system import Enterprise
 
 
@@ -80,19 +79,27 @@ def effective_for(database: Database, account: str, version: int) -> Effective:
     return effective_cache.get(account, version, load)
 
 
-def _lower_layers(extensions: Sequence[str]) -> tuple[list[dict[str, Any]],
-                                                      list[dict[str, Any]]]:
+def lower_layers(conn: Connection, extensions: Sequence[str],
+                  replaced: Mapping[str, list[dict[str, Any]]] | None = None,
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The system objects, and the documents (objects and approvals) of the
-    enterprise's extensions in the order they were installed."""
-    # Extensions are packages of metadata found by name; only their documents are
-    # read here, never their code.
-    return load_system_objects(), [doc for name in extensions
-                                   for doc in extension_documents(name)]
+    enterprise's extensions in the order they were installed: the layer stored
+    for each (``extension_installs``), or, for a built-in extension installed
+    before extensions were recorded, its documents in the catalogue.
+    ``replaced``: layers about to be stored, by extension."""
+    # only documents are read here, never an extension's code
+    stored = {row.api_name: row.layer
+              for row in conn.execute(select(extension_installs.c.api_name,
+                                             extension_installs.c.layer))}
+    stored.update(replaced or {})
+    return load_system_objects(), [
+        doc for name in extensions
+        for doc in (stored[name] if name in stored else extension_documents(name))]
 
 
 def validate_for(
-    effective: Effective, documents: Iterable[Document | dict[str, Any]],
-    extensions: Sequence[str] = (),
+    conn: Connection, effective: Effective,
+    documents: Iterable[Document | dict[str, Any]], extensions: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Validates an enterprise's own documents against what it already has: other
     objects may be referred to; an object of a lower layer (system, extension) is
@@ -101,7 +108,7 @@ def validate_for(
     here; the other kinds (roles, extensions) where they are managed."""
     docs = [d if isinstance(d, Document) else Document(dict(d)) for d in documents]
     names = {d.api_name for d in docs if d.kind in (None, "object")}
-    system, ext = _lower_layers(extensions)
+    system, ext = lower_layers(conn, extensions)
     lower = merge_layers(system, [d for d in ext if d["kind"] == "object"], [])
     existing = {n: o.doc for n, o in effective.objects.items() if n not in names}
     existing.update({n: lower[n] for n in names if n in lower})
@@ -140,46 +147,14 @@ def apply_metadata(
 
     def change(conn: Connection, enterprise: Enterprise, effective: Effective,
                ) -> tuple[int, Plan]:
-        normalized = validate_for(effective, documents, enterprise.extensions)
-        system, ext = _lower_layers(enterprise.extensions)
+        normalized = validate_for(conn, effective, documents, enterprise.extensions)
+        system, ext = lower_layers(conn, enterprise.extensions)
         return meta.apply_documents(
             conn, account=account, current_version=enterprise.metadata_version,
             documents=normalized, system_objects=system, extension_objects=ext,
             user_id=user_id, comment=comment, dry_run=dry_run)
 
-    return _change(database, account, change, session, sysdb, user_id, dry_run)
-
-
-def builtin_extension(name: str) -> Extension:
-    """The built-in extension ``name``; 404 naming the ones there are."""
-    found = builtin_extensions().get(name)
-    if found is None:
-        names = ", ".join(sorted(builtin_extensions())) or "-"
-        raise NotFound("no_such_extension", t(
-            f"没有扩展 {name}（可用：{names}）",
-            f"There is no extension {name!r} (available: {names})"))
-    return found
-
-
-def install_extension(database: Database, account: str, name: str, *,
-                      user_id: str | None = None) -> Applied:
-    """Installs a built-in extension in an enterprise (or, installed already,
-    applies its current documents again: an upgrade): its objects become the
-    extension layer under the enterprise's own, its approval definitions are
-    added. The enterprise's extension list changes with its metadata version."""
-    builtin_extension(name)
-
-    def change(conn: Connection, enterprise: Enterprise, effective: Effective,
-               ) -> tuple[int, Plan]:
-        names = [*[n for n in enterprise.extensions if n != name], name]
-        system, ext = _lower_layers(names)
-        return meta.apply_documents(
-            conn, account=account, current_version=enterprise.metadata_version,
-            documents=[], system_objects=system, extension_objects=ext,
-            user_id=user_id, comment=f"extension {name}")
-
-    return _change(database, account, change, None, None, user_id, False,
-                   add_extension=name)
+    return change_metadata(database, account, change, session, sysdb, user_id, dry_run)
 
 
 def rollback_metadata(
@@ -198,28 +173,34 @@ def rollback_metadata(
 
     def change(conn: Connection, enterprise: Enterprise, effective: Effective,
                ) -> tuple[int, Plan]:
-        system, ext = _lower_layers(enterprise.extensions)
+        system, ext = lower_layers(conn, enterprise.extensions)
         return meta.rollback_object(
             conn, account=account, object_name=object_name, to_version=to_version,
             current_version=enterprise.metadata_version, system_objects=system,
             extension_objects=ext, user_id=user_id, dry_run=dry_run)
 
-    return _change(database, account, change, session, sysdb, user_id, dry_run)
+    return change_metadata(database, account, change, session, sysdb, user_id, dry_run)
 
 
 Change = Callable[[Connection, Enterprise, Effective], tuple[int, Plan]]
 
 
-def _change(
+def change_metadata(
     database: Database,
     account: str,
     change: Change,
-    session: Session | None,
-    sysdb: Session | None,
-    user_id: str | None,
-    dry_run: bool,
+    session: Session | None = None,
+    sysdb: Session | None = None,
+    user_id: str | None = None,
+    dry_run: bool = False,
     add_extension: str | None = None,
+    remove_extension: str | None = None,
 ) -> Applied:
+    """Runs ``change`` (which applies a new metadata version in the enterprise's
+    storage and returns it with its plan) in ``session`` and ``sysdb`` (or sessions
+    of its own, committed here), records its backfill jobs and points the
+    enterprise at the new version (appending ``add_extension`` to its
+    extensions)."""
     own_sys = sysdb is None
     sysdb = sysdb or database.system_sessionmaker()
     own_tenant = session is None
@@ -242,9 +223,10 @@ def _change(
         if own_tenant:
             tenant.commit()
         values: dict[str, Any] = {"metadata_version": new_version}
-        if add_extension is not None:
-            values["extensions"] = [*[n for n in enterprise.extensions
-                                      if n != add_extension], add_extension]
+        if add_extension is not None or remove_extension is not None:
+            kept = [n for n in enterprise.extensions
+                    if n not in (add_extension, remove_extension)]
+            values["extensions"] = kept + ([add_extension] if add_extension else [])
         sysdb.execute(update(Enterprise).where(Enterprise.id == enterprise.id)
                       .values(**values))
         if own_sys:
@@ -351,7 +333,6 @@ def create_enterprise(
     except BaseException:
         database.drop_tenant_storage(account)
         with database.system_sessionmaker() as sysdb, sysdb.begin():
-            sysdb.execute(Enterprise.__table__.delete().where(
-                Enterprise.id == enterprise_id))
+            sysdb.execute(delete(Enterprise).where(Enterprise.id == enterprise_id))
         raise
     return CreatedEnterprise(enterprise_id, account, admin_id, department["id"])

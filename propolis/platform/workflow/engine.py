@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -193,8 +193,9 @@ class ApprovalEngine:
 
     def _counts(self, step_id: str) -> dict[str, int]:
         c = approval_tasks.c
-        found = dict(self.conn.execute(select(c.status, func.count()).where(
-            c.step_id == step_id).group_by(c.status)).all())
+        found: dict[str, int] = dict(self.conn.execute(
+            select(c.status, func.count()).where(c.step_id == step_id)
+            .group_by(c.status)).all())
         total = sum(n for status, n in found.items() if status not in REPLACED)
         return {"approved": found.get("approved", 0),
                 "pending": found.get("pending", 0),
@@ -384,6 +385,15 @@ class ApprovalEngine:
                                        f"must be text of at most {MAX_COMMENT} "
                                        "characters"))
         return comment
+
+    @overload
+    def _user_field(self, value: Any, field: str, required: Literal[True]) -> str:
+        ...
+
+    @overload
+    def _user_field(self, value: Any, field: str, required: bool = False
+                    ) -> str | None:
+        ...
 
     def _user_field(self, value: Any, field: str, required: bool = False
                     ) -> str | None:

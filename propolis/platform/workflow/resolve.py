@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, select
 
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import user_hierarchy
@@ -32,11 +32,11 @@ class Directory:
         self.users = effective.tables.main["user"]
         self.departments = effective.tables.main["department"]
 
-    def _active(self):  # type: ignore[no-untyped-def]
+    def _active(self) -> ColumnElement[bool]:
         u = self.users.c
         return (u.status == "active") & u.deleted_at.is_(None)
 
-    def user(self, user_id: str | None) -> Row[Any] | None:
+    def user(self, user_id: str | None) -> Row[*tuple[Any, ...]] | None:
         """The active user ``user_id`` (None when there is none)."""
         if not user_id:
             return None

@@ -52,10 +52,9 @@ class Submission(ApprovalEngine):
         check_keys(body, ("definition", "data", "record", "next_approver",
                           "step_approvers", "comment"))
         name = body.get("definition")
-        definition = (self.effective.approvals.get(name) if isinstance(name, str)
-                      else None)
-        if definition is None:
+        if not isinstance(name, str) or name not in self.effective.approvals:
             raise invalid("definition", t("没有这个审批类型", "no such approval type"))
+        definition = self.effective.approvals[name]
         form = definition["form"]
         if self.effective.object(form) is None:
             raise invalid("definition", t(f"审批表单 {form} 已不存在",

@@ -47,7 +47,7 @@ class Tenant:
         self.database = database
         self.account = account
         self.engine = database.tenant_engine(account)
-        self.schema = None if database.is_sqlite else f"t_{account}"
+        self.schema = None if database.dialect.name == "sqlite" else f"t_{account}"
 
     def apply(self, current: int, *docs: dict[str, Any], **kw: Any) -> tuple[int, Plan]:
         kw.setdefault("extension_objects", [])

@@ -76,8 +76,8 @@ class Tenant:
         self.database = database
         self.account = account
         self.engine: Engine = database.tenant_engine(account)
-        self.dialect = database.dialect
-        self.schema = None if database.is_sqlite else f"t_{account}"
+        self.dialect = database.dialect.name
+        self.schema = None if database.dialect.name == "sqlite" else f"t_{account}"
         self.objects: dict[str, dict[str, Any]] = {}
 
     def plan(self, *docs: dict[str, Any]) -> Plan:
@@ -1088,7 +1088,7 @@ def test_two_tenants_get_separate_tables(database: Database) -> None:
         assert second.values("deal", "name") == []
         assert "unique_code" in first.columns("o_deal")
         assert "unique_code" not in second.columns("o_deal")
-        if database.dialect == "postgresql":
+        if database.dialect.name == "postgresql":
             assert first.columns("o_deal")["name"] == "VARCHAR(40)"
             assert second.columns("o_deal")["name"] == "VARCHAR(20)"
             assert first.columns("o_deal")["amount"] == "NUMERIC(28, 3)"
@@ -1110,12 +1110,12 @@ def test_two_tenants_get_separate_tables(database: Database) -> None:
 
 
 def test_apply_refuses_the_system_connection(database: Database) -> None:
-    plan = plan_changes({}, {"deal": obj("deal")}, dialect=database.dialect)
-    other = "postgresql" if database.dialect == "sqlite" else "sqlite"
+    plan = plan_changes({}, {"deal": obj("deal")}, dialect=database.dialect.name)
+    other = "postgresql" if database.dialect.name == "sqlite" else "sqlite"
     with database.system_engine.connect() as conn:
         with pytest.raises(ValueError):
             apply_plan(conn, plan_changes({}, {"deal": obj("deal")}, dialect=other))
-        if database.dialect == "postgresql":
+        if database.dialect.name == "postgresql":
             with pytest.raises(ValueError, match="tenant connection"):
                 apply_plan(conn, plan)
 

@@ -1,4 +1,5 @@
-"""production.ini serves over HTTPS: its session cookie is marked Secure."""
+"""production.ini serves over HTTPS (its session cookie is marked Secure) and
+installs signed extension packages only."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ def test_production_sends_the_session_cookie_over_https_only() -> None:
         request._process_response_callbacks(response)
     [cookie] = response.headers.getall("Set-Cookie")
     assert "; secure" in cookie.lower()
+
+
+def test_production_requires_signed_extension_packages() -> None:
+    from propolis.platform.tenancy.packages import Trust
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(INI, encoding="utf-8")
+    trust = Trust.from_settings(dict(parser["app:main"]))
+    assert trust.require_signature is True
+    assert Trust.from_settings({}).require_signature is False
 
 
 def test_production_reads_the_client_address_from_its_proxy() -> None:

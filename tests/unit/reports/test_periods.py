@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from propolis.platform.db.dialects import _python_date_label
 from propolis.platform.errors import AppError
-from propolis.reports.buckets import _sqlite_label
 from propolis.reports.periods import label_of, parse_period, period_of
 
 
@@ -56,6 +56,7 @@ def test_only_the_units_asked_for() -> None:
 
 
 def test_sqlite_labels_datetimes_in_the_time_zone() -> None:
+    _sqlite_label = _python_date_label(label_of)
     assert _sqlite_label("2026-03-31 16:30:00.000000", "month",
                          "Asia/Shanghai") == "2026-04"
     assert _sqlite_label("2026-03-31 15:30:00", "month", "Asia/Shanghai") == "2026-03"

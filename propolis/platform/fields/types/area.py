@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, map_of
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import bad, json_cell, json_text
-from propolis.platform.fields.sql import contains_text
 from propolis.platform.fields.structured import JsonStored
 
 AREA_KEYS = ("province", "city", "district")
@@ -39,9 +39,9 @@ class Area(JsonStored):
     def words(self, field: Field, value: Any) -> str:
         return " ".join(v for v in value.values() if v)
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
-        return or_(*[contains_text(column[key].as_string(), term, dialect)
+        return or_(*[dialect.contains_text(column[key].as_string(), term)
                      for key in AREA_KEYS])
 
     def to_cell(self, field: Field, value: Any, lang: str) -> Any:

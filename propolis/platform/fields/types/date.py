@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.expressions.typecheck import DATE
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import date_cell
@@ -59,7 +60,7 @@ class Date(Temporal):
     def result_schema(self) -> Schema:
         return {"type": "string", "format": "date"}
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
         try:
             return column == parse_date(term)

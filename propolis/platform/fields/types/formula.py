@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement
 from propolis.metadata.errors import Text
 from propolis.metadata.expressions.typecheck import DYN, CelType
 from propolis.metadata.fieldtypes import Scope, definition, definitions, type_names
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import (
     ApiSchemas,
@@ -151,11 +152,11 @@ class Formula(FieldType):
         return returns.operand(as_result, value, column)
 
     def compare(self, field: Field, op: str, column: Any, operand: Any,
-                dialect: str) -> ColumnElement[bool]:
+                dialect: Dialect) -> ColumnElement[bool]:
         returns, as_result = self.result(field)
         return returns.compare(as_result, op, column, operand, dialect)
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
         returns, as_result = self.result(field)
         return returns.keyword_match(column, as_result, term, dialect)

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, null
 
 from propolis.metadata.expressions.typecheck import NUMBER, STRING, CelType, map_of
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import json_cell, json_text
-from propolis.platform.fields.sql import contains_text
 from propolis.platform.fields.structured import JsonStored
 from propolis.platform.fields.values import to_decimal
 
@@ -50,9 +50,9 @@ class Location(JsonStored):
     def words(self, field: Field, value: Any) -> str:
         return value.get("address") or ""
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
-        return contains_text(column["address"].as_string(), term, dialect)
+        return dialect.contains_text(column["address"].as_string(), term)
 
     def to_cell(self, field: Field, value: Any, lang: str) -> Any:
         if isinstance(value, dict):

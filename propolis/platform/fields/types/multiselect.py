@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import SPLIT_VALUES
@@ -18,7 +19,6 @@ from propolis.platform.fields.choices import (
     matching_options,
     option_cell,
 )
-from propolis.platform.fields.sql import multiselect_has
 from propolis.platform.fields.structured import JsonList
 
 
@@ -40,16 +40,16 @@ class Multiselect(Choice, JsonList):
                 "items": {"enum": [o["value"] for o in field.get("options", ())]}}
 
     def compare(self, field: Field, op: str, column: Any, operand: Any,
-                dialect: str) -> ColumnElement[bool]:
-        return multiselect_has(column, operand, dialect)  # contains: the only one
+                dialect: Dialect) -> ColumnElement[bool]:
+        return dialect.json_contains(column, operand)  # contains: the only one
 
     def words(self, field: Field, value: Any) -> str:
         return self.chosen_words(field, set(value))
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
         values = matching_options(field, term)
-        return or_(*[multiselect_has(column, v, dialect) for v in values]) \
+        return or_(*[dialect.json_contains(column, v) for v in values]) \
             if values else None
 
     def to_cell(self, field: Field, value: Any, lang: str) -> Any:

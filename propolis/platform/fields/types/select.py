@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions.typecheck import STRING, CelType
+from propolis.platform.db import Dialect
 from propolis.platform.errors import t
 from propolis.platform.fields.base import ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.choices import (
@@ -42,7 +43,7 @@ class Select(Choice):
     def words(self, field: Field, value: Any) -> str:
         return self.chosen_words(field, {value})
 
-    def keyword_match(self, column: Any, field: Field, term: str, dialect: str
+    def keyword_match(self, column: Any, field: Field, term: str, dialect: Dialect
                       ) -> ColumnElement[bool] | None:
         values = matching_options(field, term)
         return column.in_(values) if values else None
