@@ -92,6 +92,9 @@ def test_a_superior_sees_theirs_and_a_bad_period_is_named(app: TestApp,
     narrowed = boss.get(f"/dashboards/deals?period=2026-03&user={org.people.ids['b']}",
                         status=200)
     assert narrowed.html.select(".dashboard-number")[0].text == "—"
+    options = {o.text: o.get("selected") is not None
+               for o in narrowed.html.select("#dashboard-user option")}
+    assert options["b"] and not options["a"]
     bad = boss.get("/dashboards/deals?period=March", status=400)
     assert bad.html.select_one("#dashboard-period-error") is not None
     boss.get("/dashboards/nothing", status=404)

@@ -22,6 +22,7 @@ from pyramid.view import view_config
 from propolis.forms.display import display_text
 from propolis.forms.list_state import field_spec
 from propolis.forms.pages.home import login_redirect
+from propolis.forms.pages.lists import find_choices
 from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.exchange.download import content_disposition
 from propolis.platform.exchange.sheets import CONTENT_TYPES, XlsxWriter
@@ -230,6 +231,9 @@ def dashboard(request: Request) -> Response:
     return render_page(request, TEMPLATES + "dashboard.html", {
         "name": name, "label": page.tr(page.doc["label"]), "period": period,
         "picked": picked, "widgets": widgets, "errors": errors,
+        # the people and departments the user may read: a superior narrows the
+        # figures to one of them (the service keeps them within what they read)
+        "pickers": {k: find_choices(request, k)[0] for k in ("user", "department")},
     }, 400 if errors else 200)
 
 
