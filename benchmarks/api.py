@@ -1,4 +1,4 @@
-"""P1: the generated JSON API against a bare Pyramid view with hand-written SQLAlchemy
+"""P6: the generated JSON API against a bare Pyramid view with hand-written SQLAlchemy
 Core, both called in-process through WSGI (WebTest), so that what differs is only what
 Propolis adds: token authentication, the request's transaction, the metadata, the
 permission checks, validation, defaults, history, search text and the JSON shaping of
@@ -117,9 +117,9 @@ def p1_api(s: Setup, n: int, files_dir: str) -> list[Row]:
     read = _rounds(read_ours, read_base)
     ours_app.app.registry.database.dispose()
     return [
-        ("P1 API create (HTTP, one per request) vs bare Pyramid + Core",
+        ("P6 API create (HTTP, one per request) vs bare Pyramid + Core",
          n / created[0], n / created[1], "records/s"),
-        ("P1 API read by id (HTTP) vs bare Pyramid + Core",
+        ("P6 API read by id (HTTP) vs bare Pyramid + Core",
          n / read[0], n / read[1], "records/s"),
     ]
 

@@ -14,6 +14,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("records.bulk_transfer", "/o/{object}/transfer")
     config.add_route("records.summary", "/o/{object}/summary")
     config.add_route("records.export", "/o/{object}/export")
+    # importing a file (propolis.forms.pages.imports): the page, a large file's job
+    config.add_route("records.import", "/o/{object}/import")
+    config.add_route("records.import_job", "/o/{object}/import/jobs/{job}")
     # one record (propolis.forms.pages.records): new, detail, edit, history, team,
     # recycle bin, and the helpers its form calls (lookup search, dependent options)
     config.add_route("records.new", "/o/{object}/new")

@@ -8,7 +8,7 @@ in list order):
 * A later document for the same ``api_name`` is laid over it, key by key; what it
   does not mention is inherited:
   - ``label``, ``description``, ``app``, ``name_field``, ``deletable``, ``sharing``,
-    ``duplicates``, ``timeline``: replaced.
+    ``duplicates``, ``timeline``, ``social``: replaced.
   - ``fields``: matched by ``api_name``. A new field is appended. An existing field
     keeps its place and the keys the later layer states replace the lower ones
     (``label``, ``help``, ``options``, ``required``, ``hidden`` …); a table's
@@ -34,7 +34,7 @@ from propolis.metadata.loader import Document
 from propolis.metadata.normalize import normalize_object
 
 REPLACED_KEYS = ("label", "description", "app", "name_field", "deletable",
-                 "sharing", "duplicates", "timeline")
+                 "sharing", "duplicates", "timeline", "social")
 IMMUTABLE_FIELD_KEYS = ("type", "to")
 LAYERS = ("system", "extension", "tenant")
 

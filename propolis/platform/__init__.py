@@ -22,3 +22,4 @@ def includeme(config: Configurator) -> None:
     config.include(".exchange")
     config.include(".workflow")
     config.include(".actions")
+    config.include(".social")

@@ -61,6 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "export":
             p.add_argument("--filter", help='JSON: a list of filters, or '
                            '{"filters", "sort", "q", "columns"}')
+        else:
+            p.add_argument("--mode", choices=("create", "update", "upsert"),
+                           default="upsert", help="create only, update by the key "
+                           "column, or both (default)")
+            p.add_argument("--key", default="id", help="the column that names a "
+                           "record to update (default: id)")
+            p.add_argument("--duplicates", choices=("error", "skip", "update"),
+                           default="error", help="in create mode, a row whose key "
+                           "exists: an error (default), skipped or an update")
         p.add_argument("file", help="FILE.csv or FILE.xlsx")
     schedule = sub.add_parser("schedule", help="the objects' schedules"
                               ).add_subparsers(dest="action", required=True)

@@ -286,21 +286,24 @@ def export_records(ctx: Context, args: argparse.Namespace) -> None:
 def import_records(ctx: Context, args: argparse.Namespace) -> int:
     import os
 
+    from propolis.platform.exchange.imports import ImportOptions
     from propolis.platform.exchange.interfaces import IImportService
     from propolis.platform.web.offline import service_request
 
     if not os.path.isfile(args.file):
         raise CommandError(f"file {args.file} not found")
+    options = ImportOptions.from_params({"mode": args.mode, "key": args.key,
+                                         "duplicates": args.duplicates})
+
+    def progress(done: int) -> None:
+        print(f"propolis: {done:,} row(s) gone through…", file=sys.stderr, flush=True)
+
     # as the enterprise itself (no user: every record, every field)
     with service_request(ctx.registry, args.tenant, lang=args.lang) as request:
         service = request.find_service(IImportService)
-        if os.path.getsize(args.file) > service.max_bytes:
-            raise CommandError(f"{args.file} is larger than "
-                               f"{service.max_bytes // 1024 // 1024} MB: import in "
-                               "batches")
         with open(args.file, "rb") as source:
-            data = source.read()
-        report = service.run(args.object, data, os.path.basename(args.file))
+            report = service.run(args.object, source, os.path.basename(args.file),
+                                 options, progress)
     print_json(report)
     if report["failed"]:
         # the good rows are imported (committed above); the exit code says not all

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from propolis.platform.db import Database
@@ -24,3 +25,18 @@ def app_settings(database: Database, files_dir: str, secret: str = "test"
         "propolis.rate_limit.register": "10000/minute",
         "propolis.rate_limit.join": "10000/minute",
     }
+
+
+def write_ini(path: Path, database: Database, extensions: str = "") -> str:
+    """An ini for the command line over the test database (``path``: a file in
+    a temporary directory); ``extensions``: the includes it names."""
+    path.write_text(f"""[app:main]
+use = egg:propolis
+propolis.database_url = {database.url}
+propolis.tenant_dir = {database.tenant_dir}
+propolis.files_dir = {path.parent}/files
+propolis.broker_url = memory://
+propolis.secret = test
+propolis.extensions = {extensions}
+""")
+    return str(path)

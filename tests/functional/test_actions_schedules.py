@@ -31,7 +31,7 @@ from propolis.platform.db import Database
 from propolis.platform.records.interfaces import IRecordService
 from tests.common.accounts import browser, web_login
 from tests.common.api import PASSWORD, ApiClient, Tenant, error, login, login_admin
-from tests.common.app import app_settings
+from tests.common.app import app_settings, write_ini
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -216,16 +216,7 @@ def test_the_record_page_has_a_button_per_action(app: TestApp, team: Team) -> No
 
 @pytest.fixture
 def ini(tmp_path: Path, database: Database) -> str:
-    path = tmp_path / "test.ini"
-    path.write_text(f"""[app:main]
-use = egg:propolis
-propolis.database_url = {database.url}
-propolis.tenant_dir = {database.tenant_dir}
-propolis.files_dir = {tmp_path}/files
-propolis.broker_url = memory://
-propolis.secret = test
-""")
-    return str(path)
+    return write_ini(tmp_path / "test.ini", database)
 
 
 def due_tasks(team: Team) -> dict[str, dict[str, Any]]:

@@ -50,7 +50,9 @@ def test_import_then_export_and_back(ini: str, account: str, tmp_path: Path,
     assert run(ini, "import", "--tenant", account, "--object", "customer",
                str(source)) == 0
     assert report(capsys) == {"created": 2, "updated": 0, "unchanged": 0,
-                              "failed": 0, "errors": [], "skipped_columns": []}
+                              "skipped": 0, "failed": 0, "errors": [],
+                              "skipped_columns": [], "rolled_back": [],
+                              "error_file": None}
     sheet = tmp_path / "a.xlsx"
     assert run(ini, "export", "--tenant", account, "--object", "customer",
                "--filter", '[{"field": "level", "op": "eq", "value": "A"}]',
@@ -116,3 +118,29 @@ def test_failures_exit_non_zero(ini: str, account: str, tmp_path: Path,
                "--filter", '{"columns": ["name"]}', str(out)) == 0
     assert io.StringIO(out.read_text(encoding="utf-8-sig")).read().split() == [
         "客户名称", "(name)", "好"]
+
+
+def test_a_big_import_prints_its_progress_and_takes_the_mode_flags(
+        ini: str, account: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text("name,amount\n" + "".join(f"客户{i},{i}\n" for i in range(2500)),
+                   encoding="utf-8")
+    capsys.readouterr()
+    assert run(ini, "import", "--tenant", account, "--object", "customer",
+               str(big)) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out[captured.out.index("{"):])["created"] == 2500
+    assert captured.err.splitlines() == [
+        "propolis: 1,000 row(s) gone through…", "propolis: 2,000 row(s) gone through…"]
+    again = tmp_path / "again.csv"
+    again.write_text("name,amount\n客户1,7\n新客户,8\n", encoding="utf-8")
+    assert run(ini, "import", "--tenant", account, "--object", "customer",
+               "--mode", "update", "--key", "name", str(again)) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["updated"], report["failed"]) == (1, 1)
+    assert run(ini, "import", "--tenant", account, "--object", "customer",
+               "--mode", "create", "--key", "name", "--duplicates", "skip",
+               str(again)) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["created"], report["skipped"]) == (1, 1)

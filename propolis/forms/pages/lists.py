@@ -292,6 +292,8 @@ def _common(page: ListPage) -> dict[str, Any]:
         "export_urls": ([(fmt, page.url("records.export", [("format", fmt), *state]))
                          for fmt in ("csv", "xlsx")]
                         if access.allows(name, "export") else []),
+        "import_url": (page.request.route_path("records.import", object=name)
+                       if access.allows(name, "import") else None),
         "can_transfer": access.allows(name, "transfer"),
         "rows_url": page.request.route_path("records.rows", object=name),
         "views_url": page.request.route_path("records.views", object=name),

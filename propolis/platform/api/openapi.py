@@ -31,6 +31,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
+from propolis.platform.api import openapi_social as social
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.errors import t
 from propolis.platform.fields.registry import field_type
@@ -430,9 +431,15 @@ class _Builder:
                     "default": DEFAULT_LIMIT}},
                 {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
             responses=self.responses(200, ref(f"{name}Page"), 400))}
+        social.record_paths(self.paths, base, obj, op, one, self.responses,
+                            self.body, ref)
 
     def platform_paths(self) -> None:
         tag = ["platform"]
+        self.schemas.update(social.social_schemas())
+        social.platform_paths(self.paths, self.text, self.responses, ref, [
+            n for n in self.objects
+            if (self.effective.objects[n].doc.get("social") or {}).get("feed")])
         self.paths["/session"] = {
             "post": {"operationId": "session.login", "tags": tag, "security": [],
                      "summary": self.text(t("登录", "Log in")),

@@ -9,14 +9,11 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+from propolis.platform.exchange.imports import ImportService
 from propolis.platform.exchange.interfaces import IExportService, IImportService
-from propolis.platform.exchange.services import (
-    MAX_IMPORT_BYTES,
-    MAX_IMPORT_ROWS,
-    ExportService,
-    ImportService,
-)
-from propolis.platform.records.interfaces import IRecordService
+from propolis.platform.exchange.jobs import import_job  # noqa: F401 - the task
+from propolis.platform.exchange.services import ExportService
+from propolis.platform.records.interfaces import IFileService, IRecordService
 
 
 def export_service_factory(context: Any, request: Request) -> ExportService:
@@ -27,16 +24,13 @@ def export_service_factory(context: Any, request: Request) -> ExportService:
 
 
 def import_service_factory(context: Any, request: Request) -> ImportService:
-    """Imports as the request's actor, within the limits the settings give
-    (``propolis.import_max_rows``, ``propolis.import_max_bytes``)."""
-    service = ImportService(request.db, request.effective, request.access,
-                            lang=request.lang, tz=request.tz, ip=request.client_ip,
-                            records=request.find_service(IRecordService))
-    settings = request.registry.settings
-    service.max_rows = int(settings.get("propolis.import_max_rows", MAX_IMPORT_ROWS))
-    service.max_bytes = int(settings.get("propolis.import_max_bytes",
-                                         MAX_IMPORT_BYTES))
-    return service
+    """Imports as the request's actor, through the request's record service
+    (whose changes its subscribers hear of); its error sheets go to the
+    request's file storage."""
+    return ImportService(request.db, request.effective, request.access,
+                         lang=request.lang, tz=request.tz, ip=request.client_ip,
+                         records=request.find_service(IRecordService),
+                         files=request.find_service(IFileService))
 
 
 def includeme(config: Configurator) -> None:

@@ -26,12 +26,18 @@ class IExportService(Interface):
 
 
 class IImportService(Interface):
-    """Imports a CSV or XLSX sheet of records row by row, each checked as an API
-    call of the actor would be; good rows land, bad ones are reported."""
+    """Imports a CSV or XLSX sheet of records of any size, a batch at a time,
+    each row checked as an API call of the actor would be; good rows land, bad
+    ones are reported and written back as an error sheet."""
 
-    max_rows = Attribute("The most rows one file may hold.")
-    max_bytes = Attribute("The largest file taken, in bytes.")
+    def check(object: str, options: Any):
+        """Refuses (``AppError``) an import the actor may not run, before a job
+        is queued for it."""
 
-    def run(object: str, data: bytes, filename: str | None):
-        """The report ``{created, updated, unchanged, failed, errors,
-        skipped_columns}`` of importing ``data``."""
+    def run(object: str, data: Any, filename: str | None, options: Any,
+            progress: Any):
+        """The report ``{created, updated, unchanged, skipped, failed, errors,
+        skipped_columns, rolled_back, error_file}`` of importing ``data`` (bytes
+        or a seekable binary file) with ``options`` (an ``ImportOptions``: mode,
+        key, duplicates); ``progress``, when given, is called with the rows done
+        after each batch."""

@@ -9,13 +9,12 @@ is checked exactly as an API call:
   ``q``, fetched a keyset page at a time (never OFFSET, never all at once); its
   columns the fields the actor may see, a hidden field having no column at all.
   Every export is written to the audit log with its filter and row count.
-* **Import** needs ``import`` and ``create``. A row without an ``id`` creates a
-  record; a row with one updates that record (``edit`` on it), sending only the
-  fields whose cells differ from what an export of the record would write, so an
-  exported sheet re-imported unchanged changes nothing. Each row is saved in its
-  own SAVEPOINT: good rows land, bad rows are reported with their row number,
-  column and message. A file that cannot be read as a sheet of the object (format,
-  encoding, headers, size) is refused before any row is written.
+* **Import** (``propolis.platform.exchange.imports``) needs ``import`` and
+  ``create``. A row without an ``id`` creates a record; a row with one updates
+  that record (``edit`` on it), sending only the fields whose cells differ from
+  what an export of the record would write, so an exported sheet re-imported
+  unchanged changes nothing. Good rows land, bad rows are reported with their
+  row number, column and message.
 
 How values look in cells is ``propolis.platform.exchange.cells``.
 """
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
@@ -36,24 +35,17 @@ from propolis.platform.audit import record_event
 from propolis.platform.errors import AppError, NotFound, Text, t
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import ID_FIELD, SYSTEM_COLUMNS, Column
-from propolis.platform.exchange.interfaces import IExportService, IImportService
+from propolis.platform.exchange.interfaces import IExportService
 from propolis.platform.exchange.sheets import (
-    bad_file,
-    file_format,
     open_writer,
-    read_sheet,
 )
-from propolis.platform.fields.cells import bad
 from propolis.platform.fields.registry import field_type
-from propolis.platform.fields.values import ValueProblem
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.policy import READ, AccessPolicy
 from propolis.platform.records.plan import SECRETS, reference_target, stored
 from propolis.platform.records.services import RecordService
 
 BATCH = 200  # the query's largest page
-MAX_IMPORT_ROWS = 5000
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
 # ids looked up at once, and names kept between batches of an export
 LOOKUP_CHUNK = 500
 NAME_CACHE = 20_000
@@ -106,9 +98,11 @@ class Names:
     the actor may read them: a record they cannot reach, or whose name field is
     hidden from them, has no name here, exactly as a quote would show none."""
 
-    def __init__(self, conn: Connection, effective: Effective, policy: AccessPolicy
+    def __init__(self, session: Session, effective: Effective, policy: AccessPolicy
                  ) -> None:
-        self.conn = conn
+        # the session's connection at each use: an import's job commits between
+        # batches
+        self.session = session
         self.effective = effective
         self.policy = policy
         self.cache: dict[str, dict[str, str | None]] = {}
@@ -134,7 +128,7 @@ class Names:
         reach = self.policy.condition(target, table, READ)
         if reach is not None:
             stmt = stmt.where(reach)
-        return self.conn.execute(stmt)
+        return self.session.connection().execute(stmt)
 
     def names(self, target: str, ids: Iterable[str]) -> dict[str, str | None]:
         """``{id: name}`` for ``ids`` (None: no name the actor may see)."""
@@ -191,7 +185,7 @@ class _Exchange:
         # the request's, whose changes its subscribers hear of
         self.records = records or RecordService(session, effective, policy.actor,
                                                 lang=lang, tz=tz, policy=policy)
-        self.names = Names(session.connection(), effective, policy)
+        self.names = Names(session, effective, policy)
 
     def _object(self, name: str) -> ObjectMeta:
         obj = self.effective.object(name)
@@ -315,257 +309,6 @@ class ExportService(_Exchange):
         return count
 
 
-@dataclass
-class _Row:
-    number: int
-    texts: dict[str, str]  # column key -> text
-
-
-class Report:
-    """The outcome of an import: counts and the problems by row."""
-
-    def __init__(self) -> None:
-        self.created = self.updated = self.unchanged = 0
-        self.failed: set[int] = set()
-        self.errors: list[dict[str, Any]] = []
-
-    def add(self, row: int, field: str | None, column: str | None, message: Text
-            ) -> None:
-        self.errors.append({"row": row, "field": field, "column": column,
-                            "message": dict(message)})
-        self.failed.add(row)
-
-    def as_json(self, lang: str, skipped: list[str]) -> dict[str, Any]:
-        return {"created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "failed": len(self.failed),
-                "errors": [{**e, "message": e["message"].get(lang)
-                            or e["message"]["en"]} for e in self.errors],
-                "skipped_columns": skipped}
-
-
-@implementer(IImportService)
-class ImportService(_Exchange):
-    """Imports a CSV or XLSX sheet of records (see the module docstring); the
-    columns are those an export writes, found by the api_name in parentheses at
-    the end of each header (``客户名称 (name)``), or a bare api_name or label."""
-
-    max_rows = MAX_IMPORT_ROWS
-    max_bytes = MAX_IMPORT_BYTES
-
-    def run(self, object: str, data: bytes, filename: str | None) -> dict[str, Any]:
-        """Imports the file; returns the report ``{created, updated, unchanged,
-        failed, errors: [{row, field, column, message}], skipped_columns}``
-        (messages in the service's language)."""
-        self._object(object)
-        self.policy.require(object, "import")
-        self.policy.require(object, "create")
-        if len(data) > self.max_bytes:
-            raise AppError("file_too_large", t(
-                f"文件超过 {self.max_bytes // 1024 // 1024} MB 上限，请分批导入",
-                f"The file exceeds the {self.max_bytes // 1024 // 1024} MB limit: "
-                "import in batches"), {"file": [t("文件过大", "too large")]},
-                status=413)
-        fmt = file_format(filename)
-        known = self.all_columns(object)
-        by_key = {c.key: c for c in known}
-        rows = read_sheet(data, fmt, max_cols=len(known) + 1, max_rows=self.max_rows)
-        if not rows:
-            raise bad_file("文件是空的", "The file is empty")
-        positions = self._header(object, rows[0][1], by_key)
-        columns = [by_key[k] for k in positions.values()]
-        body = []
-        for number, texts in rows[1:]:
-            stray = next((i for i, v in enumerate(texts) if v and i not in positions),
-                         None)
-            if stray is not None:
-                where = f"{_letter(stray)}{number}"
-                raise bad_file(f"第 {where} 格有数据，但这一列没有表头",
-                               f"The cell {where} holds data but its column has no "
-                               "header")
-            body.append(_Row(number, {key: texts[i] for i, key in positions.items()}))
-        if not body:
-            raise bad_file("没有可导入的数据行", "There are no rows to import")
-        report = Report()
-        resolved = self._resolve(columns, body)
-        for row in body:
-            self._import(object, columns, row, resolved, report)
-        record_event(self.session.connection(), actor_id=self.policy.user_id,
-                     action="records.import", target=object,
-                     details={"file": (filename or "")[:255], "format": fmt,
-                              "rows": len(body), "created": report.created,
-                              "updated": report.updated,
-                              "failed": len(report.failed)}, ip=self.ip)
-        skipped = [c.header(self.lang) for c in columns if not c.imported]
-        return report.as_json(self.lang, skipped)
-
-    # -- the header ----------------------------------------------------------------
-
-    def _header(self, object: str, header: list[str], by_key: Mapping[str, Column]
-                ) -> dict[int, str]:
-        """Column position -> key; 400 naming each column that is no field of the
-        object the actor may see, or that repeats another."""
-        labels: dict[str, set[str]] = {}
-        for col in by_key.values():
-            for lang in ("zh", "en"):
-                labels.setdefault(col.header(lang).rsplit(" (", 1)[0], set()).add(
-                    col.key)
-        positions: dict[int, str] = {}
-        errors: dict[str, list[Text]] = {}
-        for i, text in enumerate(header):
-            if not text:
-                continue
-            match = HEADER_KEY.match(text)
-            key = match[2] if match else text
-            if key not in by_key and len(labels.get(text, ())) == 1:
-                key = next(iter(labels[text]))
-            where = f"{_letter(i)}1"
-            if key not in by_key:
-                errors[text] = [t(f"第 {where} 格的列不是「{object}」可见的字段",
-                                  f"the column at {where} is no field of {object} "
-                                  "you may see")]
-            elif key in positions.values():
-                errors[text] = [t(f"第 {where} 格的列与前面的列重复",
-                                  f"the column at {where} repeats an earlier one")]
-            else:
-                positions[i] = key
-        if errors:
-            raise AppError("invalid_file", t("表头有误：请使用导出的表头",
-                                             "Unknown columns: use the headers an "
-                                             "export writes"), errors)
-        if not any(by_key[k].imported and k not in ("id", "version")
-                   for k in positions.values()):
-            raise bad_file("没有可导入的列", "No column of the file can be imported")
-        return positions
-
-    # -- references ------------------------------------------------------------------
-
-    def _resolve(self, columns: Sequence[Column], body: Sequence[_Row]
-                 ) -> dict[str, dict[str, list[str]]]:
-        """``{name column key: {name: [ids]}}`` for every name in the file, one
-        lookup per referenced object rather than one per row."""
-        found = {}
-        for col in columns:
-            if col.part == "name" and col.imported and col.target is not None:
-                found[col.key] = self.names.ids(
-                    col.target, [r.texts[col.key] for r in body if r.texts[col.key]])
-        return found
-
-    def _reference(self, field: str, texts: Mapping[str, str],
-                   resolved: Mapping[str, Mapping[str, list[str]]], label: str
-                   ) -> str | None:
-        """A reference from its two columns: the name column decides when the
-        file has one (an empty name clears the field); its id only tells records
-        of the same name apart. Without a name column, the id column."""
-        name_key = field + cells.NAME_SUFFIX
-        given_id = texts.get(field, "")
-        if name_key not in texts:
-            return given_id or None
-        name = texts[name_key]
-        if not name:
-            return None
-        candidates = resolved[name_key].get(name, [])
-        if given_id in candidates:
-            return given_id
-        if len(candidates) == 1:
-            return candidates[0]
-        if not candidates:
-            raise bad(f"找不到名为「{name}」的{label}",
-                            f"no {label} named {name!r}")
-        raise bad(f"有 {len(candidates)} 条名为「{name}」的{label}，请在 ID 列"
-                        f"（{field}）填写要选的那条",
-                        f"{len(candidates)} records are named {name!r}: give the one "
-                        f"you mean in the id column ({field})")
-
-    # -- one row -----------------------------------------------------------------------
-
-    def _import(self, object: str, columns: Sequence[Column], row: _Row,
-                resolved: Mapping[str, Mapping[str, list[str]]], report: Report
-                ) -> None:
-        record_id = row.texts.get("id", "")
-        headers = {c.key: c.header(self.lang) for c in columns}
-
-        def column_of(field: str) -> str | None:
-            return headers.get(field + cells.NAME_SUFFIX) or headers.get(field)
-
-        try:
-            with self.session.begin_nested():
-                current = self.records.get(object, record_id) if record_id else None
-                data = self._values(columns, row, resolved, current, report,
-                                    column_of)
-                if data is None:
-                    return
-                if current is None:
-                    self.records.create(object, data)
-                    report.created += 1
-                elif not data:
-                    report.unchanged += 1
-                else:
-                    self.records.update(object, record_id, data,
-                                        version=self._version(row, report, column_of))
-                    report.updated += 1
-        except _RowFailed:
-            return
-        except AppError as error:
-            if not error.fields:
-                report.add(row.number, "id" if record_id else None,
-                           column_of("id") if record_id else None, error.message)
-            for name, messages in error.fields.items():
-                for message in messages:
-                    report.add(row.number, name, column_of(name), message)
-
-    def _version(self, row: _Row, report: Report, column_of: Any) -> int | None:
-        text = row.texts.get("version", "")
-        if not text:
-            return None
-        try:
-            return int(cells.from_cell(SYSTEM_COLUMNS["version"], text, self.tz))
-        except (ValueProblem, ValueError):
-            report.add(row.number, "version", column_of("version"),
-                       t("版本应为整数", "the version must be an integer"))
-            raise _RowFailed() from None
-
-    def _values(self, columns: Sequence[Column], row: _Row,
-                resolved: Mapping[str, Mapping[str, list[str]]],
-                current: Mapping[str, Any] | None, report: Report, column_of: Any
-                ) -> dict[str, Any] | None:
-        """The fields to write (None when a cell is bad: the row's problems are in
-        the report). For an update only the changed ones."""
-        by_field: dict[str, list[Column]] = {}
-        for col in columns:
-            if col.imported and col.name not in ("id", "version"):
-                by_field.setdefault(col.name, []).append(col)
-        now = self.to_rows(columns, [current])[0] if current is not None else None
-        index = {c.key: i for i, c in enumerate(columns)}
-        data: dict[str, Any] = {}
-        failed = False
-        for name, cols in by_field.items():
-            if now is not None and all(
-                    row.texts[c.key] == cells.cell_text(now[index[c.key]])
-                    for c in cols):
-                continue  # as exported: unchanged
-            doc = cols[0].field
-            try:
-                if cols[0].target is not None:
-                    label = self._object(cols[0].target).label.get(self.lang) \
-                        or cols[0].target
-                    value = self._reference(name, row.texts, resolved, label)
-                else:
-                    value = cells.from_cell(doc, row.texts[name], self.tz)
-            except ValueProblem as problem:
-                report.add(row.number, name, column_of(name), problem.message)
-                failed = True
-                continue
-            if current is None:
-                if value is not None:
-                    data[name] = value
-            elif not cells.same_value(doc, value, current.get(name)):
-                data[name] = value
-        return None if failed else data
-
-
-class _RowFailed(Exception):
-    """A row whose problems are in the report already."""
-
-
-def _letter(index: int) -> str:
+def letter(index: int) -> str:
+    """The spreadsheet letter of a column position (0: ``A``)."""
     return get_column_letter(index + 1)

@@ -2,19 +2,23 @@
 a BOM, so that Excel shows Chinese) and XLSX (openpyxl, write-only, so a sheet of
 any size is written row by row to disk rather than held in memory).
 
-Reading an XLSX goes through the employee import's reader
-(``propolis.platform.exchange.xlsx.read_rows``: the zip-bomb check, bounded rows and
-columns, no entity resolution); CSV is read here with the same bounds. Both give
-``(row number, texts)`` for the non-empty rows, the numbers a person sees in Excel.
+Both are read as streams, a row at a time, so a file of a million rows takes no
+more memory than one of ten: an XLSX through the employee import's reader
+(``propolis.platform.exchange.xlsx.iter_rows``: the zip-bomb check, openpyxl's
+read-only mode, bounded columns, no entity resolution), a CSV with the csv module
+over a text stream. Both give ``(row number, texts)`` for the non-empty rows, the
+numbers a person sees in Excel.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, BinaryIO, Protocol
 
@@ -36,8 +40,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Excel keeps 15 significant digits of a number: longer ones are written as text.
 EXCEL_DIGITS = 15
 SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
-
-Rows = list[tuple[int, list[str]]]
+# how much of a CSV file tells its encoding
+SNIFF_BYTES = 1024 * 1024
 
 
 def bad_file(zh: str, en: str, field: str = "file") -> AppError:
@@ -134,16 +138,23 @@ def open_writer(fmt: str, out: BinaryIO, title: str, widths: Sequence[int]
 
 # -- reading ------------------------------------------------------------------------
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030: what Excel on a Chinese Windows
-    writes when a sheet is saved as plain "CSV"."""
+def _encoding(source: BinaryIO) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (what Excel on a Chinese Windows
+    writes when a sheet is saved as plain "CSV"), judged on the file's start."""
+    head = source.read(SNIFF_BYTES)
+    source.seek(0)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
         except UnicodeDecodeError:
             continue
-    raise bad_file("无法识别文件编码，请保存为 UTF-8 编码的 CSV",
-                   "Unknown text encoding: save the file as UTF-8 CSV")
+        return encoding
+    raise _bad_encoding()
+
+
+def _bad_encoding() -> AppError:
+    return bad_file("无法识别文件编码，请保存为 UTF-8 编码的 CSV",
+                    "Unknown text encoding: save the file as UTF-8 CSV")
 
 
 def _unquote(text: str) -> str:
@@ -152,47 +163,60 @@ def _unquote(text: str) -> str:
     return text
 
 
-def read_csv(data: bytes, *, max_cols: int, max_rows: int) -> Rows:
-    text = _decode(data)
-    if "\x00" in text:
-        raise bad_file("文件中有空字符，不是文本文件",
-                       "The file contains NUL characters: it is not a text file")
-    rows: Rows = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+def iter_csv(source: BinaryIO, *, max_cols: int
+             ) -> Generator[tuple[int, list[str]], None, None]:
+    """The non-empty rows of a CSV file, read one at a time through a text stream
+    (the memory stays flat whatever the file's size). ``source`` must be
+    seekable (its start is read twice: once to tell the encoding)."""
+    stream = io.TextIOWrapper(source, encoding=_encoding(source), newline="")
+    reader = csv.reader(stream)
     number = 0
     try:
         for number, values in enumerate(reader, start=1):
             texts = [_unquote(v.strip()) for v in values]
             if not any(texts):
                 continue
+            if any("\x00" in v for v in texts):
+                raise bad_file("文件中有空字符，不是文本文件",
+                               "The file contains NUL characters: it is not a "
+                               "text file")
             if len(texts) > max_cols:
                 raise bad_file(f"第 {number} 行有 {len(texts)} 列，"
                                f"超过上限 {max_cols} 列",
                                f"Row {number} has {len(texts)} columns, more than "
                                f"{max_cols}")
-            if len(rows) >= max_rows:
-                raise _too_many(max_rows - 1)
-            rows.append((number, texts + [""] * (max_cols - len(texts))))
+            yield number, texts + [""] * (max_cols - len(texts))
     except csv.Error as exc:
         raise bad_file(f"第 {number + 1} 行的 CSV 格式有误：{exc}",
                        f"Row {number + 1} is not valid CSV: {exc}") from None
-    return rows
+    except UnicodeDecodeError:
+        raise _bad_encoding() from None
+    finally:
+        with contextlib.suppress(ValueError):  # the file may be closed already
+            stream.detach()  # the caller's file stays open
 
 
-def _too_many(limit: int) -> AppError:
-    return bad_file(f"数据行超过上限 {limit} 行，请分批导入",
-                    f"More than {limit} rows: import in batches")
-
-
-def read_sheet(data: bytes, fmt: str, *, max_cols: int, max_rows: int) -> Rows:
-    """The non-empty rows of the file (the header row included, at most
-    ``max_rows`` data rows), each padded to ``max_cols`` texts."""
+def iter_sheet(source: BinaryIO, fmt: str, *, max_cols: int
+               ) -> Generator[tuple[int, list[str]], None, None]:
+    """The non-empty rows of the file (the header row first), each padded to
+    ``max_cols`` texts, one at a time: no number of rows is too many."""
     if fmt == "csv":
-        return read_csv(data, max_cols=max_cols, max_rows=max_rows + 1)
-    try:
-        return xlsx.read_rows(data, max_cols=max_cols, max_rows=max_rows + 1)
-    except AppError as error:
-        # its "too many rows" counts the header row: say it as the import does
-        if error.message["en"].startswith("More than"):
-            raise _too_many(max_rows) from None
-        raise
+        return iter_csv(source, max_cols=max_cols)
+    return xlsx.iter_rows(source, max_cols=max_cols)
+
+
+def count_rows(source: BinaryIO, fmt: str) -> int:
+    """How many non-empty rows the file has (the header row included), for a
+    job's progress; the file is read back to its start."""
+    if fmt == "csv":
+        stream = io.TextIOWrapper(source, encoding=_encoding(source), newline="")
+        try:
+            found = sum(1 for values in csv.reader(stream) if any(values))
+        except (csv.Error, UnicodeDecodeError):
+            found = 0  # the import itself says what is wrong
+        finally:
+            stream.detach()
+    else:
+        found = xlsx.count_rows(source)
+    source.seek(0)
+    return found

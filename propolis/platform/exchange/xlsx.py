@@ -14,10 +14,10 @@ import datetime as dt
 import io
 import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -141,44 +141,71 @@ def template(columns: Sequence[Column], example: Sequence[str],
     return _save(workbook)
 
 
-def read_rows(data: bytes, *, max_cols: int, max_rows: int
-              ) -> list[tuple[int, list[str]]]:
+def iter_rows(source: BinaryIO, *, max_cols: int
+              ) -> Generator[tuple[int, list[str]], None, None]:
     """The first sheet's non-empty rows as ``(row number, texts)``, at most
-    ``max_cols`` texts each (400 naming ``file`` if it is no workbook, is too big
-    uncompressed, or has more than ``max_rows`` rows)."""
+    ``max_cols`` texts each, read one at a time (openpyxl's read-only mode: the
+    memory stays flat whatever the number of rows). 400 naming ``file`` if it is
+    no workbook or is too big uncompressed. ``source`` must be seekable."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(source) as archive:
             size = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
         raise _bad_file("文件不是 XLSX 工作簿", "The file is not an XLSX workbook") \
             from None
     if size > MAX_UNCOMPRESSED:
         raise _bad_file("文件解压后过大", "The workbook is too large once unpacked")
-    rows: list[tuple[int, list[str]]] = []
+    source.seek(0)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about parts it drops (extensions, styles); irrelevant
             warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                sheet = workbook.worksheets[0]
-                sheet.reset_dimensions()  # some writers store wrong dimensions
-                for number, values in enumerate(
-                        sheet.iter_rows(max_col=max_cols, values_only=True), start=1):
-                    texts = [cell_text(v) for v in values]
-                    texts += [""] * (max_cols - len(texts))
-                    if any(texts):
-                        if len(rows) >= max_rows:
-                            raise _bad_file(
-                                f"行数超过上限 {max_rows} 行，请分批导入",
-                                f"More than {max_rows} rows: import in batches")
-                        rows.append((number, texts))
-            finally:
-                workbook.close()
+            workbook = load_workbook(source, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()  # some writers store wrong dimensions
+            for number, values in enumerate(
+                    sheet.iter_rows(max_col=max_cols, values_only=True), start=1):
+                texts = [cell_text(v) for v in values]
+                texts += [""] * (max_cols - len(texts))
+                if any(texts):
+                    yield number, texts
+        finally:
+            workbook.close()
     except AppError:
         raise
     except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
         raise _bad_file("无法读取该工作簿", "The workbook cannot be read") from None
+
+
+def count_rows(source: BinaryIO) -> int:
+    """How many non-empty rows the first sheet has (0 when it cannot be read:
+    reading it says why)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(source, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            sheet.reset_dimensions()
+            return sum(1 for values in sheet.iter_rows(values_only=True)
+                       if any(v is not None for v in values))
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
+        return 0
+
+
+def read_rows(data: bytes, *, max_cols: int, max_rows: int
+              ) -> list[tuple[int, list[str]]]:
+    """The rows of ``iter_rows`` as a list (400 naming ``file`` when there are
+    more than ``max_rows``)."""
+    rows: list[tuple[int, list[str]]] = []
+    for row in iter_rows(io.BytesIO(data), max_cols=max_cols):
+        if len(rows) >= max_rows:
+            raise _bad_file(f"行数超过上限 {max_rows} 行，请分批导入",
+                            f"More than {max_rows} rows: import in batches")
+        rows.append(row)
     return rows
 
 

@@ -21,6 +21,7 @@ from pyramid.config import Configurator
 from propolis.platform.fields.base import FieldType
 from propolis.platform.fields.registry import register
 from propolis.platform.fields.types.area import Area
+from propolis.platform.fields.types.audience import Audience
 from propolis.platform.fields.types.autonumber import Autonumber
 from propolis.platform.fields.types.boolean import Boolean
 from propolis.platform.fields.types.currency import Currency
@@ -48,11 +49,13 @@ from propolis.platform.fields.types.textarea import Textarea
 from propolis.platform.fields.types.time import Time
 from propolis.platform.fields.types.url import Url
 from propolis.platform.fields.types.user import User
+from propolis.platform.fields.types.users import Users
 
 BUILT_IN: tuple[type[FieldType], ...] = (
     Text, Textarea, Richtext, Number, Currency, Percent, Date, Time, Datetime,
     Boolean, Select, Multiselect, Lookup, MasterDetail, Table, Autonumber, Formula,
     Rollup, Quote, Phone, Email, Url, File, Image, Location, Area, User, Department,
+    Users, Audience,
 )
 
 for _cls in BUILT_IN:

@@ -33,13 +33,18 @@ from propolis.metadata.reporting import entry_object
 from propolis.platform.db import Database, dialect_for
 from propolis.platform.errors import Conflict, NotFound, t
 from propolis.platform.storage.applier import (
+    add_missing_columns,
     apply_plan,
     drop_object_tables,
     upgrade_recycle_bin_indexes,
 )
 from propolis.platform.storage.plan import Plan
 from propolis.platform.storage.planner import plan_changes
-from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
+from propolis.platform.storage.platform_tables import (
+    meta_versions,
+    notifications,
+    platform_metadata,
+)
 
 Doc = dict[str, Any]
 
@@ -58,6 +63,7 @@ def upgrade_tenant_storage(conn: Connection) -> None:
     the caller's transaction (``propolis initdb``): the platform tables it lacks,
     and the recycle-bin index of every object table."""
     platform_metadata.create_all(conn)  # only what is missing
+    add_missing_columns(conn, notifications, ("object", "record_id"))
     objects = _stored(conn, latest_version(conn)).effective.get("objects", {})
     upgrade_recycle_bin_indexes(conn, objects)
 

@@ -36,6 +36,9 @@ SHARING_TEXT = {
                    "superiors see and edit the records of everyone below them"),
     "public_read": t("所有人可查看", "everyone may read"),
     "public_write": t("所有人可查看和编辑", "everyone may read and edit"),
+    "audience": t("发布范围内的人员、部门（含下级部门）和被@的人可查看",
+                  "the users and departments (and those below) it is sent to, "
+                  "and those @mentioned, may read"),
 }
 
 

@@ -16,11 +16,12 @@ the owner is me; ``subordinates``: the owner is me or below me in the superior
 chain; ``department``: the owning department is one of mine or below one;
 ``all``), the object's ``sharing`` (``hierarchy``: records owned below me, to read
 and change; ``public_read``: every record, to read; ``public_write``: every record,
-to read and change) and the record's team (joint followers with ``read`` or
-``edit``). Changing a record (``edit``, ``delete``, ``transfer``) through sharing or
-the team needs that verb all the same. The chain and the department tree are the
-closure tables of ``hierarchy``; nothing here is cached, so a new superior counts
-on the next request.
+to read and change; ``audience``: the records sent to me, to read) and the
+record's team (joint followers with ``read`` or ``edit``). Changing a record
+(``edit``, ``delete``, ``transfer``) through sharing or the team needs that verb
+all the same. The chain and the department tree are the closure tables of
+``hierarchy``; nothing here is cached, so a new superior counts on the next
+request.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    and_,
     exists,
     false,
     func,
@@ -51,6 +53,7 @@ from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.grants import ADMIN, Grant, combine, full_grant
 from propolis.platform.storage.platform_tables import (
     department_tree,
+    record_audience,
     record_team,
     user_hierarchy,
 )
@@ -65,6 +68,8 @@ WRITE_VERBS = frozenset({"edit", "delete", "transfer"})
 #   chain       the owner is the user or below them (user_hierarchy)
 #   department  the owning department is one of theirs or below one
 #   team        the user follows the record; team_edit: with "edit"
+#   audience    the record is sent to the user, one of their departments or one
+#               above, or everyone; or the user was @mentioned (record_audience)
 #   all         every record
 SCOPE_PREDICATES = {"own": "own", "subordinates": "chain",
                     "department": "department", "all": "all"}
@@ -72,6 +77,7 @@ SHARING_RULES: Mapping[str, tuple[str, frozenset[str]]] = {
     "hierarchy": ("chain", frozenset({READ, *WRITE_VERBS})),
     "public_read": ("all", frozenset({READ})),
     "public_write": ("all", frozenset({READ, *WRITE_VERBS})),
+    "audience": ("audience", frozenset({READ})),
 }
 DENIED = t("没有权限", "Not allowed")
 # ObjectMeta.cache keys of what is kept per set of roles
@@ -115,6 +121,7 @@ class AccessPolicy:
         # what the per-version caches are keyed by: the roles (None: everything)
         self._roles = None if self.unrestricted else actor.roles
         self._grants: dict[str, Grant] = {}
+        self._above: Select[Any] | None = None
 
     # -- objects and fields ----------------------------------------------------
 
@@ -313,6 +320,13 @@ class AccessPolicy:
             return table.c.owner_department.in_(
                 select(department_tree.c.descendant)
                 .where(department_tree.c.ancestor.in_(self.my_departments())))
+        if name == "audience":
+            # a probe per row by the index's (object, record_id): a page walks
+            # the sort order, and most feeds hold posts sent to everyone or to a
+            # department, so it stops soon; an IN list would gather every post
+            # sent to everyone before sorting them
+            return exists(self.audience(object).where(
+                record_audience.c.record_id == table.c.id))
         if name in ("team", "team_edit"):
             followed = select(record_team.c.record_id).where(
                 record_team.c.object == object, record_team.c.user_id == me)
@@ -320,6 +334,34 @@ class AccessPolicy:
                 followed = followed.where(record_team.c.access == "edit")
             return table.c.id.in_(followed)
         raise ValueError(f"unknown predicate {name!r}")
+
+    def audience(self, object: str) -> Select[Any]:
+        """The ids of the records of ``object`` sent to the user: to them, to
+        everyone, or to one of their departments or a department above one."""
+        me = literal(self.user_id)
+        rows = record_audience.c
+        return select(rows.record_id).where(rows.object == object, or_(
+            and_(rows.kind == "user", rows.target == me),
+            and_(rows.kind == "all", rows.target == ""),
+            and_(rows.kind == "department", rows.target.in_(self._above_mine()))))
+
+    def _above_mine(self) -> Select[Any]:
+        """The user's departments and those above them, built once per policy (a
+        feed asks for it once per object). The tables are not aliased (aliasing
+        the wide user table costs more than the page): the subqueries are never
+        correlated with the records being filtered."""
+        if self._above is None:
+            users = self.effective.tables.main["user"]
+            me = literal(self.user_id)
+            mine: Select[Any] | CompoundSelect = select(
+                users.c.main_department).where(users.c.id == me).correlate(None)
+            others = self.effective.tables.children["user"].get("departments")
+            if others is not None:
+                mine = union(mine, select(others.c.department).where(
+                    others.c.parent_id == me).correlate(None))
+            self._above = select(department_tree.c.ancestor).where(
+                department_tree.c.descendant.in_(mine)).correlate(None)
+        return self._above
 
     def my_departments(self) -> Select[Any] | CompoundSelect:
         """The user's departments (main and others) as a subquery. The user table

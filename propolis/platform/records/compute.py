@@ -82,6 +82,19 @@ def _counter_statement(dialect: Dialect) -> Executable:
     ).returning(c.value)
 
 
+def _block_statement(dialect: Dialect) -> Executable:
+    # _counter_statement's, taking ``count`` numbers at once
+    c = autonumber_counters.c
+    stmt = dialect.upsert(
+        autonumber_counters,
+        {"object": bindparam("object"), "field": bindparam("field"),
+         "period": bindparam("period"), "value": bindparam("count")},
+        keys=[c.object, c.field, c.period], set_={"value": c.value + bindparam(
+            "count")},
+    )
+    return stmt.returning(c.value)
+
+
 def next_number(
     conn: Connection, object: str, field: str, numbering: Autonumber, day: dt.date
 ) -> str:
@@ -91,6 +104,22 @@ def next_number(
         {"object": object, "field": field, "period": numbering.period(day)},
     ).scalar_one()
     return numbering.render(day, seq)
+
+
+def reserve_numbers(
+    conn: Connection, object: str, field: str, numbering: Autonumber, day: dt.date,
+    count: int,
+) -> list[str]:
+    """The next ``count`` numbers of ``field``, taken in one statement (a bulk
+    save): consecutive, and no concurrent saver gets any of them."""
+    if count <= 0:
+        return []
+    last = conn.execute(
+        _block_statement(dialect_for(conn)),
+        {"object": object, "field": field, "period": numbering.period(day),
+         "count": count},
+    ).scalar_one()
+    return [numbering.render(day, seq) for seq in range(last - count + 1, last + 1)]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,17 @@ def write(
                            "changed_by": actor_id, "changes": dict(changes)})
 
 
+def write_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Stores many history rows in one statement (executemany); each row holds
+    the keyword arguments of ``write``."""
+    if rows:
+        conn.execute(_insert, [
+            {"object": r["object"], "record_id": r["record_id"],
+             "version": r["version"], "action": r["action"], "changed_at": r["at"],
+             "changed_by": r["actor_id"], "changes": dict(r["changes"])}
+            for r in rows])
+
+
 def read(
     conn: Connection, object: str, record_id: str, tz: str
 ) -> list[dict[str, Any]]:

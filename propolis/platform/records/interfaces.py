@@ -24,6 +24,11 @@ class IRecordService(Interface):
     def create(object: str, data: dict[str, Any]):
         """Validates and stores a new record; returns it."""
 
+    def create_many(object: str, rows: Any):
+        """Creates the records of ``rows`` (a sequence of what ``create`` takes)
+        with the same checks, written in bulk: a ``Created`` of the records
+        written and the ``AppError`` of each refused one, by index."""
+
     def get(object: str, id: str):
         """One record; 404 when it does not exist or is in the recycle bin."""
 

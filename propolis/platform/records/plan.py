@@ -97,6 +97,9 @@ class ObjectPlan:
         self.children: dict[str, Table] = effective.tables.children[self.name]
         self.fields = obj.fields
         self.deletable = bool(obj.doc.get("deletable", True))
+        self.audience = obj.doc.get("sharing") == "audience"
+        self.name_field = obj.doc.get("name_field") or "id"
+        self.social: dict[str, bool] = dict(obj.doc.get("social") or {})
         fields = list(obj.fields.values())
         self.stored = [f for f in fields if stored(f)]
         self.tables = [f for f in fields if field_type(f).has_rows]

@@ -14,9 +14,11 @@ from sqlalchemy import (
     String,
     cast,
     false,
+    literal,
     or_,
     select,
     true,
+    union_all,
 )
 
 from propolis.platform.db import dialect_for
@@ -25,7 +27,12 @@ from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import OUTPUT_SYSTEM_FIELDS, to_json_value
 from propolis.platform.permissions.policy import READ, forbidden
 from propolis.platform.query.search import keyword_over_fields
-from propolis.platform.query.services import grouped_count, query_page
+from propolis.platform.query.services import (
+    grouped_count,
+    keyword_condition,
+    query_page,
+    visible_page,
+)
 from propolis.platform.records import history
 from propolis.platform.records.plan import (
     SYSTEM_COLUMNS,
@@ -33,6 +40,7 @@ from propolis.platform.records.plan import (
     RecordServiceBase,
     stored,
 )
+from propolis.platform.storage.platform_tables import record_topics
 
 # records read back at once for the events of a bulk change
 WHOLE_CHUNK = 500
@@ -109,6 +117,68 @@ class Reads(RecordServiceBase):
             fts=plan.fts if self._fts(conn, plan) else None, where=where,
             visible=self.policy.branches(plan.name, plan.table, READ, conn))
         return {"records": self._page(conn, plan, rows), "next_cursor": next_cursor}
+
+    def stream(
+        self,
+        objects: list[str],
+        *,
+        before: str | None = None,
+        limit: int = 20,
+        topic: str | None = None,
+        author: str | None = None,
+        q: str | None = None,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The feed's page: up to ``limit`` live records of ``objects`` that the
+        actor may read, newest first (ids are time-ordered), older than the
+        record ``before``; those naming ``topic`` or written by ``author`` when
+        given; as ``(object, record)``. One statement finds the page (each
+        object's first ids under its own visibility branches, see
+        ``visible_page``, their union ordered by id), then each object on it
+        reads its records."""
+        conn = self.session.connection()
+        dialect = dialect_for(conn)
+        pages = []
+        plans = {}
+        for object in objects:
+            plan = plans[object] = self._plan(object)
+            if not self.policy.allows(plan.name, READ):
+                continue
+            table = plan.table
+            where: list[ColumnElement[bool]] = [table.c.deleted_at.is_(None)]
+            if before:
+                where.append(table.c.id < before)
+            if author:
+                where.append(table.c.created_by == author)
+            if topic is not None:
+                where.append(table.c.id.in_(select(record_topics.c.record_id).where(
+                    record_topics.c.object == plan.name,
+                    record_topics.c.topic == topic)))
+            found, keyword = self._keyword(conn, plan, q)
+            where += keyword
+            match = keyword_condition(table, found, dialect,
+                                      plan.fts if self._fts(conn, plan) else None)
+            if match is not None:
+                where.append(match)
+            order = [table.c.id.desc()]
+            branches = self.policy.branches(plan.name, table, READ)
+            if branches is not None:
+                where.append(visible_page(table, branches, where, order, limit))
+            pages.append(select(literal(plan.name).label("object"),
+                                table.c.id.label("id"))
+                         .where(*where).order_by(*order).limit(limit).subquery())
+        if not pages:
+            return []
+        ids = union_all(*[select(p.c.object, p.c.id) for p in pages]).subquery()
+        page = conn.execute(select(ids.c.object, ids.c.id)
+                            .order_by(ids.c.id.desc()).limit(limit)).all()
+        records: dict[str, dict[str, Any]] = {}
+        for object in dict.fromkeys(row.object for row in page):
+            plan = plans[object]
+            wanted = [row.id for row in page if row.object == object]
+            rows = list(conn.execute(select(plan.table).where(
+                plan.table.c.id.in_(wanted))))
+            records.update((r["id"], r) for r in self._page(conn, plan, rows))
+        return [(row.object, records[row.id]) for row in page]
 
     def count_by(
         self,

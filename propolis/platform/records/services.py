@@ -43,7 +43,8 @@ from propolis.platform.ids import new_id
 from propolis.platform.permissions.grants import ADMIN
 from propolis.platform.permissions.policy import READ, AccessPolicy
 from propolis.platform.query.interfaces import IQueryService
-from propolis.platform.records import history
+from propolis.platform.records import audience, history
+from propolis.platform.records.bulk import Bulk
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
     RollupLink,
@@ -80,7 +81,7 @@ from propolis.platform.storage.platform_tables import CLOSURES
 
 
 @implementer(IRecordService, IQueryService)
-class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
+class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
     """Records of one enterprise, on behalf of one actor, inside the caller's
     transaction (the service never commits). The writes are here; reads, checks
     and derived values in their own modules."""
@@ -134,6 +135,7 @@ class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
         closure = CLOSURES.get(plan.name)
         if closure is not None:
             closure.added(conn, rec["id"], rec[closure.field])
+        self._index(conn, plan, rec, None)
         out = self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
         history.write(conn, object=plan.name, record_id=rec["id"], version=1,
                       action="create", actor_id=actor, at=now,
@@ -217,6 +219,7 @@ class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
         self._write_keys(conn, plan, rec, changes.keys())
         if moved is not None:
             moved.moved(conn, id, rec[moved.field])
+        self._index(conn, plan, rec, old)
         out.update(version=rec["version"], updated_by=rec["updated_by"],
                    updated_at=to_json_value(now, self.tz))
         history.write(conn, object=plan.name, record_id=id, version=rec["version"],
@@ -387,6 +390,15 @@ class RecordService(Checks, Derived, Teams, Duplicates, Timeline):
         history.write(conn, object=plan.name, record_id=rec["id"],
                       version=rec["version"], action="update",
                       actor_id=self.actor.user_id, at=now, changes=changes)
+
+    def _index(self, conn: Connection, plan: ObjectPlan, rec: dict[str, Any],
+               old: dict[str, Any] | None) -> None:
+        """The record's audience and topics (``records/audience.py``)."""
+        audience.index(conn, self.effective, plan.name, plan.fields, rec, old,
+                       shared=plan.audience,
+                       receipts=bool(plan.social.get("receipts")),
+                       actor=self.actor.user_id,
+                       name=str(rec.get(plan.name_field) or rec["id"]))
 
     def release(self, object: str, id: str) -> dict[str, Any]:
         """Leaves a record without an owner (the ``transfer`` verb): ``owner`` and

@@ -21,6 +21,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import (
     BigInteger,
+    Column,
     Connection,
     ForeignKeyConstraint,
     Numeric,
@@ -285,6 +286,18 @@ def apply_plan(conn: Connection, plan: Plan) -> None:
         raise ValueError(f"a {plan.dialect} plan given a {found} connection")
     _Applier(conn, plan).run()
 
+
+def add_missing_columns(conn: Connection, table: Table, names: Iterable[str]
+                        ) -> None:
+    """Adds the nullable columns ``names`` of the platform table ``table`` to an
+    enterprise's copy made by a release before them. Safe to run again."""
+    schema = dialect_for(conn).tenant_schema(conn)
+    have = {c["name"] for c in inspect(conn).get_columns(table.name, schema=schema)}
+    ops = Operations(MigrationContext.configure(conn))
+    for name in names:
+        if name not in have:
+            ops.add_column(table.name, Column(name, table.c[name].type,
+                                              nullable=True), schema=schema)
 
 def drop_object_tables(conn: Connection, objects: Mapping[str, Mapping[str, Any]]
                        ) -> None:

@@ -365,6 +365,9 @@ notifications = Table(
     Column("user_id", String(32), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("instance_id", String(32)),
+    # the record it is about, when it is about one (a mention, a comment, a score)
+    Column("object", String(63)),
+    Column("record_id", String(32)),
     Column("message", json_type(), nullable=False),  # {"zh", "en"}
     Column("created_at", UTCDateTime(), nullable=False),
     Column("read_at", UTCDateTime()),
@@ -399,6 +402,105 @@ record_keys = Table(
     Column("field", String(63), primary_key=True),
     Column("key", String(255), nullable=False),
     Index("ix_record_keys_key", "object", "rule", "key"),
+)
+
+# The audience of the records of objects shared by audience (``sharing: audience``):
+# who a record was sent to, one row per user (``user``: named, mentioned, or named
+# by a user field), department (``department``: its members and everyone in the
+# departments below) or everyone (``all``, target ''). ``source`` says which save
+# wrote it (``record``: the record's own fields, rewritten on every save;
+# ``comment``: someone @mentioned in a reply, kept). The access policy reads it
+# with one semi-join (``policy.predicate``).
+record_audience = Table(
+    "record_audience",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("target", String(32), primary_key=True),
+    Column("source", String(16), primary_key=True),
+    Index("ix_record_audience_target", "object", "kind", "target", "record_id"),
+)
+
+# #话题# found in the text of any record (rewritten on every save) and in replies.
+record_topics = Table(
+    "record_topics",
+    platform_metadata,
+    Column("topic", String(100), primary_key=True),
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_record_topics_record", "object", "record_id"),
+)
+
+# Topics with settings: pinned ones first in the lists; a company-wide topic makes
+# the posts that name it readable by everyone, including people who join later.
+topics = Table(
+    "topics",
+    platform_metadata,
+    Column("name", String(100), primary_key=True),
+    Column("pinned", Integer, nullable=False, default=0),
+    Column("company_wide", Integer, nullable=False, default=0),
+    *_created(),
+)
+
+topic_follows = Table(
+    "topic_follows",
+    platform_metadata,
+    Column("user_id", String(32), primary_key=True),
+    Column("topic", String(100), primary_key=True),
+    Column("followed_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime()),
+)
+
+# Replies to a record (of an object with ``social: {comments: true}``).
+record_comments = Table(
+    "record_comments",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("object", String(63), nullable=False),
+    Column("record_id", String(32), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("files", json_type()),
+    Column("mentions", json_type()),
+    *_created(),
+    Index("ix_record_comments_record", "object", "record_id", "id"),
+)
+
+record_likes = Table(
+    "record_likes",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("liked_at", UTCDateTime(), nullable=False),
+)
+
+# Receipts (回执): one row per recipient of a record that asks for confirmation;
+# ``confirmed_at`` null while pending.
+record_receipts = Table(
+    "record_receipts",
+    platform_metadata,
+    Column("object", String(63), primary_key=True),
+    Column("record_id", String(32), primary_key=True),
+    Column("user_id", String(32), primary_key=True),
+    Column("confirmed_at", UTCDateTime()),
+    Column("reminded_at", UTCDateTime()),
+)
+
+# Drafts (of an object with ``social: {drafts: true}``): a form's values saved by
+# its author to finish later, or a post that failed to send; never a record, so
+# no one else can see one.
+record_drafts = Table(
+    "record_drafts",
+    platform_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("object", String(63), nullable=False),
+    Column("user_id", String(32), nullable=False),
+    Column("data", json_type(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_record_drafts_user_id", "user_id", "object", "id"),
 )
 
 # The extensions installed in the enterprise (propolis/platform/tenancy/packages.py),

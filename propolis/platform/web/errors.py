@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections.abc import Callable
 from email.message import Message
 
@@ -46,6 +47,9 @@ TITLES = {
     429: _("Too many attempts"),
     500: _("Something went wrong"),
 }
+# the record import's routes (the API's and the page's): the body is a file of
+# any size
+IMPORT_PATH = re.compile(r"^(/api/v1/objects/[^/]+|/o/[^/]+)/import$")
 NO_SUCH_PAGE = _("There is no such page.")
 NOT_ALLOWED = _("You may not see this page.")
 BAD_BODY = t("请求体的 Content-Type 无法读取", "The body's Content-Type cannot be read")
@@ -78,14 +82,17 @@ def body_limit_tween_factory(
     limit = int(registry.settings.get("propolis.max_body_bytes", 5 * 1024 * 1024))
 
     def tween(request: Request) -> Response:
-        length = request.content_length
+        # an import's file has no size limit: it is read as a stream, and a large
+        # one kept on disk for a job
+        length = None if IMPORT_PATH.match(request.path) else request.content_length
         if length is not None and length > limit:
             return failure(request, AppError(
                 "body_too_large",
                 t(f"请求体超过 {limit // 1024 // 1024} MB 上限",
                   f"The request body exceeds the {limit // 1024 // 1024} MB limit"),
                 status=413), bare=True)
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
+        if length is None and request.method in ("POST", "PUT", "PATCH") \
+                and not IMPORT_PATH.match(request.path):
             body = request.body_file_raw.read(limit + 1)
             if len(body) > limit:
                 return failure(request, AppError(

@@ -96,6 +96,7 @@ class Boxes(ApprovalEngine):
         count = self.conn.execute(select(func.count()).where(
             n.user_id == self.me, n.read_at.is_(None))).scalar_one()
         return {"items": [{"id": r.id, "kind": r.kind, "instance_id": r.instance_id,
+                           "object": r.object, "record_id": r.record_id,
                            "message": both_languages(r.message)[lang],
                            "created_at": r.created_at,
                            "read": r.read_at is not None} for r in rows],

@@ -130,6 +130,7 @@ CONTRACT_FIELD_TYPES = (
     "text textarea richtext number currency percent date time datetime boolean "
     "select multiselect lookup master_detail table autonumber formula rollup quote "
     "phone email url file image location area user department"
+    " users audience"  # CONTRACT §9: audience; users for mentions and attendees
 ).split()
 
 # The smallest valid field of each type.

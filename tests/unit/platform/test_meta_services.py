@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import Column, MetaData, Table, func, insert, inspect, select
 
 from propolis.metadata.normalize import normalize_object
 from propolis.metadata.validation import load_system_objects
@@ -20,10 +20,15 @@ from propolis.platform.meta.services import (
     create_tenant_storage,
     latest_version,
     rollback_object,
+    upgrade_tenant_storage,
     versions,
 )
 from propolis.platform.storage.plan import Plan, PlanError
-from propolis.platform.storage.platform_tables import meta_versions, platform_metadata
+from propolis.platform.storage.platform_tables import (
+    meta_versions,
+    notifications,
+    platform_metadata,
+)
 from tests.conftest import unique_account
 
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -426,6 +431,24 @@ def test_stored_effective_is_what_the_record_code_loads(tenant: Tenant) -> None:
         child = load_effective(conn, version).tables.children["customer"]["items"]
     assert set(child.c.keys()) == {"id", "parent_id", "row_order", "qty", "note"}
     assert {"qty", "note"} <= tenant.columns("o_customer__items")
+
+
+def test_upgrade_adds_the_notifications_record_columns(tenant: Tenant) -> None:
+    """An enterprise made before notifications named their record gets the two
+    columns from ``propolis initdb`` (upgrade_tenant_storage); twice is fine."""
+    before = Table("notifications", MetaData(), *[
+        Column(c.name, c.type, primary_key=c.primary_key) for c in notifications.c
+        if c.name not in ("object", "record_id")])
+    with tenant.engine.begin() as conn:
+        notifications.drop(conn)
+        before.create(conn)
+    for _ in range(2):
+        with tenant.engine.begin() as conn:
+            upgrade_tenant_storage(conn)
+    with tenant.engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_columns(
+            "notifications", schema=tenant.schema)}
+    assert {"object", "record_id"} <= names
 
 
 def test_charts_dashboards_and_reports_are_taken_whole_by_name(tenant: Tenant

@@ -32,6 +32,8 @@ SHARING = {
     "public_read": t("公开只读：所有人可见", "Public read: everyone sees them"),
     "public_write": t("公开读写：所有人可见可改",
                       "Public write: everyone sees and edits"),
+    "audience": t("按发布范围：作者、接收人和被@的人可见",
+                  "Audience: the author, the recipients and those mentioned"),
 }
 APPS = {"crm": t("CRM", "CRM"), "work": t("工作", "Work"), "apps": t("应用", "Apps")}
 FUNCTIONS = {"count": t("计数", "count"), "sum": t("求和", "sum"),
