@@ -20,6 +20,7 @@ def saved_view_service_factory(context: Any, request: Request) -> SavedViews:
 
 def includeme(config: Configurator) -> None:
     config.register_service_factory(saved_view_service_factory, ISavedViewService)
+    config.include(".home_cards")
     config.include(".routes")
     config.include(".shell")
     config.add_static_view("ui", "propolis.forms:static", cache_max_age=3600)

@@ -18,6 +18,14 @@ def plain_number(value: Any) -> str:
     return format(to_decimal(value), "f")
 
 
+def money(value: Any, places: int | None) -> str:
+    """An amount of money as pages show it: ``¥1,234.50`` (grouped thousands,
+    the field's decimal places; ``-¥12.00`` below zero)."""
+    amount = to_decimal(value)
+    digits = f"{abs(amount):,.{places if places is not None else 2}f}"
+    return f"-¥{digits}" if amount < 0 else f"¥{digits}"
+
+
 def local_datetime(value: str, tz: str) -> str:
     """An ISO 8601 moment as the wall-clock time in ``tz``, ``YYYY-MM-DDTHH:MM``
     (with seconds only when they are not zero): what ``datetime-local`` shows."""

@@ -28,6 +28,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("records.history", "/o/{object}/r/{id}/history")
     config.add_route("records.team", "/o/{object}/r/{id}/team")
     config.add_route("records.run_action", "/o/{object}/r/{id}/actions/{name}")
+    config.add_route("records.advance", "/o/{object}/r/{id}/advance/{field}")
     config.add_route("records.action", "/o/{object}/r/{id}/{action}")
     # the object manager (propolis.forms.pages.manager), in the admin console
     config.add_route("manager.objects", "/admin/objects")
@@ -37,7 +38,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("manager.field", "/admin/objects/{object}/fields/{field}")
     config.add_route("manager.version", "/admin/objects/{object}/versions/{version}")
     config.add_route("manager.job", "/admin/objects/{object}/jobs/{job}")
-    # approvals
+    # dashboards and 报数 (propolis.forms.pages.reports): the list of dashboards,
+    # one for a period; the reports I fill today, an entry's form, the summary
+    config.add_route("reports.dashboards", "/dashboards")
+    config.add_route("reports.dashboard", "/dashboards/{name}")
+    config.add_route("reports.todo", "/reports")
+    config.add_route("reports.summary", "/reports/{name}/summary")
+    config.add_route("reports.entry", "/reports/{name}/{period}")
     # the approval pages (propolis.forms.pages.approvals): the boxes, starting one,
     # one approval and its actions, the inbox; fixed paths before /approvals/{id}
     config.add_route("approvals.home", "/approvals")

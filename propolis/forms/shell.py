@@ -46,6 +46,8 @@ def includeme(config: Configurator) -> None:
                             current=section_current(section))
     config.add_nav_item("main", "approvals", _("Approvals"), "approvals.home",
                         order=20)
+    config.add_nav_item("main", "dashboards", _("Dashboards"), "reports.dashboards",
+                        order=50)
     config.add_nav_item("console", "objects", _("Objects"), "manager.objects",
                         order=70)
     config.add_static_asset("propolis.forms:static/vendor/htmx.min.js", "script")

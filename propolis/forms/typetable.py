@@ -44,7 +44,7 @@ from propolis.forms.fields import (
     TableField,
     TextValueField,
 )
-from propolis.forms.formats import joined, local_datetime, plain_number
+from propolis.forms.formats import joined, local_datetime, money, plain_number
 from propolis.forms.texts import (
     ADDRESS,
     CHOOSE,
@@ -263,6 +263,10 @@ def _show_datetime(spec: Spec, value: Any, lang: str, tz: str) -> str:
     return local_datetime(value, tz).replace("T", " ")
 
 
+def _show_money(spec: Spec, value: Any, lang: str, tz: str) -> str:
+    return money(value, spec.get("precision"))
+
+
 def _show_files(spec: Spec, value: Any, lang: str, tz: str) -> str:
     return files_count(len(value), lang)
 
@@ -287,7 +291,7 @@ TYPE_WIDGETS: dict[str, Widgets] = {
                         wide=True, column=True),
     "richtext": Widgets(_text(TextArea(), multiline=True, richtext=True), wide=True),
     "number": Widgets(_number(), filter="number", column=True),
-    "currency": Widgets(_number(), filter="number", column=True),
+    "currency": Widgets(_number(), _show_money, filter="number", column=True),
     "percent": Widgets(_number(percent=True), filter="number", column=True),
     "date": Widgets(_text(DateInput()), filter="date", column=True),
     "time": Widgets(_text(TimeInput()), filter="time", column=True),

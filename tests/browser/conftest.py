@@ -71,7 +71,13 @@ def live_app(live_database: Database, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def live_server(live_app: Router) -> Iterator[str]:
     """The application on 127.0.0.1:<free port>; yields its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, server_class=_Server,
+    yield from serve(live_app)
+
+
+def serve(app: Router) -> Iterator[str]:
+    """Serves ``app`` on 127.0.0.1:<free port> (for a server fixture: ``yield
+    from serve(app)``)."""
+    server = make_server("127.0.0.1", 0, app, server_class=_Server,
                          handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -157,7 +157,7 @@ def test_list_shows_the_view_s_columns_in_both_languages(app: TestApp,
     assert names(page) == ["上海地铁", "北京大兴", "广州塔", "深圳湾"]
     first = page.html.select("tbody tr")[0]
     cells = [td.get_text(strip=True) for td in first.select("td")[1:]]
-    assert cells[:5] == ["上海地铁", "100", "赢单", "上海建工", "x"]
+    assert cells[:5] == ["上海地铁", "¥100.00", "赢单", "上海建工", "x"]
     assert cells[5] == "李销售"
     link = first.select_one("td.title a")["href"]
     assert link == f"/o/deal/r/{setup.deals['上海地铁']['id']}"

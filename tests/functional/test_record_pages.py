@@ -224,7 +224,7 @@ def test_editing_keeps_table_rows_and_shows_in_history(shop: Shop) -> None:
                                  status=200))
     rows = [[td.text_content() for td in tr.xpath("td")]
             for tr in history.xpath('//ol[@class="history"]/li[1]//tbody/tr')]
-    assert ["金额", "10", "20.5"] in rows
+    assert ["金额", "¥10.00", "¥20.50"] in rows  # money as the pages show it
     newest = history.xpath('string(//ol[@class="history"]/li[1]/p)')
     assert newest.startswith("管理员 修改了 · ") and newest.endswith(" · v2")
 

@@ -12,7 +12,8 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 
 from propolis.platform.actions.interfaces import IActionService
-from propolis.platform.errors import AppError, Conflict, NotFound, _, _c
+from propolis.platform.actions.registry import ActionParam
+from propolis.platform.errors import AppError, Conflict, NotFound, t
 from propolis.platform.permissions.policy import forbidden
 from propolis.platform.records.interfaces import IRecordService
 
@@ -288,19 +289,30 @@ def lose(request: Request, record: dict[str, Any], params: dict[str, Any]
     return out
 
 
+# what the record page asks for before running an action
+NEW_OWNER = ActionParam("owner", t("新负责人", "New owner"), "record", to="user",
+                        required=True)
+REASON = ActionParam("reason", t("原因", "Reason"), "textarea")
+
+
 def register(config: Configurator) -> None:
     add = config.add_record_action
     add(CUSTOMER, "return", return_customer, label={"zh": "退回公海", "en": "Return"},
-        verb="edit", available=can_return)
+        verb="edit", available=can_return,
+        params=(ActionParam("pool", t("公海", "Pool"), "record", to="pool",
+                            required=True), REASON))
     add(CUSTOMER, "claim", claim, label={"zh": "领取", "en": "Claim"}, verb=None,
         available=can_claim)
     add(CUSTOMER, "assign", assign, label={"zh": "分配", "en": "Assign"}, verb=None,
-        available=can_assign)
+        available=can_assign, params=(NEW_OWNER,))
     add(CUSTOMER, "transfer", transfer, label={"zh": "更换负责人", "en": "Transfer"},
-        verb="transfer", available=lambda request, record: installed(request))
+        verb="transfer", available=lambda request, record: installed(request),
+        params=(NEW_OWNER,))
     add(CUSTOMER, "auto_return", auto_return,
         label={"zh": "超期自动退回", "en": "Return when stale"}, verb=None,
         available=due_back)
     add("opportunity", "lose", lose, label={"zh": "输单", "en": "Mark lost"},
-        verb="edit", available=can_lose)
+        verb="edit", available=can_lose,
+        params=(ActionParam("reason", t("输单原因", "Reason lost"), "textarea",
+                            required=True),))
 

@@ -10,10 +10,9 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from propolis.forms.home_cards import home_cards, todo_count
 from propolis.forms.shell import SECTIONS
 from propolis.platform.web.pages import render_page
-from propolis.platform.workflow.engine import MAX_PAGE
-from propolis.platform.workflow.interfaces import IApprovalService
 
 TEMPLATE = "propolis.forms:templates/ui/home.html"
 # the organisation's own objects are managed in the admin console, not listed here
@@ -41,13 +40,6 @@ def section_objects(request: Request, section: str | None) -> list[dict[str, Any
     return sorted(found, key=lambda o: o["label"])
 
 
-def todo_count(request: Request) -> str:
-    """How many approvals wait for the page user ("100+" past one page of the box)."""
-    found = request.find_service(IApprovalService).box("todo", limit=MAX_PAGE)
-    count = len(found["items"])
-    return f"{count}+" if found["next_cursor"] else str(count)
-
-
 @view_config(route_name="ui.home", request_method="GET")
 @view_config(route_name="ui.section", request_method="GET")
 def workbench(request: Request) -> Response:
@@ -62,4 +54,6 @@ def workbench(request: Request) -> Response:
         # the work section opens the approvals too, when the enterprise has any
         "todo": (todo_count(request) if section == "work"
                  and request.effective.approvals else None),
+        # the home page: what needs the user now (``config.add_home_card``)
+        "cards": home_cards(request) if section is None else [],
     })

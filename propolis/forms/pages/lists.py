@@ -55,6 +55,23 @@ CHOICES = 200  # records offered in a lookup filter's select
 MAX_TRANSFER = 200  # records one bulk transfer may name
 
 
+def find_choices(request: Request, target: str) -> tuple[list[tuple[str, str]], bool]:
+    """Records of ``target`` the user may read to pick from (id, name), by name
+    (at most ``CHOICES``), and whether there are more."""
+    access = request.access
+    if not access.allows(target, "read"):
+        return [], False
+    name_field = request.effective.objects[target].doc["name_field"]
+    if name_field in access.hidden(target):
+        return [], False
+    # in the query's own order (cheap on any table), then sorted by name here:
+    # sorting every user of a large enterprise for 200 of them is not
+    page = request.find_service(IQueryService).query(target, limit=CHOICES)
+    found = sorted(((r["id"], str(r.get(name_field) or r["id"]))
+                    for r in page["records"]), key=lambda c: c[1])
+    return found, page["next_cursor"] is not None
+
+
 class ListPage:
     """Everything one request of a list (page, rows, summary) works out: the
     object, the query string's state and the spec it makes."""
@@ -132,22 +149,8 @@ class ListPage:
         there are more than offered (asked once per request: owner, creator and
         last editor all pick users)."""
         if target not in self._choices:
-            self._choices[target] = self._find_choices(target)
+            self._choices[target] = find_choices(self.request, target)
         return self._choices[target]
-
-    def _find_choices(self, target: str) -> tuple[list[tuple[str, str]], bool]:
-        access = self.access
-        if not access.allows(target, "read"):
-            return [], False
-        name_field = self.request.effective.objects[target].doc["name_field"]
-        if name_field in access.hidden(target):
-            return [], False
-        # in the query's own order (cheap on any table), then sorted by name here:
-        # sorting every user of a large enterprise for 200 of them is not
-        page = self.request.find_service(IQueryService).query(target, limit=CHOICES)
-        found = sorted(((r["id"], str(r.get(name_field) or r["id"]))
-                        for r in page["records"]), key=lambda c: c[1])
-        return found, page["next_cursor"] is not None
 
     def rows(self, records: list[dict[str, Any]], columns: list[Column]
              ) -> list[dict[str, Any]]:

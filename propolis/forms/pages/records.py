@@ -22,7 +22,7 @@ from pyramid.view import view_config
 from webob.multidict import MultiDict
 
 from propolis.forms.data import apply_errors, form_to_json, submitted_version
-from propolis.forms.display import ORGANISATION, display_text, record_path
+from propolis.forms.display import display_text, record_path
 from propolis.forms.fields import AreaPartField, GroupField, SpecField
 from propolis.forms.generate import (
     SYSTEM_SPECS,
@@ -36,17 +36,17 @@ from propolis.forms.names import (
     record_names,
     references,
 )
+from propolis.forms.pages import panels
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.actions.interfaces import IActionService
-from propolis.platform.errors import AppError, NotFound
-from propolis.platform.fields.references import RecordReference
+from propolis.platform.errors import AppError, NotFound, t
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.interfaces import IFileService, IRecordService
 from propolis.platform.records.plan import reference_target
 from propolis.platform.records.services import RecordService
-from propolis.platform.web.pages import attempt, render_page
+from propolis.platform.web.pages import attempt, render_page, safe_next
 
 _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/records/"
@@ -162,6 +162,11 @@ def _save(request: Request, obj: ObjectMeta, form: RecordForm,
         return _form_page(request, obj, form, record,
                           409 if error.status == 409 else 400)
     flash = _("Record created.") if record is None else _("Changes saved.")
+    # a quick-add form on another record's page goes back to that page
+    back = safe_next(request.POST.get("next"), "")
+    if back:
+        request.session.flash(request.translate(flash))
+        return HTTPSeeOther(back)
     return _redirect(request, "records.detail", flash, object=obj.api_name,
                      id=saved["id"])
 
@@ -176,7 +181,10 @@ def new(request: Request) -> Response:
     cls = record_form_class(request, obj)
     if request.method == "POST":
         return _save(request, obj, cls(request.POST), None)
-    return _form_page(request, obj, cls(), None)
+    # ?<field>=<id> fills a reference in (a related list's "new" link)
+    given = {k: v for k, v in request.GET.items()
+             if k in obj.fields and reference_target(obj.fields[k]) is not None}
+    return _form_page(request, obj, cls(data=given), None)
 
 
 @view_config(route_name="records.edit", request_method=("GET", "POST"))
@@ -214,6 +222,8 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
     record_id = record["id"]
     locked = record["life_status"] == "in_review"
     owner = record.get("owner")
+    actions = request.find_service(IActionService).available(obj.api_name,
+                                                              record_id)
     return {
         "object": obj.api_name, "object_label": _label(request, obj),
         "record": record, "tab": tab,
@@ -226,44 +236,53 @@ def _record_page(request: Request, obj: ObjectMeta, record: Mapping[str, Any],
             "edit": not locked and _may(request, obj, record_id, "edit"),
             "delete": (not locked and obj.doc.get("deletable", True)
                        and _may(request, obj, record_id, "delete")),
-            "transfer": not locked and _may(request, obj, record_id, "transfer"),
+            # an object's own "transfer" action (the CRM's takes the related
+            # records along) replaces the plain one
+            "transfer": (not locked and _may(request, obj, record_id, "transfer")
+                         and all(a["api_name"] != "transfer" for a in actions)),
         },
         # the object's actions (metadata and extensions) the user may run now
-        "record_actions": request.find_service(IActionService).available(
-            obj.api_name, record_id),
+        "record_actions": actions,
     }
 
 
 def _related(request: Request, obj: ObjectMeta, record_id: str) -> list[dict[str, Any]]:
     """For every lookup or master-detail field (of any object the user may read)
-    that points at this object: the first records pointing at this record."""
+    that points at this object: the first records pointing at this record, with
+    the columns of their object's first list view."""
     found = []
     access = request.access
-    for other in access.readable_objects():
-        if other in ORGANISATION:
-            continue
+    for other, name in panels.pointing_at(request, obj.api_name):
         meta = request.effective.objects[other]
-        hidden = access.hidden(other)
-        for spec in meta.doc["fields"]:
-            if (not isinstance(field_type(spec), RecordReference)
-                    or reference_target(spec) != obj.api_name
-                    or spec["api_name"] in hidden or spec["hidden"]):
-                continue
-            name = spec["api_name"]
-            rows = records_of(request).query(
-                other, filters=[{"field": name, "op": "eq", "value": record_id}],
-                sort=["-updated_at"], limit=RELATED_ROWS + 1)["records"]
-            found.append({
-                "label": f"{request.translate(meta.label)} · "
-                         f"{request.translate(spec['label'])}",
-                "records": [{"name": name_of(r, meta.doc["name_field"]),
-                             "url": record_path(other, r["id"])}
-                            for r in rows[:RELATED_ROWS]],
-                "more": len(rows) > RELATED_ROWS,
-                # the list page's filter: ?<field>=<value> is "field eq value"
-                "url": request.route_path("records.list", object=other,
-                                          _query={name: record_id}),
-            })
+        rows = records_of(request).query(
+            other, filters=[{"field": name, "op": "eq", "value": record_id}],
+            sort=["-updated_at"], limit=RELATED_ROWS + 1)["records"]
+        more, rows = len(rows) > RELATED_ROWS, rows[:RELATED_ROWS]
+        columns = panels.related_columns(meta, name, access.hidden(other))
+        specs = [meta.fields[c] for c in columns if c in meta.fields]
+        wanted: dict[str, set[str]] = {"user": {r["owner"] for r in rows
+                                                if r.get("owner")}}
+        for row in rows:
+            for target, ids in references(specs, row).items():
+                wanted.setdefault(target, set()).update(ids)
+        names = record_names(records_of(request), wanted)
+        found.append({
+            "object": other, "field": name,
+            "label": f"{request.translate(meta.label)} · "
+                     f"{request.translate(meta.fields[name]['label'])}",
+            "columns": [_field_label(request, meta, c) for c in columns],
+            "records": [{"id": r["id"], "name": name_of(r, meta.doc["name_field"]),
+                         "url": record_path(other, r["id"]),
+                         "cells": [panels.cell_text(request, meta, c, r, names)
+                                   for c in columns]}
+                        for r in rows],
+            "more": more,
+            # the list page's filter: ?<field>=<value> is "field eq value"
+            "url": request.route_path("records.list", object=other,
+                                      _query={name: record_id}),
+        })
+    panels.add_row_links(request, found, record_id)
+    panels.add_row_actions(request, found)
     return found
 
 
@@ -275,9 +294,47 @@ def detail(request: Request) -> Response:
     form = record_form_class(request, obj, read_only=True)(data=record)
     name_things(request, form)
     values = _record_page(request, obj, record, "detail")
-    values.update(layout=form_layout(form),
-                  related=_related(request, obj, record["id"]))
+    values.update(
+        layout=form_layout(form), related=_related(request, obj, record["id"]),
+        timeline=panels.timeline(request, obj, record, record_form_class,
+                                 name_things, _user_names),
+        quick_adds=panels.quick_adds(request, obj, record, record_form_class),
+        stage_bars=panels.stage_bars(request, obj, record, values["may"]["edit"]))
     return _render(request, "detail.html", values)
+
+
+@view_config(route_name="records.advance", request_method="POST")
+@page
+def advance(request: Request) -> Response:
+    """Moves the record's stage (a select with ``closed`` options) to the next
+    open one through ``update``; ``version`` is the one the page showed, so a
+    stale page changes nothing and says why."""
+    obj = _object(request)
+    name = request.matchdict["field"]
+    spec = next((s for s in panels.stage_fields(obj) if s["api_name"] == name), None)
+    if spec is None:
+        raise NotFound("not_found", t("该字段没有阶段", "The field has no stages"))
+    records = records_of(request)
+    record = records.get(obj.api_name, request.matchdict["id"])
+    following = panels.next_stage(spec, record.get(name))
+    version = str(request.POST.get("version", ""))
+    try:
+        if following is None:
+            raise AppError("action_unavailable", t(
+                "已是最后一个进行中的阶段", "This is the last open stage"), status=409)
+        attempt(request, records.update, obj.api_name, record["id"],
+                {name: following["value"]},
+                version=int(version) if version.isdigit() else None)
+    except AppError as error:
+        if error.status not in (400, 409):
+            raise
+        done = t(f"{spec['label']['zh']}：{error.message['zh']}",
+                 f"{spec['label']['en']}: {error.message['en']}")
+    else:
+        done = t(f"{spec['label']['zh']} → {following['label']['zh']}",
+                 f"{spec['label']['en']} → {following['label']['en']}")
+    return _redirect(request, "records.detail", done, object=obj.api_name,
+                     id=record["id"])
 
 
 def _field_label(request: Request, obj: ObjectMeta, name: str) -> str:
@@ -416,15 +473,22 @@ def run_action(request: Request) -> Response:
     record_id = request.matchdict["id"]
     actions = request.find_service(IActionService)
     action = actions.find(obj.api_name, request.matchdict["name"])
+    zh, en = action.label["zh"], action.label["en"]
+    params = panels.action_params(action.listed(), request.POST)
     try:
-        attempt(request, actions.run, obj.api_name, record_id, action.name, {})
+        attempt(request, actions.run, obj.api_name, record_id, action.name, params)
     except AppError as error:
         if error.status not in (400, 409):
             raise
         done = _("${action}: not done. ${message}",
                  mapping={"action": action.label, "message": error.message})
     else:
-        done = _("${action}: done.", mapping={"action": action.label})
+        done = t(f"已执行“{zh}”", f"{en}: done.")
+    # a row's button on another record's page goes back to that page
+    back = safe_next(request.POST.get("next"), "")
+    if back:
+        request.session.flash(request.translate(done))
+        return HTTPSeeOther(back)
     return _redirect(request, "records.detail", done, object=obj.api_name,
                      id=record_id)
 

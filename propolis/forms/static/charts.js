@@ -1,7 +1,9 @@
 /* The ECharts helper: every element with data-chart (an ECharts option as JSON,
    built on the server) is drawn once it is visible (a chart in a closed <details>
    waits until it opens) and follows the window's size. Charts that htmx brings in
-   are found the same way. The numbers are also in a table next to the chart. */
+   are found the same way. A data item with a drill URL (a dashboard's bar or
+   funnel stage) opens that list page when clicked. The numbers are also in a
+   table next to the chart. */
 (function () {
   "use strict";
   var charts = [];
@@ -11,6 +13,10 @@
     el.dataset.chartDrawn = "1";
     var chart = window.echarts.init(el);
     chart.setOption(JSON.parse(el.dataset.chart));
+    // a bar or a funnel stage carrying its list page's URL opens it (drill-down)
+    chart.on("click", function (params) {
+      if (params.data && params.data.drill) { window.location.assign(params.data.drill); }
+    });
     charts.push(chart);
   }
 

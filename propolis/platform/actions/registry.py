@@ -25,6 +25,23 @@ Availability = Callable[[Any, dict[str, Any]], bool]
 
 
 @dataclass(frozen=True)
+class ActionParam:
+    """A parameter a page asks for before running an action: ``kind`` is
+    ``text``, ``textarea`` or ``record`` (an id of ``to``: ``user`` or an
+    object)."""
+
+    name: str
+    label: Text
+    kind: str = "text"
+    to: str | None = None
+    required: bool = False
+
+    def listed(self) -> dict[str, Any]:
+        return {"name": self.name, "label": dict(self.label), "kind": self.kind,
+                "to": self.to, "required": self.required}
+
+
+@dataclass(frozen=True)
 class RegisteredAction:
     """An action of one object run by extension code. ``verb``: what the actor
     needs on the record besides one of ``roles`` (None: the callable checks
@@ -37,6 +54,7 @@ class RegisteredAction:
     roles: frozenset[str]
     verb: str | None = "edit"
     available: Availability | None = None
+    params: tuple[ActionParam, ...] = ()
 
 
 class RecordActions:
@@ -74,17 +92,18 @@ def add_record_action(
     roles: Iterable[str] = (),
     verb: str | None = "edit",
     available: Availability | None = None,
+    params: Iterable[ActionParam] = (),
 ) -> None:
     """``config.add_record_action(object, name, callable, label=…, roles=…)``:
     registers ``callable`` as the action ``name`` of ``object``, run by
     ``POST /api/v1/objects/{object}/records/{id}/actions/{name}`` and offered on
-    the record page. Two registrations of one name conflict (Pyramid's
-    conflict detection)."""
+    the record page (which asks for ``params`` first). Two registrations of one
+    name conflict (Pyramid's conflict detection)."""
     given = {"zh": label, "en": label} if isinstance(label, str) else label or {}
     zh = given.get("zh") or given.get("en") or name
     text = {"zh": zh, "en": given.get("en") or zh}
     action = RegisteredAction(object, name, callable, text, frozenset(roles), verb,
-                              available)
+                              available, tuple(params))
 
     def register() -> None:
         record_actions(config.registry).add(action)

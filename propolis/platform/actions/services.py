@@ -57,8 +57,12 @@ class Action:
     registered: RegisteredAction | None = None
 
     def listed(self) -> dict[str, Any]:
-        return {"api_name": self.name, "label": dict(self.label),
-                "confirm": dict(self.confirm) if self.confirm else None}
+        listed: dict[str, Any] = {"api_name": self.name, "label": dict(self.label),
+                  "confirm": dict(self.confirm) if self.confirm else None}
+        # what a page asks for first (registered actions that take parameters)
+        if self.registered is not None and self.registered.params:
+            listed["params"] = [p.listed() for p in self.registered.params]
+        return listed
 
 
 def declared_actions(obj: ObjectMeta) -> dict[str, Action]:

@@ -267,6 +267,9 @@ class _Builder:
                         "label": {"type": "object", "properties": {
                             "zh": {"type": "string"}, "en": {"type": "string"}}},
                         "confirm": {"type": ["object", "null"]},
+                        "params": {"type": "array", "items": {
+                            "type": "object",
+                            "required": ["name", "label", "kind", "required"]}},
                     }}}},
             },
             "Timeline": {

@@ -164,7 +164,7 @@ def test_rows_are_added_and_removed_by_index_and_keep_their_ids(
     assert [row.index for row in form["materials"]] == [0, 5, 7]
     page = render(form)
     assert one(page, '//*[@id="materials"]').get("data-next-index") == "8"
-    assert page.xpath('//output[@id="materials-0-amount"]/text()') == ["25594"]
+    assert page.xpath('//output[@id="materials-0-amount"]/text()') == ["¥25,594.00"]
 
 
 def test_a_row_takes_computed_values_from_the_stored_row_with_its_id(

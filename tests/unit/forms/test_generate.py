@@ -147,7 +147,7 @@ def test_table_rows_keep_their_ids_and_come_with_a_template(
     assert [r.xpath('.//input[@type="hidden"]/@value') for r in rows] == [
         ["01ROWA"], ["01ROWB"]]
     assert rows[0].xpath('.//input[@name="materials-0-qty"]/@value') == ["95.5"]
-    assert rows[1].xpath('.//output[@id="materials-1-amount"]/text()') == ["5394"]
+    assert rows[1].xpath('.//output[@id="materials-1-amount"]/text()') == ["¥5,394.00"]
     material = one(rows[0], './/input[@name="materials-0-material"]')
     assert "required" in material.attrib
     qty = one(rows[0], './/input[@name="materials-0-qty"]')
@@ -199,7 +199,7 @@ def test_computed_and_readonly_fields_show_values_but_post_nothing(
         site_doc: dict[str, Any]) -> None:
     form = form_class(site_doc, lang="zh")(data=RECORD)
     page = render(form)
-    shown = {"code": "GD-0001", "material_cost": "30988", "visits": "2",
+    shown = {"code": "GD-0001", "material_cost": "¥30,988.00", "visits": "2",
              "client_level": "A", "checked_by": "质检", "owner": "01USER"}
     for name, text in shown.items():
         assert isinstance(form[name], ReadOnlyField)
@@ -216,13 +216,13 @@ def test_field_access_hides_and_locks_fields(site_doc: dict[str, Any]) -> None:
                      field_access={"budget": "read", "phone": "hidden",
                                    "materials": "read", "name": "edit"})
     page = render(cls(data=RECORD))
-    assert one(page, '//output[@id="budget"]').text == "0.1"
+    assert one(page, '//output[@id="budget"]').text == "¥0.10"
     assert not page.xpath('//*[@name="budget"] | //*[@id="phone"]')
     assert "phone" not in cls()
     table = one(page, '//table[@id="materials"]')
     assert table.get("aria-labelledby") == "materials-label"
     assert [td.text for td in table.xpath(".//tbody/tr[1]/td")] == [
-        "地板", "95.5", "268", "wood", "25594"]
+        "地板", "95.5", "¥268.00", "wood", "¥25,594.00"]
     assert not table.xpath(".//input")
     assert one(page, '//input[@name="name"]') is not None
 
