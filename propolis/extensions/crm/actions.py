@@ -13,7 +13,7 @@ from pyramid.request import Request
 
 from propolis.platform.actions.interfaces import IActionService
 from propolis.platform.actions.registry import ActionParam
-from propolis.platform.errors import AppError, Conflict, NotFound, t
+from propolis.platform.errors import AppError, Conflict, NotFound, _, _c
 from propolis.platform.permissions.policy import forbidden
 from propolis.platform.records.interfaces import IRecordService
 
@@ -290,16 +290,16 @@ def lose(request: Request, record: dict[str, Any], params: dict[str, Any]
 
 
 # what the record page asks for before running an action
-NEW_OWNER = ActionParam("owner", t("新负责人", "New owner"), "record", to="user",
+NEW_OWNER = ActionParam("owner", _("New owner"), "record", to="user",
                         required=True)
-REASON = ActionParam("reason", t("原因", "Reason"), "textarea")
+REASON = ActionParam("reason", _("Reason"), "textarea")
 
 
 def register(config: Configurator) -> None:
     add = config.add_record_action
     add(CUSTOMER, "return", return_customer, label={"zh": "退回公海", "en": "Return"},
         verb="edit", available=can_return,
-        params=(ActionParam("pool", t("公海", "Pool"), "record", to="pool",
+        params=(ActionParam("pool", _("Pool"), "record", to="pool",
                             required=True), REASON))
     add(CUSTOMER, "claim", claim, label={"zh": "领取", "en": "Claim"}, verb=None,
         available=can_claim)
@@ -313,6 +313,6 @@ def register(config: Configurator) -> None:
         available=due_back)
     add("opportunity", "lose", lose, label={"zh": "输单", "en": "Mark lost"},
         verb="edit", available=can_lose,
-        params=(ActionParam("reason", t("输单原因", "Reason lost"), "textarea",
+        params=(ActionParam("reason", _("Reason lost"), "textarea",
                             required=True),))
 

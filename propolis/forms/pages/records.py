@@ -40,7 +40,7 @@ from propolis.forms.pages import panels
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.actions.interfaces import IActionService
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.interfaces import IFileService, IRecordService
@@ -313,26 +313,26 @@ def advance(request: Request) -> Response:
     name = request.matchdict["field"]
     spec = next((s for s in panels.stage_fields(obj) if s["api_name"] == name), None)
     if spec is None:
-        raise NotFound("not_found", t("该字段没有阶段", "The field has no stages"))
+        raise NotFound("not_found", _("The field has no stages"))
     records = records_of(request)
     record = records.get(obj.api_name, request.matchdict["id"])
     following = panels.next_stage(spec, record.get(name))
     version = str(request.POST.get("version", ""))
     try:
         if following is None:
-            raise AppError("action_unavailable", t(
-                "已是最后一个进行中的阶段", "This is the last open stage"), status=409)
+            raise AppError("action_unavailable", _("This is the last "
+                                                   "open stage"), status=409)
         attempt(request, records.update, obj.api_name, record["id"],
                 {name: following["value"]},
                 version=int(version) if version.isdigit() else None)
     except AppError as error:
         if error.status not in (400, 409):
             raise
-        done = t(f"{spec['label']['zh']}：{error.message['zh']}",
-                 f"{spec['label']['en']}: {error.message['en']}")
+        done = _("${label}: ${message}",
+                 mapping={"label": spec['label'], "message": error.message})
     else:
-        done = t(f"{spec['label']['zh']} → {following['label']['zh']}",
-                 f"{spec['label']['en']} → {following['label']['en']}")
+        done = _("${label} → ${label2}",
+                 mapping={"label": spec['label'], "label2": following['label']})
     return _redirect(request, "records.detail", done, object=obj.api_name,
                      id=record["id"])
 
@@ -483,7 +483,7 @@ def run_action(request: Request) -> Response:
         done = _("${action}: not done. ${message}",
                  mapping={"action": action.label, "message": error.message})
     else:
-        done = t(f"已执行“{zh}”", f"{en}: done.")
+        done = _("${en}: done.", mapping={"en": en, "zh": zh})
     # a row's button on another record's page goes back to that page
     back = safe_next(request.POST.get("next"), "")
     if back:

@@ -16,6 +16,7 @@ from pyramid.config import Configurator
 from pyramid.registry import Registry
 
 from propolis.metadata.texts import Label
+from propolis.platform.errors import Message, both
 
 # (request, record, params) → the record: the record as the API returns it, the
 # JSON body's parameters; the callable acts through the request's services
@@ -31,13 +32,13 @@ class ActionParam:
     object)."""
 
     name: str
-    label: Text
+    label: Message
     kind: str = "text"
     to: str | None = None
     required: bool = False
 
     def listed(self) -> dict[str, Any]:
-        return {"name": self.name, "label": dict(self.label), "kind": self.kind,
+        return {"name": self.name, "label": both(self.label), "kind": self.kind,
                 "to": self.to, "required": self.required}
 
 
