@@ -4,6 +4,7 @@ keyword search, load more, sort by keyboard, the summary chart."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from propolis.platform.tenancy.services import apply_metadata
 from tests.browser.conftest import PHONE
@@ -66,8 +67,7 @@ def test_filter_search_load_more_and_sort(page, deals, shot, width):  # noqa: AN
         assert page.locator("td.minor").first.is_hidden()
     # load more appends the rest without leaving the page
     page.get_by_role("link", name="加载更多").click()
-    page.wait_for_function(
-        "document.querySelectorAll('tbody#rows tr:not(#more-row)').length === 55")
+    expect(page.locator("tbody#rows tr:not(#more-row)")).to_have_count(55)
     assert page.locator("#count").inner_text() == "55"
     assert page.get_by_role("link", name="加载更多").count() == 0
     shot(page, "loaded more")
@@ -75,8 +75,7 @@ def test_filter_search_load_more_and_sort(page, deals, shot, width):  # noqa: AN
     page.get_by_label("关键词").fill("工地 07")
     page.get_by_role("button", name="搜索").click()
     page.wait_for_url("**/o/deal?**q=*")
-    page.wait_for_function(
-        "document.querySelectorAll('tbody#rows tr').length === 1")
+    expect(page.locator("tbody#rows tr")).to_have_count(1)
     assert page.locator("td.title a").inner_text() == "工地 07"
     shot(page, "keyword")
     # a filter of the panel
@@ -84,25 +83,21 @@ def test_filter_search_load_more_and_sort(page, deals, shot, width):  # noqa: AN
     page.locator("details.filters > summary").click()
     page.get_by_role("group", name="阶段").get_by_label("赢单").check()
     page.wait_for_url("**f.stage=won**")
-    page.wait_for_function(
-        "document.querySelectorAll('tbody#rows tr').length === 11")
+    expect(page.locator("tbody#rows tr")).to_have_count(11)
     shot(page, "filtered")
     page.go_back()
-    page.wait_for_function(
-        "document.querySelectorAll('tbody#rows tr:not(#more-row)').length === 50")
+    expect(page.locator("tbody#rows tr:not(#more-row)")).to_have_count(50)
     # sort by keyboard: focus the column header's link, press Enter
     page.goto("/o/deal?f.stage=won")
     header = page.locator("thead th").filter(has_text="金额")
     header.get_by_role("link").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('thead th[aria-sort]')?.textContent.includes('金额')")
+    expect(page.locator("thead th[aria-sort]")).to_contain_text("金额")
     assert header.get_attribute("aria-sort") == "ascending"
     page.locator("thead th").filter(has_text="金额").get_by_role("link").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('thead th[aria-sort]')?.getAttribute('aria-sort')"
-        " === 'descending'")
+    expect(page.locator("thead th[aria-sort]")).to_have_attribute("aria-sort",
+                                                                   "descending")
     assert page.locator("td.title a").first.inner_text() == "工地 50"
     assert "sort=-amount" in page.url
     shot(page, "sorted")
