@@ -68,6 +68,7 @@ lint: $(STAMP)
 LOCALES := propolis/locale
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o $(LOCALES)/messages.pot --project=propolis \
+	  -k _c:1c,2 \
 	  --no-location --sort-output -w 88 propolis
 	for lang in zh en; do \
 	  if [ -f $(LOCALES)/$$lang/LC_MESSAGES/propolis.po ]; then \

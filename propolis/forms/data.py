@@ -26,9 +26,10 @@ from propolis.forms.fields import (
     TableField,
 )
 from propolis.forms.generate import VERSION, RecordForm
-from propolis.forms.texts import pick
-from propolis.platform.errors import AppError
+from propolis.metadata.texts import pick
+from propolis.platform.errors import AppError, _, translate
 from propolis.platform.records.plan import INVALID
+from propolis.platform.records.schema import where_in_table
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _STEPS = re.compile(r"(?:\[\d+\]|\.[a-z][a-z0-9_]*)*")
@@ -70,18 +71,19 @@ def apply_errors(form: RecordForm, error: AppError, lang: str) -> None:
     (the record was changed since the form was loaded) sets ``form.conflict``."""
     if error.status == 409 and error.code == "conflict":
         form.conflict = True
-    form.form_errors.append(pick(error.message, lang))
+    form.form_errors.append(translate(error.message, lang))
     for key, messages in error.fields.items():
-        texts = [pick(m, lang) for m in messages]
+        texts = [translate(m, lang) for m in messages]
         holder, rest = _resolve(form, key)
         if holder is None:
             form.form_errors.extend(f"{_label(form, key, lang)}: {text}"
                                     for text in texts)
             continue
         if rest:
-            where = _where(rest, lang)
-            sep = "：" if lang == "zh" else ": "
-            texts = [f"{where}{sep}{text}" for text in texts]
+            where = where_in_table(rest)
+            texts = [translate(_("${where}: ${msg}",
+                                 mapping={"where": where, "msg": text}), lang)
+                     for text in texts]
         holder.errors = [*holder.errors, *texts]
 
 
@@ -130,12 +132,3 @@ def _spec_field(form: Any, name: str) -> SpecField | None:
     return field if isinstance(field, SpecField) else None
 
 
-def _where(steps: list[int | str], lang: str) -> str:
-    """A path as the record service words it: ``第 2 行 qty`` / ``row 2 qty``."""
-    words = []
-    for step in steps:
-        if isinstance(step, int):
-            words.append(f"第 {step + 1} 行" if lang == "zh" else f"row {step + 1}")
-        else:
-            words.append(step)
-    return " ".join(words)

@@ -12,9 +12,9 @@ from markupsafe import Markup, escape
 from wtforms.widgets import html_params
 
 from propolis.forms.formats import generic_text
-from propolis.forms.texts import pick
 from propolis.forms.typetable import widgets_for
 from propolis.forms.widgets import FILES_URL, known_name, label_id
+from propolis.metadata.texts import pick
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import ValueProblem
 from propolis.platform.records.plan import reference_target

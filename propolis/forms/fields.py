@@ -42,11 +42,11 @@ from propolis.forms import areas
 from propolis.forms.formats import local_datetime, plain_number
 from propolis.forms.texts import ENTER_DATETIME, ENTER_NUMBER
 from propolis.forms.widgets import INDEX_PLACEHOLDER, errors_id, help_id, label_id
-from propolis.platform.errors import Text
+from propolis.platform.errors import Message
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import ValueProblem, zone
 
-Errors = dict[str, list[Text]]
+Errors = dict[str, list[Message]]
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
@@ -57,8 +57,8 @@ def _normalized(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-def _add(errors: Errors, path: str, message: Text) -> None:
-    errors.setdefault(path, []).append(dict(message))
+def _add(errors: Errors, path: str, message: Message) -> None:
+    errors.setdefault(path, []).append(message)
 
 
 class FieldLabel(Label):

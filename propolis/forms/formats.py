@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from propolis.forms.texts import NO, YES, pick
+from propolis.forms.texts import NO, YES
+from propolis.metadata.texts import pick
+from propolis.platform.errors import COMMA, translate
 from propolis.platform.fields.values import parse_datetime, to_decimal, zone
 
 
@@ -33,14 +35,14 @@ def local_datetime(value: str, tz: str) -> str:
 
 
 def joined(items: list[str], lang: str) -> str:
-    return ("、" if lang == "zh" else ", ").join(items)
+    return pick(COMMA, lang).join(items)
 
 
 def generic_text(value: Any, lang: str) -> str:
     """Any JSON value as text (a value whose type the page does not know, or of
     an unexpected shape)."""
     if isinstance(value, bool):
-        return pick(YES if value else NO, lang)
+        return translate(YES if value else NO, lang)
     if isinstance(value, int | float | Decimal):
         return plain_number(value)
     if isinstance(value, list):

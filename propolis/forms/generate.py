@@ -34,11 +34,11 @@ from wtforms.form import BaseForm
 
 from propolis.forms.display import ReadOnlyWidget
 from propolis.forms.fields import FieldMeta, ReadOnlyField, TextValueField
-from propolis.forms.texts import LANGS, pick
 from propolis.forms.typetable import widgets_for
 from propolis.forms.widgets import LookupWidget
 from propolis.metadata.normalize import normalize_field
-from propolis.platform.errors import Text, t
+from propolis.metadata.texts import LANGS, pick
+from propolis.platform.errors import Message, _, both
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.schema import writable
 from propolis.platform.fields.values import zone
@@ -51,24 +51,28 @@ CACHE_KEY = "forms.classes"
 VERSION = "version"  # the hidden input holding the record's version
 
 
-def _system(name: str, ftype: str, label: Text, **extra: Any) -> dict[str, Any]:
-    return normalize_field({"api_name": name, "type": ftype, "label": label, **extra})
+def _system(name: str, ftype: str, label: Message, **extra: Any) -> dict[str, Any]:
+    """A system field as a field document: its labels in both languages, as
+    metadata writes them."""
+    options = [{**o, "label": both(o["label"])} for o in extra.pop("options", ())]
+    return normalize_field({"api_name": name, "type": ftype, "label": both(label),
+                            **extra, **({"options": options} if options else {})})
 
 
 # System fields a layout may name, shown read-only. ``version`` is not among them:
 # it is the form's hidden locking input.
 SYSTEM_SPECS: dict[str, dict[str, Any]] = {spec["api_name"]: spec for spec in (
-    _system("id", "text", t("记录 ID", "Record ID")),
-    _system("owner", "user", t("负责人", "Owner")),
-    _system("owner_department", "department", t("所属部门", "Owner's department")),
-    _system("created_by", "user", t("创建人", "Created by")),
-    _system("created_at", "datetime", t("创建时间", "Created at")),
-    _system("updated_by", "user", t("最后修改人", "Last changed by")),
-    _system("updated_at", "datetime", t("最后修改时间", "Last changed at")),
-    _system("life_status", "select", t("状态", "Status"), options=[
-        {"value": "normal", "label": t("正常", "Normal")},
-        {"value": "in_review", "label": t("审批中", "In review")},
-        {"value": "invalid", "label": t("作废", "Invalid")}]),
+    _system("id", "text", _("Record ID")),
+    _system("owner", "user", _("Owner")),
+    _system("owner_department", "department", _("Owner's department")),
+    _system("created_by", "user", _("Created by")),
+    _system("created_at", "datetime", _("Created at")),
+    _system("updated_by", "user", _("Last changed by")),
+    _system("updated_at", "datetime", _("Last changed at")),
+    _system("life_status", "select", _("Status"), options=[
+        {"value": "normal", "label": _("Normal")},
+        {"value": "in_review", "label": _("In review")},
+        {"value": "invalid", "label": _("Invalid")}]),
 )}
 
 class RecordForm(BaseForm):

@@ -25,9 +25,11 @@ from typing import Any
 
 from propolis.forms.fields import SpecField
 from propolis.forms.generate import RecordForm
-from propolis.forms.texts import OTHER_SECTION, pick
+from propolis.forms.texts import OTHER_SECTION
 from propolis.forms.typetable import widgets_for
 from propolis.forms.widgets import errors_id, help_id, label_id
+from propolis.metadata.texts import pick
+from propolis.platform.errors import translate
 
 OTHER_COLUMNS = 2
 
@@ -119,7 +121,7 @@ def form_layout(form: RecordForm) -> FormLayout:
     rest = [Cell(f) for f in form
             if isinstance(f, SpecField) and f.short_name not in placed]
     if rest:
-        sections.append(Section(pick(OTHER_SECTION, form.lang), OTHER_COLUMNS,
+        sections.append(Section(translate(OTHER_SECTION, form.lang), OTHER_COLUMNS,
                                 _rows(rest, OTHER_COLUMNS)))
     hidden = tuple(f for f in form if not isinstance(f, SpecField))
     return FormLayout(tuple(sections), hidden)

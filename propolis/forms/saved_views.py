@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from propolis.forms.interfaces import ISavedViewService
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.ids import new_id
 from propolis.platform.storage.platform_tables import saved_list_views as views
 
@@ -38,15 +38,15 @@ def _row(row: Any) -> SavedView:
 def _name(name: Any) -> str:
     text = name.strip() if isinstance(name, str) else ""
     if not text or len(text) > MAX_NAME:
-        raise AppError("invalid", t("视图名称有误", "Invalid view name"), {"name": [
-            t(f"请填写 1 到 {MAX_NAME} 个字符的名称",
-              f"give a name of 1 to {MAX_NAME} characters")]})
+        raise AppError("invalid", _("Invalid view name"), {"name": [
+            _("give a name of 1 to ${max_name} characters",
+              mapping={"max_name": MAX_NAME})]})
     return text
 
 
 def _params(params: Sequence[tuple[str, str]]) -> list[list[str]]:
     if len(params) > MAX_PARAMS:
-        raise AppError("invalid", t("筛选条件过多", "Too many filters"))
+        raise AppError("invalid", _("Too many filters"))
     return [[str(k), str(v)] for k, v in params]
 
 
@@ -76,7 +76,7 @@ class SavedViews:
             views.c.id == id, views.c.user_id == self.user_id,
             views.c.object == object)).first()
         if row is None:
-            raise NotFound("not_found", t("没有这个视图", "There is no such view"))
+            raise NotFound("not_found", _("There is no such view"))
         return _row(row)
 
     def _check_unique(self, object: str, name: str, exclude: str | None) -> None:
@@ -86,8 +86,8 @@ class SavedViews:
         if exclude is not None:
             stmt = stmt.where(views.c.id != exclude)
         if self.conn.execute(stmt).first() is not None:
-            raise AppError("invalid", t("视图名称重复", "Duplicate view name"), {
-                "name": [t("已有同名视图", "you already have a view of that name")]})
+            raise AppError("invalid", _("Duplicate view name"), {
+                "name": [_("you already have a view of that name")]})
 
     def save(self, object: str, name: Any, params: Sequence[tuple[str, str]]
              ) -> SavedView:
@@ -98,8 +98,8 @@ class SavedViews:
         count = self.conn.execute(select(func.count()).select_from(views).where(
             views.c.user_id == self.user_id, views.c.object == object)).scalar_one()
         if count >= MAX_VIEWS:
-            raise AppError("invalid", t(f"每个对象最多保存 {MAX_VIEWS} 个视图",
-                                        f"At most {MAX_VIEWS} saved views per object"))
+            raise AppError("invalid", _("At most ${max_views} saved views per object",
+                                        mapping={"max_views": MAX_VIEWS}))
         now = dt.datetime.now(dt.UTC)
         view_id = new_id()
         stored = _params(params)

@@ -54,7 +54,6 @@ from propolis.forms.texts import (
     LONGITUDE,
     PROVINCE,
     files_count,
-    pick,
 )
 from propolis.forms.widgets import (
     AreaSelect,
@@ -66,7 +65,8 @@ from propolis.forms.widgets import (
     TableWidget,
 )
 from propolis.metadata.fieldtypes import definition, definition_of, type_names
-from propolis.platform.errors import Text
+from propolis.metadata.texts import pick
+from propolis.platform.errors import Message, translate
 from propolis.platform.fields.schema import field_schema, writable
 
 Spec = Mapping[str, Any]
@@ -154,7 +154,7 @@ def _option(option: Mapping[str, Any], lang: str) -> SelectChoice:
 
 def _select(spec: Spec, lang: str, tz: str, common: dict[str, Any],
             field_for: Callable[..., Any]) -> Any:
-    choices = [SelectChoice("", pick(CHOOSE, lang)),
+    choices = [SelectChoice("", translate(CHOOSE, lang)),
                *(_option(o, lang) for o in spec["options"])]
     return ChoiceField(choices=choices, widget=DependentSelect(), **common)
 
@@ -177,7 +177,7 @@ def _sub_form(name: str, fields: Sequence[tuple[str, Any]],
     return type(name, (SubForm,), {"unbound": tuple(fields), "specs": tuple(specs)})
 
 
-def _part(name: str, ftype: str, label: Text) -> dict[str, Any]:
+def _part(name: str, ftype: str, label: Message) -> dict[str, Any]:
     """A sub-input of a location or area (each part on its own is optional:
     whether the whole value is complete is the service's to say)."""
     return {"api_name": name, "type": ftype, "label": label, "help": None,
@@ -192,12 +192,12 @@ def _location_form(lang: str) -> type[SubForm]:
         spec = _part(name, "number", label)
         render_kw = {"inputmode": "decimal", "data-min": limits[name]["minimum"],
                      "data-max": limits[name]["maximum"]}
-        fields.append((name, DecimalTextField(pick(label, lang), spec=spec,
+        fields.append((name, DecimalTextField(translate(label, lang), spec=spec,
                                               render_kw=render_kw)))
         specs.append(spec)
     spec = _part("address", "text", ADDRESS)
     fields.append(("address", TextValueField(
-        pick(ADDRESS, lang), spec=spec,
+        translate(ADDRESS, lang), spec=spec,
         render_kw={"maxlength": limits["address"]["maxLength"]})))
     specs.append(spec)
     return _sub_form(f"location_{lang}", fields, specs)
@@ -210,7 +210,8 @@ def _area_form(lang: str) -> type[SubForm]:
                         ("district", DISTRICT)):
         spec = _part(name, "text", label)
         fields.append((name, AreaPartField(
-            pick(label, lang), spec=spec, part=name, choose=pick(CHOOSE, lang),
+            translate(label, lang), spec=spec, part=name,
+            choose=translate(CHOOSE, lang),
             widget=AreaSelect())))
         specs.append(spec)
     return _sub_form(f"area_{lang}", fields, specs)

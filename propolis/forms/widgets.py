@@ -45,8 +45,8 @@ from propolis.forms.texts import (
     UPLOAD_FAILED,
     UPLOADING,
     USE_MY_LOCATION,
-    pick,
 )
+from propolis.platform.errors import translate
 
 INDEX_PLACEHOLDER = "__index__"
 # where the page's script uploads files and the page shows them (CONTRACT §4)
@@ -143,7 +143,7 @@ class LookupWidget:
             "type": "text", "id": field.id, "role": "combobox",
             "aria-autocomplete": "list", "aria-expanded": "false",
             "aria-controls": listbox, "autocomplete": "off",
-            "placeholder": pick(LOOKUP_HINT, self.lang),
+            "placeholder": translate(LOOKUP_HINT, self.lang),
             "value": (known_name(field, value) or value) if value else "",
         }
         if field.flags.required:
@@ -152,7 +152,7 @@ class LookupWidget:
         hidden = html_params(type="hidden", name=field.name, value=value,
                              data_lookup_value=True)
         box = html_params(class_="lookup", data_lookup=field.render_kw["data-lookup"],
-                          data_no_match=pick(NO_MATCH, self.lang))
+                          data_no_match=translate(NO_MATCH, self.lang))
         return Markup(f"<div {box}><input {hidden}><input {html_params(**attrs)}>"
                       f'<ul role="listbox" id="{escape(listbox)}" hidden></ul></div>')
 
@@ -182,7 +182,8 @@ def file_item(name: str, file_id: str, label: str, image: bool, lang: str) -> Ma
     hidden = html_params(type="hidden", name=name, value=file_id)
     return Markup(f'<li><input {hidden}><a href="{escape(url)}">{shown}</a> '
                   f'<button type="button" class="small" data-file-remove>'
-                  f"{escape(pick(REMOVE_FILE, lang))} {escape(label)}</button></li>")
+                  f"{escape(translate(REMOVE_FILE, lang))} {escape(label)}"
+                  "</button></li>")
 
 
 class FilesWidget:
@@ -207,12 +208,12 @@ class FilesWidget:
             "data-max-size-mb": spec["max_size_mb"],
             "data-max-count": spec["max_count"],
             "data-image": self.image,
-            "data-too-big": pick(FILE_TOO_BIG, lang),
-            "data-wrong-type": pick(FILE_WRONG_TYPE, lang),
-            "data-too-many": pick(FILE_TOO_MANY, lang),
-            "data-uploading": pick(UPLOADING, lang),
-            "data-failed": pick(UPLOAD_FAILED, lang),
-            "data-remove": pick(REMOVE_FILE, lang),
+            "data-too-big": translate(FILE_TOO_BIG, lang),
+            "data-wrong-type": translate(FILE_WRONG_TYPE, lang),
+            "data-too-many": translate(FILE_TOO_MANY, lang),
+            "data-uploading": translate(UPLOADING, lang),
+            "data-failed": translate(UPLOAD_FAILED, lang),
+            "data-remove": translate(REMOVE_FILE, lang),
             "multiple": spec["max_count"] > 1,
         }
         if spec["accept"]:
@@ -251,7 +252,7 @@ class GroupWidget:
         if self.locate:
             parts += (f'<div class="subfield"><button type="button" class="small" '
                       f'data-geolocate="{escape(field.id)}">'
-                      f"{escape(pick(USE_MY_LOCATION, self.lang))}</button>"
+                      f"{escape(translate(USE_MY_LOCATION, self.lang))}</button>"
                       '<span class="geo-status" role="status"></span></div>')
         return Markup(f"<div {html_params(**attrs)}>{parts}</div>")
 
@@ -273,7 +274,7 @@ class TableWidget:
                     f"{escape(help_text)}</small>") if help_text else ""
             head.append(f'<th scope="col">{escape(spec["label"][self.lang])}'
                         f"{note}</th>")
-        actions = escape(pick(ROW_ACTIONS, self.lang))
+        actions = escape(translate(ROW_ACTIONS, self.lang))
         head.append(f'<th scope="col"><span class="visually-hidden">{actions}</span>'
                     "</th>")
         body = "".join(self._row(field, row) for row in field.entries)
@@ -287,7 +288,7 @@ class TableWidget:
             f"</thead><tbody data-table-rows>{body}</tbody></table>"
             f'<template data-table-template="{name}">{template}</template>'
             f'<button type="button" data-table-add="{name}">'
-            f"{escape(pick(ADD_ROW, self.lang))}</button></div>")
+            f"{escape(translate(ADD_ROW, self.lang))}</button></div>")
 
     @staticmethod
     def _help_id(table: Any, column: str) -> str:
@@ -304,7 +305,7 @@ class TableWidget:
             cells.append(f'<td data-column="{escape(spec["api_name"])}">'
                          f'{cell.label(class_="visually-hidden")}{cell(**kw)}'
                          f"{errors_html(cell)}</td>")
-        remove = escape(pick(REMOVE_ROW, self.lang))
+        remove = escape(translate(REMOVE_ROW, self.lang))
         cells.append(f'<td class="row-actions">{row.form["id"]()}'
                      f'<button type="button" data-table-remove>{remove}</button></td>')
         return (f'<tr data-row data-index="{escape(str(row.index))}">'

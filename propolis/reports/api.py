@@ -8,7 +8,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.web.api import json_object
 from propolis.reports.interfaces import IChartService, IReportService
 
@@ -48,7 +48,7 @@ def get_entry(request: Request) -> Any:
     found = request.find_service(IReportService).entry(
         request.matchdict["name"], request.matchdict["period"])
     if found is None:
-        raise NotFound("not_found", t("尚未填写", "Not filled yet"))
+        raise NotFound("not_found", _("Not filled yet"))
     return found
 
 
@@ -59,9 +59,8 @@ def submit_entry(request: Request) -> Any:
     resubmission."""
     body = json_object(request)
     if set(body) - {"data"}:
-        raise AppError("invalid", t("请求有误", "Invalid request"),
-                       {"data": [t("请求体应为 {\"data\": {…}}",
-                                   "the body is {\"data\": {…}}")]})
+        raise AppError("invalid", _("Invalid request"),
+                       {"data": [_("the body is {\"data\": {…}}")]})
     return request.find_service(IReportService).submit(
         request.matchdict["name"], request.matchdict["period"], body.get("data"))
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from propolis.metadata.chart_checks import chart_fields, value_type
 from propolis.metadata.expressions import ExpressionError, compile_expression
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value
 from propolis.platform.meta.effective import Effective
@@ -56,9 +56,8 @@ OTHERS = {"zh": "其他", "en": "Others"}
 
 
 def hidden_field(name: str) -> AppError:
-    return AppError("hidden_field", t("无权查看该字段", "You may not see this field"),
-                    {name: [t("该字段对你隐藏，不能用于统计",
-                              "is hidden from you and cannot be used in a chart")]},
+    return AppError("hidden_field", _("You may not see this field"),
+                    {name: [_("is hidden from you and cannot be used in a chart")]},
                     status=403)
 
 
@@ -94,7 +93,8 @@ class ChartEngine:
         name = chart["object"]
         obj = self.effective.object(name)
         if obj is None:
-            raise NotFound("not_found", t(f"没有对象 {name}", f"No object {name!r}"))
+            raise NotFound("not_found", _("No object '${name}'",
+                                          mapping={"name": name}))
         self.policy.require(name, READ)
         hidden = self.policy.hidden(name)
         fields = chart_fields(obj.doc)
@@ -118,10 +118,8 @@ class ChartEngine:
         compare = list(chart["compare"])
         date_field = chart["date_field"]
         if (start or end) and date_field is None:
-            raise AppError("invalid", t("该图表没有日期字段",
-                                        "The chart has no date field"),
-                           {"from": [t("该图表不能按日期筛选",
-                                       "this chart cannot be limited to dates")]})
+            raise AppError("invalid", _("The chart has no date field"),
+                           {"from": [_("this chart cannot be limited to dates")]})
         unit = next((d["bucket"] for d in chart["dimensions"] if d["bucket"]), None)
         first = start
         if start is not None and unit is not None and compare:
@@ -197,11 +195,9 @@ class ChartEngine:
         ftype = field_type(field)
         if not ftype.orders(field):
             # a list, a file, a place …: no value to group by
-            raise AppError("invalid", t("不能按该字段分组",
-                                        "Cannot group by this field"),
-                           {name: [t("只能按文本、数字、日期、单选、布尔或关联字段分组",
-                                     "group by a text, number, date, select, boolean "
-                                     "or reference field")]})
+            raise AppError("invalid", _("Cannot group by this field"),
+                           {name: [_("group by a text, number, date, select, "
+                                     "boolean or reference field")]})
         target = ftype.reference_target(field) or (kind if kind in CLOSURES else None)
         tree = bool(dim["rollup"])
         if tree:

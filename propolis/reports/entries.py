@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from zope.interface import implementer
 
 from propolis.metadata.reporting import entry_object_name
-from propolis.platform.errors import AppError, Conflict, Forbidden, t
+from propolis.platform.errors import AppError, Conflict, Forbidden, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.inbox import notify
 from propolis.platform.meta.effective import Effective
@@ -61,7 +61,7 @@ class ReportService:
         self.notify = notify
 
     def report(self, name: str) -> dict[str, Any]:
-        return named(self.effective.reports, name, t("报数", "report"))
+        return named(self.effective.reports, name, _("report"))
 
     def period(self, report: Mapping[str, Any], text: object,
                field: str = "period") -> Period:
@@ -74,23 +74,20 @@ class ReportService:
         span = self.period(report, period)
         me = self.actor.user_id
         if me is None or me not in self.assignees(report):
-            raise Forbidden("not_assignee", t("你不需要填写该报数",
-                                              "You are not an assignee of this "
-                                              "report"))
+            raise Forbidden("not_assignee", _("You are not an assignee of this report"))
         if self.locked(report, span, self.today()):
-            raise Conflict("report_locked", t(
-                f"{span.label} 的报数已锁定，不能再修改",
-                f"The entries of {span.label} are locked"))
+            raise Conflict("report_locked", _("The entries of ${label} are locked",
+                                              mapping={"label": span.label}))
         if not isinstance(data, dict):
-            raise AppError("invalid", t("请求有误", "Invalid request"),
-                           {"data": [t("应为对象", "must be an object")]})
+            raise AppError("invalid", _("Invalid request"),
+                           {"data": [_("must be an object")]})
         obj = entry_object_name(name)
         found = self._entry_id(name, span)
         values = {f["api_name"]: data.get(f["api_name"]) for f in report["fields"]}
         unknown = sorted(set(data) - set(values))
         if unknown:
-            raise AppError("invalid", t("报数字段有误", "Unknown report fields"),
-                           {n: [t("没有这个字段", "unknown field")] for n in unknown})
+            raise AppError("invalid", _("Unknown report fields"),
+                           {n: [_("unknown field")] for n in unknown})
         if found is not None:
             return self.records.update(obj, found, values, version=None)
         return self.records.create(obj, {**values, "period": span.label,
@@ -184,13 +181,12 @@ class ReportService:
     def summary(self, name: str, start: Any, end: Any, by: Any) -> dict[str, Any]:
         report = self.report(name)
         if by not in BY:
-            raise AppError("invalid", t("汇总方式有误", "Invalid grouping"),
-                           {"by": [t("应为 department、user 或 period",
-                                     "must be department, user or period")]})
+            raise AppError("invalid", _("Invalid grouping"),
+                           {"by": [_("must be department, user or period")]})
         first, last = self.period(report, start, "from"), self.period(report, end, "to")
         if last.start < first.start:
-            raise AppError("invalid", t("期间有误", "Invalid periods"),
-                           {"to": [t("不能早于 from", "must not be before from")]})
+            raise AppError("invalid", _("Invalid periods"),
+                           {"to": [_("must not be before from")]})
         numbers = [f["api_name"] for f in report["fields"]
                    if field_type(f).numeric]
         current = self._totals(report, numbers, by, first, last)
@@ -260,8 +256,8 @@ class ReportService:
                 continue  # reminded already
             users = [u["id"] for u in self.missing(name, span.label)["users"]]
             label = report["label"]
-            message = t(f"请填写{label['zh']}（{span.label}）",
-                        f"Please fill in {label['en']} ({span.label})")
+            message = _("Please fill in ${label} (${label2})",
+                        mapping={"label": label, "label2": span.label})
             notify(self.conn, users, "report_due", message)
             if self.notify is not None and users:
                 self.notify(ReportDue(name, span.label, tuple(users), message))
@@ -273,15 +269,15 @@ def _periods(first: Period, last: Period) -> list[Period]:
     found = [first]
     while found[-1].start < last.start:
         if len(found) > MAX_PERIODS:
-            raise AppError("invalid", t("期间过长", "Too many periods"),
-                           {"to": [t(f"最多 {MAX_PERIODS} 个期间",
-                                     f"at most {MAX_PERIODS} periods")]})
+            raise AppError("invalid", _("Too many periods"),
+                           {"to": [_("at most ${max_periods} periods",
+                                     mapping={"max_periods": MAX_PERIODS})]})
         found.append(period_of(found[-1].end, first.unit))
     return found
 
 
 def _back(period: Period, count: int) -> Period:
-    for _ in range(count):
+    for _step in range(count):
         period = period.previous()
     return period
 

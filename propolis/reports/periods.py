@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 
 UNITS = ("day", "week", "month", "quarter", "year")
 _FORMS = (
@@ -46,7 +46,7 @@ class Period:
     def year_before(self) -> Period:
         """The same bucket a year before (year over year)."""
         if self.unit == "week":
-            year, week, _ = self.start.isocalendar()
+            year, week, _day = self.start.isocalendar()
             try:
                 return period_of(dt.date.fromisocalendar(year - 1, week, 1), "week")
             except ValueError:  # a 53rd week
@@ -66,7 +66,7 @@ def label_of(day: dt.date, unit: str) -> str:
     if unit == "day":
         return day.isoformat()
     if unit == "week":
-        year, week, _ = day.isocalendar()
+        year, week, _day = day.isocalendar()
         return f"{year}-W{week:02d}"
     if unit == "month":
         return f"{day.year}-{day.month:02d}"
@@ -118,9 +118,9 @@ def parse_period(text: object, field: str = "period",
     examples = {"day": "2026-12-05", "week": "2026-W49", "month": "2026-12",
                 "quarter": "2026-Q4", "year": "2026"}
     shown = ", ".join(examples[u] for u in units)
-    raise AppError("invalid", t("期间格式有误", "Invalid period"),
-                   {field: [t(f"应为如 {shown} 的期间", f"must be a period such as "
-                              f"{shown}")]})
+    raise AppError("invalid", _("Invalid period"),
+                   {field: [_("must be a period such as ${shown}",
+                              mapping={"shown": shown})]})
 
 
 def parse_day(text: object, field: str) -> dt.date:

@@ -10,7 +10,7 @@ from typing import Any
 from zope.interface import implementer
 
 from propolis.metadata.expressions import ExpressionError, compile_expression
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.meta.effective import Effective
 from propolis.reports.engine import ChartEngine
 from propolis.reports.interfaces import IChartService
@@ -22,8 +22,8 @@ def named(documents: Mapping[str, Any], name: str, kind: Mapping[str, str]
     """The document ``name`` of one kind (``kind``: its name in words); 404."""
     found = documents.get(name)
     if found is None:
-        raise NotFound("not_found", t(f"没有{kind['zh']} {name}",
-                                      f"No {kind['en']} {name!r}"))
+        raise NotFound("not_found", _("No ${kind} '${name}'",
+                                      mapping={"kind": kind, "name": name}))
     return dict(found)
 
 
@@ -43,9 +43,8 @@ def with_period(chart: Mapping[str, Any], period: Period | None) -> dict[str, An
         if isinstance(value, str) and value.startswith("$period."):
             key = value.removeprefix("$period.")
             if key not in values:
-                raise AppError("invalid", t("该图表需要期间",
-                                            "The chart needs a period"),
-                               {"period": [t("请给出期间", "give a period")]})
+                raise AppError("invalid", _("The chart needs a period"),
+                               {"period": [_("give a period")]})
             condition = {**condition, "value": values[key]}
         filters.append(condition)
     return {**chart, "filters": filters}
@@ -58,7 +57,7 @@ class ChartService:
         self.effective = effective
 
     def chart(self, name: str) -> dict[str, Any]:
-        return named(self.effective.charts, name, t("图表", "chart"))
+        return named(self.effective.charts, name, _("chart"))
 
     def run(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         start = parse_day(body["from"], "from") if body.get("from") else None
@@ -70,7 +69,7 @@ class ChartService:
 
     def dashboard(self, name: str, period: str | None, *, user: str | None = None,
                   department: str | None = None) -> dict[str, Any]:
-        found = named(self.effective.dashboards, name, t("仪表盘", "dashboard"))
+        found = named(self.effective.dashboards, name, _("dashboard"))
         span = parse_period(period) if period else None
         within = {k: v for k, v in (("owner", user), ("owner_department", department))
                   if v}

@@ -21,7 +21,6 @@ from propolis.metadata.checks import Checks
 from propolis.metadata.errors import PathPart, Text, quote
 from propolis.metadata.expressions.typecheck import NUMBER, CelType
 from propolis.metadata.fieldtypes import Scope
-from propolis.platform.errors import t
 from propolis.platform.fields.base import ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.cells import bad, number_cell
 from propolis.platform.fields.registry import registered
@@ -34,7 +33,7 @@ class Rating(FieldType):
     """A rating: 1 to ``scale`` stars (5 unless the definition says)."""
 
     name = "rating"
-    description = t("评分：1 到 5 颗星", "Rating: 1 to 5 stars")
+    description = {"zh": "评分：1 到 5 颗星", "en": "Rating: 1 to 5 stars"}
     value_kind = "number"
     keys = {"scale": {"type": "integer", "minimum": 3, "maximum": 10},
             "default": {"type": "integer", "minimum": 1}}
@@ -68,7 +67,7 @@ class Rating(FieldType):
     def operand(self, field: Field, value: Any, column: Any) -> Any:
         number = to_decimal(value)
         if number != number.to_integral_value():
-            raise ValueProblem(t("应为整数", "must be a whole number"))
+            raise ValueProblem({"zh": "应为整数", "en": "must be a whole number"})
         return number
 
     def cursor_value(self, field: Field, value: Any, column: Any) -> Any:
@@ -80,7 +79,8 @@ class Rating(FieldType):
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         stars = text.strip().rstrip("★☆ ")
         if not stars.isdigit():
-            raise bad(f"「{text}」不是星数", f"{text!r} is not a number of stars")
+            raise bad({"zh": f"「{text}」不是星数",
+                       "en": f"{text!r} is not a number of stars"})
         return int(stars)
 
     def same_value(self, field: Field, new: Any, old: Any) -> bool:

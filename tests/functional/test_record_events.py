@@ -17,7 +17,7 @@ from webtest import TestApp
 
 from propolis import main
 from propolis.platform.db import Database
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError
 from propolis.platform.records.events import (
     RecordCreated,
     RecordDeleted,
@@ -68,16 +68,19 @@ def note_change(event: RecordEvent) -> None:
     WROTE.append(note["id"])
     event.request.task(after_commit).delay(event.record_id)
     if event.record.get("name") == REFUSED:
-        raise AppError("invalid", t("不接受该项目", "This project is refused"),
-                       {"name": [t("不接受", "refused")]})
+        raise AppError("invalid",
+                       {"zh": "不接受该项目", "en": "This project is refused"},
+                       {"name": [{"zh": "不接受", "en": "refused"}]})
 
 
 def check_budget(event: RecordUpdated) -> None:
     """A check after ``note_change`` wrote its note."""
     budget = event.changes.get("budget", (None, None))[1]
     if budget is not None and budget > LIMIT:
-        raise AppError("invalid", t("预算超出上限", "The budget is over the limit"),
-                       {"budget": [t(f"不能超过 {LIMIT}", f"at most {LIMIT}")]})
+        raise AppError("invalid",
+                       {"zh": "预算超出上限", "en": "The budget is over the limit"},
+                       {"budget": [{"zh": f"不能超过 {LIMIT}",
+                                    "en": f"at most {LIMIT}"}]})
 
 
 def every_event(event: RecordEvent) -> None:

@@ -13,7 +13,7 @@ from pyramid.request import Request
 
 from propolis.platform.actions.interfaces import IActionService
 from propolis.platform.actions.registry import ActionParam
-from propolis.platform.errors import AppError, Conflict, NotFound, t
+from propolis.platform.errors import AppError, Conflict, NotFound, _, _c
 from propolis.platform.permissions.policy import forbidden
 from propolis.platform.records.interfaces import IRecordService
 
@@ -22,8 +22,8 @@ CUSTOMER = "customer"
 RELATED = (("contact", "customer"), ("opportunity", "customer"),
            ("contract", "customer"))
 PAGE = 200
-NO_POOL = t("找不到该公海", "No such pool")
-REQUIRED = t("必填", "required")
+NO_POOL = _("No such pool")
+REQUIRED = _("required")
 # the reason the auto_return schedule writes (a value, in the enterprise's language)
 STALE = "超期未成交，自动退回公海"
 
@@ -67,19 +67,19 @@ def now_of(request: Request) -> dt.datetime:
 def param(params: dict[str, Any], name: str, *, required: bool = True) -> Any:
     value = params.get(name)
     if required and (not isinstance(value, str) or not value.strip()):
-        raise AppError("invalid", t(f"缺少参数 {name}", f"{name} is required"),
+        raise AppError("invalid", _("${name} is required", mapping={"name": name}),
                        {name: [REQUIRED]})
     if value is not None and not isinstance(value, str):
-        raise AppError("invalid", t(f"参数 {name} 有误", f"Invalid {name}"),
-                       {name: [t("应为文本", "must be a string")]})
+        raise AppError("invalid", _("Invalid ${name}", mapping={"name": name}),
+                       {name: [_c("extensions.crm.actions", "must be a string")]})
     return value
 
 
 def no_extra(params: dict[str, Any], allowed: Iterable[str]) -> None:
     unknown = set(params) - set(allowed)
     if unknown:
-        raise AppError("invalid", t("参数有误", "Unknown parameters"),
-                       {k: [t("未知参数", "unknown parameter")]
+        raise AppError("invalid", _("Unknown parameters"),
+                       {k: [_("unknown parameter")]
                         for k in sorted(unknown)})
 
 
@@ -197,10 +197,9 @@ def claim(request: Request, record: dict[str, Any], params: dict[str, Any]
     returned_at = parse_time(record.get("returned_at"))
     if (cooldown and record.get("returned_by") == me and returned_at is not None
             and dt.datetime.now(dt.UTC) < returned_at + dt.timedelta(days=cooldown)):
-        raise Conflict("claim_cooldown", t(
-            f"退回公海后 {cooldown} 天内不能再领取该客户",
-            f"You returned this customer: you cannot claim it back within "
-            f"{cooldown} days"))
+        raise Conflict("claim_cooldown", _("You returned this customer: you cannot "
+                                           "claim it back within ${cooldown} days",
+                                           mapping={"cooldown": cooldown}))
     limit = pool.get("claim_limit")
     if limit is not None:
         held = every(records(request).privileged(), CUSTOMER, [
@@ -208,9 +207,9 @@ def claim(request: Request, record: dict[str, Any], params: dict[str, Any]
             {"field": "claimed_by", "op": "eq", "value": me},
             {"field": "last_pool", "op": "eq", "value": pool["id"]}])
         if len(held) >= limit:
-            raise Conflict("claim_limit", t(
-                f"已达到该公海的领取上限（{limit} 个客户）",
-                f"You hold as many customers from this pool as it allows ({limit})"))
+            raise Conflict("claim_limit", _("You hold as many customers from this "
+                                            "pool as it allows (${limit})",
+                                            mapping={"limit": limit}))
     return out_of_pool(request, record, pool, str(me), claimed=True)
 
 
@@ -291,16 +290,16 @@ def lose(request: Request, record: dict[str, Any], params: dict[str, Any]
 
 
 # what the record page asks for before running an action
-NEW_OWNER = ActionParam("owner", t("新负责人", "New owner"), "record", to="user",
+NEW_OWNER = ActionParam("owner", _("New owner"), "record", to="user",
                         required=True)
-REASON = ActionParam("reason", t("原因", "Reason"), "textarea")
+REASON = ActionParam("reason", _("Reason"), "textarea")
 
 
 def register(config: Configurator) -> None:
     add = config.add_record_action
     add(CUSTOMER, "return", return_customer, label={"zh": "退回公海", "en": "Return"},
         verb="edit", available=can_return,
-        params=(ActionParam("pool", t("公海", "Pool"), "record", to="pool",
+        params=(ActionParam("pool", _("Pool"), "record", to="pool",
                             required=True), REASON))
     add(CUSTOMER, "claim", claim, label={"zh": "领取", "en": "Claim"}, verb=None,
         available=can_claim)
@@ -314,6 +313,6 @@ def register(config: Configurator) -> None:
         available=due_back)
     add("opportunity", "lose", lose, label={"zh": "输单", "en": "Mark lost"},
         verb="edit", available=can_lose,
-        params=(ActionParam("reason", t("输单原因", "Reason lost"), "textarea",
+        params=(ActionParam("reason", _("Reason lost"), "textarea",
                             required=True),))
 

@@ -13,7 +13,7 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.request import Request
 
-from propolis.platform.errors import AppError, Forbidden, t
+from propolis.platform.errors import AppError, Forbidden, Message, _
 from propolis.platform.records.inbox import notify
 from propolis.platform.records.interfaces import IRecordService
 
@@ -29,14 +29,14 @@ def privileged(request: Request) -> Any:
     return records(request).privileged()
 
 
-def bad(field: str, zh: str, en: str) -> AppError:
-    return AppError("invalid", t("参数无效", "Invalid input"), {field: [t(zh, en)]})
+def bad(field: str, message: Message) -> AppError:
+    return AppError("invalid", _("Invalid input"), {field: [message]})
 
 
 def stars(params: dict[str, Any], name: str) -> int:
     value = params.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise bad(name, "应为 1 到 5 的整数", "must be a whole number from 1 to 5")
+        raise bad(name, _("must be a whole number from 1 to 5"))
     return value
 
 
@@ -45,27 +45,27 @@ def text(params: dict[str, Any], name: str, *, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise bad(name, "必填", "required")
+        raise bad(name, _("required"))
     if len(value) > 10000:
-        raise bad(name, "最多 10000 个字符", "at most 10000 characters")
+        raise bad(name, _("at most 10000 characters"))
     return value
 
 
 def only(params: dict[str, Any], *names: str) -> None:
     for key in params:
         if key not in names:
-            raise bad(key, "未知参数", "unknown parameter")
+            raise bad(key, _("unknown parameter"))
 
 
 def not_yours() -> Forbidden:
-    return Forbidden("forbidden", t("没有权限", "Not allowed"))
+    return Forbidden("forbidden", _("Not allowed"))
 
 
 def above(request: Request, user: str | None) -> bool:
     """Whether the caller is above ``user`` in the superior chain."""
     me = request.actor.user_id
     service = privileged(request)
-    for _ in range(MAX_CHAIN):
+    for _step in range(MAX_CHAIN):
         if not user:
             return False
         user = service.get("user", user).get("superior")
@@ -85,7 +85,7 @@ def score(request: Request, record: dict[str, Any], params: dict[str, Any]
     privileged(request).update("log", record["id"],
                                {"score": value, "score_comment": comment})
     notify(request.db.connection(), [record["created_by"]], "score",
-           t(f"你的日志被评为 {value} 星", f"Your log was scored {value} stars"),
+           _("Your log was scored ${value} stars", mapping={"value": value}),
            object="log", record_id=record["id"])
     return records(request).get("log", record["id"])  # type: ignore[no-any-return]
 
@@ -103,8 +103,8 @@ def complete(request: Request, record: dict[str, Any], params: dict[str, Any]
         values["result_files"] = params["files"]
     privileged(request).update("instruction", record["id"], values)
     notify(request.db.connection(), [record["created_by"]], "instruction",
-           t(f"指令「{record['content'][:40]}」已完成",
-             f"Instruction \u201c{record['content'][:40]}\u201d was completed"),
+           _("Instruction “${content}” was completed",
+             mapping={"content": record['content'][:40]}),
            object="instruction", record_id=record["id"])
     return records(request).get(  # type: ignore[no-any-return]
         "instruction", record["id"])
@@ -120,8 +120,8 @@ def rate(request: Request, record: dict[str, Any], params: dict[str, Any]
     privileged(request).update("instruction", record["id"],
                                {"status": "rated", "rating": value})
     notify(request.db.connection(), [record["assignee"]], "instruction",
-           t(f"你完成的指令被评为 {value} 星",
-             f"Your completed instruction was rated {value} stars"),
+           _("Your completed instruction was rated ${value} stars",
+             mapping={"value": value}),
            object="instruction", record_id=record["id"])
     return records(request).get(  # type: ignore[no-any-return]
         "instruction", record["id"])
@@ -150,7 +150,7 @@ def deliverer(object: str) -> Any:
         if object == "event" or not users:
             users.insert(0, record["owner"])
         notify(request.db.connection(), users, "reminder",
-               t(f"提醒：{record[title]}", f"Reminder: {record[title]}"),
+               _("Reminder: ${record}", mapping={"record": record[title]}),
                object=object, record_id=record["id"])
         return records(request).update(  # type: ignore[no-any-return]
             object, record["id"], {sent: True})

@@ -25,9 +25,8 @@ from propolis.forms.generate import RecordForm
 from propolis.forms.layout import form_layout
 from propolis.forms.pages.home import todo_count
 from propolis.forms.pages.records import name_things, page, record_form_class
-from propolis.forms.texts import pick
 from propolis.forms.widgets import errors_html
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, translate
 from propolis.platform.web.pages import attempt, render_page
 from propolis.platform.workflow.engine import BOXES, MANAGERS
 from propolis.platform.workflow.interfaces import IApprovalService
@@ -37,7 +36,7 @@ _ = TranslationStringFactory("propolis")
 T = "propolis.forms:templates/approvals/"
 BOX_PAGE = 20
 NOTICE_PAGE = 30
-NO_SUCH_TYPE = t("没有这个审批类型", "There is no such approval type")
+NO_SUCH_TYPE = _("There is no such approval type")
 # the flash after each action
 DONE = {"approve": _("Approved."), "reject": _("Rejected."),
         "return": _("Returned to the earlier step."),
@@ -60,7 +59,7 @@ def approvals_of(request: Request) -> ApprovalService:
 
 def _messages(request: Request, error: AppError) -> dict[str, list[str]]:
     """An error's field messages in the page's language."""
-    return {k: [pick(m, request.lang) for m in v] for k, v in error.fields.items()}
+    return {k: [translate(m, request.lang) for m in v] for k, v in error.fields.items()}
 
 
 # -- the boxes -----------------------------------------------------------------------
@@ -259,7 +258,7 @@ def act(request: Request) -> Response:
         if error.status == 400:
             return _instance_page(request, instance, _messages(request, error),
                                   acted=action, status=400)
-        return _instance_page(request, instance, alert=pick(error.message,
+        return _instance_page(request, instance, alert=translate(error.message,
                                                              request.lang),
                               status=error.status)
     request.session.flash(request.translate(DONE.get(action, _("Done."))))

@@ -16,7 +16,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from propolis.forms.pages.home import login_redirect
-from propolis.forms.texts import pick
+from propolis.metadata.texts import pick
 from propolis.platform.errors import AppError
 from propolis.platform.exchange.imports import DUPLICATES, MODES, ImportOptions
 from propolis.platform.exchange.interfaces import IImportService
@@ -89,8 +89,8 @@ def import_file(request: Request) -> Response:
             report = service.run(name, source, upload.filename, options)
     except AppError as error:
         return render_page(request, TEMPLATES + "import.html", _values(
-            request, name, chosen=chosen, problem=pick(error.message, request.lang),
-            problems={n: [pick(m, request.lang) for m in ms]
+            request, name, chosen=chosen, problem=request.translate(error.message),
+            problems={n: [request.translate(m) for m in ms]
                       for n, ms in error.fields.items()}), error.status)
     return render_page(request, TEMPLATES + "import.html",
                        _values(request, name, chosen=chosen, report=report))

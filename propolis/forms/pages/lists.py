@@ -38,9 +38,8 @@ from propolis.forms.list_state import (
     state_pairs,
 )
 from propolis.forms.pages.home import login_redirect
-from propolis.forms.texts import pick
 from propolis.forms.typetable import widgets_for
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, translate
 from propolis.platform.exchange.download import export_response
 from propolis.platform.fields.registry import field_type
 from propolis.platform.permissions.policy import AccessPolicy
@@ -93,12 +92,16 @@ class ListPage:
         self._choices: dict[str, tuple[list[tuple[str, str]], bool]] = {}
 
     def tr(self, text: Mapping[str, str]) -> str:
-        return pick(text, self.lang)
+        return translate(text, self.lang)
+
+    def text(self, message: Any) -> str:
+        """A message or a label in the page's language."""
+        return self.request.translate(message)
 
     def fail(self, error: AppError) -> None:
-        self.error_message = self.tr(error.message)
+        self.error_message = self.text(error.message)
         for name, messages in error.fields.items():
-            self.errors.setdefault(name, []).extend(self.tr(m) for m in messages)
+            self.errors.setdefault(name, []).extend(self.text(m) for m in messages)
 
     def url(self, route: str, pairs: Iterable[tuple[str, str]], **kw: Any) -> str:
         qs = query_string(pairs)
@@ -197,7 +200,7 @@ class ListPage:
             direction = None
             if current.lstrip("-") == name:
                 direction = "descending" if current.startswith("-") else "ascending"
-            column = Column(name, self.tr(spec["label"]), spec, sortable, direction)
+            column = Column(name, self.text(spec["label"]), spec, sortable, direction)
             if sortable:
                 # a click sorts ascending, a second click descending, and so on
                 pairs = self.with_state(
@@ -212,14 +215,14 @@ class ListPage:
         found = []
         for name, spec in filterable_fields(self.doc, self.access).items():
             k = widgets_for(spec).filter or ""
-            item = Filter(name, self.tr(spec["label"]), k, all_of(state, f"f.{name}"),
+            item = Filter(name, self.text(spec["label"]), k, all_of(state, f"f.{name}"),
                           op=first_of(state, f"op.{name}") or "contains",
                           low=first_of(state, f"min.{name}"),
                           high=first_of(state, f"max.{name}"),
                           empty=bool(first_of(state, f"empty.{name}")),
                           errors=self.errors.get(name, []))
             if k in ("select", "multiselect"):
-                item.options = [(o["value"], self.tr(o["label"]))
+                item.options = [(o["value"], self.text(o["label"]))
                                 for o in spec.get("options", ())]
             elif k == "reference":
                 target = reference_target(spec)
@@ -233,7 +236,7 @@ class ListPage:
     def views(self) -> list[dict[str, Any]]:
         current = self.spec["view"]
         saved = first_of(param_pairs(self.request.params), "saved")
-        out = [{"label": self.tr(v["label"]),
+        out = [{"label": self.text(v["label"]),
                 "url": self.url("records.list", [("view", v["api_name"])]),
                 "current": not saved and v["api_name"] == current, "saved": None}
                for v in self.doc["list_views"]]
@@ -286,7 +289,7 @@ def _common(page: ListPage) -> dict[str, Any]:
     state = page.with_state()
     return {
         "object": name,
-        "label": page.tr(page.obj.label),
+        "label": page.text(page.obj.label),
         "state_qs": query_string(state),
         "state": state,
         "export_urls": ([(fmt, page.url("records.export", [("format", fmt), *state]))
@@ -301,7 +304,7 @@ def _common(page: ListPage) -> dict[str, Any]:
         "transfer_url": page.request.route_path("records.bulk_transfer", object=name),
         "name_field": page.doc["name_field"],
         "summary_fields": _summary_fields(page),
-        "field_labels": {n: page.tr(s["label"]) for n, s in _showable(page).items()},
+        "field_labels": {n: page.text(s["label"]) for n, s in _showable(page).items()},
         "list_url": page.request.route_path("records.list", object=name),
     }
 
@@ -324,7 +327,7 @@ def list_page(request: Request) -> Response:
         new_url=request.route_path("records.new", object=page.name),
         owners=_owners(page) if values["can_transfer"] else [],
         saved=first_of(param_pairs(request.params), "saved"),
-        all_columns=[(n, page.tr(s["label"]))
+        all_columns=[(n, page.text(s["label"]))
                      for n, s in _showable(page).items()],
     )
     status = 400 if page.errors or page.error_message else 200
@@ -395,16 +398,16 @@ def _views_page(page: ListPage, error: AppError | None, state: str = "") -> Resp
     request = page.request
     errors = {}
     if error is not None:
-        errors = {k: [page.tr(m) for m in v] for k, v in error.fields.items()}
+        errors = {k: [page.text(m) for m in v] for k, v in error.fields.items()}
     return render_page(request, TEMPLATES + "views.html", {
-        "object": page.name, "label": page.tr(page.obj.label),
+        "object": page.name, "label": page.text(page.obj.label),
         "list_url": request.route_path("records.list", object=page.name),
         "views": [{"view": v, "url": page.url("records.list",
                                               [*v.params, ("saved", v.id)]),
                    "action": request.route_path("records.view", object=page.name,
                                                 view=v.id)}
                   for v in request.find_service(ISavedViewService).list(page.name)],
-        "error_message": page.tr(error.message) if error is not None else "",
+        "error_message": page.text(error.message) if error is not None else "",
         "errors": errors, "state": state,
         "save_url": request.route_path("records.views", object=page.name),
     }, 400 if error is not None else 200)
@@ -430,9 +433,8 @@ def view_action(request: Request) -> Response:
         elif action == "delete":
             saved.delete(page.name, view_id)
         else:
-            raise AppError("invalid", t("不支持的操作", "Unknown action"),
-                           {"action": [t("应为 rename 或 delete",
-                                         "must be rename or delete")]})
+            raise AppError("invalid", _("Unknown action"),
+                           {"action": [_("must be rename or delete")]})
     except AppError as error:
         if error.status == 404:
             return error_page(request, _("Not found"), _("There is no such page."),
@@ -450,9 +452,9 @@ def _owners(page: ListPage) -> list[tuple[str, str]]:
 
 
 REFUSALS = {
-    404: t("记录不存在或无权查看", "does not exist or is not yours to see"),
-    403: t("没有转移这条记录的权限", "you may not transfer this record"),
-    409: t("记录正在审批中，已锁定", "the record is under approval and locked"),
+    404: _("does not exist or is not yours to see"),
+    403: _("you may not transfer this record"),
+    409: _("the record is under approval and locked"),
 }
 
 
@@ -471,12 +473,12 @@ def bulk_transfer(request: Request) -> Response:
     owner_name = page.names("user", [owner]).get(owner) if owner else None
     problem = None
     if not ids:
-        problem = t("请勾选要转移的记录。", "Tick the records to transfer.")
+        problem = _("Tick the records to transfer.")
     elif len(ids) > MAX_TRANSFER:
-        problem = t(f"一次最多 {MAX_TRANSFER} 条记录。",
-                    f"At most {MAX_TRANSFER} records at a time.")
+        problem = _("At most ${max_transfer} records at a time.",
+                    mapping={"max_transfer": MAX_TRANSFER})
     elif owner_name is None:
-        problem = t("请选择新负责人。", "Choose the new owner.")
+        problem = _("Choose the new owner.")
     done: list[str] = []
     refused: list[dict[str, str]] = []
     if problem is None:
@@ -487,15 +489,15 @@ def bulk_transfer(request: Request) -> Response:
                 attempt(request, records.transfer, page.name, record_id, owner)
             except AppError as error:
                 reason = REFUSALS.get(error.status) or error.message
-                refused.append({"id": record_id, "reason": page.tr(reason)})
+                refused.append({"id": record_id, "reason": page.text(reason)})
             else:
                 done.append(record_id)
     names = page.names(page.name, [r["id"] for r in refused] + done)
     for item in refused:
         item["name"] = names.get(item["id"], item["id"])
     return render_page(request, TEMPLATES + "transfer.html", {
-        "object": page.name, "label": page.tr(page.obj.label),
-        "problem": page.tr(problem) if problem else "",
+        "object": page.name, "label": page.text(page.obj.label),
+        "problem": page.text(problem) if problem else "",
         "done": len(done), "refused": refused, "owner": owner_name or "",
         "back": back,
     }, 400 if problem is not None else 200)
@@ -504,7 +506,7 @@ def bulk_transfer(request: Request) -> Response:
 # -- the summary chart --------------------------------------------------------------
 
 def _summary_fields(page: ListPage) -> list[tuple[str, str]]:
-    return [(n, page.tr(s["label"]))
+    return [(n, page.text(s["label"]))
             for n, s in filterable_fields(page.doc, page.access).items()
             if field_type(s).groups(s)]
 
@@ -535,11 +537,10 @@ def summary(request: Request) -> Response:
     by = request.params.get("by") or next(iter(fields), "")
     groups: list[tuple[str, int]] = []
     if by not in fields:
-        page.errors["by"] = [page.tr(t("请选择一个单选或布尔字段",
-                                       "choose a select or boolean field"))]
+        page.errors["by"] = [page.text(_("choose a select or boolean field"))]
     else:
         spec = field_spec(page.doc, by) or {}
-        empty = page.tr(t("（空）", "(empty)"))
+        empty = page.text(_("(empty)"))
         try:
             counted = request.find_service(IQueryService).count_by(
                 page.name, by, filters=page.spec["filters"], q=page.spec["q"])

@@ -40,7 +40,7 @@ from propolis.forms.pages import panels
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.widgets import errors_html
 from propolis.platform.actions.interfaces import IActionService
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.effective import ObjectMeta
 from propolis.platform.records.interfaces import IFileService, IRecordService
@@ -54,7 +54,7 @@ RELATED_ROWS = 5  # records shown per related list on the detail page
 LOOKUP_ROWS = 10
 BIN_PAGE = 50
 ACTIONS = ("delete", "restore", "transfer")
-NO_SUCH_OBJECT = t("没有这个对象", "There is no such object")
+NO_SUCH_OBJECT = _("There is no such object")
 
 
 # -- plumbing ----------------------------------------------------------------------
@@ -195,8 +195,7 @@ def edit(request: Request) -> Response:
     records_of(request).check(obj.api_name, record_id, "edit")
     record = records_of(request).get(obj.api_name, record_id)
     if record["life_status"] == "in_review":
-        raise AppError("locked", t("记录正在审批中，已锁定",
-                                   "The record is under approval and locked"),
+        raise AppError("locked", _("The record is under approval and locked"),
                        status=409)
     cls = record_form_class(request, obj)
     if request.method == "POST":
@@ -314,26 +313,26 @@ def advance(request: Request) -> Response:
     name = request.matchdict["field"]
     spec = next((s for s in panels.stage_fields(obj) if s["api_name"] == name), None)
     if spec is None:
-        raise NotFound("not_found", t("该字段没有阶段", "The field has no stages"))
+        raise NotFound("not_found", _("The field has no stages"))
     records = records_of(request)
     record = records.get(obj.api_name, request.matchdict["id"])
     following = panels.next_stage(spec, record.get(name))
     version = str(request.POST.get("version", ""))
     try:
         if following is None:
-            raise AppError("action_unavailable", t(
-                "已是最后一个进行中的阶段", "This is the last open stage"), status=409)
+            raise AppError("action_unavailable", _("This is the last "
+                                                   "open stage"), status=409)
         attempt(request, records.update, obj.api_name, record["id"],
                 {name: following["value"]},
                 version=int(version) if version.isdigit() else None)
     except AppError as error:
         if error.status not in (400, 409):
             raise
-        done = t(f"{spec['label']['zh']}：{error.message['zh']}",
-                 f"{spec['label']['en']}: {error.message['en']}")
+        done = _("${label}: ${message}",
+                 mapping={"label": spec['label'], "message": error.message})
     else:
-        done = t(f"{spec['label']['zh']} → {following['label']['zh']}",
-                 f"{spec['label']['en']} → {following['label']['en']}")
+        done = _("${label} → ${label2}",
+                 mapping={"label": spec['label'], "label2": following['label']})
     return _redirect(request, "records.detail", done, object=obj.api_name,
                      id=record["id"])
 
@@ -434,7 +433,7 @@ def action(request: Request) -> Response:
     what = request.matchdict["action"]
     record_id = request.matchdict["id"]
     if what not in ACTIONS or (what == "restore" and request.method != "POST"):
-        raise NotFound("not_found", t("没有这个操作", "No such action"))
+        raise NotFound("not_found", _("No such action"))
     records = records_of(request)
     if what == "restore":
         records.restore(obj.api_name, record_id)
@@ -481,10 +480,10 @@ def run_action(request: Request) -> Response:
     except AppError as error:
         if error.status not in (400, 409):
             raise
-        done = t(f"未能执行“{zh}”：{error.message['zh']}",
-                 f"{en}: not done. {error.message['en']}")
+        done = _("${action}: not done. ${message}",
+                 mapping={"action": action.label, "message": error.message})
     else:
-        done = t(f"已执行“{zh}”", f"{en}: done.")
+        done = _("${en}: done.", mapping={"en": en, "zh": zh})
     # a row's button on another record's page goes back to that page
     back = safe_next(request.POST.get("next"), "")
     if back:
@@ -585,14 +584,12 @@ def options(request: Request) -> Response:
     form = record_form_class(request, obj)(MultiDict(request.GET))
     field = form[name] if name in form else None
     if not isinstance(field, SpecField) or not field.editable:
-        raise NotFound("not_found", t("表单上没有这个字段",
-                                      "The form has no such field"))
+        raise NotFound("not_found", _("The form has no such field"))
     part = request.GET.get("part")
     area_part = _area_part(field, part)
     if area_part is not None:
         field = area_part
     elif not field_type(field.spec).has_options:
-        raise NotFound("not_found", t("该字段没有可选项",
-                                      "The field has no options"))
+        raise NotFound("not_found", _("The field has no options"))
     return Response(str(field()), content_type="text/html", charset="utf-8")
 

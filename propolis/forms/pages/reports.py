@@ -23,7 +23,7 @@ from propolis.forms.display import display_text
 from propolis.forms.list_state import field_spec
 from propolis.forms.pages.home import login_redirect
 from propolis.forms.pages.lists import find_choices
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _, _c
 from propolis.platform.exchange.download import content_disposition
 from propolis.platform.exchange.sheets import CONTENT_TYPES, XlsxWriter
 from propolis.platform.fields.registry import field_type
@@ -63,8 +63,8 @@ class Dashboard:
         self.lang = request.lang
         self.doc = self.effective.dashboards.get(name)
         if self.doc is None:
-            raise NotFound("not_found", t(f"没有仪表盘 {name}",
-                                          f"No dashboard {name!r}"))
+            raise NotFound("not_found", _("No dashboard '${name}'",
+                                          mapping={"name": name}))
 
     def tr(self, text: Any) -> str:
         return str(self.request.translate(text))
@@ -104,7 +104,7 @@ class Dashboard:
                        row: Mapping[str, Any]) -> str:
         name = column["api_name"]
         if row.get("others"):
-            return self.tr(t("其他", "Others"))
+            return self.tr(_("Others"))
         if f"{name}_name" in row:
             return str(row[f"{name}_name"] or "")
         value = row.get(name)
@@ -214,7 +214,7 @@ def dashboard(request: Request) -> Response:
     try:
         page = Dashboard(request, name)
     except NotFound as missing:
-        return error_page(request, t("没有这个仪表盘", "No such dashboard"),
+        return error_page(request, _("No such dashboard"),
                           missing.message, 404)
     period = params.get("period", "").strip()
     picked = {k: params.get(k, "").strip() for k in ("user", "department")}
@@ -268,7 +268,7 @@ def _entry_values(fields: list[dict[str, Any]], params: Mapping[str, str]
             except InvalidOperation:
                 amount = Decimal("NaN")
             if not amount.is_finite():
-                errors[name] = [t("请输入数字", "enter a number")]
+                errors[name] = [_("enter a number")]
                 continue
             data[name] = (int(amount) if amount == amount.to_integral_value()
                           else float(amount))
@@ -287,8 +287,8 @@ def entry(request: Request) -> Response:
     service = request.find_service(IReportService)
     report = request.effective.reports.get(name)
     if report is None:
-        return error_page(request, t("没有这个报数", "No such report"),
-                          t(f"没有报数 {name}", f"No report {name!r}"), 404)
+        return error_page(request, _("No such report"),
+                          _("No report '${name}'", mapping={"name": name}), 404)
     errors: dict[str, list[Any]] = {}
     message: Any = None
     saved = False
@@ -310,7 +310,7 @@ def entry(request: Request) -> Response:
         try:
             found = service.entry(name, period) or {}
         except AppError as error:
-            return error_page(request, t("期间有误", "Invalid period"),
+            return error_page(request, _c("forms.pages.reports", "Invalid period"),
                               error.message, error.status)
         values = {f["api_name"]: "" if found.get(f["api_name"]) is None
                   else str(found[f["api_name"]]) for f in report["fields"]}
@@ -330,8 +330,8 @@ def entry(request: Request) -> Response:
 
 # -- 报数: the summary for managers, its XLSX -----------------------------------------
 
-GROUPINGS = {"department": t("按部门", "By department"),
-             "user": t("按人员", "By person"), "period": t("按期间", "By period")}
+GROUPINGS = {"department": _("By department"),
+             "user": _("By person"), "period": _("By period")}
 
 
 def _ratio(value: Any) -> str:
@@ -348,8 +348,8 @@ def report_summary(request: Request) -> Response:
     name = request.matchdict["name"]
     report = request.effective.reports.get(name)
     if report is None:
-        return error_page(request, t("没有这个报数", "No such report"),
-                          t(f"没有报数 {name}", f"No report {name!r}"), 404)
+        return error_page(request, _("No such report"),
+                          _("No report '${name}'", mapping={"name": name}), 404)
     today = dt.datetime.now(zone(request.tz)).date()
     current = period_of(today, UNITS[report["period"]]).label
     params = request.params
@@ -358,12 +358,12 @@ def report_summary(request: Request) -> Response:
     by = params.get("by", "department")
     service = request.find_service(IReportService)
     numbers = [f for f in report["fields"] if field_type(f).numeric]
-    head = [request.translate(t("名称", "Name")),
-            request.translate(t("份数", "Entries"))]
+    head = [request.translate(_("Name")),
+            request.translate(_("Entries"))]
     for f in numbers:
         label = request.translate(f["label"])
-        head += [label, f"{label} " + request.translate(t("环比", "MoM")),
-                 f"{label} " + request.translate(t("同比", "YoY"))]
+        head += [label, f"{label} " + request.translate(_("MoM")),
+                 f"{label} " + request.translate(_("YoY"))]
     errors: dict[str, list[str]] = {}
     rows: list[list[Any]] = []
     missing: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ from propolis.platform.accounts.accounts import AccountService
 from propolis.platform.accounts.interfaces import IAccountService
 from propolis.platform.accounts.services import Throttled
 from propolis.platform.auth import AUTHENTICATED, tokens
-from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.errors import AppError, Forbidden, NotFound, _
 from propolis.platform.web.api import json_object
 from propolis.platform.web.errors import failure
 
@@ -45,8 +45,8 @@ def register_view(request: Request) -> dict[str, Any]:
     body = json_object(request)
     unknown = set(body) - {"account", "name", "admin_name", "phone", "password"}
     if unknown:
-        raise AppError("invalid", t("注册信息有误", "Invalid registration details"),
-                       {k: [t("不支持的参数", "unknown key")] for k in sorted(unknown)})
+        raise AppError("invalid", _("Invalid registration details"),
+                       {k: [_("unknown key")] for k in sorted(unknown)})
     created = accounts_of(request).register(body)
     request.response.status = 201
     return {"account": created.account, "admin_id": created.admin_id}
@@ -57,15 +57,14 @@ def require_session(request: Request) -> tokens.Identity:
     leaked, must not be able to mint more tokens or change the password."""
     identity = request.identity
     if identity.kind == tokens.PERSONAL:
-        raise Forbidden("session_required", t("请使用登录会话进行此操作",
-                                              "This needs a login session, not an "
+        raise Forbidden("session_required", _("This needs a login session, not an "
                                               "API token"))
     return identity
 
 
 def require_admin(request: Request) -> tokens.Identity:
     if "admin" not in request.actor.roles:
-        raise Forbidden("admin_only", t("仅企业管理员可操作", "Enterprise admins only"))
+        raise Forbidden("admin_only", _("Enterprise admins only"))
     return request.identity
 
 
@@ -98,7 +97,7 @@ class AccountViews:
     def end_session(self) -> Response:
         if not self.accounts.end_session(self.request.matchdict["id"],
                                          self.identity.user_id):
-            raise NotFound("not_found", t("未找到该会话", "No such session"))
+            raise NotFound("not_found", _("No such session"))
         return Response(status=204)
 
     @view_config(route_name="api.tokens", request_method="GET")
@@ -118,7 +117,7 @@ class AccountViews:
     def revoke_token(self) -> Response:
         if not self.accounts.revoke_personal_token(self.request.matchdict["id"],
                                                    self.identity.user_id):
-            raise NotFound("not_found", t("未找到该令牌", "No such token"))
+            raise NotFound("not_found", _("No such token"))
         return Response(status=204)
 
 
@@ -145,12 +144,12 @@ class AdminViews:
     @view_config(route_name="api.admin.session", request_method="DELETE")
     def revoke(self) -> Response:
         if self.accounts.revoke(self.request.matchdict["id"]) is None:
-            raise NotFound("not_found", t("未找到该会话", "No such session"))
+            raise NotFound("not_found", _("No such session"))
         return Response(status=204)
 
     @view_config(route_name="api.admin.user.sessions", request_method="DELETE")
     def revoke_user(self) -> Response:
         count = self.accounts.revoke_user(self.request.matchdict["id"])
         if count is None:
-            raise NotFound("not_found", t("未找到该员工", "No such user"))
+            raise NotFound("not_found", _("No such user"))
         return Response(json_body={"revoked_tokens": count}, status=200)

@@ -22,7 +22,7 @@ from propolis.platform.auth import tokens
 from propolis.platform.auth.passwords import verify_password
 from propolis.platform.auth.session import derived_secret
 from propolis.platform.db import ACCOUNT_RE, Database
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _, _c
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
 from propolis.platform.records.services import RecordService
 from propolis.platform.storage.system import Enterprise, LoginEvent
@@ -32,8 +32,8 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{4,18}[0-9]$")
 
-WRONG = t("企业账号、登录名或密码错误", "Wrong enterprise account, login or password")
-REQUIRED = t("必填", "required")
+WRONG = _("Wrong enterprise account, login or password")
+REQUIRED = _("required")
 
 # Flags of an abnormal login
 NEW_DEVICE = "new_device"
@@ -47,9 +47,9 @@ class Throttled(AppError):
     status = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("too_many_attempts", t(
-            f"尝试次数过多，请 {retry_after} 秒后再试",
-            f"Too many attempts; try again in {retry_after} s"))
+        super().__init__("too_many_attempts", _("Too many attempts; try again in "
+                                                "${retry_after} s",
+                                                mapping={"retry_after": retry_after}))
         self.retry_after = retry_after
 
 
@@ -57,9 +57,9 @@ class RateLimited(Throttled):
     """Too many calls of a public route from one address (HTTP 429, Retry-After)."""
 
     def __init__(self, retry_after: int) -> None:
-        AppError.__init__(self, "rate_limited", t(
-            f"请求过于频繁，请 {retry_after} 秒后再试",
-            f"Too many requests; try again in {retry_after} s"))
+        AppError.__init__(self, "rate_limited", _("Too many requests; try again in "
+                                                  "${retry_after} s",
+                                                  mapping={"retry_after": retry_after}))
         self.retry_after = retry_after
 
 
@@ -152,19 +152,19 @@ def ip_range(ip: str | None) -> str | None:
 
 # -- registration ----------------------------------------------------------------
 
-Problems = dict[str, list[Text]]
-NOT_VALID = t("新密码不符合要求", "The new password is not valid")
+Problems = dict[str, list[Message]]
+NOT_VALID = _("The new password is not valid")
 
 
 def password_problems(password: Any, name: str = "password") -> Problems:
     if not isinstance(password, str) or not password:
         return {name: [REQUIRED]}
     if len(password) < PASSWORD_MIN:
-        return {name: [t(f"密码至少 {PASSWORD_MIN} 位",
-                         f"The password needs at least {PASSWORD_MIN} characters")]}
+        return {name: [_("The password needs at least ${password_min} characters",
+                         mapping={"password_min": PASSWORD_MIN})]}
     if len(password) > PASSWORD_MAX:
-        return {name: [t(f"密码最多 {PASSWORD_MAX} 位",
-                         f"The password has at most {PASSWORD_MAX} characters")]}
+        return {name: [_("The password has at most ${password_max} characters",
+                         mapping={"password_max": PASSWORD_MAX})]}
     return {}
 
 
@@ -183,25 +183,23 @@ def register(database: Database, data: Mapping[str, Any]) -> CreatedEnterprise:
     if not account:
         problems["account"] = [REQUIRED]
     elif not ACCOUNT_RE.match(account):
-        problems["account"] = [t(
-            "企业账号须以小写字母开头，由 2–31 个小写字母、数字或下划线组成",
-            "The account must be 2–31 lower-case letters, digits or underscores, "
-            "starting with a letter")]
+        problems["account"] = [_("The account must be 2–31 lower-case letters, "
+                                 "digits or underscores, starting with a letter")]
     if not name:
         problems["name"] = [REQUIRED]
     elif len(name) > 200:
-        problems["name"] = [t("企业名称最多 200 字", "At most 200 characters")]
+        problems["name"] = [_("At most 200 characters")]
     if not admin_name:
         problems["admin_name"] = [REQUIRED]
     elif len(admin_name) > 100:
-        problems["admin_name"] = [t("姓名最多 100 字", "At most 100 characters")]
+        problems["admin_name"] = [_("At most 100 characters")]
     if not phone:
         problems["phone"] = [REQUIRED]
     elif not PHONE_RE.match(phone):
-        problems["phone"] = [t("请填写有效的手机号", "Enter a valid phone number")]
+        problems["phone"] = [_("Enter a valid phone number")]
     problems.update(password_problems(password))
     if problems:
-        raise AppError("invalid", t("注册信息有误", "Invalid registration details"),
+        raise AppError("invalid", _("Invalid registration details"),
                        problems)
     try:
         return create_enterprise(database, account=account, name=name,
@@ -332,7 +330,7 @@ def login(
         raise Throttled(state.retry_after)
     if state.captcha_required:
         if not captcha_id or not captcha_answer:
-            raise AppError("captcha_required", t("请输入验证码", "Enter the captcha"),
+            raise AppError("captcha_required", _("Enter the captcha"),
                            {"captcha": [REQUIRED]}, status=401)
         with database.system_engine.begin() as conn:
             solved = captcha.verify(conn, captcha_key(secret), captcha_id,
@@ -340,10 +338,8 @@ def login(
             if not solved:
                 throttle.record_failure(conn, subject, client.ip, now)
         if not solved:
-            raise AppError("captcha_invalid", t("验证码错误或已过期",
-                                                "Wrong or expired captcha"),
-                           {"captcha": [t("验证码错误或已过期",
-                                          "wrong or expired")]}, status=401)
+            raise AppError("captcha_invalid", _("Wrong or expired captcha"),
+                           {"captcha": [_("wrong or expired")]}, status=401)
     enterprise, user = _find_user(database, account, login)
     password_ok = verify_password(user.password if user is not None else None, password)
     if enterprise is None or user is None or not password_ok or user.status != "active":
@@ -417,7 +413,7 @@ def change_password(db: Session, sysdb: Session, effective: Effective,
     ended."""
     users = effective.tables.main["user"]
     if not isinstance(old, str) or not old:
-        raise AppError("invalid", t("请填写原密码", "Enter the current password"),
+        raise AppError("invalid", _("Enter the current password"),
                        {"old_password": [REQUIRED]})
     problems = password_problems(new, "new_password")
     if problems:
@@ -427,8 +423,8 @@ def change_password(db: Session, sysdb: Session, effective: Effective,
         users.c.id == identity.user_id)).scalar_one_or_none()
     if not _counted_check(database, subject, stored, old, now):
         raise AppError("wrong_password",
-                       t("原密码错误", "The current password is wrong"),
-                       {"old_password": [t("原密码错误", "wrong password")]})
+                       _("The current password is wrong"),
+                       {"old_password": [_("wrong password")]})
     records.set_password(identity.user_id, new)
     return end_sessions_after_password_set(sysdb, identity, identity.user_id)
 
@@ -462,7 +458,7 @@ def reset_password(db: Session, sysdb: Session, effective: Effective,
     exists = db.execute(select(users.c.id).where(
         users.c.id == user_id, users.c.deleted_at.is_(None))).first()
     if exists is None:
-        raise NotFound("not_found", t("未找到该员工", "No such user"))
+        raise NotFound("not_found", _("No such user"))
     records.set_password(user_id, new)
     revoked = tokens.revoke_user_tokens(sysdb, identity.enterprise_id, user_id)
     record_event(db.connection(), actor_id=identity.user_id,
@@ -485,16 +481,16 @@ def create_personal_token(sysdb: Session, identity: tokens.Identity,
     if not isinstance(label, str) or not label.strip():
         problems["label"] = [REQUIRED]
     elif len(label.strip()) > 100:
-        problems["label"] = [t("最多 100 字", "At most 100 characters")]
+        problems["label"] = [_c("platform.accounts.services", "At most 100 characters")]
     if days is not None and (isinstance(days, bool) or not isinstance(days, int)
                              or not 1 <= days <= MAX_TOKEN_DAYS):
-        problems["expires_in_days"] = [t(f"应为 1–{MAX_TOKEN_DAYS} 的整数",
-                                         f"a whole number from 1 to {MAX_TOKEN_DAYS}")]
+        problems["expires_in_days"] = [_("a whole number from 1 to ${max_token_days}",
+                                         mapping={"max_token_days": MAX_TOKEN_DAYS})]
     unknown = set(body) - {"label", "expires_in_days"}
     for key in sorted(unknown):
-        problems[key] = [t("不支持的参数", "unknown key")]
+        problems[key] = [_("unknown key")]
     if problems:
-        raise AppError("invalid", t("令牌信息有误", "Invalid token details"), problems)
+        raise AppError("invalid", _("Invalid token details"), problems)
     assert isinstance(label, str)
     issued = tokens.issue(sysdb, identity.enterprise_id, identity.user_id,
                           kind=tokens.PERSONAL, label=label.strip(),

@@ -15,7 +15,8 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.registry import Registry
 
-from propolis.platform.errors import Text, t
+from propolis.metadata.texts import Label
+from propolis.platform.errors import Message, both
 
 # (request, record, params) → the record: the record as the API returns it, the
 # JSON body's parameters; the callable acts through the request's services
@@ -31,13 +32,13 @@ class ActionParam:
     object)."""
 
     name: str
-    label: Text
+    label: Message
     kind: str = "text"
     to: str | None = None
     required: bool = False
 
     def listed(self) -> dict[str, Any]:
-        return {"name": self.name, "label": dict(self.label), "kind": self.kind,
+        return {"name": self.name, "label": both(self.label), "kind": self.kind,
                 "to": self.to, "required": self.required}
 
 
@@ -50,7 +51,7 @@ class RegisteredAction:
     object: str
     name: str
     run: ActionCallable
-    label: Text
+    label: Label
     roles: frozenset[str]
     verb: str | None = "edit"
     available: Availability | None = None
@@ -101,7 +102,7 @@ def add_record_action(
     name conflict (Pyramid's conflict detection)."""
     given = {"zh": label, "en": label} if isinstance(label, str) else label or {}
     zh = given.get("zh") or given.get("en") or name
-    text = t(zh, given.get("en") or zh)
+    text = {"zh": zh, "en": given.get("en") or zh}
     action = RegisteredAction(object, name, callable, text, frozenset(roles), verb,
                               available, tuple(params))
 

@@ -33,7 +33,7 @@ from propolis.metadata.expressions import (
 )
 from propolis.platform.actions.interfaces import IScheduleService
 from propolis.platform.actions.services import Action, ActionService
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _, both
 from propolis.platform.fields.values import zone
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.records.interfaces import IRecordService
@@ -101,8 +101,8 @@ class ScheduleService:
             matches = [(o, s) for o, s in found
                        if name in (s["api_name"], f"{o.api_name}.{s['api_name']}")]
             if not matches:
-                raise NotFound("no_such_schedule", t(f"没有定时任务 {name}",
-                                                     f"There is no schedule {name!r}"))
+                raise NotFound("no_such_schedule", _("There is no schedule '${name}'",
+                                                     mapping={"name": name}))
             chosen += [m for m in matches if m not in chosen]
         return chosen
 
@@ -125,7 +125,8 @@ class ScheduleService:
                           error)
                 results.append({"object": obj.api_name,
                                 "schedule": schedule["api_name"], "period": period,
-                                "changed": 0, "failed": 0, "error": error.message})
+                                "changed": 0, "failed": 0,
+                                "error": both(error.message)})
                 continue
             values = {"ran_at": now, "changed": changed, "failed": failed}
             key = {"object": obj.api_name, "schedule": schedule["api_name"],

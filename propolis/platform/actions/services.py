@@ -27,9 +27,10 @@ from propolis.metadata.expressions import (
     compile_expression,
     option_attributes,
 )
+from propolis.metadata.texts import Label
 from propolis.platform.actions.interfaces import IActionService
 from propolis.platform.actions.registry import RecordActions, RegisteredAction
-from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
+from propolis.platform.errors import AppError, Conflict, NotFound, _
 from propolis.platform.fields.values import to_json_value
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.actor import Actor
@@ -37,8 +38,7 @@ from propolis.platform.permissions.policy import READ, forbidden
 from propolis.platform.records.interfaces import IRecordService
 
 CACHE_KEY = "actions.declared"
-UNAVAILABLE = t("该操作对这条记录当前不可用", "This action is not available on the "
-                "record now")
+UNAVAILABLE = _("This action is not available on the record now")
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ class Action:
     ``assignments``) or registered (``registered``)."""
 
     name: str
-    label: Text
+    label: Label
     roles: frozenset[str]
     verb: str | None = "edit"
-    confirm: Text | None = None
+    confirm: Label | None = None
     when: CompiledExpression | None = None
     assignments: tuple[tuple[str, CompiledExpression], ...] = ()
     options: OptionTable | None = None
@@ -133,8 +133,8 @@ class ActionService:
         """The action ``name`` of ``object`` (404 when there is none)."""
         action = next((a for a in self.actions_of(object) if a.name == name), None)
         if action is None:
-            raise NotFound("no_such_action", t(f"没有操作 {name}",
-                                               f"There is no action {name!r}"))
+            raise NotFound("no_such_action", _("There is no action '${name}'",
+                                               mapping={"name": name}))
         return action
 
     def run(self, object: str, id: str, name: str,
@@ -150,9 +150,8 @@ class ActionService:
         if action.registered is not None:
             return action.registered.run(self.request, record, dict(params))
         if params:
-            raise AppError("invalid", t("该操作不接受参数",
-                                        "This action takes no parameters"),
-                           {key: [t("未知参数", "unknown parameter")]
+            raise AppError("invalid", _("This action takes no parameters"),
+                           {key: [_("unknown parameter")]
                             for key in sorted(params)})
         return dict(self.records.update(object, record["id"],
                                         self._assigned(action, values)))
@@ -195,10 +194,10 @@ class ActionService:
                 result = expression.evaluate(values, tz=self.tz, now=self.now,
                                              options=action.options or {})
             except ExpressionError as exc:
-                raise AppError("invalid", t(f"无法计算 {field} 的新值",
-                                            f"The new value of {field} cannot be "
-                                            "computed"),
-                               {field: [t(f"无法计算：{exc}",
-                                          f"cannot be computed: {exc}")]}) from None
+                raise AppError("invalid", _("The new value of ${field} cannot be "
+                                            "computed",
+                                            mapping={"field": field}),
+                               {field: [_("cannot be computed: ${exc}",
+                                          mapping={"exc": exc})]}) from None
             data[field] = to_json_value(result, self.tz)
         return data

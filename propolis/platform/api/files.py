@@ -13,7 +13,7 @@ from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.records.files import NO_SUCH_FILE, StoredFile
 from propolis.platform.records.interfaces import IFileService, IRecordService
 from propolis.platform.web.api import refuse_unstorable
@@ -25,9 +25,8 @@ from propolis.platform.workflow.interfaces import IApprovalService
 def upload(request: Request) -> dict[str, Any]:
     field = request.POST.get("file")
     if field is None or not hasattr(field, "file"):
-        raise AppError("invalid", t("请用 multipart 字段 file 上传文件",
-                                    "Upload the file as the multipart field 'file'"),
-                       {"file": [t("必填", "required")]})
+        raise AppError("invalid", _("Upload the file as the multipart field 'file'"),
+                       {"file": [_("required")]})
     refuse_unstorable({"file": [field.filename or "", field.type or ""]})
     name = os.path.basename(field.filename or "file")[:255] or "file"
     content_type = (field.type or mimetypes.guess_type(name)[0]

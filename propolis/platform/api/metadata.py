@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from propolis.metadata import Document
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AppError, NotFound, _
 from propolis.platform.meta.interfaces import IMetadataService
 from propolis.platform.web.api import json_object, object_name, require_admin
 from propolis.settings import as_bool
@@ -23,10 +23,9 @@ def _put_document(request: Request, kind: str, name: str, action: str
     body = json_object(request)
     body.setdefault("kind", kind)
     if body.get("api_name", name) != name or body["kind"] != kind:
-        raise AppError("invalid", t("文档与地址不一致",
-                                    "The document differs from the URL"),
-                       {"api_name": [t(f"应为 {name}（kind: {kind}）",
-                                       f"must be {name!r} (kind: {kind})")]})
+        raise AppError("invalid", _("The document differs from the URL"),
+                       {"api_name": [_("must be '${name}' (kind: ${kind})",
+                                       mapping={"name": name, "kind": kind})]})
     body["api_name"] = name
     dry_run = as_bool(request.params.get("dry_run", "false"))
     service = request.find_service(IMetadataService)
@@ -73,8 +72,8 @@ def rollback(request: Request) -> dict[str, Any]:
     version = body.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise AppError("invalid",
-                       t("请给出要回滚到的版本号", "Give the version to roll back to"),
-                       {"version": [t("应为正整数", "must be a positive integer")]})
+                       _("Give the version to roll back to"),
+                       {"version": [_("must be a positive integer")]})
     name = object_name(request)
     dry_run = as_bool(request.params.get("dry_run", "false"))
     service = request.find_service(IMetadataService)
@@ -100,5 +99,5 @@ def get_job(request: Request) -> dict[str, Any]:
     job: dict[str, Any] | None = request.find_service(IMetadataService).job(
         request.matchdict["id"])
     if job is None:
-        raise NotFound("not_found", t("任务不存在", "No such job"))
+        raise NotFound("not_found", _("No such job"))
     return job

@@ -33,7 +33,7 @@ from pyramid.view import view_config
 
 from propolis.platform.api import openapi_social as social
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import t
+from propolis.platform.errors import Message, _, _c, translate
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.schema import record_schema, writable
 from propolis.platform.fields.values import SYSTEM_FIELDS
@@ -50,7 +50,7 @@ HISTORY_ACTIONS = ["create", "update", "delete", "restore", "transfer"]
 # The record routes' error answers, by status (the schema is always Error).
 ERROR_RESPONSES = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden",
                    404: "NotFound", 409: "Conflict", 413: "TooLarge"}
-CONFLICT = t("版本冲突：记录已被他人修改", "Version conflict: the record was changed")
+CONFLICT = _("Version conflict: the record was changed")
 
 # the objects a user may read, each with the fields hidden from them and the ones
 # they may only read; None for the enterprise admin, who sees everything
@@ -82,10 +82,8 @@ class _Builder:
     def readonly(self, obj: ObjectMeta) -> frozenset[str]:
         return self.objects[obj.api_name][1]
 
-    def text(self, value: Mapping[str, str] | None) -> str:
-        if not value:
-            return ""
-        return value.get(self.lang) or value.get("zh") or value.get("en") or ""
+    def text(self, value: Message | None) -> str:
+        return translate(value, self.lang)
 
     # -- schemas ---------------------------------------------------------------
 
@@ -105,7 +103,7 @@ class _Builder:
     def input_schema(self, obj: ObjectMeta, *, create: bool) -> Schema:
         schema = copy.deepcopy(record_schema(obj.doc, create=create))
         schema.pop("$schema", None)
-        action = t("新建", "New ") if create else t("修改", "Change of ")
+        action = _("New ") if create else _("Change of ")
         schema["title"] = self.text(action) + self.text(obj.label)
         self.titled(schema["properties"], obj.fields.values())
         for name, field in obj.fields.items():
@@ -125,10 +123,9 @@ class _Builder:
         if not create:
             schema["properties"]["version"] = {
                 "type": "integer", "minimum": 1,
-                "title": self.text(t("版本", "Version")),
-                "description": self.text(t(
-                    "记录的当前版本；不一致时返回 409",
-                    "the record's current version; 409 when it is stale")),
+                "title": self.text(_("Version")),
+                "description": self.text(_("the record's current version; 409 when "
+                                           "it is stale")),
             }
         return schema
 
@@ -195,7 +192,7 @@ class _Builder:
                           if field_type(fields[n]).orders(fields[n]))
         return {
             "type": "object", "additionalProperties": False,
-            "title": self.text(t("查询", "Query of ")) + self.text(obj.label),
+            "title": self.text(_("Query of ")) + self.text(obj.label),
             "properties": {
                 "filters": {"type": "array", "items": {
                     "allOf": [ref("Filter")],
@@ -241,9 +238,9 @@ class _Builder:
                 "properties": {
                     "field": {"type": "string"},
                     "op": {"enum": filter_ops()},
-                    "value": {"description": self.text(t(
-                        "in 和 between 用列表，isnull 用 true/false",
-                        "a list for in and between, true/false for isnull"))},
+                    "value": {"description": self.text(_("a list for in and "
+                                                         "between, true/false for "
+                                                         "isnull"))},
                 },
             },
             "History": {
@@ -365,54 +362,52 @@ class _Builder:
                     "summary": f"{self.text(summary)}{label}", **rest}
 
         self.paths[base] = {"get": op(
-            "describe", t("元数据：", "Metadata: "),
+            "describe", _("Metadata: "),
             responses=self.responses(200, {"type": "object"}, 404))}
         self.paths[f"{base}/records"] = {"post": op(
-            "create", t("新建", "Create "),
+            "create", _("Create "),
             requestBody=self.body(ref(f"{name}Input")),
             responses=self.responses(201, ref(name), 400, 403, 413,
                                      description="Created"))}
         self.paths[f"{base}/records/{{id}}"] = {
             "parameters": [one],
-            "get": op("read", t("读取", "Read "),
+            "get": op("read", _("Read "),
                       responses=self.responses(200, ref(name), 404)),
-            "patch": op("update", t("修改", "Update "),
+            "patch": op("update", _("Update "),
                         requestBody=self.body(ref(f"{name}Patch")),
                         responses=self.responses(200, ref(name), 400, 403, 404, 409,
                                                  413)),
             "delete": op("delete",
-                         t("删除（移入回收站）", "Delete (to the recycle bin) "),
+                         _("Delete (to the recycle bin) "),
                          responses=self.responses(204, None, 403, 404,
                                                   description="Deleted")),
         }
         self.paths[f"{base}/records/{{id}}/history"] = {"parameters": [one], "get": op(
-            "history", t("修改历史：", "History: "),
+            "history", _("History: "),
             responses=self.responses(200, ref("History"), 404))}
         self.paths[f"{base}/records/{{id}}/restore"] = {"parameters": [one], "post": op(
-            "restore", t("从回收站恢复", "Restore from the recycle bin: "),
+            "restore", _("Restore from the recycle bin: "),
             responses=self.responses(200, ref(name), 404))}
         declared = [a["api_name"] for a in obj.doc.get("actions", ())]
         action = {"name": "name", "in": "path", "required": True,
-                  "schema": {"type": "string"}, "description": self.text(t(
-                      "操作名：元数据声明的" + (f"（{'、'.join(declared)}）"
-                                          if declared else "")
-                      + "或扩展注册的操作",
-                      "the action: one the metadata declares"
-                      + (f" ({', '.join(declared)})" if declared else "")
-                      + " or an extension registers"))}
+                  "schema": {"type": "string"}, "description": self.text(_(
+                      "the action: one the metadata declares${declared} or an "
+                      "extension registers", mapping={"declared": {
+                          "zh": f"（{'、'.join(declared)}）",
+                          "en": f" ({', '.join(declared)})"} if declared else ""}))}
         self.paths[f"{base}/records/{{id}}/actions"] = {"parameters": [one], "get": op(
-            "actions", t("可执行的操作：", "Actions the user may run now: "),
+            "actions", _("Actions the user may run now: "),
             responses=self.responses(200, ref("Actions"), 404))}
         self.paths[f"{base}/records/{{id}}/actions/{{name}}"] = {
             "parameters": [one, action], "post": op(
-                "action", t("执行操作：", "Run an action: "),
+                "action", _("Run an action: "),
                 requestBody={"required": False, "content": {"application/json": {
-                    "schema": {"type": "object", "description": self.text(t(
-                        "操作的参数（元数据声明的操作没有参数）",
-                        "the action's parameters (declared actions take none)"))}}}},
+                    "schema": {"type": "object", "description": self.text(_(
+                            "the action's parameters (declared actions take "
+                            "none)"))}}}},
                 responses=self.responses(200, ref(name), 400, 403, 404, 409, 413))}
         self.paths[f"{base}/records/{{id}}/timeline"] = {"parameters": [one], "get": op(
-            "timeline", t("时间线：", "Timeline: "),
+            "timeline", _("Timeline: "),
             parameters=[
                 {"name": "limit", "in": "query", "schema": {
                     "type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
@@ -420,14 +415,14 @@ class _Builder:
             responses=self.responses(200, ref("Timeline"), 400, 404))}
         if obj.doc.get("duplicates"):
             self.paths[f"{base}/duplicates"] = {"post": op(
-                "duplicates", t("查重：", "Duplicate check: "),
+                "duplicates", _("Duplicate check: "),
                 requestBody=self.body({"type": "object"}),
                 responses=self.responses(200, ref("Duplicates"), 400, 403))}
         self.paths[f"{base}/query"] = {"post": op(
-            "query", t("查询", "Query "), requestBody=self.body(ref(f"{name}Query")),
+            "query", _("Query "), requestBody=self.body(ref(f"{name}Query")),
             responses=self.responses(200, ref(f"{name}Page"), 400, 413))}
         self.paths[f"{base}/deleted"] = {"get": op(
-            "deleted", t("回收站：", "Recycle bin: "),
+            "deleted", _("Recycle bin: "),
             parameters=[
                 {"name": "limit", "in": "query", "schema": {
                     "type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
@@ -445,17 +440,17 @@ class _Builder:
             if (self.effective.objects[n].doc.get("social") or {}).get("feed")])
         self.paths["/session"] = {
             "post": {"operationId": "session.login", "tags": tag, "security": [],
-                     "summary": self.text(t("登录", "Log in")),
+                     "summary": self.text(_("Log in")),
                      "requestBody": self.body(ref("Login")),
                      "responses": self.responses(200, ref("Session"), 400)},
             "delete": {"operationId": "session.logout", "tags": tag,
-                       "summary": self.text(t("退出登录", "Log out")),
+                       "summary": self.text(_c("platform.api.openapi", "Log out")),
                        "responses": self.responses(204, None,
                                                    description="Logged out")},
         }
         self.paths["/objects"] = {"get": {
             "operationId": "objects.list", "tags": tag,
-            "summary": self.text(t("对象列表", "The objects")),
+            "summary": self.text(_("The objects")),
             "responses": self.responses(200, {
                 "type": "object", "required": ["objects"],
                 "properties": {"objects": {"type": "array", "items": {
@@ -464,7 +459,7 @@ class _Builder:
                         "label": {"type": "object"}}}}}})}}
         self.paths["/files"] = {"post": {
             "operationId": "files.upload", "tags": tag,
-            "summary": self.text(t("上传文件", "Upload a file")),
+            "summary": self.text(_("Upload a file")),
             "requestBody": {"required": True, "content": {"multipart/form-data": {
                 "schema": {"type": "object", "required": ["file"], "properties": {
                     "file": {"type": "string",
@@ -473,7 +468,7 @@ class _Builder:
                                         description="Created")}}
         self.paths["/files/{id}"] = {"get": {
             "operationId": "files.download", "tags": tag,
-            "summary": self.text(t("下载文件", "Download a file")),
+            "summary": self.text(_("Download a file")),
             "parameters": [{"name": "id", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "responses": {
@@ -483,7 +478,7 @@ class _Builder:
                 "404": {"$ref": "#/components/responses/NotFound"}}}}
         self.paths["/jobs/{id}"] = {"get": {
             "operationId": "jobs.read", "tags": tag,
-            "summary": self.text(t("后台任务进度", "Progress of a background job")),
+            "summary": self.text(_("Progress of a background job")),
             "parameters": [{"name": "id", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "responses": self.responses(200, ref("Job"), 404)}}
@@ -494,21 +489,18 @@ class _Builder:
                    "schema": {"type": "boolean", "default": False}}
         self.paths["/metadata/objects/{object}"] = {"put": {
             "operationId": "metadata.put_object", "tags": admin,
-            "summary": self.text(t("新建或修改对象（管理员）",
-                                   "Create or change an object (admins)")),
-            "description": self.text(t(
-                "请求体为 kind: object 的元数据文档（JSON），"
-                "其 JSON Schema 见 `propolis metadata schema object`",
-                "The body is a metadata document of kind object (as JSON); its "
-                "JSON Schema is printed by `propolis metadata schema object`")),
+            "summary": self.text(_("Create or change an object (admins)")),
+            "description": self.text(_("The body is a metadata document of kind "
+                                       "object (as JSON); its JSON Schema is "
+                                       "printed by `propolis metadata schema "
+                                       "object`")),
             "parameters": [obj_param, dry_run],
             "requestBody": self.body({"type": "object"}),
             "responses": self.responses(200, ref("MetadataChange"), 400, 403, 409,
                                         413)}}
         self.paths["/metadata/objects/{object}/rollback"] = {"post": {
             "operationId": "metadata.rollback", "tags": admin,
-            "summary": self.text(t("回滚对象到某个元数据版本（管理员）",
-                                   "Roll an object back to a metadata version "
+            "summary": self.text(_("Roll an object back to a metadata version "
                                    "(admins)")),
             "parameters": [obj_param, dry_run],
             "requestBody": self.body({
@@ -518,8 +510,7 @@ class _Builder:
                                         409)}}
         self.paths["/metadata/versions"] = {"get": {
             "operationId": "metadata.versions", "tags": admin,
-            "summary": self.text(t("元数据版本（管理员）",
-                                   "Metadata versions (admins)")),
+            "summary": self.text(_("Metadata versions (admins)")),
             "responses": self.responses(200, {
                 "type": "object", "required": ["current", "versions"],
                 "properties": {"current": {"type": "integer"},
@@ -527,7 +518,7 @@ class _Builder:
                                             "items": {"type": "object"}}}}, 403)}}
         self.paths["/openapi.json"] = {"get": {
             "operationId": "openapi", "tags": tag,
-            "summary": self.text(t("本文档", "This document")),
+            "summary": self.text(_("This document")),
             "responses": self.responses(200, {"type": "object"})}}
 
     def build(self) -> Schema:
@@ -551,12 +542,11 @@ class _Builder:
         return {
             "openapi": OPENAPI_VERSION,
             "info": {
-                "title": self.text(t("Propolis 接口", "Propolis API")),
+                "title": self.text(_("Propolis API")),
                 "version": f"1.0+metadata.{self.effective.version}",
-                "description": self.text(t(
-                    "根据本企业当前元数据生成；登录后以 Bearer 令牌调用。",
-                    "Generated from this enterprise's current metadata; call it "
-                    "with the Bearer token from logging in.")),
+                "description": self.text(_("Generated from this enterprise's "
+                                           "current metadata; call it with the "
+                                           "Bearer token from logging in.")),
             },
             "servers": [{"url": "/api/v1"}],
             "security": [{"bearer": []}],

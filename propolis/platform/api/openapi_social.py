@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.meta.effective import ObjectMeta
 
 Schema = dict[str, Any]
@@ -63,42 +63,42 @@ def record_paths(paths: dict[str, Any], base: str, obj: ObjectMeta,
     if social.get("drafts"):
         draft = {"type": "object", "description": "the fields' values so far"}
         paths[f"{base}/drafts"] = {
-            "get": op("drafts", t("我的草稿：", "My drafts: "),
+            "get": op("drafts", _("My drafts: "),
                       responses=responses(200, {"type": "object"}, 404)),
-            "post": op("draft", t("存草稿：", "Save a draft: "),
+            "post": op("draft", _("Save a draft: "),
                        requestBody=body(draft),
                        responses=responses(201, {"type": "object"}, 400, 404))}
         paths[f"{base}/drafts/{{id}}"] = {
             "parameters": [one],
-            "put": op("draft.save", t("修改草稿：", "Change a draft: "),
+            "put": op("draft.save", _("Change a draft: "),
                       requestBody=body(draft),
                       responses=responses(200, {"type": "object"}, 400, 404)),
-            "delete": op("draft.delete", t("删除草稿：", "Discard a draft: "),
+            "delete": op("draft.delete", _("Discard a draft: "),
                          responses=responses(200, {"type": "object"}, 404))}
         paths[f"{base}/drafts/{{id}}/submit"] = {"parameters": [one], "post": op(
-            "draft.submit", t("发送草稿：", "Send a draft: "),
+            "draft.submit", _("Send a draft: "),
             responses=responses(201, ref(obj.api_name), 400, 404))}
     if social.get("comments"):
         paths[f"{record}/comments"] = {
             "parameters": [one],
-            "get": op("comments", t("回复：", "Replies: "),
+            "get": op("comments", _("Replies: "),
                       responses=responses(200, ref("Comments"), 404)),
-            "post": op("comment", t("回复（可@提及）", "Reply (with @mentions): "),
+            "post": op("comment", _("Reply (with @mentions): "),
                        requestBody=body(ref("CommentInput")),
                        responses=responses(201, ref("Comment"), 400, 404))}
     if social.get("likes"):
         paths[f"{record}/likes"] = {"parameters": [one], "post": op(
-            "like", t("点赞或取消：", "Like or unlike: "),
+            "like", _("Like or unlike: "),
             responses=responses(200, ref("Like"), 404))}
     if social.get("receipts"):
         paths[f"{record}/receipt"] = {"parameters": [one], "post": op(
-            "confirm", t("确认回执：", "Confirm the receipt: "),
+            "confirm", _("Confirm the receipt: "),
             responses=responses(200, {"type": "object"}, 403, 404))}
         paths[f"{record}/receipts"] = {"parameters": [one], "get": op(
-            "receipts", t("回执（发布人）：", "Receipts (the author): "),
+            "receipts", _("Receipts (the author): "),
             responses=responses(200, ref("Receipts"), 403, 404))}
         paths[f"{record}/receipts/remind"] = {"parameters": [one], "post": op(
-            "remind", t("提醒未确认的人：", "Remind those pending: "),
+            "remind", _("Remind those pending: "),
             responses=responses(200, {"type": "object"}, 403, 404))}
 
 
@@ -113,16 +113,14 @@ def platform_paths(paths: dict[str, Any], text: Callable[[Any], str],
     name = {"name": "name", "in": "path", "required": True, "schema": STRING}
     paths["/notifications"] = {"get": {
         "operationId": "notifications", "tags": tag,
-        "summary": text(t("通知：提及、回复、评分、指令、提醒和审批",
-                          "Notifications: mentions, replies, scores, "
-                          "instructions, reminders and approvals")),
+        "summary": text(_("Notifications: mentions, replies, scores, instructions, "
+                          "reminders and approvals")),
         "responses": responses(200, {"type": "object"})}}
     if not feed:
         return
     paths["/feed"] = {"get": {
         "operationId": "feed", "tags": tag,
-        "summary": text(t("工作动态：可查看的记录，最新在前",
-                          "The feed: what the user may read, newest first")),
+        "summary": text(_("The feed: what the user may read, newest first")),
         "parameters": [{"name": "type", "in": "query",
                         "schema": {"enum": sorted(feed)}},
                        {"name": "topic", "in": "query", "schema": STRING},
@@ -131,16 +129,14 @@ def platform_paths(paths: dict[str, Any], text: Callable[[Any], str],
         "responses": responses(200, ref("Feed"), 400)}}
     paths["/topics"] = {"get": {
         "operationId": "topics", "tags": tag,
-        "summary": text(t("话题：置顶的在前，然后是最新的",
-                          "Topics: pinned first, then the latest")),
+        "summary": text(_("Topics: pinned first, then the latest")),
         "responses": responses(200, ref("Topics"))}}
     paths["/topics/{name}"] = {"parameters": [name], "get": {
         "operationId": "topic", "tags": tag,
-        "summary": text(t("话题页", "A topic's page")), "parameters": page,
+        "summary": text(_("A topic's page")), "parameters": page,
         "responses": responses(200, ref("TopicPage"), 400)}, "put": {
         "operationId": "topic.settings", "tags": tag,
-        "summary": text(t("设置话题（管理员）：置顶、全公司可见",
-                          "Set a topic (admin): pinned, company-wide")),
+        "summary": text(_("Set a topic (admin): pinned, company-wide")),
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"type": "object", "properties": {
                 "pinned": {"type": "boolean"},
@@ -148,8 +144,8 @@ def platform_paths(paths: dict[str, Any], text: Callable[[Any], str],
         "responses": responses(200, ref("Topic"), 400, 403)}}
     paths["/topics/{name}/follow"] = {"parameters": [name], "post": {
         "operationId": "topic.follow", "tags": tag,
-        "summary": text(t("关注话题", "Follow a topic")),
+        "summary": text(_("Follow a topic")),
         "responses": responses(200, ref("Topic"), 400)}, "delete": {
         "operationId": "topic.unfollow", "tags": tag,
-        "summary": text(t("取消关注", "Stop following a topic")),
+        "summary": text(_("Stop following a topic")),
         "responses": responses(200, ref("Topic"), 400)}}

@@ -10,7 +10,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.meta.interfaces import IMetadataService
 from propolis.platform.records.interfaces import IRecordService
 from propolis.platform.web.api import json_object, object_name, require_admin
@@ -77,8 +77,8 @@ def transfer(request: Request) -> Any:
     body = json_object(request)
     unknown = set(body) - {"owner"}
     if unknown:
-        raise AppError("invalid", t("参数有误", "Unknown keys"),
-                       {k: [t("不支持的参数", "unknown key")] for k in sorted(unknown)})
+        raise AppError("invalid", _("Unknown keys"),
+                       {k: [_("unknown key")] for k in sorted(unknown)})
     return request.find_service(IRecordService).transfer(
         object_name(request), request.matchdict["id"], body.get("owner"))
 
@@ -91,8 +91,8 @@ def access(request: Request) -> dict[str, Any]:
     name = object_name(request)
     user = request.params.get("user")
     if not user:
-        raise AppError("invalid", t("请指定员工", "Name the user"),
-                       {"user": [t("必填", "required")]})
+        raise AppError("invalid", _("Name the user"),
+                       {"user": [_("required")]})
     explained: dict[str, Any] = request.find_service(IRecordService).explain(
         name, request.matchdict["id"], user)
     return explained

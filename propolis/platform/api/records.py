@@ -11,7 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.permissions.grants import VERBS
 from propolis.platform.permissions.policy import AccessPolicy
 from propolis.platform.records.interfaces import IRecordService
@@ -97,8 +97,8 @@ class ObjectViews:
         if version is not None and (isinstance(version, bool)
                                     or not isinstance(version, int)):
             raise AppError("invalid",
-                           t("version 应为整数", "version must be an integer"),
-                           {"version": [t("应为整数", "must be an integer")]})
+                           _("version must be an integer"),
+                           {"version": [_("must be an integer")]})
         return self.records.update(object_name(self.request),
                                    self.request.matchdict["id"], body, version=version)
 
@@ -144,8 +144,8 @@ class ObjectViews:
         body = json_object(self.request)
         unknown = set(body) - {"filters", "sort", "limit", "cursor", "q"}
         if unknown:
-            raise AppError("invalid", t("查询参数有误", "Unknown query keys"),
-                           {k: [t("不支持的参数", "unknown key")]
+            raise AppError("invalid", _("Unknown query keys"),
+                           {k: [_("unknown key")]
                             for k in sorted(unknown)})
         return self.records.query(
             object_name(self.request),
@@ -163,5 +163,6 @@ def _int_param(value: str | None, name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise AppError("invalid", t(f"{name} 应为整数", f"{name} must be an integer"),
-                       {name: [t("应为整数", "must be an integer")]}) from None
+        raise AppError("invalid", _("${name} must be an integer",
+                                    mapping={"name": name}),
+                       {name: [_("must be an integer")]}) from None

@@ -16,15 +16,15 @@ from pyramid.view import view_config
 from propolis.platform.accounts.interfaces import IAccountService
 from propolis.platform.auth import AUTHENTICATED
 from propolis.platform.auth.tokens import BROWSER_LIFETIME, SESSION_LIFETIME
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.web.api import json_object
 
 
 def _required_text(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise AppError("invalid", t(f"请填写 {key}", f"{key} is required"),
-                       {key: [t("必填", "required")]})
+        raise AppError("invalid", _("${key} is required", mapping={"key": key}),
+                       {key: [_("required")]})
     return value.strip()
 
 
@@ -33,8 +33,8 @@ def _optional_text(body: dict[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise AppError("invalid", t(f"{key} 应为字符串", f"{key} must be a string"),
-                       {key: [t("应为字符串", "must be a string")]})
+        raise AppError("invalid", _("${key} must be a string", mapping={"key": key}),
+                       {key: [_("must be a string")]})
     return value.strip() or None
 
 
@@ -45,13 +45,12 @@ def login_view(request: Request) -> dict[str, Any]:
     login_name = _required_text(body, "login")
     password = body.get("password")
     if not isinstance(password, str):
-        raise AppError("invalid", t("请填写密码", "password is required"),
-                       {"password": [t("必填", "required")]})
+        raise AppError("invalid", _("password is required"),
+                       {"password": [_("required")]})
     remember = body.get("remember", True)
     if not isinstance(remember, bool):
-        raise AppError("invalid", t("remember 应为 true 或 false",
-                                    "remember must be true or false"),
-                       {"remember": [t("应为布尔值", "must be a boolean")]})
+        raise AppError("invalid", _("remember must be true or false"),
+                       {"remember": [_("must be a boolean")]})
     done = request.find_service(IAccountService).login(
         account=account, login=login_name, password=password,
         captcha_id=_optional_text(body, "captcha_id"),

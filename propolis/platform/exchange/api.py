@@ -12,7 +12,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.exchange.download import export_response
 from propolis.platform.exchange.imports import ImportOptions
 from propolis.platform.exchange.interfaces import IImportService
@@ -44,10 +44,9 @@ class ExchangeViews:
         name = object_name(request)
         upload = request.POST.get("file")
         if upload is None or not hasattr(upload, "file"):
-            raise AppError("invalid", t("请用 multipart 字段 file 上传 CSV 或 XLSX "
-                                        "文件", "Upload the CSV or XLSX file as the "
+            raise AppError("invalid", _("Upload the CSV or XLSX file as the "
                                         "multipart field 'file'"),
-                           {"file": [t("必填", "required")]})
+                           {"file": [_("required")]})
         refuse_unstorable({"file": [upload.filename or ""]})
         params = {**request.GET, **{k: v for k, v in request.POST.items()
                                     if k != "file"}}

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _, _c, translate
 from propolis.platform.fields.registry import field_type
 
 NAME_SUFFIX = ".name"
@@ -38,23 +38,23 @@ NAME_SUFFIX = ".name"
 # the others, which no client writes.
 SYSTEM_COLUMNS: dict[str, dict[str, Any]] = {
     "owner": {"api_name": "owner", "type": "user",
-              "label": t("负责人", "Owner")},
+              "label": _("Owner")},
     "owner_department": {"api_name": "owner_department", "type": "department",
-                         "label": t("负责人主属部门", "Owner's department")},
+                         "label": _c("platform.exchange.cells", "Owner's department")},
     "created_by": {"api_name": "created_by", "type": "user",
-                   "label": t("创建人", "Created by")},
+                   "label": _("Created by")},
     "created_at": {"api_name": "created_at", "type": "datetime",
-                   "label": t("创建时间", "Created at")},
+                   "label": _("Created at")},
     "updated_by": {"api_name": "updated_by", "type": "user",
-                   "label": t("最后修改人", "Updated by")},
+                   "label": _("Updated by")},
     "updated_at": {"api_name": "updated_at", "type": "datetime",
-                   "label": t("最后修改时间", "Updated at")},
+                   "label": _("Updated at")},
     "version": {"api_name": "version", "type": "number", "precision": 0,
-                "label": t("版本", "Version")},
+                "label": _("Version")},
 }
-ID_FIELD = {"api_name": "id", "type": "text", "label": t("ID", "ID")}
+ID_FIELD = {"api_name": "id", "type": "text", "label": _("ID")}
 DEFAULT_SYSTEM = ("owner", "owner_department", "created_at", "updated_at", "version")
-ID_LABEL = t("{label} ID", "{label} ID")
+ID_LABEL = _("${label} ID")
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,9 @@ class Column:
         return str(self.field["api_name"])
 
     def header(self, lang: str) -> str:
-        label = self.field.get("label") or {}
-        text = label.get(lang) or label.get("zh") or self.name
+        text = translate(self.field.get("label"), lang) or self.name
         if self.part == "value" and self.target is not None:
-            text = ID_LABEL[lang].format(label=text)
+            text = translate(_(ID_LABEL, mapping={"label": text}), lang)
         return f"{text} ({self.key})"
 
     @property

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from pyramid.request import Request
 from pyramid.response import FileIter, Response
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.exchange.interfaces import IExportService
 from propolis.platform.exchange.services import ExportSpec
 from propolis.platform.exchange.sheets import CONTENT_TYPES, FORMATS
@@ -36,8 +36,8 @@ def export_response(request: Request, name: str, body: dict[str, Any],
     temporary file inside the request's transaction (so a failure is still an
     error answer and the audit entry commits with it), then streamed from there."""
     if fmt not in FORMATS:
-        raise AppError("invalid", t("导出格式有误", "Invalid export format"),
-                       {"format": [t("应为 csv 或 xlsx", "must be csv or xlsx")]})
+        raise AppError("invalid", _("Invalid export format"),
+                       {"format": [_("must be csv or xlsx")]})
     service = request.find_service(IExportService)
     export = service.prepare(name, ExportSpec.from_body(body))
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from propolis.platform.audit import record_event
-from propolis.platform.errors import AppError, Text, t
+from propolis.platform.errors import AppError, Message, _, both, translate
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import SYSTEM_COLUMNS, Column
 from propolis.platform.exchange.interfaces import IImportService
@@ -65,7 +65,7 @@ from propolis.platform.records.interfaces import IFileService
 BATCH_ROWS = 1000
 MODES = ("create", "update", "upsert")
 DUPLICATES = ("error", "skip", "update")
-ERROR_HEADER = t("错误原因", "Error")
+ERROR_HEADER = _("Error")
 Progress = Callable[[int], None]
 
 
@@ -73,9 +73,10 @@ def _choice(params: Mapping[str, Any], name: str, allowed: Sequence[str],
             default: str) -> str:
     value = params.get(name) or default
     if value not in allowed:
-        raise AppError("invalid", t("导入参数有误", "Invalid import options"),
-                       {name: [t(f"应为 {' / '.join(allowed)} 之一",
-                                 f"must be one of {', '.join(allowed)}")]})
+        raise AppError("invalid", _("Invalid import options"),
+                       {name: [_("must be one of ${allowed}",
+                                 mapping={"allowed": {"zh": ' / '.join(allowed),
+                                                      "en": ', '.join(allowed)}})]})
     return str(value)
 
 
@@ -93,8 +94,8 @@ class ImportOptions:
         a bad one; the key column is checked against the file)."""
         key = params.get("key") or "id"
         if not isinstance(key, str):
-            raise AppError("invalid", t("导入参数有误", "Invalid import options"),
-                           {"key": [t("应为字段名", "must be a field name")]})
+            raise AppError("invalid", _("Invalid import options"),
+                           {"key": [_("must be a field name")]})
         return cls(mode=_choice(params, "mode", MODES, "upsert"), key=key,
                    duplicates=_choice(params, "duplicates", DUPLICATES, "error"))
 
@@ -123,10 +124,10 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     rolled_back: list[list[int]] = field(default_factory=list)
 
-    def add(self, row: _Row, field: str | None, column: str | None, message: Text
+    def add(self, row: _Row, field: str | None, column: str | None, message: Message
             ) -> None:
         self.errors.append({"row": row.number, "field": field, "column": column,
-                            "message": dict(message)})
+                            "message": both(message)})
         self.failed[row.number] = row.cells
 
     def reasons(self, lang: str) -> dict[int, str]:
@@ -184,9 +185,9 @@ class _Sheet:
         stray = next((i for i in self.unheaded if texts[i]), None)
         if stray is not None:
             where = f"{letter(stray)}{number}"
-            raise bad_file(f"第 {where} 格有数据，但这一列没有表头",
-                           f"The cell {where} holds data but its column has no "
-                           "header")
+            raise bad_file(_("The cell ${where} holds data but its column has no "
+                             "header",
+                             mapping={"where": where}))
         kept = texts[:self.width]
         if self.error_at is not None:
             kept[self.error_at] = ""
@@ -230,7 +231,7 @@ class ImportService(_Exchange):
                                            max_cols=len(known) + 2)) as rows:
             first = next(rows, None)
             if first is None:
-                raise bad_file("文件是空的", "The file is empty")
+                raise bad_file(_("The file is empty"))
             sheet = self._header(object, first[1], {c.key: c for c in known})
             self._check_key(object, sheet, options)
             report = Report()
@@ -245,7 +246,7 @@ class ImportService(_Exchange):
             if batch:
                 self._batch(object, sheet, batch, options, report)
         if not report.rows:
-            raise bad_file("没有可导入的数据行", "There are no rows to import")
+            raise bad_file(_("There are no rows to import"))
         error_file = self._error_file(fmt, filename, sheet, report)
         record_event(self.session.connection(), actor_id=self.policy.user_id,
                      action="records.import", target=object,
@@ -270,12 +271,12 @@ class ImportService(_Exchange):
                 labels.setdefault(col.header(lang).rsplit(" (", 1)[0], set()).add(
                     col.key)
         positions: dict[int, str] = {}
-        errors: dict[str, list[Text]] = {}
+        errors: dict[str, list[Message]] = {}
         error_at = None
         for i, text in enumerate(header):
             if not text:
                 continue
-            if text in ERROR_HEADER.values() and error_at is None:
+            if text in both(ERROR_HEADER).values() and error_at is None:
                 error_at = i
                 continue
             match = HEADER_KEY.match(text)
@@ -284,21 +285,20 @@ class ImportService(_Exchange):
                 key = next(iter(labels[text]))
             where = f"{letter(i)}1"
             if key not in by_key:
-                errors[text] = [t(f"第 {where} 格的列不是「{object}」可见的字段",
-                                  f"the column at {where} is no field of {object} "
-                                  "you may see")]
+                errors[text] = [_("the column at ${where} is no field of ${object} "
+                                  "you may see",
+                                  mapping={"where": where, "object": object})]
             elif key in positions.values():
-                errors[text] = [t(f"第 {where} 格的列与前面的列重复",
-                                  f"the column at {where} repeats an earlier one")]
+                errors[text] = [_("the column at ${where} repeats an earlier one",
+                                  mapping={"where": where})]
             else:
                 positions[i] = key
         if errors:
-            raise AppError("invalid_file", t("表头有误：请使用导出的表头",
-                                             "Unknown columns: use the headers an "
-                                             "export writes"), errors)
+            raise AppError("invalid_file", _("Unknown columns: use the "
+                                             "headers an export writes"), errors)
         if not any(by_key[k].imported and k not in ("id", "version")
                    for k in positions.values()):
-            raise bad_file("没有可导入的列", "No column of the file can be imported")
+            raise bad_file(_("No column of the file can be imported"))
         return _Sheet(header, positions, [by_key[k] for k in positions.values()],
                       error_at, self.lang)
 
@@ -312,10 +312,10 @@ class ImportService(_Exchange):
         col = next((c for c in sheet.columns if c.key == options.key), None)
         if col is None or not col.imported or col.key == "version" \
                 or (col.key != "id" and col.target is not None):
-            raise AppError("invalid", t("导入参数有误", "Invalid import options"),
-                           {"key": [t(f"文件中没有可作为匹配键的列「{options.key}」",
-                                      f"the file has no column {options.key!r} "
-                                      "that can be the key")]})
+            raise AppError("invalid", _("Invalid import options"),
+                           {"key": [_("the file has no column '${key}' that can be "
+                                      "the key",
+                                      mapping={"key": options.key})]})
 
     # -- a batch ---------------------------------------------------------------------
 
@@ -360,30 +360,28 @@ class ImportService(_Exchange):
             if not text:
                 if options.mode == "update":
                     report.add(row, key, sheet.column_of(key),
-                               t("按匹配键更新时必填", "required to find the record "
-                                 "to update"))
+                               _("required to find the record to update"))
                 else:
                     creates.append(row)
                 continue
             ids = [text] if key == "id" else found.get(keyed[row.number], [])
             if len(ids) > 1:
                 report.add(row, key, sheet.column_of(key),
-                           t(f"有 {len(ids)} 条记录的「{key}」是这个值，无法确定更新"
-                             "哪一条", f"{len(ids)} records have this {key}: "
-                             "which one to update is unclear"))
+                           _("${ids} records have this ${key}: which one to update "
+                             "is unclear",
+                             mapping={"ids": len(ids), "key": key}))
             elif ids and options.mode == "create" and options.duplicates != "update":
                 if options.duplicates == "skip":
                     report.skipped += 1
                 else:
                     report.add(row, key, sheet.column_of(key),
-                               t("已有相同的记录（重复）", "a record with this value "
-                                 "exists already (a duplicate)"))
+                               _("a record with this value exists already (a "
+                                 "duplicate)"))
             elif ids:
                 matched.append((row, ids[0]))
             elif options.mode == "update":
                 report.add(row, key, sheet.column_of(key),
-                           t("找不到要更新的记录", "no record to update has this "
-                             "value"))
+                           _("no record to update has this value"))
             else:
                 creates.append(row)
         return creates, matched
@@ -414,11 +412,11 @@ class ImportService(_Exchange):
             with self.session.begin_nested():
                 result = self.records.create_many(object, datas)
         except (AppError, SQLAlchemyError) as error:
-            message = error.message if isinstance(error, AppError) else t(
-                "写入失败", "the write failed")
-            reason = t(f"这一批未能写入，已全部撤回：{message['zh']}",
-                       f"this batch could not be written and was taken back: "
-                       f"{message['en']}")
+            message = error.message if isinstance(error, AppError) else _("the write "
+                                                                          "failed")
+            reason = _("this batch could not be written and was taken back: "
+                       "${message}",
+                       mapping={"message": message})
             for row in made:
                 report.add(row, None, None, reason)
             report.rolled_back.append([made[0].number, made[-1].number])
@@ -466,7 +464,7 @@ class ImportService(_Exchange):
             return int(cells.from_cell(SYSTEM_COLUMNS["version"], text, self.tz))
         except (ValueProblem, ValueError):
             report.add(row, "version", sheet.column_of("version"),
-                       t("版本应为整数", "the version must be an integer"))
+                       _("the version must be an integer"))
             raise _RowFailed() from None
 
     # -- references ------------------------------------------------------------------
@@ -501,12 +499,14 @@ class ImportService(_Exchange):
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise bad(f"找不到名为「{name}」的{label}",
-                      f"no {label} named {name!r}")
-        raise bad(f"有 {len(candidates)} 条名为「{name}」的{label}，请在 ID 列"
-                  f"（{field}）填写要选的那条",
-                  f"{len(candidates)} records are named {name!r}: give the one "
-                  f"you mean in the id column ({field})")
+            raise bad(_("no ${label} named '${name}'",
+                        mapping={"label": label, "name": name}))
+        raise bad(_("${candidates} records are named '${name}': give the one you "
+                    "mean in the id column (${field})",
+                    mapping={"candidates": len(candidates),
+                             "name": name,
+                             "field": field,
+                             "label": label}))
 
     # -- one row -----------------------------------------------------------------------
 
@@ -554,13 +554,13 @@ class ImportService(_Exchange):
         if not report.failed or self.files is None:
             return None
         reasons = report.reasons(self.lang)
-        header = [*sheet.header[:sheet.width], ERROR_HEADER[self.lang]]
+        header = [*sheet.header[:sheet.width], translate(ERROR_HEADER, self.lang)]
         if sheet.error_at is not None:  # an error sheet imported again
             header = [*sheet.header[:sheet.width], ""]
             header[sheet.error_at] = ""
-            header[-1] = ERROR_HEADER[self.lang]
+            header[-1] = translate(ERROR_HEADER, self.lang)
         with tempfile.TemporaryFile() as out:
-            writer = open_writer(fmt, out, ERROR_HEADER[self.lang],
+            writer = open_writer(fmt, out, translate(ERROR_HEADER, self.lang),
                                  [min(max(len(h) + 4, 12), 40) for h in header])
             writer.write([header])
             for number in sorted(report.failed):
@@ -568,8 +568,8 @@ class ImportService(_Exchange):
             writer.close()
             out.seek(0)
             stem = os.path.splitext(os.path.basename(filename or "import"))[0]
-            stored = self.files.store(f"{stem}-{ERROR_HEADER[self.lang]}.{fmt}",
-                                      CONTENT_TYPES[fmt], out)
+            reason = translate(ERROR_HEADER, self.lang)
+            stored = self.files.store(f"{stem}-{reason}.{fmt}", CONTENT_TYPES[fmt], out)
         return str(stored.id)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _, translate
 from propolis.platform.exchange.imports import ImportOptions
 from propolis.platform.exchange.interfaces import IImportService
 from propolis.platform.exchange.sheets import count_rows, file_format
@@ -40,9 +40,8 @@ log = logging.getLogger(__name__)
 # a file up to this size is imported in the request (the API's answer is the
 # report); a larger one, or any with ``async``, as a job
 SYNC_BYTES = 1024 * 1024
-INTERRUPTED = t("导入被中断：前 {done} 行已处理并保存，请只导入其余的行",
-                "The import was interrupted: the first {done} rows were gone "
-                "through and kept; import only the rest")
+INTERRUPTED = _("The import was interrupted: the first {done} rows were gone through "
+                "and kept; import only the rest")
 
 
 def queue_import(request: Request, object: str, source: BinaryIO,
@@ -93,8 +92,8 @@ def run_import(registry: Registry, account: str, job_id: str) -> None:
     if job.status == "running":
         # the worker running it died (the task is delivered again): running it
         # again would create the committed batches' records twice
-        _failed(registry, account, job_id, INTERRUPTED.get(
-            job.payload.get("lang"), INTERRUPTED["en"]).format(done=job.done))
+        _failed(registry, account, job_id, translate(
+            INTERRUPTED, job.payload.get("lang") or "zh").format(done=job.done))
         return
     payload = dict(job.payload)
     who = payload["actor"]
@@ -121,7 +120,7 @@ def run_import(registry: Registry, account: str, job_id: str) -> None:
             _set(request.db, job_id, status="done", done=total,
                  payload={**payload, "report": report})
     except AppError as error:
-        message = error.message.get(payload["lang"]) or error.message["en"]
+        message = translate(error.message, payload["lang"])
         _failed(registry, account, job_id, message)
     except Exception as exc:
         log.exception("import %s of %s failed", job_id, account)

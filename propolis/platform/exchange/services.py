@@ -31,8 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
+from propolis.metadata.texts import pick
 from propolis.platform.audit import record_event
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _
 from propolis.platform.exchange import cells
 from propolis.platform.exchange.cells import ID_FIELD, SYSTEM_COLUMNS, Column
 from propolis.platform.exchange.interfaces import IExportService
@@ -52,12 +53,12 @@ NAME_CACHE = 20_000
 EXPORT_KEYS = frozenset({"filters", "sort", "q", "columns"})
 HEADER_KEY = re.compile(
     r"^(.*?)\s*[(（]\s*([A-Za-z_][A-Za-z0-9_]*(?:\.name)?)\s*[)）]$")
-UNKNOWN = t("没有这个字段", "unknown field")
+UNKNOWN = _("unknown field")
 
 
 def no_such_object(name: str) -> NotFound:
     return NotFound("no_such_object",
-                    t(f"没有对象 {name}", f"There is no object {name!r}"))
+                    _("There is no object '${name}'", mapping={"name": name}))
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,13 @@ class ExportSpec:
         key; the values are checked by the query)."""
         unknown = sorted(set(body) - EXPORT_KEYS)
         if unknown:
-            raise AppError("invalid", t("导出参数有误", "Unknown export keys"),
-                           {str(k): [t("不支持的参数", "unknown key")]
+            raise AppError("invalid", _("Unknown export keys"),
+                           {str(k): [_("unknown key")]
                             for k in unknown})
         columns = body.get("columns")
         if columns is not None and not isinstance(columns, list):
-            raise AppError("invalid", t("导出参数有误", "Invalid export keys"),
-                           {"columns": [t("应为字段名的列表",
-                                          "must be a list of field names")]})
+            raise AppError("invalid", _("Invalid export keys"),
+                           {"columns": [_("must be a list of field names")]})
         return cls(filters=body.get("filters") or [], sort=body.get("sort") or [],
                    q=body.get("q"), columns=columns)
 
@@ -262,18 +262,17 @@ class ExportService(_Exchange):
         columns = self.all_columns(object) if spec.columns is None \
             else self.columns(object, self._wanted(object, spec.columns))
         first = self._page(object, spec, None)
-        return Export(object, obj.label.get(self.lang) or object, spec, columns,
+        return Export(object, pick(obj.label, self.lang) or object, spec, columns,
                       self._batches(object, spec, columns, first))
 
     def _wanted(self, object: str, names: list[Any]) -> list[str]:
         allowed = {"id", *self.fields(object), *SYSTEM_COLUMNS}
-        errors: dict[str, list[Text]] = {
+        errors: dict[str, list[Message]] = {
             str(n): [UNKNOWN] for n in names
             if not isinstance(n, str) or n not in allowed}
         if errors or not names:
-            raise AppError("invalid", t("导出的列有误", "Invalid export columns"),
-                           errors or {"columns": [t("至少选择一列",
-                                                    "choose at least one column")]})
+            raise AppError("invalid", _("Invalid export columns"),
+                           errors or {"columns": [_("choose at least one column")]})
         return list(dict.fromkeys(names))
 
     def _page(self, object: str, spec: ExportSpec, cursor: str | None

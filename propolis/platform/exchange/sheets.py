@@ -28,7 +28,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _
 from propolis.platform.exchange import xlsx
 
 FORMATS = ("csv", "xlsx")
@@ -44,16 +44,15 @@ SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
 SNIFF_BYTES = 1024 * 1024
 
 
-def bad_file(zh: str, en: str, field: str = "file") -> AppError:
-    return AppError("invalid_file", t(zh, en), {field: [t(zh, en)]})
+def bad_file(message: Message, field: str = "file") -> AppError:
+    return AppError("invalid_file", message, {field: [message]})
 
 
 def file_format(filename: str | None) -> str:
     """``csv`` or ``xlsx`` from a file's extension (400 for anything else)."""
     ext = os.path.splitext((filename or "").lower())[1].lstrip(".")
     if ext not in FORMATS:
-        raise bad_file("只支持 .csv 和 .xlsx 文件",
-                       "Only .csv and .xlsx files are supported")
+        raise bad_file(_("Only .csv and .xlsx files are supported"))
     return ext
 
 
@@ -153,8 +152,7 @@ def _encoding(source: BinaryIO) -> str:
 
 
 def _bad_encoding() -> AppError:
-    return bad_file("无法识别文件编码，请保存为 UTF-8 编码的 CSV",
-                    "Unknown text encoding: save the file as UTF-8 CSV")
+    return bad_file(_("Unknown text encoding: save the file as UTF-8 CSV"))
 
 
 def _unquote(text: str) -> str:
@@ -177,18 +175,18 @@ def iter_csv(source: BinaryIO, *, max_cols: int
             if not any(texts):
                 continue
             if any("\x00" in v for v in texts):
-                raise bad_file("文件中有空字符，不是文本文件",
-                               "The file contains NUL characters: it is not a "
-                               "text file")
+                raise bad_file(_("The file contains NUL characters: it is not a "
+                                 "text file"))
             if len(texts) > max_cols:
-                raise bad_file(f"第 {number} 行有 {len(texts)} 列，"
-                               f"超过上限 {max_cols} 列",
-                               f"Row {number} has {len(texts)} columns, more than "
-                               f"{max_cols}")
+                raise bad_file(_("Row ${number} has ${texts} columns, more than "
+                                 "${max_cols}",
+                                 mapping={"number": number,
+                                          "texts": len(texts),
+                                          "max_cols": max_cols}))
             yield number, texts + [""] * (max_cols - len(texts))
     except csv.Error as exc:
-        raise bad_file(f"第 {number + 1} 行的 CSV 格式有误：{exc}",
-                       f"Row {number + 1} is not valid CSV: {exc}") from None
+        raise bad_file(_("Row ${number} is not valid CSV: ${exc}",
+                         mapping={"number": number + 1, "exc": exc})) from None
     except UnicodeDecodeError:
         raise _bad_encoding() from None
     finally:

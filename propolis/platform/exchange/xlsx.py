@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _, _c, both, translate
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UNCOMPRESSED = 64 * 1024 * 1024
@@ -37,21 +37,33 @@ AUTHOR = "Propolis"
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the import: its key, headers in zh and en, whether a value is
-    required, and what to put in it (the header cell's comment)."""
+    """One column of the import: its key, header (a message: the workbook shows it
+    in zh and en), whether a value is required, and what to put in it (the header
+    cell's comment)."""
 
     key: str
-    zh: str
-    en: str
+    label: Message
     required: bool = False
-    help_zh: str = ""
-    help_en: str = ""
+    help: Message = ""
     choices: tuple[str, ...] = ()  # offered as a drop-down (data validation)
     width: int = 16
 
+    @property
+    def zh(self) -> str:
+        return translate(self.label, "zh")
 
-def _bad_file(zh: str, en: str) -> AppError:
-    return AppError("invalid_file", t(zh, en), {"file": [t(zh, en)]})
+    @property
+    def en(self) -> str:
+        return translate(self.label, "en")
+
+
+def bilingual(message: Message, separator: str = " ") -> str:
+    """A text of the workbook, which says everything in both languages."""
+    return separator.join(dict.fromkeys(both(message).values()))
+
+
+def _bad_file(message: Message) -> AppError:
+    return AppError("invalid_file", message, {"file": [message]})
 
 
 def cell_text(value: Any) -> str:
@@ -80,7 +92,7 @@ def _save(workbook: Workbook) -> bytes:
 
 
 def _headers(sheet: Any, columns: Sequence[Column],
-             extra: Sequence[tuple[str, str]] = ()) -> None:
+             extra: Sequence[Message] = ()) -> None:
     for index, col in enumerate(columns, start=1):
         zh = sheet.cell(row=1, column=index,
                         value=col.zh + ("*" if col.required else ""))
@@ -88,14 +100,15 @@ def _headers(sheet: Any, columns: Sequence[Column],
         for cell in (zh, en):
             cell.font = Font(bold=True, color="FFC00000" if col.required else None)
             cell.fill = HEADER_FILL
-        note = "\n".join(x for x in (col.help_zh, col.help_en) if x)
+        note = bilingual(col.help, "\n") if col.help else ""
         if col.required:
-            note = "必填 Required" + ("\n" + note if note else "")
+            note = bilingual(_("Required")) + ("\n" + note if note else "")
         if note:
             zh.comment = Comment(note, AUTHOR, width=260, height=120)
         sheet.column_dimensions[get_column_letter(index)].width = col.width
-    for offset, (zh_text, en_text) in enumerate(extra, start=len(columns) + 1):
-        for row, text in ((1, zh_text), (2, en_text)):
+    for offset, message in enumerate(extra, start=len(columns) + 1):
+        for row, lang in ((1, "zh"), (2, "en")):
+            text = translate(message, lang)
             cell = sheet.cell(row=row, column=offset, value=text)
             cell.font = Font(bold=True, color="FFC00000")
             cell.fill = BAD_FILL
@@ -104,13 +117,13 @@ def _headers(sheet: Any, columns: Sequence[Column],
 
 
 def template(columns: Sequence[Column], example: Sequence[str],
-             instructions: Sequence[tuple[str, str]], *, max_rows: int) -> bytes:
+             instructions: Sequence[Message], *, max_rows: int) -> bytes:
     """Headers in zh (row 1, ``*`` marks required ones, each with a comment) and
     en (row 2), an example row (3), drop-downs for the columns with choices, and
     an instructions sheet."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "员工 Employees"
+    sheet.title = bilingual(_c("platform.exchange.xlsx", "Employees"))
     _headers(sheet, columns)
     for index, value in enumerate(example, start=1):
         cell = sheet.cell(row=3, column=index, value=value)
@@ -126,18 +139,20 @@ def template(columns: Sequence[Column], example: Sequence[str],
             rule = DataValidation(type="list", formula1=f'"{choices}"',
                                   allow_blank=True, showErrorMessage=True,
                                   showInputMessage=True)
-            rule.error = f"请从列表中选择 / Choose from: {', '.join(col.choices)}"
+            rule.error = bilingual(_("Choose from"), " / ") + \
+                f": {', '.join(col.choices)}"
             rule.errorTitle = f"{col.zh} {col.en}"
             rule.prompt = ", ".join(col.choices)
             rule.promptTitle = f"{col.zh} {col.en}"
             sheet.add_data_validation(rule)
             rule.add(f"{letter}3:{letter}{last}")
-    notes = workbook.create_sheet("说明 Instructions")
+    notes = workbook.create_sheet(bilingual(_("Instructions")))
     notes.column_dimensions["A"].width = 70
     notes.column_dimensions["B"].width = 90
-    for row, (zh, en) in enumerate(instructions, start=1):
-        notes.cell(row=row, column=1, value=zh).alignment = Alignment(wrap_text=True)
-        notes.cell(row=row, column=2, value=en).alignment = Alignment(wrap_text=True)
+    for row, message in enumerate(instructions, start=1):
+        for column, lang in ((1, "zh"), (2, "en")):
+            notes.cell(row=row, column=column, value=translate(message, lang)
+                       ).alignment = Alignment(wrap_text=True)
     return _save(workbook)
 
 
@@ -151,10 +166,10 @@ def iter_rows(source: BinaryIO, *, max_cols: int
         with zipfile.ZipFile(source) as archive:
             size = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise _bad_file("文件不是 XLSX 工作簿", "The file is not an XLSX workbook") \
+        raise _bad_file(_("The file is not an XLSX workbook")) \
             from None
     if size > MAX_UNCOMPRESSED:
-        raise _bad_file("文件解压后过大", "The workbook is too large once unpacked")
+        raise _bad_file(_("The workbook is too large once unpacked"))
     source.seek(0)
     try:
         with warnings.catch_warnings():
@@ -175,7 +190,7 @@ def iter_rows(source: BinaryIO, *, max_cols: int
     except AppError:
         raise
     except Exception:  # noqa: BLE001 - any failure to parse an upload is bad input
-        raise _bad_file("无法读取该工作簿", "The workbook cannot be read") from None
+        raise _bad_file(_("The workbook cannot be read")) from None
 
 
 def count_rows(source: BinaryIO) -> int:
@@ -203,8 +218,8 @@ def read_rows(data: bytes, *, max_cols: int, max_rows: int
     rows: list[tuple[int, list[str]]] = []
     for row in iter_rows(io.BytesIO(data), max_cols=max_cols):
         if len(rows) >= max_rows:
-            raise _bad_file(f"行数超过上限 {max_rows} 行，请分批导入",
-                            f"More than {max_rows} rows: import in batches")
+            raise _bad_file(_("More than ${max_rows} rows: import in batches",
+                              mapping={"max_rows": max_rows}))
         rows.append(row)
     return rows
 
@@ -216,9 +231,9 @@ def report(columns: Sequence[Column], rows: Sequence[tuple[int, Sequence[str]]],
     number kept in the first column of the report: ``行号 Row``)."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "错误报告 Errors"
-    row_col = Column("row", "行号", "Row", width=8)
-    _headers(sheet, [row_col, *columns], [("错误", "Errors")])
+    sheet.title = bilingual(_("Errors"))
+    row_col = Column("row", _c("platform.exchange.xlsx", "Row"), width=8)
+    _headers(sheet, [row_col, *columns], [_c("platform.exchange.xlsx", "Errors")])
     keys = [c.key for c in columns]
     error_col = len(columns) + 2
     for out_row, (number, values) in enumerate(rows, start=3):
@@ -227,7 +242,7 @@ def report(columns: Sequence[Column], rows: Sequence[tuple[int, Sequence[str]]],
             cell = sheet.cell(row=out_row, column=index, value=value)
             cell.number_format = "@"
         problems = errors.get(number, ())
-        for key, _ in problems:
+        for key, _message in problems:
             if key in keys:
                 sheet.cell(row=out_row, column=keys.index(key) + 2).fill = BAD_FILL
         if problems:

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, or_
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.fieldtypes import FieldDefinition
 from propolis.platform.db import LIKE_ESCAPE, Dialect, like_escape
-from propolis.platform.errors import Text, t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.values import ValueProblem, to_json_value
 
 Field = Mapping[str, Any]
@@ -31,8 +31,7 @@ Schema = dict[str, Any]
 
 # the operators of the query API (CONTRACT §4) that compare a value with others
 ORDERED = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "between", "isnull"})
-NOT_NULL = t("不能为空（查空值请用 isnull）",
-             "must not be null (use isnull for empty values)")
+NOT_NULL = _("must not be null (use isnull for empty values)")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class ApiSchemas(Protocol):
     def titled(self, properties: Schema, fields: Any) -> None: ...
 
 
-Format = tuple[Callable[[object], bool], Text]
+Format = tuple[Callable[[object], bool], Message]
 
 
 class FieldType(FieldDefinition):
@@ -228,7 +227,7 @@ class FieldType(FieldDefinition):
         """One operand of a filter as the column's Python value; ValueProblem
         naming what is wrong."""
         if not isinstance(value, str):
-            raise ValueProblem(t("应为文本", "must be text"))
+            raise ValueProblem(_("must be text"))
         return value
 
     def compare(self, field: Field, op: str, column: Any, operand: Any,
@@ -262,7 +261,7 @@ class FieldType(FieldDefinition):
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         """An imported cell (text, not empty) as the JSON value; ValueProblem when
         it cannot be read."""
-        raise ValueProblem(t("该字段不能导入", "this field cannot be imported"))
+        raise ValueProblem(_("this field cannot be imported"))
 
     def same_value(self, field: Field, new: Any, old: Any) -> bool:
         """Whether an imported JSON value (not empty) is the one the record

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.values import ValueProblem, parse_date
 
 BOOLEAN_CELLS = {"zh": ("是", "否"), "en": ("yes", "no")}
@@ -17,8 +17,8 @@ SPLIT_VALUES = re.compile(r"\s*[;；\n]\s*")
 DATE_LIKE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
-def bad(zh: str, en: str) -> ValueProblem:
-    return ValueProblem(t(zh, en))
+def bad(message: Message) -> ValueProblem:
+    return ValueProblem(message)
 
 
 def number_cell(value: Any) -> Decimal | int | None:
@@ -48,25 +48,25 @@ def plain_cell(value: Any, lang: str) -> Any:
     return str(value)
 
 
-def json_cell(text: str, shape: type, zh: str, en: str) -> Any:
+def json_cell(text: str, shape: type, message: Message) -> Any:
     """A cell holding JSON of the given shape (list, dict)."""
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
         value = None
     if not isinstance(value, shape):
-        raise bad(zh, en)
+        raise bad(message)
     return value
 
 
 def date_cell(text: str) -> str:
     """A date as Excel and WPS write it (``2026/11/28``, ``2026年11月28日``, with
     a midnight time) as ISO ``2026-11-28``."""
-    head, _, rest = text.replace("T", " ").partition(" ")
+    head, _sep, rest = text.replace("T", " ").partition(" ")
     match = DATE_LIKE.match(head)
     if match is None:
-        raise bad("日期应写作 2026-11-28", "a date looks like 2026-11-28")
+        raise bad(_("a date looks like 2026-11-28"))
     iso = f"{match[1]}-{int(match[2]):02d}-{int(match[3]):02d}"
     if rest.strip() and not rest.strip().startswith("00:00"):
-        raise bad("日期不应带时间", "a date has no time of day")
+        raise bad(_("a date has no time of day"))
     return parse_date(iso).isoformat()

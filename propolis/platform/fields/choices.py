@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from propolis.metadata.errors import Text, quote
 from propolis.metadata.fieldtypes import Scope, definition_of
 from propolis.metadata.normalize import text
-from propolis.platform.errors import t
+from propolis.platform.errors import COMMA, _, joined
 from propolis.platform.fields.base import Field, FieldType
 from propolis.platform.fields.cells import bad
 from propolis.platform.fields.values import ValueProblem
@@ -56,9 +56,9 @@ def option_cell(field: Field, text: str) -> str:
                 for label in (o.get("label") or {}).values() if label == text}
     if len(by_label) == 1:
         return str(by_label.pop())
-    values = "、".join(str(o["value"]) for o in options[:20])
-    raise bad(f"「{text}」不是可选值（{values}）",
-              f"{text!r} is not one of the options ({values.replace('、', ', ')})")
+    values = joined([str(o["value"]) for o in options[:20]], COMMA)
+    raise bad(_("'${text}' is not one of the options (${values})",
+                mapping={"text": text, "values": values}))
 
 
 class Choice(FieldType):
@@ -75,7 +75,7 @@ class Choice(FieldType):
     def option_value(self, field: Field, value: Any) -> str:
         if not isinstance(value, str) or value not in {
                 o["value"] for o in field.get("options", ())}:
-            raise ValueProblem(t("不是可选的值", "is not one of the options"))
+            raise ValueProblem(_("is not one of the options"))
         return value
 
     def operand(self, field: Field, value: Any, column: Any) -> Any:

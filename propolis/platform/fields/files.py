@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
-from propolis.platform.errors import Text, t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import SPLIT_VALUES, json_cell
 from propolis.platform.fields.structured import JsonList
@@ -38,19 +38,19 @@ def file_accepted(accept: Sequence[str], name: str, content_type: str) -> bool:
 
 def file_problem(
     field: Mapping[str, Any], name: str, size: int, content_type: str
-) -> Text | None:
+) -> Message | None:
     """Why an uploaded file may not be attached to ``field`` (a file or image
     field): larger than its ``max_size_mb`` or not of a type it ``accept``s."""
     limit = field.get("max_size_mb")
     if limit is not None and size > Decimal(str(limit)) * 1024 * 1024:
         shown = format(Decimal(str(limit)).normalize(), "f")
-        return t(f"文件「{name}」超过 {shown} MB 的上限",
-                 f"file '{name}' is larger than the {shown} MB limit")
+        return _("file '${name}' is larger than the ${shown} MB limit",
+                 mapping={"name": name, "shown": shown})
     accept = field.get("accept") or []
     if not file_accepted(accept, name, content_type):
         listed = ", ".join(accept)
-        return t(f"文件「{name}」的类型不在允许的范围内（{listed}）",
-                 f"file '{name}' is not of an accepted type ({listed})")
+        return _("file '${name}' is not of an accepted type (${listed})",
+                 mapping={"name": name, "listed": listed})
     return None
 
 
@@ -87,6 +87,5 @@ class Files(JsonList):
 
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         if text.startswith("["):
-            return json_cell(text, list, "应为文件 id 的 JSON 数组",
-                             "must be a JSON array of file ids")
+            return json_cell(text, list, _("must be a JSON array of file ids"))
         return [v for v in SPLIT_VALUES.split(text) if v]

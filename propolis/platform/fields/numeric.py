@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Integer
 from propolis.metadata.expressions import ExpressionError, to_decimal_places
 from propolis.metadata.expressions.typecheck import NUMBER, CelType
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ORDERED, ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.cells import bad, number_cell
 from propolis.platform.fields.values import ValueProblem, quantize, to_decimal
@@ -52,7 +52,7 @@ def cell_number(text: str) -> Decimal:
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        raise bad(f"「{text}」不是数字", f"{text!r} is not a number")
+        raise bad(_("'${text}' is not a number", mapping={"text": text}))
     return number
 
 
@@ -123,10 +123,10 @@ class NumberLike(FieldType):
     def operand(self, field: Field, value: Any, column: Any) -> Any:
         number = to_decimal(value)
         if not number.is_finite() or abs(number) >= FILTER_NUMBER_LIMIT:
-            raise ValueProblem(t("数值超出范围", "the number is out of range"))
+            raise ValueProblem(_("the number is out of range"))
         if isinstance(column.type, Integer):
             if number != number.to_integral_value():
-                raise ValueProblem(t("应为整数", "must be an integer"))
+                raise ValueProblem(_("must be an integer"))
             return int(number)
         return number
 

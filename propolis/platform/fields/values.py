@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from propolis.platform.errors import t
+from propolis.platform.errors import Message, _, translate
 
 # The system fields as pseudo field documents, so that output, filters and sorting
 # treat them like any other field.
@@ -47,10 +47,10 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ValueProblem(ValueError):
-    """A value that cannot be taken; ``message`` is ``{"zh", "en"}``."""
+    """A value that cannot be taken, and the message saying why."""
 
-    def __init__(self, message: dict[str, str]) -> None:
-        super().__init__(message["en"])
+    def __init__(self, message: Message) -> None:
+        super().__init__(translate(message, "en"))
         self.message = message
 
 
@@ -62,10 +62,10 @@ def zone(name: str) -> ZoneInfo:
 def to_decimal(value: Any) -> Decimal:
     """A JSON number as an exact Decimal (floats through their shortest repr)."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise ValueProblem(t("应为数字", "must be a number"))
+        raise ValueProblem(_("must be a number"))
     result = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not result.is_finite():
-        raise ValueProblem(t("应为数字", "must be a number"))
+        raise ValueProblem(_("must be a number"))
     return result
 
 
@@ -79,13 +79,13 @@ def parse_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise ValueProblem(t("日期应写作 2026-11-28", "a date looks like 2026-11-28"))
+    raise ValueProblem(_("a date looks like 2026-11-28"))
 
 
 def parse_time(value: Any) -> dt.time:
     match = TIME_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ValueProblem(t("时间应写作 09:30", "a time looks like 09:30"))
+        raise ValueProblem(_("a time looks like 09:30"))
     return dt.time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
@@ -107,17 +107,15 @@ def parse_datetime(value: Any) -> dt.datetime:
         except ValueError:
             parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise ValueProblem(t(
-            "时间应为带时区的 ISO 8601 格式，如 2026-11-28T09:30:00+08:00",
-            "a date-time is ISO 8601 with an offset, e.g. 2026-11-28T09:30:00+08:00"))
+        raise ValueProblem(_("a date-time is ISO 8601 with an offset, e.g. "
+                             "2026-11-28T09:30:00+08:00"))
     try:
         moment = parsed.astimezone(dt.UTC)
     except OverflowError:  # 9999-12-31 late in the day west of UTC, and the like
         moment = None
     if moment is None or not EARLIEST <= moment <= LATEST:
-        raise ValueProblem(t(
-            "时间超出可表示的范围（公元 1 年至 9999 年，在任何时区）",
-            "the date-time is out of range (years 1 to 9999, in any time zone)"))
+        raise ValueProblem(_("the date-time is out of range (years 1 to 9999, in "
+                             "any time zone)"))
     return moment
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from propolis.metadata.layering import merge_layers
 from propolis.metadata.reporting import entry_object
 from propolis.platform.db import Database, dialect_for
-from propolis.platform.errors import Conflict, NotFound, t
+from propolis.platform.errors import Conflict, NotFound, _
 from propolis.platform.storage.applier import (
     add_missing_columns,
     apply_plan,
@@ -116,10 +116,7 @@ def _stored(conn: Connection, version: int) -> _Stored:
     if row is None:
         raise NotFound(
             "version_not_found",
-            t(
-                f"没有元数据版本 {version}。",
-                f"There is no metadata version {version}.",
-            ),
+            _("There is no metadata version ${version}.", mapping={"version": version}),
         )
     return _Stored(version, list(row.documents), row.effective)
 
@@ -138,12 +135,9 @@ def _begin_change(
     if latest != current_version:
         raise Conflict(
             "metadata_version_conflict",
-            t(
-                f"元数据已被修改（当前版本 {latest}，提交基于版本 {current_version}），"
-                "请重新加载后再提交。",
-                f"The metadata changed meanwhile (now version {latest}, the change was "
-                f"made on version {current_version}); reload and submit again.",
-            ),
+            _("The metadata changed meanwhile (now version ${latest}, the change was "
+              "made on version ${current_version}); reload and submit again.",
+              mapping={"latest": latest, "current_version": current_version}),
         )
     return _stored(conn, latest)
 
@@ -339,12 +333,9 @@ def rollback_object(
         if old is None and object_name not in names:
             raise NotFound(
                 "object_not_in_versions",
-                t(
-                    f"对象 {object_name} 在版本 {to_version} 和当前版本中"
-                    "都不是本企业定义的。",
-                    f"Object {object_name} is defined by this enterprise neither in "
-                    f"version {to_version} nor now.",
-                ),
+                _("Object ${object_name} is defined by this enterprise neither in "
+                  "version ${to_version} nor now.",
+                  mapping={"object_name": object_name, "to_version": to_version}),
             )
         # the object's document keeps its place in the layer (order matters to
         # merging)

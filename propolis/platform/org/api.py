@@ -13,7 +13,7 @@ from pyramid.view import view_config, view_defaults
 
 from propolis.platform.accounts.services import limit_rate
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.exchange import xlsx
 from propolis.platform.org.base import check_keys
 from propolis.platform.org.imports import template_bytes
@@ -85,9 +85,8 @@ class OrgViews:
         org = self.admin()
         body = check_keys(self.body(), ("parent",))
         if "parent" not in body:
-            raise AppError("invalid", t("请指定新的上级部门", "Give the new parent"),
-                           {"parent": [t("必填（顶层部门为 null）",
-                                         "required (null for the top level)")]})
+            raise AppError("invalid", _("Give the new parent"),
+                           {"parent": [_("required (null for the top level)")]})
         return org.move_department(self.id, body["parent"])
 
     @view_config(route_name="api.org.department.disable", request_method="POST")
@@ -188,10 +187,9 @@ class OrgViews:
         org = self.admin()
         field = self.request.POST.get("file")
         if field is None or not hasattr(field, "file"):
-            raise AppError("invalid", t("请用 multipart 字段 file 上传 XLSX 文件",
-                                        "Upload the XLSX file as the multipart field "
-                                        "'file'"),
-                           {"file": [t("必填", "required")]})
+            raise AppError("invalid", _("Upload the XLSX file as the multipart "
+                                        "field 'file'"),
+                           {"file": [_("required")]})
         refuse_unstorable({"file": [field.filename or ""]})
         result = org.import_users(field.file.read(), field.filename)
         if result["status"] == "rejected":

@@ -10,17 +10,17 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from propolis.platform.audit import record_event
-from propolis.platform.errors import AppError, Text, t
+from propolis.platform.errors import AppError, Message, _, _c
 from propolis.platform.meta.effective import Effective
 from propolis.platform.records.services import RecordService
 
-INVALID = t("数据有误", "Invalid data")
-UNKNOWN_KEY = t("不支持的字段", "unknown key")
-NOT_A_STRING = t("应为记录 id（字符串）", "must be a record id (a string)")
+INVALID = _("Invalid data")
+UNKNOWN_KEY = _c("platform.org.base", "unknown key")
+NOT_A_STRING = _("must be a record id (a string)")
 # Statuses of people who still belong to the organisation.
 PRESENT = ("active", "pending")
 
-def invalid(field: str, message: Text, summary: Text = INVALID,
+def invalid(field: str, message: Message, summary: Message = INVALID,
             code: str = "invalid") -> AppError:
     """A 400 naming one field."""
     return AppError(code, summary, {field: [message]})
@@ -29,12 +29,10 @@ def invalid(field: str, message: Text, summary: Text = INVALID,
 def check_keys(data: Any, allowed: Iterable[str]) -> dict[str, Any]:
     """``data`` as a dict, refused (400 naming each) when it has other keys."""
     if not isinstance(data, Mapping):
-        raise AppError("invalid", t("请求体应为 JSON 对象",
-                                    "The body must be a JSON object"))
+        raise AppError("invalid", _("The body must be a JSON object"))
     unknown = sorted(str(k) for k in set(data) - set(allowed))
     if unknown:
-        raise AppError("invalid", t("请求中有不支持的字段",
-                                    "The request has unknown keys"),
+        raise AppError("invalid", _("The request has unknown keys"),
                        {k: [UNKNOWN_KEY] for k in unknown})
     return dict(data)
 
@@ -86,10 +84,10 @@ class OrgBase:
             select(u.c.id, u.c.name, u.c.status, u.c.main_department, u.c.superior)
             .where(u.c.id == id, u.c.deleted_at.is_(None))).first()
         if row is None:
-            raise invalid(field, t("找不到该员工", "no such user"))
+            raise invalid(field, _("no such user"))
         if row.status == "disabled":
-            raise invalid(field, t(f"员工「{row.name}」已停用",
-                                   f"the user {row.name!r} is disabled"))
+            raise invalid(field, _("the user '${name}' is disabled",
+                                   mapping={"name": row.name}))
         return dict(row._mapping)
 
     def audit(self, action: str, target: str | None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import distinct, func, or_, select, union_all
 
-from propolis.platform.errors import AppError, NotFound, t
+from propolis.platform.errors import AND, AppError, NotFound, _, joined
 from propolis.platform.org.base import (
     NOT_A_STRING,
     PRESENT,
@@ -73,18 +73,16 @@ class Departments(OrgBase):
             .where(d.c.id == id, d.c.deleted_at.is_(None))).first()
         if row is None:
             if field is not None:
-                raise invalid(field, t("找不到该部门（可能已删除）",
-                                       "no such department (or it was deleted)"))
-            raise NotFound("not_found", t("部门不存在或已删除",
-                                          "The department does not exist or was "
+                raise invalid(field, _("no such department (or it was deleted)"))
+            raise NotFound("not_found", _("The department does not exist or was "
                                           "deleted"))
         return dict(row._mapping)
 
     def enabled_department(self, id: str, field: str) -> dict[str, Any]:
         found = self._department(id, field)
         if found["disabled"]:
-            raise invalid(field, t(f"部门「{found['name']}」已停用",
-                                   f"the department {found['name']!r} is disabled"))
+            raise invalid(field, _("the department '${name}' is disabled",
+                                   mapping={"name": found['name']}))
         return found
 
     def _check_head(self, head: str | None) -> None:
@@ -129,16 +127,13 @@ class Departments(OrgBase):
             if parent == id or id in self._ancestors(parent):
                 raise invalid(
                     "parent",
-                    t("不能移到该部门自身或其下级部门之下",
-                      "cannot be the department itself or one of its "
-                      "sub-departments"),
-                    t("部门不能移到自身或下级部门之下（会形成循环）",
-                      "A department cannot move under itself or a sub-department "
-                      "(that would make a cycle)"), code="department_cycle")
+                    _("cannot be the department itself or one of its sub-departments"),
+                    _("A department cannot move under "
+                      "itself or a sub-department (that "
+                      "would make a cycle)"), code="department_cycle")
             if target["disabled"] and not moving["disabled"]:
-                raise invalid("parent", t(f"部门「{target['name']}」已停用",
-                                          f"the department {target['name']!r} is "
-                                          "disabled"))
+                raise invalid("parent", _("the department '${name}' is disabled",
+                                          mapping={"name": target['name']}))
         if moving["parent"] == parent:
             return self.records.get("department", id)
         moved = self.records.update("department", id, {"parent": parent})
@@ -171,17 +166,18 @@ class Departments(OrgBase):
                 d.c.parent == id, d.c.deleted_at.is_(None),
                 or_(d.c.disabled.is_(None), d.c.disabled.is_(False)))).scalar_one()
         if members or children:
-            zh, en = [], []
+            left = []
             if members:
-                zh.append(f"{members} 名员工")
-                en.append(f"{members} employee{'s' if members != 1 else ''}")
+                left.append(_("${count} employee", mapping={"count": members})
+                            if members == 1 else
+                            _("${count} employees", mapping={"count": members}))
             if children:
-                zh.append(f"{children} 个未停用的下级部门")
-                en.append(f"{children} enabled sub-department"
-                          f"{'s' if children != 1 else ''}")
-            message = t(f"部门下还有 {'、'.join(zh)}，不能停用",
-                        f"The department still has {' and '.join(en)}; it cannot "
-                        "be disabled")
+                left.append(
+                    _("${count} enabled sub-department", mapping={"count": children})
+                    if children == 1 else
+                    _("${count} enabled sub-departments", mapping={"count": children}))
+            message = _("The department still has ${left}; it cannot be disabled",
+                        mapping={"left": joined(left, AND)})
             raise AppError("department_not_empty", message, {"disabled": [message]})
         disabled = self.records.update("department", id, {"disabled": True})
         self.audit("department.disable", id, {"name": found["name"]})
@@ -192,10 +188,9 @@ class Departments(OrgBase):
         if found["parent"] is not None:
             parent = self._department(found["parent"])
             if parent["disabled"]:
-                raise invalid("parent", t(
-                    f"上级部门「{parent['name']}」已停用，请先启用它",
-                    f"the parent department {parent['name']!r} is disabled: "
-                    "enable it first"))
+                raise invalid("parent", _("the parent department '${name}' is "
+                                          "disabled: enable it first",
+                                          mapping={"name": parent['name']}))
         if not found["disabled"]:
             return self.records.get("department", id)
         enabled = self.records.update("department", id, {"disabled": False})

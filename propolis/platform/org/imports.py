@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from propolis.platform.accounts.services import PASSWORD_MIN, password_problems
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import (
+    COMMA,
+    AppError,
+    Message,
+    NotFound,
+    _,
+    _c,
+    both,
+    joined,
+)
 from propolis.platform.exchange import xlsx
 from propolis.platform.exchange.xlsx import Column
 from propolis.platform.ids import new_id
@@ -33,52 +42,41 @@ MAX_ROWS = 2000
 STATUS_CHOICES = (("在职", "active"), ("待激活", "pending"), ("已停用", "disabled"))
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "姓名", "Name", required=True),
-    Column("phone", "手机号", "Mobile phone", required=True,
-           help_zh="登录账号，不能与现有员工或本文件其他行重复",
-           help_en="The login; unique among employees and within the file"),
-    Column("email", "邮箱", "Email", width=24),
-    Column("departments", "部门", "Departments", width=24,
-           help_zh="按层级写部门路径，如 总部/销售部；多个部门用 ; 分隔，"
-                   "第一个为主属部门；留空则用默认部门",
-           help_en="Department path such as 总部/销售部; several separated by ';', "
-                   "the first is the main one; empty: the default department"),
-    Column("position", "职务", "Position"),
-    Column("superior", "直属上级手机号", "Superior's phone",
-           help_zh="上级的手机号：现有员工或本文件中的另一行（顺序不限）",
-           help_en="The superior's phone: an employee, or another row of this file "
-                   "(in any order)"),
-    Column("roles", "角色", "Roles",
-           help_zh="多个角色用逗号分隔，如 员工,CRM 管理员；留空则用默认角色",
-           help_en="Several separated by commas; empty: the default roles"),
-    Column("status", "状态", "Status", choices=tuple(zh for zh, _ in STATUS_CHOICES),
-           help_zh="在职 / 待激活 / 已停用，留空为在职",
-           help_en="active / pending / disabled (in zh or en); empty: active"),
-    Column("login_name", "登录名", "Login name",
-           help_zh="可选，也可用于登录", help_en="Optional second login"),
-    Column("password", "初始密码", "Initial password",
-           help_zh=f"至少 {PASSWORD_MIN} 位；留空则需管理员设置密码后才能登录",
-           help_en=f"At least {PASSWORD_MIN} characters; empty: the user logs in once "
-                   "an admin sets a password"),
+    Column("name", _c("platform.org.imports", "Name"), required=True),
+    Column("phone", _("Mobile phone"), required=True,
+           help=_("The login; unique among employees and within the file")),
+    Column("email", _("Email"), width=24),
+    Column("departments", _("Departments"), width=24,
+           help=_("Department path such as 总部/销售部; several separated by ';', the "
+                  "first is the main one; empty: the default department")),
+    Column("position", _c("platform.org.imports", "Position")),
+    Column("superior", _("Superior's phone"),
+           help=_("The superior's phone: an employee, or another row of this file "
+                  "(in any order)")),
+    Column("roles", _("Roles"),
+           help=_("Several separated by commas; empty: the default roles")),
+    Column("status", _("Status"), choices=tuple(zh for zh, _en in STATUS_CHOICES),
+           help=_("active / pending / disabled (in zh or en); empty: active")),
+    Column("login_name", _("Login name"),
+           help=_("Optional second login")),
+    Column("password", _("Initial password"),
+           help=_("At least ${password_min} characters; empty: the user logs in once "
+                  "an admin sets a password",
+                  mapping={"password_min": PASSWORD_MIN})),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 EXAMPLE = ("张三", "13900000000", "zhangsan@example.com", "总部/销售部", "销售经理",
            "", "员工", "在职", "", "")
 INSTRUCTIONS = (
-    ("员工导入说明", "How to import employees"),
-    ("第 1 行为中文表头，第 2 行为英文表头，请从第 3 行开始填写；带 * 的列必填。",
-     "Row 1 holds the headers in Chinese, row 2 in English; fill in from row 3. "
-     "Columns marked * are required."),
-    ("第 3 行是示例，原样保留时导入会忽略它，也可以直接覆盖。",
-     "Row 3 is an example: left as it is, the import skips it; overwrite it freely."),
-    ("部门按层级写路径（总部/销售部），多个部门用 ; 分隔，第一个是主属部门。",
-     "Departments are paths (总部/销售部); several are separated by ';', the first "
-     "is the main one."),
-    ("直属上级填手机号，可以是现有员工，也可以是本文件中任意一行。",
-     "The superior is given by phone: an existing employee or any row of this file."),
-    ("任何一行有错时整个文件都不会导入，并返回逐行的错误报告。",
-     "If any row is wrong nothing is imported, and a per-row error report comes "
-     "back."),
+    _("How to import employees"),
+    _("Row 1 holds the headers in Chinese, row 2 in English; fill in from row 3. "
+      "Columns marked * are required."),
+    _("Row 3 is an example: left as it is, the import skips it; overwrite it freely."),
+    _("Departments are paths (总部/销售部); several are separated by ';', the first is "
+      "the main one."),
+    _("The superior is given by phone: an existing employee or any row of this file."),
+    _("If any row is wrong nothing is imported, and a per-row error report comes "
+      "back."),
 )
 # Where the record service's field errors belong in the sheet.
 FIELD_COLUMNS = {"main_department": "departments", **{c.key: c.key for c in COLUMNS}}
@@ -104,8 +102,8 @@ class Problems:
         self.items: list[dict[str, Any]] = []
         self.rows: set[int] = set()
 
-    def add(self, row: int, column: str | None, message: Text) -> None:
-        self.items.append({"row": row, "column": column, "message": dict(message)})
+    def add(self, row: int, column: str | None, message: Message) -> None:
+        self.items.append({"row": row, "column": column, "message": both(message)})
         self.rows.add(row)
 
     def from_error(self, row: int, error: AppError) -> None:
@@ -172,16 +170,15 @@ class Importer:
         English header row and the untouched example row, when present)."""
         rows = xlsx.read_rows(data, max_cols=len(COLUMNS) + 20, max_rows=MAX_ROWS + 3)
         if not rows:
-            raise _bad_file(t("工作簿是空的", "The workbook is empty"))
-        _, header = rows[0]
+            raise _bad_file(_("The workbook is empty"))
+        header = rows[0][1]
         keys = {i: HEADERS[_norm(text)] for i, text in enumerate(header)
                 if text and _norm(text) in HEADERS}
         missing = [c for c in COLUMNS if c.required and c.key not in keys.values()]
         if missing:
-            raise _bad_file(t(
-                f"缺少必填列：{'、'.join(c.zh for c in missing)}（请使用导入模板）",
-                f"Missing required columns: {', '.join(c.en for c in missing)} (use "
-                "the import template)"))
+            raise _bad_file(_(
+                    "Missing required columns: ${c} (use the import template)",
+                    mapping={"c": joined([c.label for c in missing], COMMA)}))
         out = []
         for position, (number, values) in enumerate(rows[1:]):
             record = {key: values[i] for i, key in keys.items()}
@@ -195,10 +192,10 @@ class Importer:
             if any(record.values()):
                 out.append((number, record))
         if not out:
-            raise _bad_file(t("没有可导入的数据行", "There are no rows to import"))
+            raise _bad_file(_("There are no rows to import"))
         if len(out) > MAX_ROWS:
-            raise _bad_file(t(f"行数超过上限 {MAX_ROWS} 行，请分批导入",
-                              f"More than {MAX_ROWS} rows: import in batches"))
+            raise _bad_file(_("More than ${max_rows} rows: import in batches",
+                              mapping={"max_rows": MAX_ROWS}))
         return out
 
     # -- checking ----------------------------------------------------------------
@@ -209,7 +206,7 @@ class Importer:
         user: dict[str, Any] = {}
         for key in ("name", "phone"):
             if not values.get(key):
-                problems.add(number, key, t("必填", "required"))
+                problems.add(number, key, _("required"))
         for key in ("name", "phone", "email", "login_name", "position", "password"):
             if values.get(key):
                 user[key] = values[key]
@@ -229,9 +226,9 @@ class Importer:
         if status:
             value = self._statuses.get(_norm(status))
             if value is None:
-                problems.add(number, "status", t(
-                    f"「{status}」不是有效状态，应为 在职、待激活 或 已停用",
-                    f"{status!r} is not a status: use active, pending or disabled"))
+                problems.add(number, "status", _("'${status}' is not a status: use "
+                                                 "active, pending or disabled",
+                                                 mapping={"status": status}))
             user["status"] = value
         else:
             user["status"] = "active"
@@ -246,8 +243,8 @@ class Importer:
             for role in roles:
                 value = self._roles.get(_norm(role))
                 if value is None:
-                    problems.add(number, "roles", t(f"没有角色「{role}」",
-                                                    f"there is no role {role!r}"))
+                    problems.add(number, "roles", _("there is no role '${role}'",
+                                                    mapping={"role": role}))
                 elif value not in chosen:
                     chosen.append(value)
             user["roles"] = chosen
@@ -285,19 +282,19 @@ class Importer:
         matches = exact or [m for full, found in self._paths.items()
                             if full.endswith("/" + wanted) for m in found]
         if not matches:
-            problems.add(number, "departments", t(f"找不到部门「{wanted}」",
-                                                  f"no department {wanted!r}"))
+            problems.add(number, "departments", _("no department '${wanted}'",
+                                                  mapping={"wanted": wanted}))
             return None
         if len(matches) > 1:
-            problems.add(number, "departments", t(
-                f"有多个部门叫「{wanted}」，请写从顶层开始的完整路径",
-                f"several departments match {wanted!r}: give the full path"))
+            problems.add(number, "departments", _("several departments match "
+                                                  "'${wanted}': give the full path",
+                                                  mapping={"wanted": wanted}))
             return None
         dept_id, disabled = matches[0]
         if disabled:
-            problems.add(number, "departments", t(f"部门「{wanted}」已停用",
-                                                  f"the department {wanted!r} is "
-                                                  "disabled"))
+            problems.add(number, "departments", _("the department '${wanted}' is "
+                                                  "disabled",
+                                                  mapping={"wanted": wanted}))
             return None
         return dept_id
 
@@ -336,13 +333,12 @@ class Importer:
                 if not value:
                     continue
                 if value in first:
-                    problems.add(row["number"], key, t(
-                        f"与第 {first[value]} 行重复", f"repeats row {first[value]}"))
+                    problems.add(row["number"], key, _("repeats row ${first}",
+                                                       mapping={"first": first[value]}))
                 else:
                     first[value] = row["number"]
                 if value in existing[key]:
-                    problems.add(row["number"], key, t("已被现有员工使用",
-                                                       "already used by an employee"))
+                    problems.add(row["number"], key, _("already used by an employee"))
 
     def _superiors(self, parsed: list[dict[str, Any]], problems: Problems
                    ) -> dict[int, tuple[str, Any]]:
@@ -364,28 +360,26 @@ class Importer:
             if not phone:
                 continue
             if phone == row["values"].get("phone"):
-                problems.add(number, "superior", t("不能是本人",
-                                                   "cannot be the user themselves"))
+                problems.add(number, "superior", _("cannot be the user themselves"))
             elif phone in in_file:
                 found[number] = ("row", in_file[phone])
             elif phone in existing:
                 if existing[phone].status == "disabled":
-                    problems.add(number, "superior", t(
-                        f"手机号为 {phone} 的员工已停用",
-                        f"the user with phone {phone} is disabled"))
+                    problems.add(number, "superior", _("the user with phone ${phone} "
+                                                       "is disabled",
+                                                       mapping={"phone": phone}))
                 else:
                     found[number] = ("user", existing[phone].id)
             else:
-                problems.add(number, "superior", t(
-                    f"找不到手机号为 {phone} 的员工（现有员工或本文件中的行）",
-                    f"no user with phone {phone} (among employees or in this file)"))
+                problems.add(number, "superior", _("no user with phone ${phone} "
+                                                   "(among employees or in this file)",
+                                                   mapping={"phone": phone}))
         for number, first in found.items():
             seen: set[int] = set()
             step: tuple[str, Any] | None = first
             while step is not None and step[0] == "row" and step[1] not in seen:
                 if step[1] == number:
-                    problems.add(number, "superior", t("上级关系形成循环",
-                                                       "the superiors form a cycle"))
+                    problems.add(number, "superior", _("the superiors form a cycle"))
                     break
                 seen.add(step[1])
                 step = found.get(step[1])
@@ -425,7 +419,7 @@ class Importer:
         run = self.conn.execute(select(org_imports).where(
             org_imports.c.id == run_id)).first()
         if run is None:
-            raise NotFound("not_found", t("导入记录不存在", "No such import"))
+            raise NotFound("not_found", _("No such import"))
         columns = [BY_KEY.get(k) or Column(k, k, k) for k in run.columns]
         by_row: dict[int, list[tuple[str | None, str]]] = {}
         for p in run.errors:
@@ -440,8 +434,8 @@ class Importer:
 
 def _label(column: str | None) -> dict[str, str] | None:
     found = BY_KEY.get(column) if column else None
-    return {"zh": found.zh, "en": found.en} if found else None
+    return both(found.label) if found else None
 
 
-def _bad_file(message: Text) -> AppError:
+def _bad_file(message: Message) -> AppError:
     return AppError("invalid_file", message, {"file": [message]})

@@ -26,7 +26,16 @@ from propolis.platform.accounts.services import password_problems
 from propolis.platform.audit import record_event
 from propolis.platform.auth.passwords import hash_password
 from propolis.platform.db import ACCOUNT_RE, Database
-from propolis.platform.errors import AppError, Conflict, NotFound, Text, t
+from propolis.platform.errors import (
+    COMMA,
+    AppError,
+    Conflict,
+    Message,
+    NotFound,
+    _,
+    both,
+    joined,
+)
 from propolis.platform.fields.types.email import EMAIL_RE
 from propolis.platform.fields.types.phone import PHONE_PATTERN
 from propolis.platform.fields.values import to_json_value
@@ -43,9 +52,9 @@ if TYPE_CHECKING:
 PHONE_RE = re.compile(PHONE_PATTERN)
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
-REQUIRED = t("必填", "required")
+REQUIRED = _("required")
 STATUSES = ("pending", "approved", "rejected")
-BAD_TOKEN = t("邀请链接无效", "The invitation link is not valid")
+BAD_TOKEN = _("The invitation link is not valid")
 
 
 def new_token(account: str) -> str:
@@ -59,7 +68,7 @@ def token_account(token: Any) -> str:
     cannot be one)."""
     if not isinstance(token, str):
         raise invalid("token", BAD_TOKEN, BAD_TOKEN, code="invalid_invitation")
-    account, _, secret = token.partition(".")
+    account, _sep, secret = token.partition(".")
     if not ACCOUNT_RE.match(account) or len(secret) < 20:
         raise invalid("token", BAD_TOKEN, BAD_TOKEN, code="invalid_invitation")
     return account
@@ -72,7 +81,7 @@ def _phone(value: Any, field: str = "phone", required: bool = True) -> str | Non
         return None
     if not isinstance(value, str) or not PHONE_RE.search(value.strip()) \
             or len(value.strip()) > 64:
-        raise invalid(field, t("手机号格式不正确", "not a valid phone number"))
+        raise invalid(field, _("not a valid phone number"))
     return value.strip()
 
 
@@ -81,7 +90,7 @@ def _email(value: Any, field: str = "email") -> str | None:
         return None
     if not isinstance(value, str) or not EMAIL_RE.match(value.strip()) \
             or len(value.strip()) > 200:
-        raise invalid(field, t("邮箱格式不正确", "not a valid email address"))
+        raise invalid(field, _("not a valid email address"))
     return value.strip()
 
 
@@ -105,14 +114,14 @@ def join_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/join/{token}"
 
 
-def _problem(row: Mapping[str, Any], now: dt.datetime) -> Text | None:
+def _problem(row: Mapping[str, Any], now: dt.datetime) -> Message | None:
     """Why an invitation can no longer be used (None: it can)."""
     if row["revoked_at"] is not None:
-        return t("邀请已被撤销", "The invitation was revoked")
+        return _("The invitation was revoked")
     if row["expires_at"] <= now:
-        return t("邀请已过期", "The invitation has expired")
+        return _("The invitation has expired")
     if row["max_uses"] is not None and row["uses"] >= row["max_uses"]:
-        return t("邀请已被使用", "The invitation has already been used")
+        return _("The invitation has already been used")
     return None
 
 
@@ -145,14 +154,13 @@ class Invitations:
         phone = _phone(data.get("phone"), required=False)
         email = _email(data.get("email"))
         if phone and email:
-            raise invalid("email", t("手机号和邮箱只填一个",
-                                     "give a phone or an email, not both"))
+            raise invalid("email", _("give a phone or an email, not both"))
         days = data.get("expires_in_days", DEFAULT_DAYS)
         if isinstance(days, bool) or not isinstance(days, int) \
                 or not 1 <= days <= MAX_DAYS:
-            raise invalid("expires_in_days", t(f"应为 1 到 {MAX_DAYS} 之间的整数",
-                                               f"must be a whole number from 1 to "
-                                               f"{MAX_DAYS}"))
+            raise invalid("expires_in_days", _("must be a whole number from 1 to "
+                                               "${max_days}",
+                                               mapping={"max_days": MAX_DAYS}))
         department = optional_id(data, "department")
         dept_name = None
         if department is not None:
@@ -165,19 +173,21 @@ class Invitations:
         url = join_url(self.base_url, token)
         inviter = self._inviter_name()
         when = to_json_value(expires, self.tz)[:16].replace("T", " ")
-        where_zh = f"的「{dept_name}」" if dept_name else ""
-        where_en = f" ({dept_name})" if dept_name else ""
-        message = t(
-            f"{inviter}邀请你加入「{self.enterprise_name}」{where_zh}。"
-            f"请在 {when} 前打开链接填写信息，管理员审核后即可登录：{url}",
-            f"{inviter} invites you to join {self.enterprise_name}{where_en}. "
-            f"Open the link before {when} and fill in your details; you can log in "
-            f"once an admin approves: {url}")
+        where = _(" (${department})", mapping={"department": dept_name}) \
+            if dept_name else ""
+        message = _("${inviter} invites you to join ${enterprise_name}${where}. Open "
+                    "the link before ${when} and fill in your details; you can log "
+                    "in once an admin approves: ${url}",
+                    mapping={"inviter": inviter,
+                             "enterprise_name": self.enterprise_name,
+                             "where": where,
+                             "when": when,
+                             "url": url})
         invitation_id = new_id()
         row = {"id": invitation_id, "token": token,
                "kind": "phone" if phone else "email" if email else "link",
                "target": phone or email, "department": department,
-               "message": message, "max_uses": 1 if (phone or email) else None,
+               "message": both(message), "max_uses": 1 if (phone or email) else None,
                "uses": 0, "expires_at": expires, "revoked_at": None,
                "created_by": self.org.actor_id, "created_at": now}
         self.conn.execute(insert(org_invitations).values(row))
@@ -197,8 +207,7 @@ class Invitations:
     def _not_member(self, field: str, phone: str) -> None:
         users = self.org.users
         if self.conn.execute(select(users.c.id).where(users.c.phone == phone)).first():
-            raise invalid(field, t("该手机号已是企业成员",
-                                   "is already a member's phone"))
+            raise invalid(field, _("is already a member's phone"))
 
     def listing(self, *, usable_only: bool = True) -> list[dict[str, Any]]:
         now = dt.datetime.now(dt.UTC)
@@ -212,7 +221,7 @@ class Invitations:
         row = self.conn.execute(select(org_invitations).where(
             org_invitations.c.id == id)).first()
         if row is None:
-            raise NotFound("not_found", t("邀请不存在", "No such invitation"))
+            raise NotFound("not_found", _("No such invitation"))
         now = dt.datetime.now(dt.UTC)
         found = dict(row._mapping)
         if found["revoked_at"] is None:
@@ -226,8 +235,9 @@ class Invitations:
 
     def requests(self, status: str | None) -> list[dict[str, Any]]:
         if status is not None and status not in STATUSES:
-            raise invalid("status", t(f"应为 {'、'.join(STATUSES)} 之一",
-                                      f"must be one of {', '.join(STATUSES)}"))
+            raise invalid("status", _(
+                    "must be one of ${statuses}",
+                    mapping={"statuses": joined(list(STATUSES), COMMA)}))
         r = org_join_requests
         stmt = select(r).order_by(r.c.created_at, r.c.id)
         if status is not None:
@@ -239,11 +249,12 @@ class Invitations:
         row = self.conn.execute(select(org_join_requests).where(
             org_join_requests.c.id == id)).first()
         if row is None:
-            raise NotFound("not_found", t("申请不存在", "No such join request"))
+            raise NotFound("not_found", _("No such join request"))
         if row.status != "pending":
             raise Conflict("already_reviewed",
-                           t("该申请已审核", "The join request was already reviewed"),
-                           {"status": [t(f"已是 {row.status}", f"is {row.status}")]})
+                           _("The join request was already reviewed"),
+                           {"status": [_("is ${status}",
+                                         mapping={"status": row.status})]})
         return dict(row._mapping)
 
     def approve(self, id: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -275,9 +286,9 @@ class Invitations:
         data = check_keys(data, ("reason",))
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            raise invalid("reason", t("请填写拒绝原因", "give the reason"))
+            raise invalid("reason", _("give the reason"))
         if len(reason) > 1000:
-            raise invalid("reason", t("不能超过 1000 字", "at most 1000 characters"))
+            raise invalid("reason", _("at most 1000 characters"))
         self._pending(id)
         self.conn.execute(update(org_join_requests).where(
             org_join_requests.c.id == id).values(
@@ -350,12 +361,12 @@ def file_join_request(
     takes only that phone or email."""
     data = check_keys(data, ("token", "name", "phone", "password", "email"))
     invitation = find_invitation(conn, data.get("token"))
-    errors: dict[str, list[Text]] = {}
+    errors: dict[str, list[Message]] = {}
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         errors["name"] = [REQUIRED]
     elif len(name.strip()) > 200:
-        errors["name"] = [t("不能超过 200 字", "at most 200 characters")]
+        errors["name"] = [_("at most 200 characters")]
     password = data.get("password")
     errors.update(password_problems(password))
     phone = email = None
@@ -372,30 +383,28 @@ def file_join_request(
             email = value
     if invitation["kind"] == "phone" and phone and phone != invitation["target"]:
         errors.setdefault("phone", []).append(
-            t("与受邀手机号不一致", "is not the phone the invitation was sent to"))
+            _("is not the phone the invitation was sent to"))
     if invitation["kind"] == "email":
         email = email or invitation["target"]
         if email != invitation["target"]:
             errors.setdefault("email", []).append(
-                t("与受邀邮箱不一致", "is not the email the invitation was sent to"))
+                _("is not the email the invitation was sent to"))
     if phone and "phone" not in errors:
         if conn.execute(select(users.c.id).where(users.c.phone == phone)).first():
-            errors["phone"] = [t("该手机号已是企业成员，请直接登录",
-                                 "is already a member's phone: log in instead")]
+            errors["phone"] = [_("is already a member's phone: log in instead")]
         elif conn.execute(select(org_join_requests.c.id).where(
                 org_join_requests.c.phone == phone,
                 org_join_requests.c.status == "pending")).first():
-            errors["phone"] = [t("已提交过申请，正在等待审核",
-                                 "has a join request waiting for review")]
+            errors["phone"] = [_("has a join request waiting for review")]
     if errors:
-        raise AppError("invalid", t("申请信息有误", "Invalid join request"), errors)
+        raise AppError("invalid", _("Invalid join request"), errors)
     inv = org_invitations
     taken = conn.execute(update(inv).where(
         inv.c.id == invitation["id"],
         or_(inv.c.max_uses.is_(None), inv.c.uses < inv.c.max_uses),
     ).values(uses=inv.c.uses + 1))
     if not taken.rowcount:  # the last use went to a concurrent request
-        used = t("邀请已被使用", "The invitation has already been used")
+        used = _("The invitation has already been used")
         raise invalid("token", used, used, code="invalid_invitation")
     row = {"id": new_id(), "invitation_id": invitation["id"], "status": "pending",
            "name": str(name).strip(), "phone": phone, "email": email,
@@ -453,5 +462,5 @@ class JoinService:
                                enterprise.name, enterprise.time_zone)
 
     def file(self, data: Mapping[str, Any], ip: str | None) -> dict[str, Any]:
-        _, conn, effective = self._open(data.get("token"))
+        _other, conn, effective = self._open(data.get("token"))
         return file_join_request(conn, effective.tables.main["user"], data, ip=ip)

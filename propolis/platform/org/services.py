@@ -25,7 +25,7 @@ from zope.interface import implementer
 
 from propolis.platform.accounts.services import password_problems
 from propolis.platform.auth.tokens import revoke_user_tokens
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _, _c
 from propolis.platform.org.base import (
     INVALID,
     NOT_A_STRING,
@@ -107,7 +107,7 @@ class OrgService(Departments):
         if superior is None:
             return
         if superior == user_id:
-            raise invalid("superior", t("不能是本人", "cannot be the user themselves"))
+            raise invalid("superior", _("cannot be the user themselves"))
         self._present_user(superior, "superior")
         if user_id is None:
             return
@@ -116,8 +116,7 @@ class OrgService(Departments):
         current: str | None = superior
         while current is not None and current not in seen:
             if current == user_id:
-                raise invalid("superior", t("不能是该员工的下属（会形成循环）",
-                                            "cannot be one of the user's "
+                raise invalid("superior", _("cannot be one of the user's "
                                             "subordinates (that would make a cycle)"),
                               code="superior_cycle")
             seen.add(current)
@@ -129,8 +128,7 @@ class OrgService(Departments):
         if value is None:
             return []
         if not isinstance(value, list):
-            raise invalid("departments", t("应为部门 id 列表", "must be a list of "
-                                           "department ids"))
+            raise invalid("departments", _("must be a list of department ids"))
         ids: list[str] = []
         for item in value:
             dept = item.get("department") if isinstance(item, Mapping) else item
@@ -159,8 +157,7 @@ class OrgService(Departments):
         ids = self._department_ids(data["departments"]) if has_list else old_ids
         if main is not None and main not in ids:
             if has_main and has_list:
-                raise invalid("main_department", t("主属部门必须是所属部门之一",
-                                                   "must be one of the departments"))
+                raise invalid("main_department", _("must be one of the departments"))
             if has_main:
                 ids = [main, *ids]
             else:
@@ -192,8 +189,7 @@ class OrgService(Departments):
                 and defaults["default_department"] is not None:
             data["departments"] = [defaults["default_department"]]
         if data.get("status") == "disabled":
-            raise invalid("status", t("新员工不能是已停用状态",
-                                      "a new user cannot be disabled"))
+            raise invalid("status", _("a new user cannot be disabled"))
         data.update(self._placement(data, None))
         self.check_superior(None, optional_id(data, "superior"))
         _check_password(data)
@@ -211,10 +207,8 @@ class OrgService(Departments):
         current = self.records.get("user", id)
         status = data.get("status", current["status"])
         if status != current["status"] and "disabled" in (status, current["status"]):
-            raise invalid("status", t(
-                "停用或启用员工请用对应的操作（停用时需移交数据）",
-                "use the disable or enable action (disabling hands the user's "
-                "records over)"))
+            raise invalid("status", _("use the disable or enable action (disabling "
+                                      "hands the user's records over)"))
         data.update(self._placement(data, current))
         _check_password(data)
         if "superior" in data:
@@ -254,27 +248,26 @@ class OrgService(Departments):
             raise invalid("handover_to", NOT_A_STRING)
         user = self.records.get("user", id)
         if user["status"] == "disabled":
-            raise invalid("status", t("该员工已停用", "the user is already disabled"),
+            raise invalid("status", _("the user is already disabled"),
                           code="already_disabled")
         if id == self.actor_id:
-            raise invalid("id", t("不能停用自己", "you cannot disable yourself"))
+            raise invalid("id", _("you cannot disable yourself"))
         owned = self.owned_counts(id)
         recipient = None
         if handover_to is None:
             if owned:
                 total = sum(owned.values())
-                raise invalid("handover_to", t(
-                    f"该员工负责 {total} 条数据，请选择接收人",
-                    f"the user owns {total} record{'s' if total != 1 else ''}: "
-                    "choose who takes them over"))
+                message = _("the user owns ${total} record: choose who takes them "
+                            "over") if total == 1 else _(
+                    "the user owns ${total} records: choose who takes them over")
+                raise invalid("handover_to", _(message, mapping={"total": total}))
         else:
             if handover_to == id:
-                raise invalid("handover_to", t("不能移交给本人",
-                                               "cannot be the user themselves"))
+                raise invalid("handover_to", _c("platform.org.services",
+                        "cannot be the user themselves"))
             recipient = self._present_user(handover_to, "handover_to")
             if recipient["status"] != "active":
-                raise invalid("handover_to", t("接收人必须是在职员工",
-                                               "must be an active user"))
+                raise invalid("handover_to", _("must be an active user"))
         # revoked first, to count them: the record service's change of status
         # revokes whatever is left (none)
         revoked = self.revoke_tokens(id)
@@ -317,15 +310,13 @@ class OrgService(Departments):
         known = {o["value"] for o in
                  self.effective.objects["user"].fields["roles"].get("options", ())}
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise invalid("default_roles", t("应为角色名列表",
-                                             "must be a list of role names"))
+            raise invalid("default_roles", _("must be a list of role names"))
         unknown = sorted(set(roles) - known)
         if unknown:
-            raise invalid("default_roles", t(f"没有这些角色：{', '.join(unknown)}",
-                                             f"unknown roles: {', '.join(unknown)}"))
+            raise invalid("default_roles", _("unknown roles: ${unknown}",
+                                             mapping={"unknown": ', '.join(unknown)}))
         if "admin" in roles:
-            raise invalid("default_roles", t("不能让每个新员工都成为企业管理员",
-                                             "new users cannot all be enterprise "
+            raise invalid("default_roles", _("new users cannot all be enterprise "
                                              "admins"))
         roles = list(dict.fromkeys(roles))
         department = optional_id(data, "default_department") \

@@ -16,7 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import (
+    COMMA,
+    AppError,
+    Message,
+    NotFound,
+    _,
+    _c,
+    joined,
+    translate,
+)
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import AccessPolicy, Rule
@@ -24,21 +33,17 @@ from propolis.platform.storage.platform_tables import USERS
 
 VERDICTS = ("read", "edit", "delete")
 SCOPE_TEXT = {
-    "own": t("本人负责的记录", "records the user owns"),
-    "subordinates": t("本人及下属（任意层级）负责的记录",
-                      "records owned by the user or anyone below them, at any depth"),
-    "department": t("本部门及下级部门的记录",
-                    "records of the user's departments and the departments below"),
-    "all": t("全部记录", "every record"),
+    "own": _("records the user owns"),
+    "subordinates": _("records owned by the user or anyone below them, at any depth"),
+    "department": _("records of the user's departments and the departments below"),
+    "all": _("every record"),
 }
 SHARING_TEXT = {
-    "hierarchy": t("上级可查看和编辑下属（任意层级）负责的记录",
-                   "superiors see and edit the records of everyone below them"),
-    "public_read": t("所有人可查看", "everyone may read"),
-    "public_write": t("所有人可查看和编辑", "everyone may read and edit"),
-    "audience": t("发布范围内的人员、部门（含下级部门）和被@的人可查看",
-                  "the users and departments (and those below) it is sent to, "
-                  "and those @mentioned, may read"),
+    "hierarchy": _("superiors see and edit the records of everyone below them"),
+    "public_read": _("everyone may read"),
+    "public_write": _("everyone may read and edit"),
+    "audience": _("the users and departments (and those below) it is sent to, and "
+                  "those @mentioned, may read"),
 }
 
 
@@ -60,8 +65,8 @@ class _Explainer:
         self.effective = effective
         self.lang = lang
 
-    def text(self, value: Text) -> str:
-        return value.get(self.lang) or value.get("zh") or ""
+    def text(self, value: Message) -> str:
+        return translate(value, self.lang)
 
     def names(self, ids: list[str]) -> list[dict[str, Any]]:
         users = self.effective.tables.main["user"]
@@ -76,27 +81,24 @@ class _Explainer:
         user = policy.user_id or ""
         if rule.kind == "admin":
             out["role"] = rule.name
-            out["message"] = self.text(t("企业管理员可以查看和修改本企业的一切",
-                                         "the enterprise admin may see and change "
+            out["message"] = self.text(_("the enterprise admin may see and change "
                                          "everything in the enterprise"))
         elif rule.kind == "scope":
             out.update(scope=rule.name, roles=list(rule.roles))
-            roles = "、".join(rule.roles)
-            scope = SCOPE_TEXT[rule.name]
-            out["message"] = self.text(t(f"角色 {roles} 的数据范围：{scope['zh']}",
-                                         f"the data scope of role(s) "
-                                         f"{', '.join(rule.roles)}: {scope['en']}"))
+            out["message"] = self.text(_(
+                    "the data scope of role(s) ${roles}: ${scope}",
+                    mapping={"roles": joined(list(rule.roles), COMMA),
+                             "scope": SCOPE_TEXT[rule.name]}))
         elif rule.kind == "sharing":
             out["sharing"] = rule.name
             text = SHARING_TEXT[rule.name]
-            out["message"] = self.text(t(f"对象的共享设置 {rule.name}：{text['zh']}",
-                                         f"the object's sharing {rule.name}: "
-                                         f"{text['en']}"))
+            out["message"] = self.text(_("the object's sharing ${name}: ${text}",
+                                         mapping={"name": rule.name, "text": text}))
         else:
             out["access"] = rule.name
-            out["message"] = self.text(t(
-                f"该员工是这条记录的联合跟进人（{rule.name}）",
-                f"the user is a joint follower of the record ({rule.name})"))
+            out["message"] = self.text(_("the user is a joint follower of the record "
+                                         "(${name})",
+                                         mapping={"name": rule.name}))
         if rule.predicate == "chain" and record["owner"]:
             out["chain"] = self.names(USERS.path(self.conn, user, record["owner"]))
         if rule.predicate == "department" and record["owner_department"]:
@@ -107,17 +109,15 @@ class _Explainer:
                record: Mapping[Any, Any]) -> dict[str, Any]:
         if not policy.allows(object, verb):
             return {"kind": "verb_not_granted", "verb": verb,
-                    "message": self.text(t(
-                        f"该员工的角色在对象 {object} 上没有 {verb} 权限",
-                        f"none of the user's roles grants {verb} on {object}"))}
+                    "message": self.text(_("none of the user's roles grants ${verb} "
+                                           "on ${object}",
+                                           mapping={"verb": verb, "object": object}))}
         return {"kind": "no_rule", "verb": verb, "owner": record["owner"],
-                "message": self.text(t(
-                    "没有规则覆盖这条记录：负责人不是本人，不在其下属链中，"
-                    "所属部门不在其数据范围内，共享设置和联合跟进人也不授予该操作",
-                    "no rule reaches this record: the owner is not the user nor "
-                    "below them in the chain, the owning department is outside their "
-                    "data scope, and neither the sharing setting nor the record's "
-                    "team grants it"))}
+                "message": self.text(_("no rule reaches this record: the owner is "
+                                       "not the user nor below them in the chain, "
+                                       "the owning department is outside their "
+                                       "data scope, and neither the sharing "
+                                       "setting nor the record's team grants it"))}
 
 
 def explain(
@@ -133,8 +133,8 @@ def explain(
     400 naming ``user`` for a missing user."""
     actor = load_actor(conn, effective, user_id)
     if actor is None:
-        raise AppError("invalid", t("没有这个员工", "No such user"),
-                       {"user": [t("没有这个员工", "no such user")]})
+        raise AppError("invalid", _c("platform.permissions.explain", "No such user"),
+                       {"user": [_c("platform.permissions.explain", "no such user")]})
     table = effective.tables.main[object]
     policy = AccessPolicy(effective, actor)
     rules = policy.rules(object)
@@ -144,7 +144,7 @@ def explain(
                *[policy.predicate(object, table, p).label(f"p_{p}") for p in checked])
         .where(table.c.id == record_id)).first()
     if row is None:
-        raise NotFound("not_found", t("记录不存在", "The record does not exist"))
+        raise NotFound("not_found", _("The record does not exist"))
     record = row._mapping
     holds = {"all": True, **{p: bool(record[f"p_{p}"]) for p in checked}}
     held = [r for r in rules if holds[r.predicate]]

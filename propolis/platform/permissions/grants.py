@@ -19,17 +19,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 
 BUILTIN_ROLES = ("admin", "crm_admin", "approval_admin", "announcement_admin",
                  "log_admin", "employee")
 BUILTIN_LABELS = {
-    "admin": t("企业管理员", "Administrator"),
-    "crm_admin": t("CRM 管理员", "CRM administrator"),
-    "approval_admin": t("审批管理员", "Approval administrator"),
-    "announcement_admin": t("公告管理员", "Announcement administrator"),
-    "log_admin": t("日志管理员", "Log administrator"),
-    "employee": t("员工", "Employee"),
+    "admin": _("Administrator"),
+    "crm_admin": _("CRM administrator"),
+    "approval_admin": _("Approval administrator"),
+    "announcement_admin": _("Announcement administrator"),
+    "log_admin": _("Log administrator"),
+    "employee": _("Employee"),
 }
 ADMIN = "admin"
 EMPLOYEE = "employee"

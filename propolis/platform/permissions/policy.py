@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import Forbidden, t
+from propolis.platform.errors import Forbidden, _
 from propolis.platform.meta.effective import Effective, ObjectMeta
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.grants import ADMIN, Grant, combine, full_grant
@@ -79,7 +79,7 @@ SHARING_RULES: Mapping[str, tuple[str, frozenset[str]]] = {
     "public_write": ("all", frozenset({READ, *WRITE_VERBS})),
     "audience": ("audience", frozenset({READ})),
 }
-DENIED = t("没有权限", "Not allowed")
+DENIED = _("Not allowed")
 # ObjectMeta.cache keys of what is kept per set of roles
 GRANTS = "permissions.grant"
 RULES = "permissions.rules"

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, select
 
 from propolis.metadata import Document
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _, both
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.grants import (
     ADMIN,
@@ -38,11 +38,11 @@ from propolis.platform.storage.platform_tables import meta_versions
 
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 ROLES_FIELD = "roles"
-Errors = dict[str, list[Text]]
+Errors = dict[str, list[Message]]
 
 
 def _invalid(errors: Errors) -> AppError:
-    return AppError("invalid", t("角色设置有误", "Invalid role"), errors)
+    return AppError("invalid", _("Invalid role"), errors)
 
 
 def role_options(effective: Effective) -> list[dict[str, Any]]:
@@ -79,7 +79,9 @@ def describe_role(
     role = option["value"]
     return {
         "api_name": role,
-        "label": option.get("label") or BUILTIN_LABELS.get(role) or t(role, role),
+        "label": option.get("label") or (
+            both(BUILTIN_LABELS[role]) if role in BUILTIN_LABELS
+            else {"zh": role, "en": role}),
         "builtin": role in BUILTIN_ROLES,
         "users": assigned(conn, effective, role),
         "everything": role == ADMIN,
@@ -93,10 +95,9 @@ def list_roles(conn: Connection, effective: Effective) -> list[dict[str, Any]]:
 
 def check_role_name(role: str) -> None:
     if not ROLE_RE.match(role):
-        raise _invalid({"api_name": [t(
-            "角色名须以小写字母开头，由 2–63 个小写字母、数字或下划线组成",
-            "a role name is 2–63 lower-case letters, digits or underscores, "
-            "starting with a letter")]})
+        raise _invalid({"api_name": [_("a role name is 2–63 lower-case letters, "
+                                       "digits or underscores, starting with a "
+                                       "letter")]})
 
 
 def _label(value: Any) -> dict[str, str] | None:
@@ -116,51 +117,49 @@ def parse_role(
     400 naming each wrong part (``grants.customer.verbs`` …)."""
     errors: Errors = {}
     for key in set(body) - {"label", "grants"}:
-        errors[str(key)] = [t("不支持的参数", "unknown key")]
+        errors[str(key)] = [_("unknown key")]
     label = None
     if "label" in body:
         label = _label(body["label"])
         if label is None:
-            errors["label"] = [t("应为文本或 {zh, en}", "must be text or {zh, en}")]
+            errors["label"] = [_("must be text or {zh, en}")]
     known = {o["value"] for o in role_options(effective)}
     if label is None and "label" not in body and role not in known \
             and role not in BUILTIN_ROLES:
-        errors["label"] = [t("新角色需要名称", "a new role needs a label")]
+        errors["label"] = [_("a new role needs a label")]
     raw = body.get("grants", {})
     grants: dict[str, dict[str, Any]] = {}
     if not isinstance(raw, dict):
-        errors["grants"] = [t("应为 {对象: 授权}", "must be {object: grant}")]
+        errors["grants"] = [_("must be {object: grant}")]
         raw = {}
     for name, grant in raw.items():
         here = f"grants.{name}"
         obj = effective.object(str(name))
         if obj is None:
-            errors[here] = [t("没有这个对象", "unknown object")]
+            errors[here] = [_("unknown object")]
             continue
         if not isinstance(grant, dict) or set(grant) - {"verbs", "scope", "fields"}:
-            errors[here] = [t("应为 {verbs, scope, fields}",
-                              "must be {verbs, scope, fields}")]
+            errors[here] = [_("must be {verbs, scope, fields}")]
             continue
         verbs = grant.get("verbs", [])
         if not isinstance(verbs, list) or any(v not in VERBS for v in verbs):
-            errors[f"{here}.verbs"] = [t(f"应为以下操作的列表：{' '.join(VERBS)}",
-                                         f"must be a list of: {' '.join(VERBS)}")]
+            errors[f"{here}.verbs"] = [_("must be a list of: ${verbs}",
+                                         mapping={"verbs": ' '.join(VERBS)})]
         scope = grant.get("scope", "own")
         if scope not in SCOPES:
-            errors[f"{here}.scope"] = [t(f"应为 {' | '.join(SCOPES)} 之一",
-                                         f"must be one of {' | '.join(SCOPES)}")]
+            errors[f"{here}.scope"] = [_("must be one of ${scopes}",
+                                         mapping={"scopes": ' | '.join(SCOPES)})]
         fields = grant.get("fields", {})
         if not isinstance(fields, dict):
-            errors[f"{here}.fields"] = [t("应为 {字段: 权限}",
-                                          "must be {field: access}")]
+            errors[f"{here}.fields"] = [_("must be {field: access}")]
             fields = {}
         for fname, access in fields.items():
             if fname not in obj.fields:
-                errors[f"{here}.fields.{fname}"] = [t("没有这个字段", "unknown field")]
+                errors[f"{here}.fields.{fname}"] = [_("unknown field")]
             elif access not in FIELD_ACCESS:
-                errors[f"{here}.fields.{fname}"] = [t(
-                    f"应为 {' | '.join(FIELD_ACCESS)} 之一",
-                    f"must be one of {' | '.join(FIELD_ACCESS)}")]
+                errors[f"{here}.fields.{fname}"] = [_(
+                        "must be one of ${field_access}",
+                        mapping={"field_access": ' | '.join(FIELD_ACCESS)})]
         if here not in errors and isinstance(verbs, list):
             grants[obj.api_name] = {"verbs": [v for v in VERBS if v in verbs],
                                     "scope": scope, "fields": dict(fields)}
@@ -247,14 +246,13 @@ def role_documents(
 def check_deletable(conn: Connection, effective: Effective, role: str) -> None:
     """Refuses deleting a built-in role, an unknown one or one still assigned."""
     if role in BUILTIN_ROLES:
-        raise AppError("builtin_role", t("内置角色不能删除",
-                                         "Built-in roles cannot be deleted"))
+        raise AppError("builtin_role", _("Built-in roles cannot be deleted"))
     if role not in {o["value"] for o in role_options(effective)}:
-        raise NotFound("no_such_role", t(f"没有角色 {role}",
-                                         f"There is no role {role!r}"))
+        raise NotFound("no_such_role", _("There is no role '${role}'",
+                                         mapping={"role": role}))
     users = assigned(conn, effective, role)
     if users:
-        raise AppError("role_in_use", t(
-            f"还有 {users} 名员工拥有该角色，请先取消分配",
-            f"{users} user(s) still hold this role; take it from them first"),
+        raise AppError("role_in_use", _("${users} user(s) still hold this role; take "
+                                        "it from them first",
+                                        mapping={"users": users}),
             status=409)

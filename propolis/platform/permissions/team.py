@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.platform.errors import AppError, Message, NotFound, _
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import record_team
 
@@ -34,17 +34,17 @@ def members(
 
 def parse_member(body: Any) -> tuple[str, str]:
     """``{"user", "access"}`` of a request body (access defaults to read)."""
-    errors: dict[str, list[Text]] = {}
+    errors: dict[str, list[Message]] = {}
     user = body.get("user")
     access = body.get("access", "read")
     if not isinstance(user, str) or not user:
-        errors["user"] = [t("应为员工 id", "must be a user id")]
+        errors["user"] = [_("must be a user id")]
     if access not in ACCESS:
-        errors["access"] = [t("应为 read 或 edit", "must be read or edit")]
+        errors["access"] = [_("must be read or edit")]
     for key in set(body) - {"user", "access"}:
-        errors[str(key)] = [t("不支持的参数", "unknown key")]
+        errors[str(key)] = [_("unknown key")]
     if errors:
-        raise AppError("invalid", t("联合跟进人设置有误", "Invalid team member"),
+        raise AppError("invalid", _("Invalid team member"),
                        errors)
     return user, access
 
@@ -73,5 +73,4 @@ def remove_member(conn: Connection, object: str, record_id: str, user_id: str
     result = conn.execute(delete(record_team).where(
         c.object == object, c.record_id == record_id, c.user_id == user_id))
     if result.rowcount == 0:
-        raise NotFound("not_found", t("该员工不是这条记录的联合跟进人",
-                                      "The user is not on the record's team"))
+        raise NotFound("not_found", _("The user is not on the record's team"))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, literal, or_
 
 from propolis.platform.db import Dialect
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _
 from propolis.platform.fields.base import NOT_NULL, FieldType
 from propolis.platform.fields.registry import field_type, field_types
 from propolis.platform.fields.values import SYSTEM_FIELDS, ValueProblem
@@ -33,9 +33,8 @@ def filter_ops() -> list[str]:
     return sorted(set().union(*(t.filter_ops for t in field_types())))
 
 
-def invalid(name: str, zh: str, en: str) -> AppError:
-    return AppError("invalid_query", t("查询条件有误", "Invalid query"),
-                    {name: [t(zh, en)]})
+def invalid(name: str, message: Message) -> AppError:
+    return AppError("invalid_query", _("Invalid query"), {name: [message]})
 
 
 @dataclass(frozen=True)
@@ -54,14 +53,13 @@ def resolve(
     """The field named in a filter or sort: a field of the object or a system field;
     a 400 naming it when it does not exist or is read through a lookup."""
     if not isinstance(name, str):
-        raise invalid("field", "应为字段名", "must be a field name")
+        raise invalid("field", _("must be a field name"))
     field = fields.get(name) or SYSTEM_FIELDS.get(name)
     if field is None:
-        raise invalid(name, "没有这个字段", "unknown field")
+        raise invalid(name, _("unknown field"))
     ftype = field_type(field)
     if not ftype.stored(field):
-        raise invalid(name, "引用字段和子表不能用于筛选或排序",
-                      "quote and table fields cannot be filtered or sorted on")
+        raise invalid(name, _("quote and table fields cannot be filtered or sorted on"))
     return Target(name, field, ftype, table.c[name])
 
 
@@ -80,26 +78,26 @@ def condition(
     allowed = target.type.operators(target.field)
     if not isinstance(op, str) or op not in allowed:
         ops = " ".join(sorted(allowed)) or "-"
-        raise invalid(target.name, f"不支持的运算 {op}（可用：{ops}）",
-                      f"unsupported op {op!r} (allowed: {ops})")
+        raise invalid(target.name, _("unsupported op '${op}' (allowed: ${ops})",
+                                     mapping={"op": op, "ops": ops}))
     col = target.column
     try:
         if op == "isnull":
             if not isinstance(value, bool):
-                raise ValueProblem(t("应为 true 或 false", "must be true or false"))
+                raise ValueProblem(_("must be true or false"))
             return col.is_(None) if value else col.is_not(None)
         if op == "in":
             if not isinstance(value, list) or not 0 < len(value) <= MAX_IN:
-                raise ValueProblem(t(f"应为 1 到 {MAX_IN} 个值的列表",
-                                     f"must be a list of 1 to {MAX_IN} values"))
+                raise ValueProblem(_("must be a list of 1 to ${max_in} values",
+                                     mapping={"max_in": MAX_IN}))
             return col.in_([_scalar(target, v) for v in value])
         if op == "between":
             if not isinstance(value, list) or len(value) != 2:
-                raise ValueProblem(t("应为 [下限, 上限]", "must be [low, high]"))
+                raise ValueProblem(_("must be [low, high]"))
             return col.between(_scalar(target, value[0]), _scalar(target, value[1]))
         operand = _scalar(target, value)
     except ValueProblem as problem:
-        raise AppError("invalid_query", t("查询条件有误", "Invalid query"),
+        raise AppError("invalid_query", _("Invalid query"),
                        {target.name: [problem.message]}) from None
     return target.type.compare(target.field, op, col, operand, dialect)
 
@@ -112,15 +110,14 @@ def compile_filters(
 ) -> list[ColumnElement[bool]]:
     """All filters (they combine with AND)."""
     if not isinstance(filters, list):
-        raise invalid("filters", "应为列表", "must be a list")
+        raise invalid("filters", _("must be a list"))
     if len(filters) > MAX_FILTERS:
-        raise invalid("filters", f"最多 {MAX_FILTERS} 个条件",
-                      f"at most {MAX_FILTERS} filters")
+        raise invalid("filters", _("at most ${max_filters} filters",
+                                   mapping={"max_filters": MAX_FILTERS}))
     conditions = []
     for item in filters:
         if not isinstance(item, dict) or set(item) - {"field", "op", "value"}:
-            raise invalid("filters", "每个条件应为 {field, op, value}",
-                          "each filter is {field, op, value}")
+            raise invalid("filters", _("each filter is {field, op, value}"))
         target = resolve(fields, table, item.get("field"))
         conditions.append(condition(target, item.get("op"), item.get("value"),
                                     dialect))
@@ -164,17 +161,14 @@ def compile_sort(
 ) -> list[SortKey]:
     """``["-amount", "name"]`` as sort keys, ``id`` always last as the tiebreaker."""
     if not isinstance(sort, list) or len(sort) > 5:
-        raise invalid("sort", "应为最多 5 个字段名的列表", "must be a list of up to "
-                      "5 field names")
+        raise invalid("sort", _("must be a list of up to 5 field names"))
     keys: list[SortKey] = []
     for spec in sort:
         if not isinstance(spec, str) or not spec.lstrip("-"):
-            raise invalid("sort", "应为字段名，降序加 -", "must be field names, "
-                          "'-' for descending")
+            raise invalid("sort", _("must be field names, '-' for descending"))
         target = resolve(fields, table, spec.lstrip("-"))
         if not target.type.orders(target.field):
-            raise invalid(target.name, "不能按这个字段排序",
-                          "cannot sort on this field")
+            raise invalid(target.name, _("cannot sort on this field"))
         if any(k.target.name == target.name for k in keys):
             continue
         keys.append(SortKey(target, spec.startswith("-")))

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import Dialect, dialect_for
-from propolis.platform.errors import AppError
+from propolis.platform.errors import AppError, _
 from propolis.platform.query.filters import (
     SortKey,
     compile_filters,
@@ -61,8 +61,7 @@ def fts_table(name: str) -> Table:
 
 
 def bad_cursor() -> AppError:
-    return invalid("cursor", "翻页游标无效，请从第一页重新开始",
-                   "invalid cursor: start again from the first page")
+    return invalid("cursor", _("invalid cursor: start again from the first page"))
 
 
 def _encode(value: Any) -> Any:
@@ -112,8 +111,8 @@ def check_limit(limit: Any) -> int:
         return DEFAULT_LIMIT
     if isinstance(limit, bool) or not isinstance(limit, int) or not (
             1 <= limit <= MAX_LIMIT):
-        raise invalid("limit", f"应为 1 到 {MAX_LIMIT} 的整数",
-                      f"must be an integer from 1 to {MAX_LIMIT}")
+        raise invalid("limit", _("must be an integer from 1 to ${max_limit}",
+                                 mapping={"max_limit": MAX_LIMIT}))
     return limit
 
 
@@ -123,8 +122,8 @@ def keyword_terms(q: Any) -> list[str]:
     if q is None:
         return []
     if not isinstance(q, str) or len(q) > MAX_Q:
-        raise invalid("q", f"应为不超过 {MAX_Q} 个字符的文本",
-                      f"must be text of at most {MAX_Q} characters")
+        raise invalid("q", _("must be text of at most ${max_q} characters",
+                             mapping={"max_q": MAX_Q}))
     return list(dict.fromkeys(q.lower().split()))[:MAX_TERMS]
 
 
@@ -234,8 +233,8 @@ def grouped_count(
     dialect = dialect_for(conn)
     target = resolve(fields, table, field)
     if not target.type.groups(target.field):
-        raise invalid(target.name, "只能按单选或布尔字段汇总",
-                      "only select and boolean fields can be summarised")
+        raise invalid(target.name, _("only select and boolean fields can be "
+                                     "summarised"))
     conditions = compile_filters(fields, table, filters or [], dialect)
     conditions.append(table.c.deleted_at.is_(None))
     keyword = keyword_condition(table, q, dialect, fts)

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.types.audience import members
 from propolis.platform.meta.effective import Effective
 from propolis.platform.records.inbox import notify
@@ -144,11 +144,11 @@ def index(conn: Connection, effective: Effective, object: str,
             {"object": object, "record_id": rid, "kind": kind, "target": target,
              "source": RECORD} for kind, target in sorted(rows)])
     told = sorted(mentioned - before - {actor})
-    notify(conn, told, "mention", t(f"有人在「{name}」中提到了你",
-                                    f"You were mentioned in \u201c{name}\u201d"),
+    notify(conn, told, "mention", _("You were mentioned in “${name}”",
+                                    mapping={"name": name}),
            object=object, record_id=rid)
     notify(conn, sorted(assigned - mentioned - before - {actor}), "assigned",
-           t(f"「{name}」指派给了你", f"\u201c{name}\u201d was assigned to you"),
+           _("“${name}” was assigned to you", mapping={"name": name}),
            object=object, record_id=rid)
     if receipts and rec.get("receipt") and not (old and old.get("receipt")):
         asked = [u for u in recipients(conn, effective, object, rid)
@@ -156,8 +156,8 @@ def index(conn: Connection, effective: Effective, object: str,
         if asked:
             conn.execute(insert(record_receipts), [
                 {"object": object, "record_id": rid, "user_id": u} for u in asked])
-            notify(conn, asked, "receipt", t(f"「{name}」需要你确认回执",
-                                             f"Please confirm \u201c{name}\u201d"),
+            notify(conn, asked, "receipt", _("Please confirm “${name}”",
+                                             mapping={"name": name}),
                    object=object, record_id=rid)
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import zone
 from propolis.platform.ids import new_id
@@ -65,7 +65,7 @@ from propolis.platform.storage.platform_tables import (
 )
 
 LOOKUP_CHUNK = 500  # values in one IN (...)
-REPEATED = t("与本次导入中前面的一行重复", "duplicates an earlier row of this import")
+REPEATED = _("duplicates an earlier row of this import")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
 from propolis.platform.auth.passwords import hash_password
-from propolis.platform.errors import AppError, Conflict, t
+from propolis.platform.errors import AppError, Conflict, _
 from propolis.platform.fields.files import file_problem
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.schema import writable
@@ -43,8 +43,7 @@ class Checks(RecordServiceBase):
 
     def _check_keys(self, plan: ObjectPlan, data: Any) -> None:
         if not isinstance(data, Mapping):
-            raise AppError("invalid", t("记录应为 JSON 对象",
-                                        "A record is a JSON object"))
+            raise AppError("invalid", _("A record is a JSON object"))
         errors: Errors = {}
         hidden = self.policy.hidden(plan.name)
         readonly = self.policy.readonly(plan.name)
@@ -66,8 +65,7 @@ class Checks(RecordServiceBase):
     @staticmethod
     def _check_unlocked(rec: Mapping[str, Any]) -> None:
         if rec["life_status"] == "in_review":
-            raise Conflict("locked", t("记录正在审批中，已锁定",
-                                       "The record is under approval and locked"))
+            raise Conflict("locked", _("The record is under approval and locked"))
 
     def _check_user_status(self, conn: Connection, plan: ObjectPlan,
                            old: Mapping[str, Any] | None,
@@ -78,14 +76,12 @@ class Checks(RecordServiceBase):
         if plan.name != "user":
             return
         if rec["status"] is None:
-            raise invalid({"status": [t("必填：在职、待激活或已停用",
-                                        "required: active, pending or disabled")]})
+            raise invalid({"status": [_("required: active, pending or disabled")]})
         if old is None:
             return
         if old["status"] == "active" and rec["status"] != "active" \
                 and old["id"] == self.actor.user_id:
-            raise invalid({"status": [t("不能停用自己",
-                                        "you cannot disable yourself")]})
+            raise invalid({"status": [_("you cannot disable yourself")]})
         if _active_admin(old) and not _active_admin(rec):
             users = plan.table
             others = conn.execute(select(users.c.id).where(
@@ -94,10 +90,8 @@ class Checks(RecordServiceBase):
                 cast(users.c.roles, String).like('%"admin"%')).limit(1)).first()
             if others is None:
                 name = "status" if rec["status"] != "active" else "roles"
-                raise invalid({name: [t(
-                    "这是唯一的在职企业管理员：请先让另一位员工成为管理员",
-                    "this is the only active administrator: make another user "
-                    "an administrator first")]})
+                raise invalid({name: [_("this is the only active administrator: "
+                                        "make another user an administrator first")]})
 
     def _default(self, field: Mapping[str, Any], now: dt.datetime) -> Any:
         # date and datetime defaults may name the moment of the save
@@ -156,8 +150,8 @@ class Checks(RecordServiceBase):
             for v in (value if isinstance(value, list) else [value]):
                 if v is not None and parents.get(v) is not None \
                         and parents[v] not in allowed:
-                    add_error(errors, name, t(f"与「{parent}」的选择不匹配",
-                                         f"does not go with the chosen {parent}"))
+                    add_error(errors, name, _("does not go with the chosen ${parent}",
+                                              mapping={"parent": parent}))
         if errors:
             raise invalid(errors)
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from propolis.metadata.expressions import ExpressionError, evaluate_rule
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import SEMICOLON, AppError, _, joined
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import zone
 from propolis.platform.records import history
@@ -111,9 +111,10 @@ class Derived(Reads):
                     except ExpressionError as exc:
                         value = None
                         if errors is not None:
-                            add_error(errors, name, t(
-                                f"{formula.name} 无法计算：{exc}",
-                                f"{formula.name} cannot be computed: {exc}"))
+                            add_error(errors, name, _("${name} cannot be computed: "
+                                                      "${exc}",
+                                                      mapping={"name": formula.name,
+                                                               "exc": exc}))
                     row[formula.name] = variables[formula.name] = value
         for formula in plan.formulas:
             try:
@@ -121,8 +122,8 @@ class Derived(Reads):
             except ExpressionError as exc:
                 rec[formula.name] = None
                 if errors is not None:
-                    add_error(errors, formula.name, t(f"无法计算：{exc}",
-                                                 f"cannot be computed: {exc}"))
+                    add_error(errors, formula.name, _("cannot be computed: ${exc}",
+                                                      mapping={"exc": exc}))
 
     def _compute(self, plan: ObjectPlan, rec: dict[str, Any]) -> None:
         """Formulas (table row formulas first, then the record's in dependency
@@ -144,8 +145,7 @@ class Derived(Reads):
             for rule, message in failed:
                 for ref in sorted(rule.references & plan.fields.keys()):
                     add_error(errors, ref, message)
-            raise AppError("invalid", t("；".join(m["zh"] for _, m in failed),
-                                        "; ".join(m["en"] for _, m in failed)),
+            raise AppError("invalid", joined([m for _rule, m in failed], SEMICOLON),
                            errors)
 
     def _search_text(self, plan: ObjectPlan, rec: Mapping[str, Any]) -> str | None:

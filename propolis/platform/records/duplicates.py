@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, true
 
-from propolis.platform.errors import Conflict, Text, t
+from propolis.platform.errors import Conflict, Message, _
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.policy import READ, forbidden
 from propolis.platform.records.plan import ObjectPlan
@@ -87,7 +87,7 @@ def rebuild_keys(conn: Connection, effective: Effective, object: str) -> int:
 class DuplicateFound(Conflict):
     """409 ``duplicate``, with the matches the client may be told of."""
 
-    def __init__(self, message: Text, fields: Mapping[str, list[Text]],
+    def __init__(self, message: Message, fields: Mapping[str, list[Message]],
                  duplicates: list[dict[str, Any]]) -> None:
         super().__init__("duplicate", message, fields)
         self.duplicates = duplicates
@@ -134,10 +134,12 @@ class Duplicates(Reads):
         owner = first["owner_name"]
         zh_owner = f"负责人：{owner}" if owner else "暂无负责人"
         en_owner = f"owner: {owner}" if owner else "no owner"
-        message = t(f"与已有{label['zh']}「{first['name']}」重复（{zh_owner}）",
-                    f"Duplicates the existing {label['en'].lower()} "
-                    f"'{first['name']}' ({en_owner})")
-        fields: dict[str, list[Text]] = {m["field"]: [message] for m in found}
+        message = _("Duplicates the existing ${label} '${name}' (${en_owner})",
+                    mapping={"label": {"zh": label['zh'], "en": label['en'].lower()},
+                             "name": first['name'],
+                             "en_owner": en_owner,
+                             "zh_owner": zh_owner})
+        fields: dict[str, list[Message]] = {m["field"]: [message] for m in found}
         raise DuplicateFound(message, fields, found)
 
     def _matches(self, conn: Connection, plan: ObjectPlan,

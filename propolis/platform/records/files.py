@@ -16,13 +16,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from propolis.platform.errors import NotFound, t
+from propolis.platform.errors import NotFound, _
 from propolis.platform.ids import new_id
 from propolis.platform.records.interfaces import IFileService
 from propolis.platform.storage.platform_tables import files
 
 CHUNK = 64 * 1024
-NO_SUCH_FILE = t("文件不存在", "No such file")
+NO_SUCH_FILE = _("No such file")
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,17 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, insert
 
-from propolis.platform.errors import Text
+from propolis.platform.errors import Message, both
 from propolis.platform.ids import new_id
 from propolis.platform.storage.platform_tables import notifications
 
 
-def notify(conn: Connection, users: Iterable[str], kind: str, message: Text, *,
+def notify(conn: Connection, users: Iterable[str], kind: str, message: Message, *,
            object: str | None = None, record_id: str | None = None) -> int:
     """Tells each of ``users`` (once each); returns how many were told."""
     now = dt.datetime.now(dt.UTC)
     rows = [{"id": new_id(), "user_id": u, "kind": kind, "object": object,
-             "record_id": record_id, "message": dict(message), "created_at": now}
+             "record_id": record_id, "message": both(message), "created_at": now}
             for u in dict.fromkeys(users) if u]
     if rows:
         conn.execute(insert(notifications), rows)

@@ -12,7 +12,8 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from propolis.metadata.expressions import compile_expression, option_attributes
-from propolis.platform.errors import AppError, NotFound, Text, t
+from propolis.metadata.texts import LANGS, Label, pick
+from propolis.platform.errors import AppError, Message, NotFound, _, add_message
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.schema import object_schema, writable
 from propolis.platform.fields.types.quote import Quote
@@ -37,37 +38,34 @@ from propolis.platform.storage.plan import search_table_name
 # on, and only their change (not the value) goes into the history.
 SECRETS = {"user": frozenset({"password"})}
 MASK = "******"
-INVALID = t("数据有误", "Invalid data")
+INVALID = _("Invalid data")
 CACHE_KEY = "records.plan"
 # Columns a save writes besides the fields.
 SYSTEM_COLUMNS = ("id", "owner", "owner_department", "created_by", "created_at",
                   "updated_by", "updated_at", "life_status", "version", "deleted_at",
                   "deleted_by", "search_text")
-UNKNOWN = t("没有这个字段", "unknown field")
-READ_ONLY = t("没有修改该字段的权限", "you may not change this field")
-COMPUTED = t("由系统计算，不能写入", "is computed and cannot be written")
-SYSTEM = t("系统字段不能写入", "is a system field and cannot be written")
-MISSING = t("找不到所选的记录（可能已删除）", "the chosen record does not exist "
-            "(or is in the recycle bin)")
-MISSING_FILE = t("找不到上传的文件", "unknown file id")
-TAKEN = t("已被其他记录使用（包括回收站中的记录）",
-          "is already used by another record (the recycle bin included)")
+UNKNOWN = _("unknown field")
+READ_ONLY = _("you may not change this field")
+COMPUTED = _("is computed and cannot be written")
+SYSTEM = _("is a system field and cannot be written")
+MISSING = _("the chosen record does not exist (or is in the recycle bin)")
+MISSING_FILE = _("unknown file id")
+TAKEN = _("is already used by another record (the recycle bin included)")
 
 
-def message_text(message: Any) -> dict[str, str]:
+def message_text(message: Any) -> Label:
+    """A validation rule's message from metadata: one text or a label."""
     if isinstance(message, str):
-        return t(message, message)
-    return t(message.get("zh") or message.get("en", ""),
-             message.get("en") or message.get("zh", ""))
+        return {"zh": message, "en": message}
+    return {lang: pick(message, lang) for lang in LANGS}
 
 
 def invalid(errors: Errors) -> AppError:
     return AppError("invalid", INVALID, errors)
 
 
-def add_error(errors: Errors, name: str, message: Text) -> None:
-    if message not in errors.setdefault(name, []):
-        errors[name].append(message)
+def add_error(errors: Errors, name: str, message: Message) -> None:
+    add_message(errors.setdefault(name, []), message)
 
 
 def reference_target(field: Mapping[str, Any]) -> str | None:
@@ -227,7 +225,8 @@ class RecordServiceBase:
         obj = self.effective.object(object)
         if obj is None:
             raise NotFound("no_such_object",
-                           t(f"没有对象 {object}", f"There is no object {object!r}"))
+                           _("There is no object '${object}'",
+                             mapping={"object": object}))
         plan = obj.cache.get(CACHE_KEY)
         if plan is None:
             plan = obj.cache[CACHE_KEY] = ObjectPlan(self.effective, obj)

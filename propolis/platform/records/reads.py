@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import NotFound, t
+from propolis.platform.errors import NotFound, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import OUTPUT_SYSTEM_FIELDS, to_json_value
 from propolis.platform.permissions.policy import READ, forbidden
@@ -339,8 +339,7 @@ class Reads(RecordServiceBase):
         row = conn.execute(stmt, {"_id": id}).first()
         if row is None or (deleted is not None
                            and (row.deleted_at is not None) != deleted):
-            raise NotFound("not_found", t("记录不存在或已删除",
-                                          "The record does not exist or was deleted"))
+            raise NotFound("not_found", _("The record does not exist or was deleted"))
         if checked is not None and not (policy.allows(plan.name, checked)
                                         and row._mapping["_reach"]):
             raise forbidden()
@@ -432,7 +431,7 @@ class Reads(RecordServiceBase):
                 found = {row.id: row._mapping for row in conn.execute(stmt)}
             for rec in recs:
                 source = found.get(rec.get(via))  # type: ignore[arg-type]
-                for name, _, f in quotes:
+                for name, _quote, f in quotes:
                     value = None
                     if source is not None and f["api_name"] in source:
                         value = field_type(f).from_column(f, source[f["api_name"]])

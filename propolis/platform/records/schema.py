@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from propolis.metadata import fieldtypes
-from propolis.platform.errors import Text, t
+from propolis.platform.errors import Message, _, _c, add_message, joined
 from propolis.platform.fields.base import Format
 from propolis.platform.fields.registry import field_types
 
@@ -159,64 +159,62 @@ def make_validator(schema: Mapping[str, Any]) -> RecordValidator:
     return RecordValidator(schema)
 
 
-TYPE_NAMES = {"string": ("文本", "text"), "number": ("数字", "a number"),
-              "integer": ("整数", "a whole number"),
-              "boolean": ("是/否", "true or false"), "array": ("列表", "a list"),
-              "object": ("对象", "an object")}
-REQUIRED = t("必填", "is required")
+TYPE_MESSAGES = {"string": _("must be text"), "number": _("must be a number"),
+                 "integer": _("must be a whole number"),
+                 "boolean": _c("platform.records.schema", "must be true or false"),
+                 "array": _("must be a list"), "object": _("must be an object")}
+REQUIRED = _("is required")
 
 
-Errors = dict[str, list[Text]]
+Errors = dict[str, list[Message]]
 
 
-def _message(error: ValidationError) -> dict[str, str]:
+def _message(error: ValidationError) -> Message:
     v, value = error.validator, error.validator_value
     if v == "type":
         if error.instance is None:
             return REQUIRED
         expected = value[0] if isinstance(value, list) else value
-        zh, en = TYPE_NAMES.get(expected, (expected, expected))
-        return t(f"应为{zh}", f"must be {en}")
+        return TYPE_MESSAGES.get(expected) or _("must be ${type}",
+                                                mapping={"type": expected})
     if v == "minLength" and value == 1:
         return REQUIRED
     if v == "minItems" and value == 1:
         return REQUIRED
     messages = {
-        "maxLength": t(f"最多 {value} 个字符", f"at most {value} characters"),
-        "minimum": t(f"不能小于 {value}", f"must be at least {value}"),
-        "maximum": t(f"不能大于 {value}", f"must be at most {value}"),
-        "enum": t("不是可选的值", "is not one of the options"),
-        "pattern": t("格式不正确", "has the wrong format"),
-        "uniqueItems": t("有重复的值", "has repeated values"),
-        "maxItems": t(f"最多 {value} 项", f"at most {value} items"),
-        "minItems": t(f"至少 {value} 项", f"at least {value} items"),
-        "additionalProperties": t("有不认识的键", "has unknown keys"),
-        "minLength": t(f"至少 {value} 个字符", f"at least {value} characters"),
+        "maxLength": _("at most ${value} characters", mapping={"value": value}),
+        "minimum": _("must be at least ${value}", mapping={"value": value}),
+        "maximum": _("must be at most ${value}", mapping={"value": value}),
+        "enum": _("is not one of the options"),
+        "pattern": _("has the wrong format"),
+        "uniqueItems": _("has repeated values"),
+        "maxItems": _("at most ${value} items", mapping={"value": value}),
+        "minItems": _("at least ${value} items", mapping={"value": value}),
+        "additionalProperties": _("has unknown keys"),
+        "minLength": _("at least ${value} characters", mapping={"value": value}),
     }
     if v == "format":
         found = formats().get(value)
-        return dict(found[1]) if found else messages["pattern"]
-    return messages.get(v, t("值不正确", "is not valid"))
+        return found[1] if found else messages["pattern"]
+    return messages.get(v, _("is not valid"))
 
 
-def _located(path: list[Any], name: str | None, msg: Text
-             ) -> tuple[str, Text]:
+def _located(path: list[Any], name: str | None, msg: Message
+             ) -> tuple[str, Message]:
     """The top-level field an error belongs to, and its message with the row and
     column inside a table field spelled out."""
     parts = [*path, name] if name is not None else list(path)
     top, inner = str(parts[0]), parts[1:]
     if not inner:
         return top, msg
-    where_zh, where_en = [], []
-    for part in inner:
-        if isinstance(part, int):
-            where_zh.append(f"第 {part + 1} 行")
-            where_en.append(f"row {part + 1}")
-        else:
-            where_zh.append(str(part))
-            where_en.append(str(part))
-    return top, t(f"{' '.join(where_zh)}：{msg['zh']}",
-                  f"{' '.join(where_en)}: {msg['en']}")
+    return top, _("${where}: ${msg}", mapping={"where": where_in_table(inner),
+                                               "msg": msg})
+
+
+def where_in_table(steps: Sequence[Any]) -> Message:
+    """A place inside a table field as people say it: ``row 2 qty``."""
+    return joined([_("row ${number}", mapping={"number": step + 1})
+                   if isinstance(step, int) else str(step) for step in steps], " ")
 
 
 def schema_errors(validator: Draft202012Validator, data: Mapping[str, Any]) -> Errors:
@@ -232,6 +230,5 @@ def schema_errors(validator: Draft202012Validator, data: Mapping[str, Any]) -> E
         else:
             located = [_located(path, None, _message(error))]
         for top, message in located:
-            if message not in found.setdefault(top, []):
-                found[top].append(message)
+            add_message(found.setdefault(top, []), message)
     return found

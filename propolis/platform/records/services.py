@@ -36,7 +36,7 @@ from zope.interface import implementer
 
 from propolis.metadata.expressions import ExpressionError
 from propolis.platform.auth.passwords import hash_password
-from propolis.platform.errors import Conflict, Forbidden, NotFound, t
+from propolis.platform.errors import Conflict, Forbidden, NotFound, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value, zone
 from propolis.platform.ids import new_id
@@ -166,9 +166,9 @@ class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
         if version is not None and version != old["version"]:
             raise Conflict(
                 "conflict",
-                t(f"记录已被他人修改，当前版本为 {old['version']}，请刷新后重试",
-                  f"The record was changed by someone else: it is now at version "
-                  f"{old['version']}; reload and try again"))
+                _("The record was changed by someone else: it is now at version "
+                  "${version}; reload and try again",
+                  mapping={"version": old['version']}))
         errors = plan.update_validator.errors(data)
         if errors:
             raise invalid(errors)
@@ -208,8 +208,7 @@ class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
         result = self._guarded(conn, plan, stmt, None, rec,
                                any(rec[n] is not None for n in changed_unique))
         if result.rowcount != 1:  # changed between our read and our write
-            raise Conflict("conflict", t("记录已被他人修改，请刷新后重试",
-                                         "The record was changed by someone else; "
+            raise Conflict("conflict", _("The record was changed by someone else; "
                                          "reload and try again"))
         for f in plan.tables:
             if f["api_name"] in changes:
@@ -242,8 +241,7 @@ class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
         never be deleted)."""
         plan = self._plan(object)
         if not plan.deletable:
-            raise Forbidden("not_deletable", t("该对象的记录不能删除",
-                                               "Records of this object cannot be "
+            raise Forbidden("not_deletable", _("Records of this object cannot be "
                                                "deleted"))
         conn = self.session.connection()
         rec = self._load(conn, plan, id, lock=True, verb="delete")
@@ -266,7 +264,7 @@ class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
         plan = self._plan(object)
         conn = self.session.connection()
         if not isinstance(owner, str) or not owner:
-            raise invalid({"owner": [t("应为员工 id", "must be a user id")]})
+            raise invalid({"owner": [_("must be a user id")]})
         rec = self._load(conn, plan, id, lock=True, verb="transfer")
         self._check_unlocked(rec)
         users = self.effective.tables.main["user"]

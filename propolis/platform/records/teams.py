@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.errors import AppError, Forbidden, NotFound, _, _c
 from propolis.platform.permissions import team
 from propolis.platform.permissions.explain import explain
 from propolis.platform.records.reads import Reads
 
-MISSING_USER = t("找不到该员工", "No such user")
+MISSING_USER = _c("platform.records.teams", "No such user")
 
 
 class Teams(Reads):
@@ -29,7 +29,7 @@ class Teams(Reads):
         try:
             self.check("user", user, "read")
         except (NotFound, Forbidden):
-            raise AppError("invalid", t("联合跟进人设置有误", "Invalid team member"),
+            raise AppError("invalid", _("Invalid team member"),
                            {"user": [MISSING_USER]}) from None
         conn = self.session.connection()
         team.put_member(conn, object, id, user, access, self.actor.user_id)

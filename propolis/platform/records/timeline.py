@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.fields.values import to_json_value
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.policy import READ
@@ -34,9 +34,8 @@ CACHE_KEY = "records.timeline"
 
 
 def bad_cursor() -> AppError:
-    return AppError("invalid", t("翻页游标无效", "Invalid cursor"),
-                    {"cursor": [t("翻页游标无效，请从第一页重新开始",
-                                  "invalid cursor: start again from the first page")]})
+    return AppError("invalid", _("Invalid cursor"),
+                    {"cursor": [_("invalid cursor: start again from the first page")]})
 
 
 def timeline_paths(effective: Effective, object: str) -> list[Path]:
@@ -85,9 +84,9 @@ class Timeline(Reads):
         self._load(conn, plan, id, verb=READ)
         if isinstance(limit, bool) or not isinstance(limit, int) or not (
                 1 <= limit <= MAX_LIMIT):
-            raise AppError("invalid", t("limit 有误", "Invalid limit"),
-                           {"limit": [t(f"应为 1 到 {MAX_LIMIT} 的整数",
-                                        f"must be an integer from 1 to {MAX_LIMIT}")]})
+            raise AppError("invalid", _("Invalid limit"),
+                           {"limit": [_("must be an integer from 1 to ${max_limit}",
+                                        mapping={"max_limit": MAX_LIMIT})]})
         after = decode_cursor(cursor) if cursor else None
         cache = self.effective.objects[plan.name].cache
         paths = cache.get(CACHE_KEY)
@@ -110,12 +109,12 @@ class Timeline(Reads):
         found.sort(key=lambda item: (item[0], item[1]), reverse=True)
         page = found[:limit]
         items = []
-        for source in {s for _, _, s, _ in page}:
+        for source in {s for _at, _id, s, _row in page}:
             splan = self._plan(source)
-            rows = [row for _, _, s, row in page if s == source]
+            rows = [row for _at, _id, s, row in page if s == source]
             records = {r["id"]: r for r in self._page(conn, splan, rows)}
             name_field = self.effective.objects[source].doc["name_field"]
-            for created_at, rid, s, _ in page:
+            for created_at, rid, s, _row in page:
                 if s != source:
                     continue
                 record = records[rid]

@@ -9,7 +9,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.social.interfaces import ISocialService
 from propolis.platform.web.api import json_object, object_name
 
@@ -25,9 +25,8 @@ def record(request: Request) -> tuple[str, str]:
 def limit_of(request: Request) -> int:
     raw = request.params.get("limit", "20")
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise AppError("invalid", t("参数无效", "Invalid parameter"),
-                       {"limit": [t("应为 1 到 100 的整数",
-                                    "must be a whole number from 1 to 100")]})
+        raise AppError("invalid", _("Invalid parameter"),
+                       {"limit": [_("must be a whole number from 1 to 100")]})
     return int(raw)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, desc, func, insert, select, update
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.errors import AppError, Forbidden, Message, NotFound, _, _c
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.actor import Actor
@@ -45,23 +45,23 @@ from propolis.platform.storage.platform_tables import (
 MAX_COMMENT = 5000
 MAX_TOPIC = 100
 FEATURES = {
-    "comments": t("该对象未开启评论", "Replies are not enabled on this object"),
-    "likes": t("该对象未开启点赞", "Likes are not enabled on this object"),
-    "receipts": t("该对象未开启回执", "Receipts are not enabled on this object"),
-    "drafts": t("该对象未开启草稿", "Drafts are not enabled on this object"),
+    "comments": _("Replies are not enabled on this object"),
+    "likes": _("Likes are not enabled on this object"),
+    "receipts": _("Receipts are not enabled on this object"),
+    "drafts": _("Drafts are not enabled on this object"),
 }
-NO_DRAFT = t("没有这份草稿", "There is no such draft")
+NO_DRAFT = _("There is no such draft")
 
 
-def invalid(field: str, zh: str, en: str) -> AppError:
-    return AppError("invalid", t("参数无效", "Invalid input"), {field: [t(zh, en)]})
+def invalid(field: str, message: Message) -> AppError:
+    return AppError("invalid", _("Invalid input"), {field: [message]})
 
 
 def id_list(body: Mapping[str, Any], name: str) -> list[str]:
     value = body.get(name) or []
     if not isinstance(value, list) or len(value) > 100 or not all(
             isinstance(v, str) and 0 < len(v) <= 32 for v in value):
-        raise invalid(name, "应为 id 的列表", "must be a list of ids")
+        raise invalid(name, _("must be a list of ids"))
     return list(dict.fromkeys(value))
 
 
@@ -119,14 +119,15 @@ class SocialService:
         record = self._record(object, id, "comments")
         content = body.get("content")
         if not isinstance(content, str) or not content.strip():
-            raise invalid("content", "必填", "required")
+            raise invalid("content", _("required"))
         if len(content) > MAX_COMMENT:
-            raise invalid("content", f"最多 {MAX_COMMENT} 个字符",
-                          f"at most {MAX_COMMENT} characters")
+            raise invalid("content", _("at most ${max_comment} characters",
+                                       mapping={"max_comment": MAX_COMMENT}))
         files = id_list(body, "files")
         unknown = set(body) - {"content", "files", "mentions"}
         if unknown:
-            raise invalid(sorted(unknown)[0], "未知字段", "unknown field")
+            raise invalid(sorted(unknown)[0], _c("platform.social.services",
+                    "unknown field"))
         conn = self.conn
         mentioned = set(id_list(body, "mentions"))
         mentioned.update(users_named(conn, self.effective,
@@ -143,13 +144,12 @@ class SocialService:
         self._topics(object, id, content, now)
         name = self._name(object, record)
         notify(conn, sorted(mentioned), "mention",
-               t(f"有人在「{name}」的回复中提到了你",
-                 f"You were mentioned in a reply to \u201c{name}\u201d"),
+               _("You were mentioned in a reply to “${name}”", mapping={"name": name}),
                object=object, record_id=id)
         author = record.get("created_by")
         if author and author != self.me and author not in mentioned:
             notify(conn, [author], "comment",
-                   t(f"「{name}」有新回复", f"New reply to \u201c{name}\u201d"),
+                   _("New reply to “${name}”", mapping={"name": name}),
                    object=object, record_id=id)
         return self._comment(row)
 
@@ -192,8 +192,7 @@ class SocialService:
         mine = (rc.object == object, rc.record_id == id, rc.user_id == self.me)
         row = self.conn.execute(select(rc.confirmed_at).where(*mine)).first()
         if row is None:
-            raise Forbidden("not_a_recipient", t("你不是这条记录的回执接收人",
-                                                 "You are not asked to confirm this"))
+            raise Forbidden("not_a_recipient", _("You are not asked to confirm this"))
         if row.confirmed_at is None:
             self.conn.execute(update(record_receipts).where(*mine).values(
                 confirmed_at=dt.datetime.now(dt.UTC)))
@@ -202,8 +201,7 @@ class SocialService:
     def _authored(self, object: str, id: str) -> dict[str, Any]:
         record = self._record(object, id, "receipts")
         if record.get("created_by") != self.me and not self.policy.unrestricted:
-            raise Forbidden("forbidden", t("只有发布人可以查看回执",
-                                           "Only the author sees the receipts"))
+            raise Forbidden("forbidden", _("Only the author sees the receipts"))
         return record
 
     def receipts(self, object: str, id: str) -> dict[str, Any]:
@@ -223,8 +221,9 @@ class SocialService:
             rc.object == object, rc.record_id == id, rc.confirmed_at.is_(None)
         ).values(reminded_at=dt.datetime.now(dt.UTC)))
         told = notify(self.conn, pending, "receipt",
-                      t(f"请确认「{name}」的回执",
-                        f"Please confirm \u201c{name}\u201d"),
+                      _c("platform.social.services",
+                              "Please confirm “${name}”",
+                              mapping={"name": name}),
                       object=object, record_id=id)
         return {"reminded": told}
 
@@ -235,8 +234,8 @@ class SocialService:
         keeps drafts."""
         obj = self.effective.object(object)
         if obj is None:
-            raise NotFound("no_such_object", t(f"没有对象 {object}",
-                                               f"There is no object {object!r}"))
+            raise NotFound("no_such_object", _("There is no object '${object}'",
+                                               mapping={"object": object}))
         self.policy.require(object, "create")
         if not (obj.doc.get("social") or {}).get("drafts"):
             raise NotFound("not_enabled", FEATURES["drafts"])
@@ -267,7 +266,7 @@ class SocialService:
         fields = self.policy.visible_fields(object)
         unknown = sorted(set(data) - set(fields))
         if unknown:
-            raise invalid(unknown[0], "没有这个字段", "There is no such field")
+            raise invalid(unknown[0], _("There is no such field"))
         now = dt.datetime.now(dt.UTC)
         if id is None:
             row = {"id": new_id(), "object": object, "user_id": self.me,
@@ -305,11 +304,10 @@ class SocialService:
         objects = self.feed_objects()
         if type is not None:
             if type not in objects:
-                raise invalid("type", "不是动态中的对象",
-                              "is not an object of the feed")
+                raise invalid("type", _("is not an object of the feed"))
             objects = [type]
         if cursor is not None and (len(cursor) > 32 or not cursor.isalnum()):
-            raise invalid("cursor", "无效的游标", "invalid cursor")
+            raise invalid("cursor", _("invalid cursor"))
         found = self.records.stream(objects, before=cursor, limit=limit + 1,
                                     topic=topic, author=author, q=q)
         page = found[:limit]
@@ -323,8 +321,9 @@ class SocialService:
     def _check_topic(self, name: str) -> str:
         name = name.strip()
         if not name or len(name) > MAX_TOPIC or "#" in name:
-            raise invalid("name", f"话题名应为 1 到 {MAX_TOPIC} 个字符，不含 #",
-                          f"a topic is 1 to {MAX_TOPIC} characters without '#'")
+            raise invalid("name", _("a topic is 1 to ${max_topic} characters without "
+                                    "'#'",
+                                    mapping={"max_topic": MAX_TOPIC}))
         return name
 
     def topics(self) -> dict[str, Any]:
@@ -368,13 +367,13 @@ class SocialService:
 
     def set_topic(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         if not self.policy.unrestricted:
-            raise Forbidden("forbidden", t("没有权限", "Not allowed"))
+            raise Forbidden("forbidden", _("Not allowed"))
         name = self._check_topic(name)
         for key in body:
             if key not in ("pinned", "company_wide"):
-                raise invalid(key, "未知字段", "unknown field")
+                raise invalid(key, _c("platform.social.services", "unknown field"))
             if not isinstance(body[key], bool):
-                raise invalid(key, "应为 true 或 false", "must be true or false")
+                raise invalid(key, _("must be true or false"))
         current = self.topic(name)
         values = {k: int(body.get(k, current[k]))
                   for k in ("pinned", "company_wide")}

@@ -40,7 +40,7 @@ from sqlalchemy.schema import DropTable
 from sqlalchemy.types import TypeEngine
 
 from propolis.platform.db import dialect_for, new_metadata
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.storage.plan import Operation, Plan, search_table_name
 from propolis.platform.storage.tables import (
     IN_RECYCLE_BIN,
@@ -58,7 +58,7 @@ SQLITE_MAX_INT = 2**63 - 1
 
 
 def _field_at(doc: Mapping[str, Any], path: str) -> Mapping[str, Any]:
-    head, _, sub = path.partition(".")
+    head, _sep, sub = path.partition(".")
     found = next(f for f in doc["fields"] if f["api_name"] == head)
     if sub:
         return next(f for f in found["fields"] if f["api_name"] == sub)
@@ -117,7 +117,7 @@ class _Applier:
         )
 
     def create_table(self, op: Operation) -> None:
-        main, _ = self.tables(op.object)
+        main, _other = self.tables(op.object)
         self.ops.create_table(main.name, *main.columns, schema=self.schema)
         _create_recycle_bin_index(self.ops, main.name, self.schema)
 
@@ -136,7 +136,7 @@ class _Applier:
     def add_column(self, op: Operation) -> None:
         assert op.field is not None
         main, children = self.tables(op.object)
-        head, _, sub = op.field.partition(".")
+        head, _sep, sub = op.field.partition(".")
         target = children[head] if sub else main
         self.ops.add_column(target.name, target.c[sub or head], schema=self.schema)
 
@@ -158,13 +158,10 @@ class _Applier:
             shown = ", ".join(str(v) for v in duplicates)
             raise AppError(
                 "duplicate_values",
-                t(
-                    f"不能把 {op.object}.{op.field} 设为唯一："
-                    f"已有记录的值重复（{shown}）。请先修改这些记录。",
-                    f"{op.object}.{op.field} cannot become unique: existing records "
-                    f"share values ({shown}). Change those records first.",
-                ),
-                {op.field or "": [t("已有重复的值", "has duplicate values")]},
+                _("${object}.${field} cannot become unique: existing records share "
+                  "values (${shown}). Change those records first.",
+                  mapping={"object": op.object, "field": op.field, "shown": shown}),
+                {op.field or "": [_("has duplicate values")]},
             )
         self.ops.create_index(
             op.details["name"],
@@ -227,12 +224,9 @@ class _Applier:
         ):
             raise AppError(
                 "value_too_large",
-                t(
-                    f"{op.object}.{op.field} 中有数值太大，不能再增加小数位数。",
-                    f"{op.object}.{op.field} holds values too large for more decimal "
-                    "places.",
-                ),
-                {op.field or "": [t("数值太大", "values too large")]},
+                _("${object}.${field} holds values too large for more decimal places.",
+                  mapping={"object": op.object, "field": op.field}),
+                {op.field or "": [_("values too large")]},
             )
 
     def create_search_index(self, op: Operation) -> None:

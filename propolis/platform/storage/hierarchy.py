@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 
 from propolis.platform.db import dialect_for
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.storage.tables import table_name
 from propolis.platform.storage.types import UTCDateTime
 
@@ -104,12 +104,12 @@ class Closure:
         cycle = conn.execute(select(c.depth).where(c.ancestor == node,
                                                    c.descendant == parent)).first()
         if cycle is not None:
-            what = (t("上级", "superior") if self.object == "user"
-                    else t("上级部门", "parent department"))
-            raise AppError("invalid", t("数据有误", "Invalid data"), {self.field: [t(
-                f"不能选择自己或自己下属（任意层级）作为{what['zh']}",
-                f"cannot be the record itself or one below it, at any depth: the "
-                f"{what['en']} chain would loop")]})
+            what = (_("superior") if self.object == "user"
+                    else _("parent department"))
+            raise AppError("invalid", _("Invalid data"), {self.field: [_(
+                    "cannot be the record itself or one below it, at any depth: the "
+                    "${what} chain would loop",
+                    mapping={"what": what})]})
 
     def moved(self, conn: Connection, node: str, parent: str | None) -> None:
         """``node`` (and everything below it) now hangs under ``parent``; call

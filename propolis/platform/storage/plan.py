@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, Message, _, joined, translate
 from propolis.platform.storage.tables import identifier, table_name
 
 # The pseudo-field of a backfill that rebuilds ``search_text`` (and so the search
@@ -31,54 +31,24 @@ def unique_index_name(table: str, column_name: str) -> str:
     return identifier(f"uq_{table}_{column_name}")
 
 
-_DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    "create_table": (
-        "为对象 {object} 新建数据表 {table}",
-        "Create table {table} for object {object}",
-    ),
-    "create_child_table": (
-        "为子表字段 {object}.{field} 新建数据表 {table}",
-        "Create table {table} for table field {object}.{field}",
-    ),
-    "add_column": (
-        "在 {table} 中新增列 {column}（{type}）",
-        "Add column {column} ({type}) to {table}",
-    ),
-    "create_index": (
-        "为 {object}.{field} 创建唯一索引 {name}（已有数据不能重复）",
-        "Create unique index {name} on {object}.{field} (existing values "
-        "must not repeat)",
-    ),
-    "drop_index": (
-        "删除唯一索引 {name}：{object}.{field} 不再要求唯一",
-        "Drop unique index {name}: {object}.{field} no longer unique",
-    ),
-    "alter_type": (
-        "把 {object}.{field} 的类型从 {from} 改为 {to}",
-        "Change {object}.{field} from {from} to {to}",
-    ),
-    "alter_precision": (
-        "把 {object}.{field} 的小数位数从 {from} 提高到 {to}",
-        "Raise the precision of {object}.{field} from {from} to {to} decimal places",
-    ),
-    "archive_field": (
-        "归档字段 {object}.{field}：不再显示，已存的数据保留，可以恢复",
-        "Archive field {object}.{field}: hidden, its stored values are "
-        "kept and can be restored",
-    ),
-    "restore_field": (
-        "从归档中恢复字段 {object}.{field}，连同已存的数据",
-        "Restore field {object}.{field} from the archive with its stored values",
-    ),
-    "create_search_index": (
-        "为对象 {object} 建立全文搜索索引 {name}",
-        "Create search index {name} for object {object}",
-    ),
-    "backfill": (
-        "为已有记录计算 {object}.{field}",
-        "Compute {object}.{field} for the existing records",
-    ),
+_DESCRIPTIONS: dict[str, Message] = {
+    "create_table": _("Create table ${table} for object ${object}"),
+    "create_child_table": _("Create table ${table} for table field ${object}.${field}"),
+    "add_column": _("Add column ${column} (${type}) to ${table}"),
+    "create_index": _("Create unique index ${name} on ${object}.${field} (existing "
+                      "values must not repeat)"),
+    "drop_index": _("Drop unique index ${name}: ${object}.${field} no longer unique"),
+    "alter_type": _("Change ${object}.${field} from ${from} to ${to}"),
+    "alter_precision": _("Raise the precision of ${object}.${field} from ${from} to "
+                         "${to} decimal places"),
+    "archive_field": _("Archive field ${object}.${field}: hidden, its stored values "
+                       "are kept and can be restored"),
+    "restore_field": _("Restore field ${object}.${field} from the archive with its "
+                       "stored values"),
+    "create_search_index": _("Create search index ${name} for object ${object}"),
+    "backfill": _("Compute ${object}.${field} for the existing records"),
 }
+_REBUILD_SEARCH = _("Rebuild the search text of the existing ${object} records")
 
 
 @dataclass(frozen=True)
@@ -98,15 +68,11 @@ class Operation:
 
     def describe(self, lang: str = "zh") -> str:
         """A one-line description for the admin, in ``lang`` (zh or en)."""
-        zh, en = _DESCRIPTIONS[self.kind]
-        template = zh if lang == "zh" else en
+        message = _DESCRIPTIONS[self.kind]
         if self.kind == "backfill" and self.field == SEARCH_TEXT:
-            template = (
-                "重建对象 {object} 已有记录的搜索文本"
-                if lang == "zh"
-                else "Rebuild the search text of the existing {object} records"
-            )
-        return template.format(object=self.object, field=self.field, **self.details)
+            message = _REBUILD_SEARCH
+        mapping = {"object": self.object, "field": self.field, **self.details}
+        return translate(_(message, mapping=mapping), lang)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -149,12 +115,9 @@ class PlanError(AppError):
     change, a retargeted lookup, a removed object) or collides with platform names.
     ``fields`` maps ``object.field`` to its messages; ``message`` lists them all."""
 
-    def __init__(self, problems: list[tuple[str, dict[str, str]]]) -> None:
-        fields: dict[str, list[Mapping[str, str]]] = {}
+    def __init__(self, problems: list[tuple[str, Message]]) -> None:
+        fields: dict[str, list[Message]] = {}
         for path, message in problems:
             fields.setdefault(path, []).append(message)
-        message = t(
-            "；".join(m["zh"] for _, m in problems),
-            " ".join(m["en"] for _, m in problems),
-        )
+        message = joined([m for _path, m in problems], {"zh": "；", "en": " "})
         super().__init__("metadata_change_refused", message, fields)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from propolis.platform.db import Dialect, dialect_by_name
-from propolis.platform.errors import t
+from propolis.platform.errors import Message, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.storage.plan import (
     SEARCH_TEXT,
@@ -38,13 +38,11 @@ from propolis.platform.storage.tables import (
 
 CHILD_COLUMNS = frozenset({"id", "parent_id", "row_order"})
 
-_FIX = t(
-    "请新增一个字段并把数据复制过去。", "Add a new field and copy the values instead."
-)
+_FIX = _("Add a new field and copy the values instead.")
 
 
-def _refusal(zh: str, en: str) -> dict[str, str]:
-    return t(f"{zh}{_FIX['zh']}", f"{en} {_FIX['en']}")
+def _refusal(message: Message) -> Message:
+    return _("${message} ${fix}", mapping={"message": message, "fix": _FIX})
 
 
 def _type_label(f: Mapping[str, Any]) -> str:
@@ -70,10 +68,8 @@ def _type_change_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool
 # Column kinds with a width that may grow but not shrink: what the width is called
 # and what shrinking it would do to the stored values.
 _NARROWING = {
-    "decimal": (("小数位数", "precision"),
-                ("已存的数值会被舍入", "stored values would be rounded")),
-    "string": (("最大长度", "max_length"),
-               ("较长的已存值会被截断", "longer stored values would be cut")),
+    "decimal": (_("precision"), _("stored values would be rounded")),
+    "string": (_("max_length"), _("longer stored values would be cut")),
 }
 
 
@@ -82,7 +78,7 @@ class _Planner:
         self.dialect = dialect
         self.operations: list[Operation] = []
         self.backfills: list[tuple[str, str]] = []
-        self.problems: list[tuple[str, dict[str, str]]] = []
+        self.problems: list[tuple[str, Message]] = []
 
     def op(self, kind: str, obj: str, fname: str | None = None, **details: Any) -> None:
         self.operations.append(Operation(kind, obj, fname, details))
@@ -91,7 +87,7 @@ class _Planner:
         if (obj, path) not in self.backfills:
             self.backfills.append((obj, path))
 
-    def refuse(self, path: str, message: dict[str, str]) -> None:
+    def refuse(self, path: str, message: Message) -> None:
         self.problems.append((path, message))
 
     def check_names(self, obj: str, fields: Iterable[Mapping[str, Any]]) -> None:
@@ -102,31 +98,24 @@ class _Planner:
             if name in SYSTEM_COLUMNS:
                 self.refuse(
                     f"{obj}.{name}",
-                    t(
-                        f"字段名 {name} 是系统字段，请换一个 api_name。",
-                        f"{name} is a system field; choose another api_name.",
-                    ),
+                    _("${name} is a system field; choose another api_name.",
+                      mapping={"name": name}),
                 )
             rows = field_type(f).has_rows
             if rows and (name == "fts" or name.startswith("fts_")):
                 self.refuse(
                     f"{obj}.{name}",
-                    t(
-                        f"子表字段不能叫 {name}（与搜索索引的表重名），"
-                        "请换一个 api_name。",
-                        f"A table field cannot be called {name} (the search index uses "
-                        "that table name); choose another api_name.",
-                    ),
+                    _("A table field cannot be called ${name} (the search index uses "
+                      "that table name); choose another api_name.",
+                      mapping={"name": name}),
                 )
             for sub in f.get("fields", ()) if rows else ():
                 if sub["api_name"] in CHILD_COLUMNS:
                     self.refuse(
                         f"{obj}.{name}.{sub['api_name']}",
-                        t(
-                            f"子表列名 {sub['api_name']} 是系统列，请换一个 api_name。",
-                            f"{sub['api_name']} is a system column of table fields; "
-                            "choose another api_name.",
-                        ),
+                        _("${api_name} is a system column of table fields; choose "
+                          "another api_name.",
+                          mapping={"api_name": sub['api_name']}),
                     )
 
     # objects
@@ -288,10 +277,10 @@ class _Planner:
             self.refuse(
                 f"{obj}.{path}",
                 _refusal(
-                    f"对象 {obj} 的字段 {path} 不能从指向 {of.get('to')} 改为指向 "
-                    f"{nf.get('to')}：已存的记录 id 属于 {of.get('to')}。",
-                    f"{obj}.{path} cannot be pointed from {of.get('to')} to "
-                    f"{nf.get('to')}: its stored ids are {of.get('to')} records.",
+                    _("${obj}.${path} cannot be pointed from ${old} to ${new}: "
+                      "its stored ids are ${old} records.",
+                      mapping={"obj": obj, "path": path,
+                               "old": of.get("to"), "new": nf.get("to")}),
                 ),
             )
             return nf
@@ -345,14 +334,19 @@ class _Planner:
         if okind == nkind and okind in _NARROWING:
             assert owidth is not None and nwidth is not None
             if nwidth < owidth:
-                (what_zh, what_en), (loss_zh, loss_en) = _NARROWING[okind]
+                what, loss = _NARROWING[okind]
                 self.refuse(
                     where,
                     _refusal(
-                        f"对象 {obj} 的字段 {path} 的{what_zh}不能从 {owidth} 降到 "
-                        f"{nwidth}：{loss_zh}。",
-                        f"The {what_en} of {where} cannot go down from {owidth} to "
-                        f"{nwidth}: {loss_en}.",
+                        _("The ${what} of ${where} cannot go down from ${owidth} to "
+                          "${nwidth}: ${loss}.",
+                          mapping={"what": what,
+                                   "where": where,
+                                   "owidth": owidth,
+                                   "nwidth": nwidth,
+                                   "loss": loss,
+                                   "obj": obj,
+                                   "path": path}),
                     ),
                 )
                 return
@@ -396,22 +390,18 @@ class _Planner:
         if restoring:
             self.refuse(
                 f"{obj}.{path}",
-                t(
-                    f"对象 {obj} 曾有字段 {path}（{old}），删除后数据仍保留；"
-                    f"不能以 {new} 类型重新添加。请用兼容的类型恢复它，"
-                    "或换一个 api_name。",
-                    f"{obj}.{path} was a {old} field whose values are still kept; it "
-                    f"cannot come back as {new}. Restore it with a compatible type or "
-                    "choose another api_name.",
-                ),
+                _("${obj}.${path} was a ${old} field whose values are still kept; it "
+                  "cannot come back as ${new}. Restore it with a compatible type or "
+                  "choose another api_name.",
+                  mapping={"obj": obj, "path": path, "old": old, "new": new}),
             )
             return
         self.refuse(
             f"{obj}.{path}",
             _refusal(
-                f"{obj}.{path} 不能从 {old} 改为 {new}：这样可能丢失数据。",
-                f"{obj}.{path} cannot change from {old} to {new}: "
-                "values could be lost.",
+                _("${obj}.${path} cannot change from ${old} to ${new}: values could "
+                  "be lost.",
+                  mapping={"obj": obj, "path": path, "old": old, "new": new}),
             ),
         )
 
@@ -435,12 +425,9 @@ def plan_changes(
         if name not in new:
             planner.refuse(
                 name,
-                t(
-                    f"对象 {name} 不能删除：它的数据表和记录会一直保留。请改为隐藏它"
-                    "（在各角色的权限中去掉它）。",
-                    f"Object {name} cannot be removed; its table and records are kept. "
-                    "Hide it instead (take it out of the roles' permissions).",
-                ),
+                _("Object ${name} cannot be removed; its table and records are kept. "
+                  "Hide it instead (take it out of the roles' permissions).",
+                  mapping={"name": name}),
             )
     effective = {}
     for name, doc in new.items():

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.storage.system import Enterprise
 from propolis.platform.tenancy.interfaces import ITenancyService
 
@@ -35,7 +35,7 @@ def time_zones() -> list[str]:
 
 
 def _invalid(key: str, message: dict[str, str]) -> AppError:
-    return AppError("invalid", t("设置有误", "Invalid settings"), {key: [message]})
+    return AppError("invalid", _("Invalid settings"), {key: [message]})
 
 
 @implementer(ITenancyService)
@@ -61,15 +61,14 @@ class EnterpriseService:
     def put_settings(self, data: Mapping[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(data) - set(KEYS))
         if unknown:
-            raise AppError("invalid", t("设置有误", "Invalid settings"),
-                           {k: [t("不支持的设置", "unknown setting")]
+            raise AppError("invalid", _("Invalid settings"),
+                           {k: [_("unknown setting")]
                             for k in unknown})
         current = self.settings()
         zone = data.get("time_zone", current["time_zone"])
         if not isinstance(zone, str) or zone not in time_zones():
-            raise _invalid("time_zone", t(
-                "应为 IANA 时区名，如 Asia/Shanghai、Europe/Berlin",
-                "must be an IANA time zone such as Asia/Shanghai or Europe/Berlin"))
+            raise _invalid("time_zone", _("must be an IANA time zone such as "
+                                          "Asia/Shanghai or Europe/Berlin"))
         if zone != current["time_zone"]:
             self.sysdb.execute(update(Enterprise).where(
                 Enterprise.id == self.enterprise_id).values(time_zone=zone))

@@ -19,7 +19,7 @@ from zope.interface import implementer
 from propolis.metadata import Document
 from propolis.platform.audit import record_event
 from propolis.platform.db import Database
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, load_effective
 from propolis.platform.meta.interfaces import IMetadataService
@@ -143,8 +143,7 @@ class MetadataService:
     def put_role(self, role: str, body: dict[str, Any]) -> dict[str, Any]:
         roles.check_role_name(role)
         if role == ADMIN:
-            raise AppError("admin_role", t("企业管理员始终拥有全部权限，不能修改",
-                                           "The enterprise admin always has every "
+            raise AppError("admin_role", _("The enterprise admin always has every "
                                            "permission; it cannot be changed"))
         label, grants = roles.parse_role(self.effective, role, body)
         documents = roles.role_documents(self.conn, self.effective, role, label,

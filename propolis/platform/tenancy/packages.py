@@ -50,7 +50,7 @@ from propolis.metadata.packages.versions import (
 from propolis.metadata.reporting import entry_object_name
 from propolis.metadata.validation import validate_documents
 from propolis.platform.db import Database
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.ids import new_id
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective
@@ -129,10 +129,10 @@ def open_package(name_or_path: str, trust: Trust) -> Source:
     found = builtin_extensions().get(name_or_path)
     if found is None:
         names = ", ".join(sorted(builtin_extensions())) or "-"
-        raise AppError("no_such_extension", t(
-            f"没有扩展或扩展包路径 {name_or_path}（内置扩展：{names}）",
-            f"There is no extension or package path {name_or_path!r} (built-in: "
-            f"{names})"))
+        raise AppError("no_such_extension", _("There is no extension or package path "
+                                              "'${name_or_path}' (built-in: ${names})",
+                                              mapping={"name_or_path": name_or_path,
+                                                       "names": names}))
     return Source(read_files(found.path), BUILTIN, True, None)
 
 
@@ -161,8 +161,8 @@ def _read(source: Source, conn: Connection, enterprise: Enterprise,
           manifest: Manifest) -> Package:
     """The package, its documents validated against the objects of the
     extensions it requires."""
-    _, ext = lower_layers(conn, [n for n in enterprise.extensions or []
-                                 if n in manifest.requires])
+    ext = lower_layers(conn, [n for n in enterprise.extensions or []
+                              if n in manifest.requires])[1]
     existing = {d["api_name"]: d for d in ext if d.get("kind", "object") == "object"}
     return read_package(source.files, existing=existing,
                         allow_hooks=source.may_run_code)
@@ -312,9 +312,8 @@ def resolve(database: Database, account: str, name: str, path: str,
     """Records the choice (``mine``: keep the enterprise's value, ``theirs``: take
     the package's) for the conflict at ``path`` of the next upgrade of ``name``."""
     if choice not in (MINE, THEIRS):
-        raise AppError("invalid", t("请选择 mine 或 theirs",
-                                    "Choose mine or theirs"),
-                       {"take": [t("可选：mine、theirs", "one of: mine, theirs")]})
+        raise AppError("invalid", _("Choose mine or theirs"),
+                       {"take": [_("one of: mine, theirs")]})
     with database.tenant_session(account) as session, session.begin():
         conn = session.connection()
         row = _install_row(conn, name)
@@ -432,11 +431,12 @@ def uninstall_package(database: Database, account: str, name: str, *,
         dependents = _dependents(
             effective, objects, [d for d in own if d not in mine])
         if dependents:
-            raise AppError("extension_in_use", t(
-                f"{name} 的对象仍被使用：{'；'.join(dependents)}",
-                f"{name}'s objects are still used: {'; '.join(dependents)}"),
-                {"extension": [t("请先删除这些引用", "remove these references "
-                                 "first")]})
+            raise AppError("extension_in_use", _(
+                    "${name}'s objects are still used: ${dependents}",
+                    mapping={"name": name,
+                             "dependents": {"zh": '；'.join(dependents),
+                                            "en": '; '.join(dependents)}}),
+                {"extension": [_("remove these references first")]})
         system, ext = lower_layers(conn, [n for n in enterprise.extensions
                                           if n != name])
         applied = meta.apply_documents(
@@ -475,10 +475,9 @@ def restore_package(database: Database, account: str, name: str, *,
                            .order_by(extension_archives.c.archived_at.desc())
                            ).first()
         if row is None:
-            raise AppError("no_archive", t(
-                f"没有扩展 {name} 的卸载存档", f"There is no archive of {name}"),
-                {"name": [t("请先卸载，或直接安装", "uninstall it first, or install "
-                            "it without --restore")]})
+            raise AppError("no_archive", _("There is no archive of ${name}",
+                                           mapping={"name": name}),
+                {"name": [_("uninstall it first, or install it without --restore")]})
         manifest = Manifest.from_document(row.manifest)
         check_install(manifest, installed_manifests(conn, enterprise))
         holder["version"] = manifest.version_text
@@ -550,9 +549,9 @@ def purge_archive(database: Database, account: str, name: str, *,
         rows = conn.execute(select(extension_archives.c.objects)
                             .where(extension_archives.c.api_name == name)).all()
         if not rows:
-            raise AppError("no_archive", t(
-                f"没有扩展 {name} 的卸载存档", f"There is no archive of {name}"),
-                {"name": [t("请用 extension list 查看", "see extension list")]})
+            raise AppError("no_archive", _("There is no archive of ${name}",
+                                           mapping={"name": name}),
+                {"name": [_("see extension list")]})
         archived = effective.data.get("archived_objects", {})
         objects = sorted({o for row in rows for o in row.objects if o in archived})
         holder["objects"] = objects

@@ -23,7 +23,7 @@ from propolis.metadata.extensions import (
 from propolis.metadata.layering import merge_layers
 from propolis.metadata.validation import load_system_objects
 from propolis.platform.db import ACCOUNT_RE, Database
-from propolis.platform.errors import AppError, Conflict, NotFound, t
+from propolis.platform.errors import AppError, Conflict, NotFound, _
 from propolis.platform.ids import new_id
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
@@ -58,8 +58,8 @@ def enterprise_row(conn: Session | Connection, account: str) -> Enterprise:
     ).scalar_one_or_none()
     if found is None:
         raise NotFound("no_such_enterprise",
-                       t(f"没有企业账号 {account}",
-                         f"There is no enterprise {account!r}"))
+                       _("There is no enterprise '${account}'",
+                         mapping={"account": account}))
     return found
 
 
@@ -114,13 +114,12 @@ def validate_for(
     existing.update({n: lower[n] for n in names if n in lower})
     others = [d for d in docs if d.kind not in (None, *APPLIED_KINDS)]
     if others:
-        raise AppError("not_an_object", t(
-            "这里只能提交对象、审批、报数、图表和仪表盘文档（kind: object、approval、"
-            "report、chart、dashboard）",
-            "Only object, approval, report, chart and dashboard documents (kind: "
-            "object, approval, report, chart, dashboard) can be applied here"),
-            {d.source: [t(f"kind 为 {d.kind}，请通过对应的功能提交",
-                          f"kind is {d.kind}; submit it where that kind is managed")]
+        raise AppError("not_an_object", _("Only object, approval, report, chart and "
+                                          "dashboard documents (kind: object, "
+                                          "approval, report, chart, dashboard) can "
+                                          "be applied here"),
+            {d.source: [_("kind is ${kind}; submit it where that kind is managed",
+                          mapping={"kind": d.kind})]
              for d in others})
     batch = {d.api_name for d in docs if d.kind == "chart"}
     charts = {n: c for n, c in effective.charts.items() if n not in batch}
@@ -283,30 +282,27 @@ def create_enterprise(
     account = account.strip().lower()
     problems = {}
     if not ACCOUNT_RE.match(account):
-        problems["account"] = [t(
-            "企业账号须以小写字母开头，由 2–31 个小写字母、数字或下划线组成",
-            "The account must be 2–31 lower-case letters, digits or underscores, "
-            "starting with a letter")]
+        problems["account"] = [_("The account must be 2–31 lower-case letters, "
+                                 "digits or underscores, starting with a letter")]
     if not name.strip():
-        problems["name"] = [t("请填写企业名称", "The enterprise name is required")]
+        problems["name"] = [_("The enterprise name is required")]
     if len(admin_password) < 8:
-        problems["admin_password"] = [t("密码至少 8 位",
-                                        "The password needs at least 8 characters")]
+        problems["admin_password"] = [_("The password needs at least 8 characters")]
     unknown = [n for n in extensions if n not in builtin_extensions()]
     if unknown:
         problems["extension"] = [
-            t(f"没有扩展 {n}", f"there is no extension {n!r}") for n in unknown]
+            _("there is no extension '${n}'", mapping={"n": n}) for n in unknown]
     if problems:
-        raise AppError("invalid", t("企业信息有误", "Invalid enterprise details"),
+        raise AppError("invalid", _("Invalid enterprise details"),
                        problems)
 
     with database.system_sessionmaker() as sysdb, sysdb.begin():
         taken = sysdb.execute(select(Enterprise.id).where(Enterprise.account == account)
                               ).first()
         if taken:
-            raise Conflict("account_taken", t(f"企业账号 {account} 已被使用",
-                                              f"The account {account!r} is taken"),
-                           {"account": [t("已被使用", "already taken")]})
+            raise Conflict("account_taken", _("The account '${account}' is taken",
+                                              mapping={"account": account}),
+                           {"account": [_("already taken")]})
         enterprise_id = sysdb.execute(insert(Enterprise).values(
             account=account, name=name.strip(), status="pending",
             extensions=list(extensions), metadata_version=0).returning(Enterprise.id)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction
 
 from propolis.platform.db import Database
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.meta.effective import Effective, effective_cache, load_effective
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.policy import AccessPolicy
@@ -124,7 +124,7 @@ def _user_row(request: Request) -> Row[Any] | None:
 def _actor(request: Request) -> Actor:
     row = request.user_row
     if row is None or row.status != "active":
-        raise AppError("unauthenticated", t("请先登录", "Log in first"), status=401)
+        raise AppError("unauthenticated", _("Log in first"), status=401)
     return Actor(user_id=row.id, department_id=row.main_department,
                  roles=frozenset(row.roles or ()) | {"employee"})
 

@@ -13,15 +13,15 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, Forbidden, NotFound, t
+from propolis.platform.errors import AppError, Forbidden, Message, NotFound, _
 
 HTTP_MESSAGES = {
-    400: t("请求无效", "Bad request"),
-    401: t("请先登录", "Log in first"),
-    403: t("没有权限", "Not allowed"),
-    404: t("未找到", "Not found"),
-    405: t("不支持该请求方法", "Method not allowed"),
-    413: t("请求体过大", "Request body too large"),
+    400: _("Bad request"),
+    401: _("Log in first"),
+    403: _("Not allowed"),
+    404: _("Not found"),
+    405: _("Method not allowed"),
+    413: _("Request body too large"),
 }
 
 
@@ -36,23 +36,22 @@ def error_response(request: Request, error: AppError) -> Response:
 
 def metadata_error(error: MetadataError) -> AppError:
     """Metadata problems as an API error: each problem under its path, with the fix."""
-    fields: dict[str, list[dict[str, str]]] = {}
+    fields: dict[str, list[Message]] = {}
     for problem in error.problems:
         fields.setdefault(problem.path or "$", []).append(problem.as_text())
-    return AppError("invalid_metadata", t("元数据有误", "Invalid metadata"), fields)
+    return AppError("invalid_metadata", _("Invalid metadata"), fields)
 
 
 def json_body(request: Request) -> Any:
     try:
         body = request.json_body
     except RecursionError:  # nested deeper than the parser goes
-        raise AppError("invalid_json", t("请求体的 JSON 嵌套过深",
-                                         "The JSON of the body is nested too deeply"),
+        raise AppError("invalid_json", _("The JSON of the body is nested too deeply"),
                        ) from None
     except ValueError as exc:
         raise AppError(
             "invalid_json",
-            t(f"请求体不是有效的 JSON：{exc}", f"The body is not valid JSON: {exc}"),
+            _("The body is not valid JSON: ${exc}", mapping={"exc": exc}),
         ) from None
     refuse_unstorable(body)
     return body
@@ -64,11 +63,9 @@ def refuse_unstorable(body: Any) -> None:
     store (``unstorable_text``)."""
     bad = unstorable_text(body)
     if bad is not None:
-        raise AppError("invalid_text", t("文本中有无法保存的字符",
-                                         "The text contains characters that cannot be "
-                                         "stored"),
-                       {bad: [t("含有空字符（U+0000）或不成对的代理码位",
-                                "contains a NUL character (U+0000) or an unpaired "
+        raise AppError("invalid_text", _("The text contains characters that cannot "
+                                         "be stored"),
+                       {bad: [_("contains a NUL character (U+0000) or an unpaired "
                                 "surrogate")]})
 
 
@@ -111,7 +108,7 @@ def json_object(request: Request) -> dict[str, Any]:
     body = json_body(request)
     if not isinstance(body, dict):
         raise AppError("invalid_json",
-                       t("请求体应为 JSON 对象", "The body must be a JSON object"))
+                       _("The body must be a JSON object"))
     return body
 
 
@@ -119,10 +116,10 @@ def object_name(request: Request) -> str:
     name = request.matchdict["object"]
     if request.effective.object(name) is None:
         raise NotFound("no_such_object",
-                       t(f"没有对象 {name}", f"There is no object {name!r}"))
+                       _("There is no object '${name}'", mapping={"name": name}))
     return name
 
 
 def require_admin(request: Request) -> None:
     if "admin" not in request.actor.roles:
-        raise Forbidden("admin_only", t("仅企业管理员可操作", "Enterprise admins only"))
+        raise Forbidden("admin_only", _("Enterprise admins only"))

@@ -29,7 +29,7 @@ from pyramid.view import (
 )
 
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError
 from propolis.platform.web.api import HTTP_MESSAGES, error_response, metadata_error
 from propolis.platform.web.pages import error_page, to_login
 
@@ -52,10 +52,8 @@ TITLES = {
 IMPORT_PATH = re.compile(r"^(/api/v1/objects/[^/]+|/o/[^/]+)/import$")
 NO_SUCH_PAGE = _("There is no such page.")
 NOT_ALLOWED = _("You may not see this page.")
-BAD_BODY = t("请求体的 Content-Type 无法读取", "The body's Content-Type cannot be read")
-INTERNAL = t("服务器内部错误，已记录。请稍后再试。",
-             "Something went wrong on the server; it has been logged. Try again "
-             "later.")
+BAD_BODY = _("The body's Content-Type cannot be read")
+INTERNAL = _("Something went wrong on the server; it has been logged. Try again later.")
 
 
 def is_api(request: Request) -> bool:
@@ -88,8 +86,8 @@ def body_limit_tween_factory(
         if length is not None and length > limit:
             return failure(request, AppError(
                 "body_too_large",
-                t(f"请求体超过 {limit // 1024 // 1024} MB 上限",
-                  f"The request body exceeds the {limit // 1024 // 1024} MB limit"),
+                _("The request body exceeds the ${mb} MB limit",
+                  mapping={"mb": limit // 1024 // 1024}),
                 status=413), bare=True)
         if length is None and request.method in ("POST", "PUT", "PATCH") \
                 and not IMPORT_PATH.match(request.path):
@@ -120,14 +118,14 @@ def body_type_problem(request: Request) -> AppError | None:
         try:
             codecs.lookup(charset)
         except LookupError:
-            return AppError("invalid_body", BAD_BODY, {"Content-Type": [t(
-                f"不认识的字符集 {charset!r}", f"unknown charset {charset!r}")]},
+            return AppError("invalid_body", BAD_BODY, {"Content-Type": [_(
+                    "unknown charset '${charset}'",
+                    mapping={"charset": charset})]},
                 status=415)
     if header.get_content_type() == "multipart/form-data" \
             and not header.get_param("boundary"):
-        return AppError("invalid_body", BAD_BODY, {"Content-Type": [t(
-            "multipart/form-data 缺少 boundary 参数",
-            "multipart/form-data without its boundary parameter")]})
+        return AppError("invalid_body", BAD_BODY, {"Content-Type": [_(
+                "multipart/form-data without its boundary parameter")]})
     return None
 
 
@@ -164,8 +162,7 @@ def forbidden_view(request: Request) -> Response:
 def bad_csrf_view(exc: BadCSRFToken, request: Request) -> Response:
     if is_api(request):
         return error_response(request, AppError(
-            "bad_csrf_token", t("缺少或无效的 CSRF 令牌（X-CSRF-Token）",
-                                "Missing or invalid CSRF token (X-CSRF-Token)"),
+            "bad_csrf_token", _("Missing or invalid CSRF token (X-CSRF-Token)"),
             status=400))
     return error_page(request, _("This form has expired"),
                       _("Go back, reload the page and try again."), 400)

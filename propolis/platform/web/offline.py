@@ -22,7 +22,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request, apply_request_extensions
 from sqlalchemy import select
 
-from propolis.platform.errors import NotFound, t
+from propolis.platform.errors import NotFound, _
 from propolis.platform.permissions.actor import SYSTEM, Actor
 from propolis.platform.storage.system import Enterprise
 from propolis.platform.web import Tenant
@@ -37,8 +37,8 @@ def read_tenant(registry: Registry, account: str) -> Tenant:
             Enterprise.account == account)).first()
     if row is None:
         raise NotFound("no_such_enterprise",
-                       t(f"没有企业账号 {account}",
-                         f"There is no enterprise {account!r}"))
+                       _("There is no enterprise '${account}'",
+                         mapping={"account": account}))
     return Tenant(row.id, row.account, row.name, row.metadata_version, row.time_zone)
 
 

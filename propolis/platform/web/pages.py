@@ -24,6 +24,8 @@ from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 
+from propolis.platform.errors import translate
+
 _ = TranslationStringFactory("propolis")
 T = TypeVar("T")
 
@@ -70,12 +72,9 @@ def _page_user(request: Request) -> PageUser | None:
 
 
 def _translate(request: Request, value: Any) -> str:
-    """A TranslationString in the page's language, or an ``{"zh","en"}`` message
-    (an AppError's) in it."""
-    if isinstance(value, dict):
-        return (value.get(request.locale_name) or value.get("en") or value.get("zh")
-                or "")
-    return request.localizer.translate(value)
+    """A message (a TranslationString, or a label from metadata) in the page's
+    language."""
+    return translate(value, request.lang, request.localizer)
 
 
 def render_page(request: Request, template: str, values: dict[str, Any],

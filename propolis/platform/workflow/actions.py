@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, insert, update
 
-from propolis.platform.errors import Conflict, Forbidden, t
+from propolis.platform.errors import Conflict, Forbidden, _
 from propolis.platform.storage.platform_tables import approval_steps
 from propolis.platform.workflow.engine import (
     ACTIONS,
@@ -30,19 +30,19 @@ class Actions(ApprovalEngine):
                           "position"))
         action = body.get("action")
         if action not in ACTIONS:
-            raise invalid("action", t(f"应为 {' | '.join(ACTIONS)} 之一",
-                                      f"must be one of {' | '.join(ACTIONS)}"))
+            raise invalid("action", _("must be one of ${actions}",
+                                      mapping={"actions": ' | '.join(ACTIONS)}))
         comment = self._comment(body)
         inst = self._instance(instance_id, lock=True)
         if action == "comment":
             if comment is None:
-                raise invalid("comment", t("请填写评论", "write the comment"))
+                raise invalid("comment", _("write the comment"))
             self._log(inst.id, inst.current_step, "comment", comment, {})
-            self._tell(inst, self._participants(inst) - {self.me}, "comment", t(
-                "有新评论", "has a new comment"))
+            self._tell(inst, self._participants(inst) - {self.me}, "comment", _(
+                    "has a new comment"))
             return self.get(inst.id)
         if inst.status != "pending":
-            raise Conflict("not_pending", t("该审批已结束", "The approval has ended"))
+            raise Conflict("not_pending", _("The approval has ended"))
         handler = getattr(self, f"_{action}")
         handler(inst, body, comment)
         return self.get(inst.id)
@@ -55,13 +55,11 @@ class Actions(ApprovalEngine):
         next_approver = None
         if body.get("next_approver") is not None:
             if not free:
-                raise invalid("next_approver", t(
-                    "只有自由流程由审批人选择下一位", "only a free flow picks the next "
-                    "approver"))
+                raise invalid("next_approver", _("only a free flow picks the next "
+                                                 "approver"))
             next_approver = self._user_field(body["next_approver"], "next_approver")
             if next_approver in (self.me, inst.submitter):
-                raise invalid("next_approver", t("不能选择自己或发起人",
-                                                 "cannot be yourself or the submitter"))
+                raise invalid("next_approver", _("cannot be yourself or the submitter"))
         self._close_task(task, "approved", comment)
         self._log(inst.id, step.seq, "approve", comment,
                   {"next_approver": next_approver} if next_approver else {},
@@ -106,10 +104,9 @@ class Actions(ApprovalEngine):
                    if s.seq < current and s.status == "approved"}
         if not isinstance(target, int) or isinstance(target, bool) \
                 or target not in earlier:
-            raise invalid("step", t(
-                f"应为已通过的前面步骤序号之一：{sorted(earlier) or '无'}",
-                f"must be the number of an earlier, approved step: "
-                f"{sorted(earlier) or 'none'}"))
+            raise invalid("step", _(
+                    "must be the number of an earlier, approved step: ${value}",
+                    mapping={"value": sorted(earlier) or _("none")}))
         self._close_task(task, "returned", comment)
         self._cancel_pending(inst.id, step_seq=current)
         s = approval_steps.c
@@ -120,8 +117,9 @@ class Actions(ApprovalEngine):
             reminded_at=None, escalated_at=None))
         self._log(inst.id, current, "return", comment, {"to_step": target},
                   on_behalf_of=task.on_behalf_of)
-        self._tell(inst, {inst.submitter}, "returned", t(
-            f"被退回到第 {target} 步", f"was returned to step {target}"))
+        self._tell(inst, {inst.submitter}, "returned", _("was returned to step "
+                                                         "${target}",
+                                                         mapping={"target": target}))
         self._advance(self._instance(inst.id), after=target - 1)
 
     def _transfer(self, inst: Row[Any], body: Mapping[str, Any],
@@ -131,31 +129,26 @@ class Actions(ApprovalEngine):
         pending = self._pending(inst.id, inst.current_step)
         mine = next((p for p in pending if p.assignee == me), None)
         if free and me != inst.submitter:
-            raise Forbidden("only_submitter", t(
-                "自由流程审批中只有发起人可以更换审批人",
-                "While a free flow is pending only its submitter may change the "
-                "approver"))
+            raise Forbidden("only_submitter", _("While a free flow is pending only "
+                                                "its submitter may change the "
+                                                "approver"))
         if not (me == inst.submitter or mine is not None or self.manager):
-            raise Forbidden("not_allowed", t("你不能转交这项审批",
-                                             "You may not transfer this approval"))
+            raise Forbidden("not_allowed", _("You may not transfer this approval"))
         source = body.get("from")
         if source is not None:
             task = next((p for p in pending if p.assignee == source), None)
             if task is None:
-                raise invalid("from", t("不是当前步骤的待审批人",
-                                        "is not a pending approver of this step"))
+                raise invalid("from", _("is not a pending approver of this step"))
         elif mine is not None:
             task = mine
         elif len(pending) == 1:
             task = pending[0]
         else:
-            raise invalid("from", t("当前步骤有多位审批人，请指明要替换哪一位",
-                                    "this step has several approvers: name the one "
+            raise invalid("from", _("this step has several approvers: name the one "
                                     "to replace"))
         to = self._user_field(body.get("to"), "to", required=True)
         if to == inst.submitter or to in {p.assignee for p in pending}:
-            raise invalid("to", t("不能是发起人或本步骤已有的审批人",
-                                  "cannot be the submitter or an approver of the "
+            raise invalid("to", _("cannot be the submitter or an approver of the "
                                   "step already"))
         self._close_task(task, "transferred", comment)
         step = self._step(inst.id, inst.current_step)
@@ -167,8 +160,7 @@ class Actions(ApprovalEngine):
     def _withdraw(self, inst: Row[Any], body: Mapping[str, Any],
                   comment: str | None) -> None:
         if self.me != inst.submitter:
-            raise Forbidden("only_submitter", t("只有发起人可以撤回",
-                                                "Only the submitter may withdraw"))
+            raise Forbidden("only_submitter", _("Only the submitter may withdraw"))
         step = self._step(inst.id, inst.current_step)
         self._cancel_pending(inst.id, step_seq=inst.current_step)
         self._finish_step(step, "cancelled")
@@ -180,11 +172,10 @@ class Actions(ApprovalEngine):
         task = self._my_task(inst, managers=True)
         where = body.get("position", "after")
         if where not in ("before", "after"):
-            raise invalid("position", t("应为 before 或 after",
-                                        "must be before or after"))
+            raise invalid("position", _("must be before or after"))
         to = self._user_field(body.get("to"), "to", required=True)
         if to == inst.submitter:
-            raise invalid("to", t("不能是发起人", "cannot be the submitter"))
+            raise invalid("to", _("cannot be the submitter"))
         current = inst.current_step
         seq = current if where == "before" else current + 1
         s = approval_steps.c
@@ -208,9 +199,7 @@ class Actions(ApprovalEngine):
     def _urge(self, inst: Row[Any], body: Mapping[str, Any],
               comment: str | None) -> None:
         if self.me != inst.submitter:
-            raise Forbidden("only_submitter", t("只有发起人可以催办",
-                                                "Only the submitter may urge"))
+            raise Forbidden("only_submitter", _("Only the submitter may urge"))
         waiting = {p.assignee for p in self._pending(inst.id, inst.current_step)}
         self._log(inst.id, inst.current_step, "urge", comment, {})
-        self._tell(inst, waiting, "urge", t("催办：请尽快审批",
-                                            "is waiting for you: please decide"))
+        self._tell(inst, waiting, "urge", _("is waiting for you: please decide"))

@@ -10,7 +10,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from propolis.platform.auth import AUTHENTICATED
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.web.api import json_object
 from propolis.platform.workflow import stats
 from propolis.platform.workflow.engine import MAX_PAGE, invalid
@@ -22,8 +22,8 @@ from propolis.settings import as_bool
 def page_size(request: Request, default: int = 20) -> int:
     raw = request.params.get("limit", str(default))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise invalid("limit", t(f"应为 1 到 {MAX_PAGE} 的整数",
-                                 f"must be a whole number from 1 to {MAX_PAGE}"))
+        raise invalid("limit", _("must be a whole number from 1 to ${max_page}",
+                                 mapping={"max_page": MAX_PAGE}))
     return int(raw)
 
 
@@ -96,8 +96,7 @@ class ApprovalViews:
         ids = body.get("ids")
         if set(body) - {"ids"} or (ids is not None and not (
                 isinstance(ids, list) and all(isinstance(i, str) for i in ids))):
-            raise invalid("ids", t("应为通知 id 的列表",
-                                   "must be a list of notification ids"))
+            raise invalid("ids", _("must be a list of notification ids"))
         return {"marked": self.service.mark_read(ids)}
 
     # statistics

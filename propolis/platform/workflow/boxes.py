@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.ids import ID_LENGTH
 from propolis.platform.query.services import bad_cursor
 from propolis.platform.storage.platform_tables import (
@@ -36,8 +36,8 @@ class Boxes(ApprovalEngine):
         them), ``submitted`` (theirs), ``cc`` (copied to them), ``done`` (they
         acted on); ``next_cursor`` continues it."""
         if box not in BOXES:
-            raise invalid("box", t(f"应为 {' | '.join(BOXES)} 之一",
-                                   f"must be one of {' | '.join(BOXES)}"))
+            raise invalid("box", _("must be one of ${boxes}",
+                                   mapping={"boxes": ' | '.join(BOXES)}))
         me = self.me
         i, c = approval_instances.c, approval_tasks.c
         if box == "todo":

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.values import ValueProblem, parse_datetime
 from propolis.platform.storage.platform_tables import approval_delegations
 from propolis.platform.workflow.engine import (
@@ -40,7 +40,7 @@ class Delegations(ApprovalEngine):
         check_keys(body, ("delegate", "from", "to"))
         delegate = self._user_field(body.get("delegate"), "delegate", required=True)
         if delegate == self.me:
-            raise invalid("delegate", t("不能委托给自己", "cannot be yourself"))
+            raise invalid("delegate", _("cannot be yourself"))
         period = {}
         for key in ("from", "to"):
             try:
@@ -48,7 +48,7 @@ class Delegations(ApprovalEngine):
             except ValueProblem as exc:
                 raise invalid(key, exc.args[0]) from None
         if period["to"] <= period["from"]:
-            raise invalid("to", t("应晚于开始时间", "must be after from"))
+            raise invalid("to", _("must be after from"))
         d = approval_delegations.c
         self.conn.execute(approval_delegations.delete().where(d.user_id == self.me))
         self.conn.execute(insert(approval_delegations).values(

@@ -41,7 +41,15 @@ from typing import Any, Literal, overload
 from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from propolis.platform.errors import AppError, Conflict, Forbidden, NotFound, Text, t
+from propolis.platform.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    Message,
+    NotFound,
+    _,
+    both,
+)
 from propolis.platform.ids import new_id
 from propolis.platform.meta.effective import Effective
 from propolis.platform.permissions.actor import Actor
@@ -67,15 +75,15 @@ REPLACED = ("transferred", "escalated", "cancelled")
 ACTED = ("approved", "rejected", "returned")
 MAX_COMMENT = 2000
 MAX_PAGE = 100
-INVALID = t("数据有误", "Invalid data")
-NOT_FOUND = t("审批不存在", "No such approval")
-UNKNOWN_KEY = t("不支持的参数", "unknown key")
-NOT_A_USER = t("应为在职员工的 id", "must be the id of an active user")
+INVALID = _("Invalid data")
+NOT_FOUND = _("No such approval")
+UNKNOWN_KEY = _("unknown key")
+NOT_A_USER = _("must be the id of an active user")
 
 Notify = Callable[[object], None]
 
 
-def invalid(field: str, message: Text, summary: Text = INVALID) -> AppError:
+def invalid(field: str, message: Message, summary: Message = INVALID) -> AppError:
     return AppError("invalid", summary, {field: [message]})
 
 
@@ -128,8 +136,7 @@ class ApprovalEngine:
     @property
     def me(self) -> str:
         if self.actor.user_id is None:
-            raise Forbidden("no_user", t("需要以员工身份操作",
-                                         "Only a user can do this"))
+            raise Forbidden("no_user", _("Only a user can do this"))
         return self.actor.user_id
 
     @property
@@ -178,10 +185,9 @@ class ApprovalEngine:
                 id=new_id(), instance_id=inst.id, step_id=step.id, assignee=assignee,
                 on_behalf_of=user if assignee != user else None, status="pending",
                 created_at=now))
-            self._inbox(assignee, "task", inst.id, t(
-                f"{definition['label']['zh']}「{inst.title or ''}」等待你审批",
-                f"{definition['label']['en']} \u201c{inst.title or ''}\u201d awaits "
-                "your approval"))
+            self._inbox(assignee, "task", inst.id, _(
+                    "${label} “${title}” awaits your approval",
+                    mapping={"label": definition["label"], "title": inst.title or ""}))
 
     def _step_done(self, step: Row[Any]) -> bool:
         counts = self._counts(step.id)
@@ -220,9 +226,9 @@ class ApprovalEngine:
         life = (inst.definition.get("rejected_status", "normal")
                 if status == "rejected" else "normal")
         self.records.set_life_status(inst.object, inst.record_id, life)
-        words = {"approved": t("已通过", "was approved"),
-                 "rejected": t("被驳回", "was rejected"),
-                 "withdrawn": t("已撤回", "was withdrawn")}[status]
+        words = {"approved": _("was approved"),
+                 "rejected": _("was rejected"),
+                 "withdrawn": _("was withdrawn")}[status]
         self._log(inst.id, None, status, None, {}, actor=None)
         self._tell(inst, {inst.submitter} | self._cc(inst.id), status, words)
         self._event(ApprovalFinished(
@@ -315,12 +321,10 @@ class ApprovalEngine:
         earlier = self.conn.execute(select(c.id).where(
             c.instance_id == inst.id, c.assignee == me).limit(1)).first()
         if earlier is not None:
-            raise Conflict("already_handled", t(
-                "这一步已经处理过了（可能是其他审批人刚刚处理），请刷新后查看",
-                "This step was already handled (perhaps by another approver just "
-                "now); reload to see where it stands"))
-        raise Forbidden("not_your_turn", t("当前不是由你审批",
-                                           "It is not your turn to approve"))
+            raise Conflict("already_handled", _("This step was already handled "
+                                                "(perhaps by another approver just "
+                                                "now); reload to see where it stands"))
+        raise Forbidden("not_your_turn", _("It is not your turn to approve"))
 
     def _close_task(self, task: Row[Any], status: str, comment: str | None) -> None:
         c = approval_tasks.c
@@ -328,9 +332,8 @@ class ApprovalEngine:
             c.id == task.id, c.status == "pending").values(
             status=status, comment=comment, acted_at=utcnow()))
         if done.rowcount != 1:  # settled between our read and our write
-            raise Conflict("already_handled", t(
-                "这一步已经处理过了，请刷新后查看",
-                "This step was already handled; reload to see where it stands"))
+            raise Conflict("already_handled", _("This step was already handled; "
+                                                "reload to see where it stands"))
 
     def _cancel_pending(self, instance_id: str, step_seq: int | None = None) -> None:
         c = approval_tasks.c
@@ -358,19 +361,20 @@ class ApprovalEngine:
             details=dict(details), at=utcnow()))
 
     def _inbox(self, user_id: str, kind: str, instance_id: str | None,
-               message: Text) -> None:
+               message: Message) -> None:
         self.conn.execute(insert(notifications).values(
             id=new_id(), user_id=user_id, kind=kind, instance_id=instance_id,
-            message=dict(message), created_at=utcnow()))
+            message=both(message), created_at=utcnow()))
 
     def _tell(self, inst: Row[Any], users: Iterable[str], kind: str,
-              what: Text) -> None:
+              what: Message) -> None:
         label = inst.definition["label"]
         title = inst.title or ""
         for user in sorted(set(users)):
-            self._inbox(user, kind, inst.id, t(
-                f"{label['zh']}「{title}」{what['zh']}",
-                f"{label['en']} \u201c{title}\u201d {what['en']}"))
+            self._inbox(user, kind, inst.id, _("${label} “${title}” ${what}",
+                                               mapping={"label": label,
+                                                        "title": title,
+                                                        "what": what}))
 
     def _event(self, event: object) -> None:
         if self.notify is not None:
@@ -381,9 +385,9 @@ class ApprovalEngine:
         if comment is None or comment == "":
             return None
         if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
-            raise invalid("comment", t(f"应为不超过 {MAX_COMMENT} 字的文字",
-                                       f"must be text of at most {MAX_COMMENT} "
-                                       "characters"))
+            raise invalid("comment", _("must be text of at most ${max_comment} "
+                                       "characters",
+                                       mapping={"max_comment": MAX_COMMENT}))
         return comment
 
     @overload

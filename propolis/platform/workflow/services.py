@@ -8,7 +8,7 @@ from typing import Any
 
 from zope.interface import implementer
 
-from propolis.platform.errors import Forbidden, t
+from propolis.platform.errors import Forbidden, _
 from propolis.platform.workflow import stats
 from propolis.platform.workflow.actions import Actions
 from propolis.platform.workflow.boxes import Boxes
@@ -30,8 +30,8 @@ class ApprovalService(Submission, Actions, Boxes, Delegations, Escalations):
         time zone), and the query they answer: for approval admins and
         enterprise admins."""
         if not self.manager:
-            raise Forbidden("approval_admin_only", t(
-                "仅审批管理员和企业管理员可查看审批统计",
-                "Only approval admins and enterprise admins see approval statistics"))
+            raise Forbidden("approval_admin_only", _("Only approval admins and "
+                                                     "enterprise admins see "
+                                                     "approval statistics"))
         query = stats.StatsQuery.parse(by, start, end, self.records.tz)
         return query, stats.compute(self.conn, self.effective, query)

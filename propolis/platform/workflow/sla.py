@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, or_, select, update
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.storage.platform_tables import (
     approval_instances,
     approval_steps,
@@ -44,8 +44,7 @@ class Escalations(ApprovalEngine):
                 continue
             if fresh.reminded_at is None:
                 waiting = {p.assignee for p in self._pending(inst.id, fresh.seq)}
-                self._tell(inst, waiting, "overdue", t(
-                    "已超过处理时限，请尽快审批", "is overdue: please decide"))
+                self._tell(inst, waiting, "overdue", _("is overdue: please decide"))
                 self.conn.execute(update(approval_steps).where(s.id == step.id)
                                   .values(reminded_at=now))
                 self._log(inst.id, fresh.seq, "remind", None, {}, actor=None)

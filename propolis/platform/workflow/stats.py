@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlalchemy import Connection, select
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _, _c, translate
 from propolis.platform.meta.effective import Effective
 from propolis.platform.storage.platform_tables import approval_instances, approval_tasks
 from propolis.platform.workflow.engine import invalid
@@ -35,16 +35,16 @@ INSTANCE_COLUMNS = ("submitted", "approved", "rejected", "withdrawn", "pending",
 TASK_COLUMNS = ("handled", "approved", "rejected", "returned", "pending",
                 "pass_rate", "avg_hours")
 HEADINGS = {
-    "label": t("名称", "Name"), "submitted": t("提交数", "Submitted"),
-    "handled": t("已处理", "Handled"), "approved": t("通过", "Approved"),
-    "rejected": t("驳回", "Rejected"), "withdrawn": t("撤回", "Withdrawn"),
-    "returned": t("退回", "Returned"), "pending": t("审批中", "Pending"),
-    "pass_rate": t("通过率", "Pass rate"), "avg_hours": t("平均用时（小时）",
-                                                        "Average hours"),
+    "label": _("Name"), "submitted": _("Submitted"), "handled": _("Handled"),
+    "approved": _c("platform.workflow.stats", "Approved"),
+    "rejected": _c("platform.workflow.stats", "Rejected"),
+    "withdrawn": _c("platform.workflow.stats", "Withdrawn"),
+    "returned": _("Returned"), "pending": _("Pending"),
+    "pass_rate": _("Pass rate"), "avg_hours": _("Average hours"),
 }
-BY_LABEL = {"type": t("按审批类型", "By type"),
-            "department": t("按部门", "By department"),
-            "person": t("按审批人", "By approver")}
+BY_LABEL = {"type": _("By type"),
+            "department": _("By department"),
+            "person": _("By approver")}
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,16 @@ class StatsQuery:
         """``by`` one of ``BY``; ``from`` and ``to`` dates (inclusive), optional,
         days in the time zone ``tz``."""
         if by not in BY:
-            raise invalid("by", t(f"应为 {' | '.join(BY)} 之一",
-                                  f"must be one of {' | '.join(BY)}"))
+            raise invalid("by", _("must be one of ${by}",
+                                  mapping={"by": ' | '.join(BY)}))
         dates: dict[str, dt.date | None] = {}
         for key, raw in (("from", start), ("to", end)):
             try:
                 dates[key] = dt.date.fromisoformat(raw) if raw else None
             except ValueError:
-                raise invalid(key, t("日期应写作 2026-11-28",
-                                     "a date looks like 2026-11-28")) from None
+                raise invalid(key, _("a date looks like 2026-11-28")) from None
         if dates["from"] and dates["to"] and dates["to"] < dates["from"]:
-            raise invalid("to", t("不能早于开始日期", "is before from"))
+            raise invalid("to", _("is before from"))
         return cls(by, dates["from"], dates["to"], tz)
 
     def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -164,14 +163,12 @@ def compute(conn: Connection, effective: Effective, query: StatsQuery
 def workbook(rows: list[dict[str, Any]], query: StatsQuery, lang: str) -> bytes:
     """The rows as an XLSX sheet with headings in ``lang``."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(BY_LABEL[query.by][lang])
+    sheet = book.create_sheet(translate(BY_LABEL[query.by], lang))
     columns = ("label", *(TASK_COLUMNS if query.by == "person"
                           else INSTANCE_COLUMNS))
-    sheet.append([HEADINGS[c][lang] for c in columns])
+    sheet.append([translate(HEADINGS[c], lang) for c in columns])
     for row in rows:
-        label = row["label"]
-        if isinstance(label, Mapping):
-            label = label.get(lang) or label.get("zh")
+        label = translate(row["label"], lang)
         sheet.append([label or "-", *(row[c] for c in columns[1:])])
     out = io.BytesIO()
     book.save(out)

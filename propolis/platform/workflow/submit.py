@@ -14,7 +14,7 @@ from propolis.metadata.expressions import (
     compile_expression,
     option_attributes,
 )
-from propolis.platform.errors import AppError, Conflict, Text, t
+from propolis.platform.errors import AppError, Conflict, Message, _, _c
 from propolis.platform.ids import new_id
 from propolis.platform.storage.platform_tables import (
     approval_cc,
@@ -53,40 +53,41 @@ class Submission(ApprovalEngine):
                           "step_approvers", "comment"))
         name = body.get("definition")
         if not isinstance(name, str) or name not in self.effective.approvals:
-            raise invalid("definition", t("没有这个审批类型", "no such approval type"))
+            raise invalid("definition", _("no such approval type"))
         definition = self.effective.approvals[name]
         form = definition["form"]
         if self.effective.object(form) is None:
-            raise invalid("definition", t(f"审批表单 {form} 已不存在",
-                                          f"its form {form!r} no longer exists"))
+            raise invalid("definition", _("its form '${form}' no longer exists",
+                                          mapping={"form": form}))
         has_data, has_record = "data" in body, "record" in body
         if has_data == has_record:
-            raise AppError("invalid", INVALID, {"data": [t(
-                "请给出 data（新填的表单）或 record（已有记录的 id）之一",
-                "give either data (a new form) or record (an existing record's id)")]})
+            raise AppError("invalid", INVALID, {"data": [_("give either data (a "
+                                                           "new form) or record "
+                                                           "(an existing record's "
+                                                           "id)")]})
         comment = self._comment(body)
         submitter = self.me
         next_approver = body.get("next_approver")
         if definition["mode"] == "free":
             first = self._user_field(next_approver, "next_approver", required=True)
             if first == submitter:
-                raise invalid("next_approver", t("不能选择自己", "cannot be yourself"))
+                raise invalid("next_approver", _c("platform.workflow.submit",
+                        "cannot be yourself"))
         chosen = self._step_choices(body.get("step_approvers"), next_approver)
 
         if has_data:
             if not isinstance(body["data"], Mapping):
-                raise invalid("data", t("应为对象", "must be an object"))
+                raise invalid("data", _("must be an object"))
             record_id = self.records.create(form, body["data"])["id"]
         else:
             record_id = body["record"]
             if not isinstance(record_id, str):
-                raise invalid("record", t("应为记录 id", "must be a record id"))
+                raise invalid("record", _("must be a record id"))
             self.records.check(form, record_id, "edit")
         values = self.records.variables(form, record_id, verb=None)
         if values["life_status"] != "normal":
-            raise Conflict("record_not_normal", t(
-                "该记录正在审批中或已作废，不能再提交",
-                "The record is already under approval or invalid"))
+            raise Conflict("record_not_normal", _("The record is already under "
+                                                  "approval or invalid"))
 
         plan = (self._plan_steps(definition, values, submitter, chosen)
                 if definition["mode"] == "fixed" else
@@ -111,10 +112,9 @@ class Submission(ApprovalEngine):
         for user_id in self._cc_users(definition, submitter):
             self.conn.execute(insert(approval_cc).values(
                 instance_id=instance_id, user_id=user_id, created_at=now))
-            self._inbox(user_id, "cc", instance_id, t(
-                f"抄送：{definition['label']['zh']}「{title or ''}」",
-                f"For your information: {definition['label']['en']} "
-                f"\u201c{title or ''}\u201d"))
+            self._inbox(user_id, "cc", instance_id, _(
+                    "For your information: ${label} “${title}”",
+                    mapping={"label": definition["label"], "title": title or ""}))
         self._event(ApprovalStarted(instance_id, name, form, record_id, submitter,
                                     self.session, self.request))
         self._advance(self._instance(instance_id), after=0)
@@ -133,11 +133,9 @@ class Submission(ApprovalEngine):
             except ValueError:
                 chosen = {0: []}
             if 0 in chosen or any(k < 0 for k in chosen):
-                raise invalid("step_approvers", t("键应为步骤序号（从 1 开始）",
-                                                  "keys must be step numbers from 1"))
+                raise invalid("step_approvers", _("keys must be step numbers from 1"))
         else:
-            raise invalid("step_approvers", t(
-                "应为 {步骤序号: [员工 id]}", "must be {step number: [user ids]}"))
+            raise invalid("step_approvers", _("must be {step number: [user ids]}"))
         if isinstance(next_approver, str):
             chosen.setdefault(-1, [next_approver])  # the first submitter_choice step
         return chosen
@@ -146,7 +144,7 @@ class Submission(ApprovalEngine):
                     submitter: str, chosen: dict[int, list[str]]
                     ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        problems: dict[str, list[Text]] = {}
+        problems: dict[str, list[Message]] = {}
         first_choice = True
         for index, step in enumerate(definition["steps"]):
             seq = index + 1
@@ -178,21 +176,20 @@ class Submission(ApprovalEngine):
                        escalate_after_hours=step.get("escalate_after_hours"))
             rows.append(row)
         if problems:
-            raise AppError("no_approver", t("审批流程中有步骤找不到审批人",
-                                            "Some steps of the flow have no approver"),
+            raise AppError("no_approver", _("Some steps of the flow have no approver"),
                            problems)
         return rows
 
     @staticmethod
-    def _nobody(step: Mapping[str, Any], seq: int) -> Text:
+    def _nobody(step: Mapping[str, Any], seq: int) -> Message:
         approver = step["approver"]
         if "submitter_choice" in approver:
-            return t(f"第 {seq} 步需要你选择审批人（step_approvers）",
-                     f"step {seq}: choose its approver (step_approvers)")
+            return _("step ${seq}: choose its approver (step_approvers)",
+                     mapping={"seq": seq})
         what = ", ".join(f"{k}={v}" for k, v in approver.items())
-        return t(f"第 {seq} 步（{what}）没有对应的在职员工，请联系管理员完善组织架构",
-                 f"step {seq} ({what}) names no active user; ask the admin to complete "
-                 "the organisation")
+        return _("step ${seq} (${what}) names no active user; ask the admin to "
+                 "complete the organisation",
+                 mapping={"seq": seq, "what": what})
 
     def _condition(self, source: str, values: Mapping[str, Any], seq: int,
                    form: str) -> bool:
@@ -202,9 +199,10 @@ class Submission(ApprovalEngine):
             result = compile_expression(source).evaluate(
                 dict(values), tz=self.records.tz, options=options)
         except ExpressionError as exc:
-            raise AppError("condition_failed", t(
-                f"第 {seq} 步的条件无法计算：{exc}",
-                f"The condition of step {seq} cannot be evaluated: {exc}")) from None
+            raise AppError("condition_failed", _("The condition of step ${seq} "
+                                                 "cannot be evaluated: ${exc}",
+                                                 mapping={"seq": seq,
+                                                          "exc": exc})) from None
         # a condition over empty inputs is null: the step does not apply
         return result is True
 

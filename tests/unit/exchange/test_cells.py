@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from propolis.platform.errors import both
 from propolis.platform.exchange.cells import (
     SYSTEM_COLUMNS,
     Column,
@@ -136,8 +137,8 @@ def test_bad_cells_say_what_is_wrong(doc: dict[str, Any], text: str,
                                      message: str) -> None:
     with pytest.raises(ValueProblem) as problem:
         from_cell(doc, text, TZ)
-    assert message in problem.value.message["en"]
-    assert problem.value.message["zh"]
+    assert message in both(problem.value.message)["en"]
+    assert both(problem.value.message)["zh"]
 
 
 def test_numbers_compare_as_numbers() -> None:

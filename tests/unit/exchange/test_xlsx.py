@@ -4,7 +4,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from propolis.platform.errors import AppError
+from propolis.platform.errors import AppError, both
 from propolis.platform.exchange import xlsx
 from propolis.platform.exchange.xlsx import Column, read_rows, report
 from propolis.platform.org.imports import COLUMNS, EXAMPLE, template_bytes
@@ -73,11 +73,12 @@ def test_read_rows_refuses_a_huge_archive(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(xlsx, "MAX_UNCOMPRESSED", 1000)
     with pytest.raises(AppError) as info:
         read_rows(book_bytes([["x"]]), max_cols=3, max_rows=10)
-    assert "too large" in info.value.message["en"]
+    assert "too large" in both(info.value.message)["en"]
 
 
 def test_report_marks_bad_cells_and_lists_errors() -> None:
-    columns = [Column("name", "姓名", "Name"), Column("phone", "手机号", "Mobile")]
+    columns = [Column("name", {"zh": "姓名", "en": "Name"}),
+               Column("phone", {"zh": "手机号", "en": "Mobile"})]
     data = report(columns, [(3, ["张三", "123"]), (4, ["李四", "456"])],
                   {4: [("phone", "手机号：重复 / Mobile: repeated"),
                        (None, "整行有误 / bad row")]})

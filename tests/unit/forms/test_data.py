@@ -10,8 +10,9 @@ from propolis.forms.data import (
     submitted_version,
 )
 from propolis.forms.generate import RecordForm, form_class
-from propolis.platform.errors import AppError, Conflict, t
+from propolis.platform.errors import AppError, Conflict, _
 from tests.common.forms import record_to_formdata
+from tests.common.texts import field_texts
 from tests.unit.forms.conftest import RECORD, one, render
 
 FILLED = [
@@ -115,8 +116,8 @@ def test_inputs_are_read_exactly(cls: type[RecordForm], field: str, typed: str,
 def test_unreadable_inputs_are_refused(cls: type[RecordForm], field: str,
                                        typed: str, message: dict[str, str]) -> None:
     error = refusal(cls(MultiDict([(field, typed), ("name", "x")])))
-    assert (error.code, error.status, error.fields) == ("invalid", 400,
-                                                         {field: [message]})
+    assert (error.code, error.status, field_texts(error.fields)) == (
+        "invalid", 400, {field: [message]})
 
 
 def test_values_only_the_service_can_judge_are_passed_on(
@@ -220,13 +221,14 @@ def test_submitted_version(cls: type[RecordForm], posted: list[tuple[str, str]],
     assert submitted_version(cls(MultiDict(posted))) == version
 
 
-SERVICE_ERROR = AppError("invalid", t("数据有误", "Invalid data"), {
-    "name": [t("必填", "is required")],
-    "materials": [t("第 2 行 qty：不能小于 0", "row 2 qty: must be at least 0")],
-    "position": [t("lat：必填", "lat: is required")],
-    "code": [t("由系统计算，不能写入", "is computed and cannot be written")],
-    "legacy": [t("最多 10 个字符", "at most 10 characters")],
-    "nonsense": [t("没有这个字段", "unknown field")],
+SERVICE_ERROR = AppError("invalid", {"zh": "数据有误", "en": "Invalid data"}, {
+    "name": [{"zh": "必填", "en": "is required"}],
+    "materials": [{"zh": "第 2 行 qty：不能小于 0",
+                   "en": "row 2 qty: must be at least 0"}],
+    "position": [{"zh": "lat：必填", "en": "lat: is required"}],
+    "code": [{"zh": "由系统计算，不能写入", "en": "is computed and cannot be written"}],
+    "legacy": [{"zh": "最多 10 个字符", "en": "at most 10 characters"}],
+    "nonsense": [{"zh": "没有这个字段", "en": "unknown field"}],
 })
 
 
@@ -290,21 +292,19 @@ def test_errors_inside_values_reach_their_input(cls: type[RecordForm]) -> None:
 def test_paths_that_lead_nowhere_stop_at_the_last_field(
         cls: type[RecordForm], key: str, holder: str, text: str) -> None:
     form = cls(data=RECORD)
-    apply_errors(form, AppError("invalid", t("数据有误", "Invalid data"),
-                                {key: [t("坏", "bad")]}), "zh")
+    apply_errors(form, AppError("invalid", {"zh": "数据有误", "en": "Invalid data"},
+                                {key: [{"zh": "坏", "en": "bad"}]}), "zh")
     assert form[holder].errors == [text]
 
 
 def test_a_version_conflict_asks_for_a_reload(cls: type[RecordForm]) -> None:
     form = cls(MultiDict(FILLED))
-    apply_errors(form, Conflict("conflict", t(
-        "记录已被他人修改，当前版本为 4，请刷新后重试",
-        "The record was changed by someone else: it is now at version 4; reload "
-        "and try again")), "zh")
+    apply_errors(form, Conflict("conflict", _(
+        "The record was changed by someone else: it is now at version ${version}; "
+        "reload and try again", mapping={"version": 4})), "zh")
     assert form.conflict
     assert form.form_errors == ["记录已被他人修改，当前版本为 4，请刷新后重试"]
     locked = cls(MultiDict(FILLED))
-    apply_errors(locked, Conflict("locked", t("记录正在审批中，已锁定",
-                                              "The record is under approval")), "en")
+    apply_errors(locked, Conflict("locked", _("The record is under approval")), "en")
     assert not locked.conflict
     assert locked.form_errors == ["The record is under approval"]

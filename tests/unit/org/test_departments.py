@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from propolis.platform.audit import entries
-from propolis.platform.errors import AppError, NotFound
+from propolis.platform.errors import AppError, NotFound, both
 from propolis.platform.org.services import OrgService
 from tests.common.org import OrgTenant
 
@@ -91,8 +91,8 @@ def test_disable_refused_while_it_has_employees(org: OrgService,
     error = refused(org.disable_department, sales["id"])
     assert error.code == "department_not_empty"
     assert list(error.fields) == ["disabled"]
-    assert "4 名员工" in error.message["zh"]
-    assert "4 employees" in error.message["en"]
+    assert "4 名员工" in both(error.message)["zh"]
+    assert "4 employees" in both(error.message)["en"]
     assert org.records.get("department", sales["id"])["disabled"] is False
 
 
@@ -102,11 +102,11 @@ def test_disable_refused_while_sub_departments_are_enabled(org: OrgService,
     east = org.create_department({"name": "华东", "parent": sales["id"]})
     north = org.create_department({"name": "华北", "parent": sales["id"]})
     error = refused(org.disable_department, sales["id"])
-    assert "2 个未停用的下级部门" in error.message["zh"]
-    assert "2 enabled sub-departments" in error.message["en"]
+    assert "2 个未停用的下级部门" in both(error.message)["zh"]
+    assert "2 enabled sub-departments" in both(error.message)["en"]
     org.disable_department(east["id"])
     error = refused(org.disable_department, sales["id"])
-    assert "1 enabled sub-department;" in error.message["en"]
+    assert "1 enabled sub-department;" in both(error.message)["en"]
     org.disable_department(north["id"])
     assert org.disable_department(sales["id"])["disabled"] is True
     assert [e["action"] for e in entries(org.conn, limit=3)] == [

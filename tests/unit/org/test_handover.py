@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from propolis.platform.audit import entries
-from propolis.platform.errors import AppError
+from propolis.platform.errors import AppError, both
 from propolis.platform.org.services import OrgService
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.records.services import RecordService
@@ -127,8 +127,8 @@ def test_handover_refusals(org: OrgService, people: dict[str, Any]) -> None:
         error = refused(org.disable_user, people["leaver"], target)
         assert list(error.fields) == ["handover_to"], target
     error = refused(org.disable_user, people["leaver"], None)
-    assert "1 条数据" in error.message["zh"] or "1 条数据" in \
-        error.fields["handover_to"][0]["zh"]
+    assert "1 条数据" in both(error.message)["zh"] or "1 条数据" in \
+        both(error.fields["handover_to"][0])["zh"]
     assert org.records.get("user", people["leaver"])["status"] == "active"
     assert list(refused(org.disable_user, gone, people["heir"]).fields) == ["status"]
     assert list(refused(org.disable_user, org.actor_id, people["heir"]).fields) == \

@@ -13,6 +13,7 @@ from propolis.platform.permissions import policy
 from propolis.platform.permissions.actor import Actor
 from propolis.platform.permissions.team import put_member
 from propolis.platform.records.services import RecordService
+from tests.common.texts import field_texts
 from tests.unit.permissions.conftest import Org, Services
 
 
@@ -79,12 +80,12 @@ def test_hidden_fields_are_nowhere_and_read_only_ones_not_written(
         {"name": [None, "mixed"]}]
     for body in ({"filters": [{"field": "secret", "op": "eq", "value": "x"}]},
                  {"sort": ["secret"]}):
-        assert refused(low.query, "lead", **body).fields == {
+        assert field_texts(refused(low.query, "lead", **body).fields) == {
             "secret": [{"zh": "没有这个字段", "en": "unknown field"}]}
     assert list(refused(low.create, "lead", {"secret": "x"}).fields) == ["secret"]
     error = refused(low.update, "lead", made["id"], {"budget": 1})
-    assert error.fields == {"budget": [policy.t("没有修改该字段的权限",
-                                                "you may not change this field")]}
+    assert field_texts(error.fields) == {"budget": [
+        {"zh": "没有修改该字段的权限", "en": "you may not change this field"}]}
     # the closer role leaves every field open: the most open access wins
     assert as_user(org.actor("low", "closer")).get("lead", made["id"])["secret"]
 

@@ -10,7 +10,6 @@ import pytest
 from pyramid.config import Configurator
 
 from propolis.metadata import fieldtypes, kind_schema
-from propolis.platform.errors import t
 from propolis.platform.fields import BUILT_IN
 from propolis.platform.fields.registry import register, registered, type_named
 from propolis.platform.fields.textual import ShortText
@@ -21,13 +20,13 @@ class Color(ShortText):
     """``#rrggbb``."""
 
     name = "color"
-    description = t("颜色", "Colour")
+    description = {"zh": "颜色", "en": "Colour"}
     length = 7
 
 
 class OtherText(ShortText):
     name = "text"
-    description = t("另一种文本", "Another text")
+    description = {"zh": "另一种文本", "en": "Another text"}
     length = 10
 
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 
 from propolis.metadata.normalize import normalize_field, normalize_object
+from propolis.platform.errors import both
 from propolis.platform.fields.files import file_accepted, file_problem
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.schema import object_schema
 from propolis.platform.fields.values import ValueProblem, decimal_json, to_json_value
 from propolis.platform.records.schema import make_validator
+from tests.common.texts import field_texts, texts
 
 TZ = "Asia/Shanghai"
 
@@ -136,13 +138,14 @@ def test_schema_reports_every_error_at_once_in_both_languages() -> None:
     })
     assert set(errors) == {"name", "amount", "level", "at", "mail", "site", "clock",
                            "items"}
+    errors = field_texts(errors)
     assert errors["name"] == [{"zh": "必填", "en": "is required"}]
     assert errors["amount"][0]["en"] == "must be at least 0"
     assert "offset" in errors["at"][0]["en"]
     assert {m["en"] for m in errors["items"]} == {"row 2 qty: must be at least 1",
                                                   "row 3 qty: is required"}
     assert validator.errors({"name": "ok"}) == {}
-    assert validator.errors({"name": "toolong"})["name"][0]["zh"] == \
+    assert texts(validator.errors({"name": "toolong"})["name"])[0]["zh"] == \
         "最多 5 个字符"
 
 
@@ -150,9 +153,9 @@ def test_update_schema_does_not_require_absent_fields_but_refuses_null() -> None
     fields = [field("text", api_name="name", required=True)]
     validator = make_validator(object_schema(fields, create=False))
     assert validator.errors({}) == {}
-    assert validator.errors({"name": None})["name"] == [
+    assert texts(validator.errors({"name": None})["name"]) == [
         {"zh": "必填", "en": "is required"}]
-    assert validator.errors({"name": ""})["name"] == [
+    assert texts(validator.errors({"name": ""})["name"]) == [
         {"zh": "必填", "en": "is required"}]
 
 
@@ -207,9 +210,9 @@ def test_a_file_over_the_size_limit_names_the_limit() -> None:
     image = normalize_field({"api_name": "p", "type": "image", "max_size_mb": 2})
     mb = 1024 * 1024
     assert file_problem(image, "a.png", 2 * mb, "image/png") is None
-    assert file_problem(image, "a.png", 2 * mb + 1, "image/png") == {
+    assert both(file_problem(image, "a.png", 2 * mb + 1, "image/png")) == {
         "zh": "文件「a.png」超过 2 MB 的上限",
         "en": "file 'a.png' is larger than the 2 MB limit"}
-    assert file_problem(image, "a.txt", 10, "text/plain") == {
+    assert both(file_problem(image, "a.txt", 10, "text/plain")) == {
         "zh": "文件「a.txt」的类型不在允许的范围内（image/*）",
         "en": "file 'a.txt' is not of an accepted type (image/*)"}

@@ -16,7 +16,7 @@ from pyramid.request import Request
 
 from propolis.metadata import Document, fieldtypes, kind_schema
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError, _
 from propolis.platform.meta import services as meta
 from propolis.platform.meta.interfaces import IMetadataService
 
@@ -25,21 +25,17 @@ Doc = dict[str, Any]
 # --- what the admin reads about types and choices --------------------------------
 
 SHARING = {
-    "private": t("私有：只有负责人和上级可见",
-                 "Private: the owner and their superiors"),
-    "hierarchy": t("按汇报关系：上级可见下属的记录",
-                   "Hierarchy: superiors see their reports' records"),
-    "public_read": t("公开只读：所有人可见", "Public read: everyone sees them"),
-    "public_write": t("公开读写：所有人可见可改",
-                      "Public write: everyone sees and edits"),
-    "audience": t("按发布范围：作者、接收人和被@的人可见",
-                  "Audience: the author, the recipients and those mentioned"),
+    "private": _("Private: the owner and their superiors"),
+    "hierarchy": _("Hierarchy: superiors see their reports' records"),
+    "public_read": _("Public read: everyone sees them"),
+    "public_write": _("Public write: everyone sees and edits"),
+    "audience": _("Audience: the author, the recipients and those mentioned"),
 }
-APPS = {"crm": t("CRM", "CRM"), "work": t("工作", "Work"), "apps": t("应用", "Apps")}
-FUNCTIONS = {"count": t("计数", "count"), "sum": t("求和", "sum"),
-             "min": t("最小值", "minimum"), "max": t("最大值", "maximum"),
-             "avg": t("平均值", "average")}
-NO_FIELD = t("没有这个字段", "There is no such field")
+APPS = {"crm": _("CRM"), "work": _("Work"), "apps": _("Apps")}
+FUNCTIONS = {"count": _("count"), "sum": _("sum"),
+             "min": _("minimum"), "max": _("maximum"),
+             "avg": _("average")}
+NO_FIELD = _("There is no such field")
 LIST_SYSTEM_COLUMNS = ("owner", "created_at", "updated_at")
 API_NAME = re.compile(kind_schema("object")["$defs"]["api_name"]["pattern"])
 
@@ -152,7 +148,7 @@ def _refusal(request: Request, exc: Exception, doc: Mapping[str, Any]) -> Refusa
     names = [f["api_name"] for f in doc.get("fields", [])]
     for where, messages in exc.fields.items():
         # the planner names ``object.field[.column]``; the pages, document paths
-        _, _dot, rest = where.partition(".")
+        _sep, _dot, rest = where.partition(".")
         top = rest.split(".")[0]
         for message in messages:
             if top in names:
@@ -187,13 +183,13 @@ def plan_document(request: Request, doc: Doc) -> Planned | Refusal:
 
 # --- a readable difference between two versions of an object ----------------------
 
-_OBJECT_KEYS = {"label": t("名称", "label"), "app": t("导航分区", "navigation section"),
-                "sharing": t("共享方式", "sharing"),
-                "deletable": t("可删除", "deletable"),
-                "name_field": t("名称字段", "name field"),
-                "description": t("说明", "description"),
-                "permissions": t("权限", "permissions"),
-                "validations": t("校验规则", "validation rules")}
+_OBJECT_KEYS = {"label": _("label"), "app": _("navigation section"),
+                "sharing": _("sharing"),
+                "deletable": _("deletable"),
+                "name_field": _("name field"),
+                "description": _("description"),
+                "permissions": _("permissions"),
+                "validations": _("validation rules")}
 
 
 def _short(value: Any) -> str:
@@ -214,49 +210,53 @@ def describe_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
         doc = new or old
         assert doc is not None
         count = len(doc["fields"])
-        return [t(f"新建对象，{count} 个字段", f"New object with {count} field(s)")
+        return [_("New object with ${count} field(s)", mapping={"count": count})
                 if old is None else
-                t("此对象在该版本中不存在",
-                  "The object does not exist in that version")]
+                _("The object does not exist in that version")]
     changes = []
     for key, name in _OBJECT_KEYS.items():
         if old.get(key) != new.get(key):
-            changes.append(t(f"{name['zh']}：{_short(old.get(key))} → "
-                             f"{_short(new.get(key))}",
-                             f"{name['en']}: {_short(old.get(key))} → "
-                             f"{_short(new.get(key))}"))
+            changes.append(_("${name}: ${old} → ${new}",
+                             mapping={"name": name, "old": _short(old.get(key)),
+                                      "new": _short(new.get(key))}))
     before = {f["api_name"]: f for f in old["fields"]}
     after = {f["api_name"]: f for f in new["fields"]}
     for fname, f in after.items():
         label = _short(f["label"])
         if fname not in before:
-            changes.append(t(f"新增字段 {label}（{fname}，{f['type']}）",
-                             f"Field {label} ({fname}, {f['type']}) added"))
+            changes.append(_("Field ${label} (${fname}, ${type}) added",
+                             mapping={"label": label,
+                                      "fname": fname,
+                                      "type": f['type']}))
             continue
         keys = sorted(k for k in set(f) | set(before[fname])
                       if f.get(k) != before[fname].get(k) and k != "archived_fields")
         for key in keys:
             was, now = _short(before[fname].get(key)), _short(f.get(key))
-            changes.append(t(f"字段 {label}（{fname}）的 {key}：{was} → {now}",
-                             f"Field {label} ({fname}) {key}: {was} → {now}"))
+            changes.append(_("Field ${label} (${fname}) ${key}: ${was} → ${now}",
+                             mapping={"label": label,
+                                      "fname": fname,
+                                      "key": key,
+                                      "was": was,
+                                      "now": now}))
     for fname, f in before.items():
         if fname not in after:
-            changes.append(t(f"字段 {_short(f['label'])}（{fname}）已移除"
-                             "（数据保留在归档中）",
-                             f"Field {_short(f['label'])} ({fname}) removed "
-                             "(its data kept in the archive)"))
+            changes.append(_("Field ${label} (${fname}) removed (its data kept in "
+                             "the archive)",
+                             mapping={"label": _short(f['label']), "fname": fname}))
     kept = [n for n in before if n in after]
     if kept != [n for n in after if n in before]:
-        changes.append(t("字段顺序已调整", "Field order changed"))
-    for key, what in (("layouts", t("布局", "Layout")),
-                      ("list_views", t("列表视图", "List view"))):
+        changes.append(_("Field order changed"))
+    for key, what in (("layouts", _("Layout")),
+                      ("list_views", _("List view"))):
         olds = {v["api_name"]: v for v in old.get(key, [])}
         for view in new.get(key, []):
             if view.get("generated"):
                 continue
             if olds.get(view["api_name"]) != view:
-                changes.append(t(f"{what['zh']} {_short(view['label'])} 已修改",
-                                 f"{what['en']} {_short(view['label'])} changed"))
+                changes.append(_("${what} ${label} changed",
+                                 mapping={"what": what,
+                                          "label": _short(view['label'])}))
     return changes
 
 

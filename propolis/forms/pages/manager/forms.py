@@ -27,7 +27,6 @@ from propolis.forms.pages.manager.documents import (
 )
 from propolis.metadata import fieldtypes
 from propolis.platform.accounts.forms import PageForm
-from propolis.platform.errors import t
 from propolis.platform.fields.choices import single_choice
 from propolis.platform.fields.references import RecordReference
 from propolis.platform.fields.registry import field_type
@@ -116,8 +115,8 @@ def _number(form: PageForm, name: str, whole: bool) -> int | float | None:
         value = None
     if value is None or not value.is_finite() or (whole and value != int(value)):
         getattr(form, name).errors = [form.request.translate(
-            t("请输入整数", "Enter a whole number") if whole
-            else t("请输入数字", "Enter a number"))]
+            _("Enter a whole number") if whole
+            else _("Enter a number"))]
         return None
     return int(value) if value == int(value) else float(value)
 

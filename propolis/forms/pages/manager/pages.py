@@ -29,7 +29,6 @@ from propolis.forms.pages.manager.documents import (
     plain,
     plan_document,
     text_diff,
-    translated,
     type_descriptions,
     type_inputs,
 )
@@ -44,7 +43,7 @@ from propolis.forms.pages.manager.forms import (
 from propolis.forms.typetable import column_types
 from propolis.metadata import SYSTEM_OBJECTS, Document
 from propolis.metadata.errors import MetadataError
-from propolis.platform.errors import AppError, t
+from propolis.platform.errors import AppError
 from propolis.platform.fields.registry import field_type
 from propolis.platform.meta.interfaces import IMetadataService
 from propolis.platform.web.pages import PageUser, console_user, error_page, render_page
@@ -102,14 +101,16 @@ def objects_page(request: Request) -> Response:
     if posted:
         name = (form.api_name.data or "").strip()
         if not API_NAME.match(name):
-            form.api_name.errors = [request.translate(t(
-                "api_name 须以小写字母开头，由 2–63 个小写字母、数字或下划线组成",
-                "The api_name must start with a lower-case letter and have 2–63 "
-                "lower-case letters, digits or underscores"))]
+            form.api_name.errors = [request.translate(_("The api_name must start "
+                                                        "with a lower-case letter "
+                                                        "and have 2–63 lower-case "
+                                                        "letters, digits or "
+                                                        "underscores"))]
         elif request.effective.object(name) is not None:
-            form.api_name.errors = [request.translate(t(
-                f"已有对象 {name}，请换一个 api_name",
-                f"There is an object {name!r} already; choose another api_name"))]
+            form.api_name.errors = [request.translate(_("There is an object "
+                                                        "'${name}' already; choose "
+                                                        "another api_name",
+                                                        mapping={"name": name}))]
         else:
             doc = _new_object_document(form, name)
             result = plan_document(request, doc)
@@ -151,7 +152,7 @@ def _preview(request: Request, name: str, old: Mapping[str, Any] | None, doc: Do
     """The storage plan of a change, with "apply" (the same document, posted again)
     and "cancel" (back where the change was made)."""
     return _page(request, "preview.html", {
-        "name": name, "label": translated(request, planned.effective["label"]),
+        "name": name, "label": request.translate(planned.effective["label"]),
         "changes": [request.translate(c) for c in
                     describe_changes(old, planned.effective)],
         "steps": planned.steps, "backfills": planned.backfills,
@@ -274,16 +275,15 @@ def _changed_document(request: Request, doc: Doc, action: str
             return Refusal([request.translate(NO_FIELD)])
         new_doc["fields"] = [f for f in new_doc["fields"] if f["api_name"] != target]
         if new_doc.get("name_field") == target:
-            return Refusal([request.translate(t(
-                "名称字段不能移除，请先在对象设置中换一个名称字段",
-                "The name field cannot be removed; choose another name field in the "
-                "object's settings first"))])
+            return Refusal([request.translate(_("The name field cannot be "
+                                                "removed; choose another name "
+                                                "field in the object's settings "
+                                                "first"))])
     elif action == "restore":
         target = post.get("field", "")
         archived = {f["api_name"]: f for f in doc.get("archived_fields", [])}
         if target not in archived:
-            return Refusal([request.translate(t("归档中没有这个字段",
-                                                "The archive has no such field"))])
+            return Refusal([request.translate(_("The archive has no such field"))])
         new_doc["fields"].append(plain(archived[target]))
     elif action == "reorder":
         order = post.getall("order")
@@ -297,9 +297,8 @@ def _changed_document(request: Request, doc: Doc, action: str
                 if 0 <= j < len(order):
                     order[i], order[j] = order[j], order[i]
         if sorted(order) != sorted(names):
-            return Refusal([request.translate(t(
-                "字段顺序不完整，请重新加载页面",
-                "The field order is incomplete; reload the page"))])
+            return Refusal([request.translate(_("The field order is incomplete; "
+                                                "reload the page"))])
         by_name = {f["api_name"]: f for f in new_doc["fields"]}
         new_doc["fields"] = [by_name[n] for n in order]
     elif action == "settings":
@@ -386,8 +385,7 @@ def _apply(request: Request) -> Response:
         else:
             doc = json.loads(request.POST.get("document", ""))
             if not isinstance(doc, dict) or doc.get("api_name") != name:
-                raise AppError("invalid", t("提交的文档无效", "The posted document is "
-                                            "not valid"))
+                raise AppError("invalid", _("The posted document is not valid"))
             applied = service.apply([Document(doc, f"{name}.json")],
                                     action="metadata.apply", target=name)
     except (MetadataError, AppError, ValueError) as exc:
@@ -397,9 +395,8 @@ def _apply(request: Request) -> Response:
                    else str(exc))
         return error_page(request, _("The change was not applied"), message,
                           getattr(exc, "status", 400))
-    request.session.flash(request.translate(t(
-        f"已应用，元数据版本 {applied.version}",
-        f"Applied: metadata version {applied.version}")))
+    request.session.flash(request.translate(_("Applied: metadata version ${version}",
+                                              mapping={"version": applied.version})))
     if applied.jobs:
         return HTTPSeeOther(request.route_path("manager.job", object=name,
                                                job=applied.jobs[0]))
@@ -479,8 +476,8 @@ def _editor(request: Request, doc: Doc, action: str, error: list[str] | None = N
             "error": error or []}, status)
     if action == "list-views":
         view = doc["list_views"][0]
-        system = {"owner": t("负责人", "Owner"), "created_at": t("创建时间", "Created"),
-                  "updated_at": t("修改时间", "Updated")}
+        system = {"owner": _("Owner"), "created_at": _("Created"),
+                  "updated_at": _("Updated")}
         names.update({k: request.translate(v) for k, v in system.items()})
         chosen = [(n, names.get(n, n), True) for n in view["columns"]]
         others = [(n, lbl, False) for n, lbl in names.items()
@@ -567,7 +564,7 @@ def _rollback_preview(request: Request, doc: Doc) -> Response:
                                                                   dry_run=True)
     except (ValueError, MetadataError, AppError) as exc:
         message = (request.translate(exc.message) if isinstance(exc, AppError)
-                   else request.translate(t("请选择一个版本", "Choose a version")))
+                   else request.translate(_("Choose a version")))
         return error_page(request, _("The rollback cannot be made"), message,
                           getattr(exc, "status", 400))
     planned = Planned(applied.version, applied.plan.describe(request.lang),

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, or_
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, map_of
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import bad, json_cell, json_text
 from propolis.platform.fields.structured import JsonStored
@@ -19,7 +19,7 @@ AREA_KEYS = ("province", "city", "district")
 
 class Area(JsonStored):
     name = "area"
-    description = t("省市区", "Area: province, city, district")
+    description = _("Area: province, city, district")
     value_kind = "area"
 
     def cel_type(self, field: Field) -> CelType:
@@ -52,11 +52,10 @@ class Area(JsonStored):
 
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         if text.startswith("{"):
-            return json_cell(text, dict, "应为 JSON 对象或 省/市/区",
-                             "must be a JSON object or province/city/district")
+            return json_cell(text, dict, _("must be a JSON object or "
+                                           "province/city/district"))
         parts = [p.strip() for p in text.split("/")]
         if len(parts) > len(AREA_KEYS) or not all(parts):
-            raise bad("地区应写作 省/市/区",
-                      "an area looks like province/city/district")
+            raise bad(_("an area looks like province/city/district"))
         return {key: parts[i] if i < len(parts) else None
                 for i, key in enumerate(AREA_KEYS)}

@@ -16,7 +16,7 @@ from propolis.metadata.expressions.typecheck import (
     list_of,
     map_of,
 )
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import json_cell, json_text
 from propolis.platform.fields.structured import JsonStored
@@ -35,8 +35,7 @@ def members(value: Any) -> tuple[bool, list[str], list[str]]:
 
 class Audience(JsonStored):
     name = "audience"
-    description = t("发布范围：全公司、指定人员和部门（含下级部门）",
-                    "Audience: everyone, or the users and departments (and the "
+    description = _("Audience: everyone, or the users and departments (and the "
                     "departments below) it is sent to")
     value_kind = "audience"
     # superior: the author's superior is always among the audience (a log's)
@@ -68,5 +67,4 @@ class Audience(JsonStored):
 
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         return json_cell(
-            text, dict, "应为 JSON 对象，如 {\"all\": true}",
-            "must be a JSON object such as {\"all\": true}")
+            text, dict, _("must be a JSON object such as {\"all\": true}"))

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ApiSchemas, ColumnSpec, Field, Schema
 from propolis.platform.fields.textual import ShortText
 
 
 class Autonumber(ShortText):
     name = "autonumber"
-    description = t("自动编号：保存时按格式生成，如 KH-202611-00001",
-                    "Auto number: made on save from a format, e.g. KH-202611-00001")
+    description = _("Auto number: made on save from a format, e.g. KH-202611-00001")
     computed = True
     required_keys = ("format",)
     keys = {"format": {"$ref": "#/$defs/autonumber_format"}}

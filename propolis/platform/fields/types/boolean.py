@@ -6,7 +6,7 @@ from typing import Any
 
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.expressions.typecheck import BOOL, CelType
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.cells import BOOLEAN_CELLS, bad
 from propolis.platform.fields.values import ValueProblem
@@ -17,7 +17,7 @@ FALSE_WORDS = frozenset({"否", "false", "no", "n", "0", "错", "×"})
 
 class Boolean(FieldType):
     name = "boolean"
-    description = t("是/否", "Yes / no")
+    description = _("Yes / no")
     value_kind = "boolean"
     keys = {"default": {"type": "boolean"}}
     formula_result = True
@@ -44,7 +44,7 @@ class Boolean(FieldType):
 
     def operand(self, field: Field, value: Any, column: Any) -> Any:
         if not isinstance(value, bool):
-            raise ValueProblem(t("应为 true 或 false", "must be true or false"))
+            raise ValueProblem(_("must be true or false"))
         return value
 
     def to_cell(self, field: Field, value: Any, lang: str) -> Any:
@@ -56,4 +56,4 @@ class Boolean(FieldType):
             return True
         if word in FALSE_WORDS:
             return False
-        raise bad(f"「{text}」应为 是 或 否", f"{text!r} should be yes or no")
+        raise bad(_("'${text}' should be yes or no", mapping={"text": text}))

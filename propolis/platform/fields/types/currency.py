@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.numeric import NumberLike
 
 
 class Currency(NumberLike):
     name = "currency"
-    description = t("金额：精确到分的钱数", "Currency: exact amounts of money")
+    description = _("Currency: exact amounts of money")

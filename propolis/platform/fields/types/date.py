@@ -11,13 +11,13 @@ from sqlalchemy import ColumnElement
 from propolis.metadata.expressions import ExpressionError
 from propolis.metadata.expressions.typecheck import DATE
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import date_cell
 from propolis.platform.fields.temporal import Temporal
 from propolis.platform.fields.values import ValueProblem, parse_date, zone
 
-DATE_MESSAGE = t("日期应写作 2026-11-28", "a date looks like 2026-11-28")
+DATE_MESSAGE = _("a date looks like 2026-11-28")
 
 
 def is_date(value: object) -> bool:
@@ -31,7 +31,7 @@ def is_date(value: object) -> bool:
 
 class Date(Temporal):
     name = "date"
-    description = t("日期", "Date")
+    description = _("Date")
     value_kind = "date"
     cel = DATE
     formula_result = True

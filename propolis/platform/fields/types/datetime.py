@@ -7,15 +7,14 @@ import datetime as dt
 from typing import Any
 
 from propolis.metadata.expressions.typecheck import DATETIME
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import DATE_LIKE, bad, date_cell
 from propolis.platform.fields.temporal import Temporal
 from propolis.platform.fields.values import ValueProblem, parse_datetime, zone
 
-DATETIME_MESSAGE = t("时间应为带时区的 ISO 8601 格式，如 2026-11-28T09:30:00+08:00",
-                     "a date-time is ISO 8601 with an offset, "
-                     "e.g. 2026-11-28T09:30:00+08:00")
+DATETIME_MESSAGE = _("a date-time is ISO 8601 with an offset, e.g. "
+                     "2026-11-28T09:30:00+08:00")
 
 
 def is_datetime(value: object) -> bool:
@@ -29,7 +28,7 @@ def is_datetime(value: object) -> bool:
 
 class Datetime(Temporal):
     name = "datetime"
-    description = t("日期和时间", "Date and time")
+    description = _("Date and time")
     value_kind = "datetime"
     cel = DATETIME
     formats = {"date-time": (is_datetime, DATETIME_MESSAGE)}
@@ -60,10 +59,8 @@ class Datetime(Temporal):
         if parsed is not None and parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=zone(tz))
         if parsed is None:
-            raise bad("时间应写作 2026-11-28 09:30 或带时区的 "
-                      "2026-11-28T09:30:00+08:00",
-                      "a date-time looks like 2026-11-28 09:30, or "
-                      "2026-11-28T09:30:00+08:00 with an offset")
+            raise bad(_("a date-time looks like 2026-11-28 09:30, or "
+                        "2026-11-28T09:30:00+08:00 with an offset"))
         iso = parsed.isoformat()
         parse_datetime(iso)  # the range check
         return iso

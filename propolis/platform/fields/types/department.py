@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.references import SystemReference
 
 
 class Department(SystemReference):
     name = "department"
-    description = t("部门", "Department")
+    description = _("Department")
     target = "department"

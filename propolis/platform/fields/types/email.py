@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.textual import ShortText
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -16,7 +16,7 @@ def is_email(value: object) -> bool:
 
 class Email(ShortText):
     name = "email"
-    description = t("电子邮箱", "Email address")
+    description = _("Email address")
     length = 254
     text_format = "email"
-    formats = {"email": (is_email, t("邮箱地址格式不正确", "is not an e-mail address"))}
+    formats = {"email": (is_email, _("is not an e-mail address"))}

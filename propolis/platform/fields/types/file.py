@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.files import Files
 
 
 class File(Files):
     name = "file"
-    description = t("附件：上传文件", "File: uploaded files")
+    description = _("File: uploaded files")
     limits = {"max_size_mb": 20, "max_count": 10, "accept": []}

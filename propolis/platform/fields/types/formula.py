@@ -14,7 +14,7 @@ from propolis.metadata.errors import Text
 from propolis.metadata.expressions.typecheck import DYN, CelType
 from propolis.metadata.fieldtypes import Scope, definition, definitions, type_names
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import (
     ApiSchemas,
     ColumnSpec,
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 
 class Formula(FieldType):
     name = "formula"
-    description = t("公式：由其他字段计算（CEL 表达式）",
-                    "Formula: computed from other fields (a CEL expression)")
+    description = _("Formula: computed from other fields (a CEL expression)")
     computed = True
     required_keys = ("returns", "expression")
     keys = {"returns": {"$ref": "#/$defs/formula_returns"},
@@ -77,7 +76,7 @@ class Formula(FieldType):
               here: tuple[PathPart, ...], scope: Scope, owner: Text,
               object_name: str, *, in_record: bool) -> None:
         name = field["api_name"]
-        returns, _ = self.result(field)
+        returns, _other = self.result(field)
         checks.check_expression(
             field["expression"], (*here, "expression"),
             Text(f"formula '{name}'", f"公式 '{name}'"), scope, owner,
@@ -175,6 +174,6 @@ class Formula(FieldType):
 
     def api_schema(self, field: Field, siblings: Mapping[str, Field],
                    schemas: ApiSchemas, depth: int) -> Schema:
-        returns, _ = self.result(field)
+        returns, _other = self.result(field)
         schema = returns.result_schema()
         return {**schema, "type": [schema["type"], "null"]}

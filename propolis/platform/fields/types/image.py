@@ -3,11 +3,11 @@ thumbnails."""
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.files import Files
 
 
 class Image(Files):
     name = "image"
-    description = t("图片：上传图片", "Image: uploaded pictures")
+    description = _("Image: uploaded pictures")
     limits = {"max_size_mb": 10, "max_count": 10, "accept": ["image/*"]}

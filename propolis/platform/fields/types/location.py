@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, null
 
 from propolis.metadata.expressions.typecheck import NUMBER, STRING, CelType, map_of
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import json_cell, json_text
 from propolis.platform.fields.structured import JsonStored
@@ -20,7 +20,7 @@ LOCATION_KEYS = ("lat", "lng", "address")
 
 class Location(JsonStored):
     name = "location"
-    description = t("定位：经纬度和地址", "Location: latitude, longitude, address")
+    description = _("Location: latitude, longitude, address")
     value_kind = "location"
 
     def cel_type(self, field: Field) -> CelType:
@@ -61,5 +61,5 @@ class Location(JsonStored):
 
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         return json_cell(
-            text, dict, "应为 JSON 对象，如 {\"lat\": 31.2, \"lng\": 121.5}",
-            "must be a JSON object such as {\"lat\": 31.2, \"lng\": 121.5}")
+            text, dict, _("must be a JSON object such as {\"lat\": 31.2, \"lng\": "
+                          "121.5}"))

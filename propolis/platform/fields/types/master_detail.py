@@ -3,12 +3,11 @@ master's rollups sum up its details."""
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.references import RecordReference
 
 
 class MasterDetail(RecordReference):
     name = "master_detail"
-    description = t("主从关联：记录属于一条主记录，可在主记录上汇总",
-                    "Master-detail: the record belongs to a master record, "
-                    "which can sum it up")
+    description = _("Master-detail: the record belongs to a master record, which can "
+                    "sum it up")

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, or_
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import SPLIT_VALUES
 from propolis.platform.fields.choices import (
@@ -24,7 +24,7 @@ from propolis.platform.fields.structured import JsonList
 
 class Multiselect(Choice, JsonList):
     name = "multiselect"
-    description = t("多选：从选项中选多个", "Multi-select: several options")
+    description = _("Multi-select: several options")
     value_kind = "multiselect"
     keys = {**OPTIONS_KEYS,
             "default": {"type": "array", "items": {"type": "string"},

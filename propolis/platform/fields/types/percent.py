@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.numeric import NumberLike
 
 
 class Percent(NumberLike):
     name = "percent"
-    description = t("百分比：12.5 表示 12.5%", "Percent: 12.5 means 12.5 %")
+    description = _("Percent: 12.5 means 12.5 %")

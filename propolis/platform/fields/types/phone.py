@@ -3,7 +3,7 @@ brackets, dashes, dots and ``# *``)."""
 
 from __future__ import annotations
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.textual import ShortText
 
 PHONE_PATTERN = r"^\+?[0-9()][0-9 ()\-.#*]*$"
@@ -11,6 +11,6 @@ PHONE_PATTERN = r"^\+?[0-9()][0-9 ()\-.#*]*$"
 
 class Phone(ShortText):
     name = "phone"
-    description = t("电话号码", "Phone number")
+    description = _("Phone number")
     length = 40
     pattern = PHONE_PATTERN

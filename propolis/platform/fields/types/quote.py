@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from propolis.metadata.checks import object_text
 from propolis.metadata.errors import Text
 from propolis.metadata.fieldtypes import Scope, definition_of
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ApiSchemas, Field, FieldType, Schema
 from propolis.platform.fields.cells import plain_cell
 
@@ -29,8 +29,7 @@ def quotable(field: Field) -> bool:
 
 class Quote(FieldType):
     name = "quote"
-    description = t("引用：显示所关联记录的一个字段",
-                    "Quote: shows a field of the looked-up record")
+    description = _("Quote: shows a field of the looked-up record")
     value_kind = "quote"
     computed = True
     holds_value = False

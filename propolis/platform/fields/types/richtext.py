@@ -7,14 +7,14 @@ from typing import Any
 
 import nh3
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field
 from propolis.platform.fields.textual import LongText
 
 
 class Richtext(LongText):
     name = "richtext"
-    description = t("富文本：带格式的文字", "Rich text: formatted text")
+    description = _("Rich text: formatted text")
     value_kind = "richtext"
     limit = 1_000_000
     filter_ops = frozenset({"contains", "isnull"})

@@ -11,7 +11,7 @@ from propolis.metadata.checks import object_text
 from propolis.metadata.errors import Text
 from propolis.metadata.fieldtypes import Scope, definition, definition_of
 from propolis.metadata.names import SYSTEM_FIELDS
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ApiSchemas, Field, Schema
 from propolis.platform.fields.numeric import NumberLike, precision
 from propolis.platform.fields.references import RecordReference
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
 class Rollup(NumberLike):
     name = "rollup"
-    description = t("汇总：统计子记录（计数、求和、最小、最大、平均）",
-                    "Rollup: count, sum, min, max or average of child records")
+    description = _("Rollup: count, sum, min, max or average of child records")
     computed = True
     in_table = False
     numeric = False  # a rollup does not sum another

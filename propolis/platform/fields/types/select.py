@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions.typecheck import STRING, CelType
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ColumnSpec, Field, FieldType, Schema
 from propolis.platform.fields.choices import (
     OPTIONS_KEYS,
@@ -20,7 +20,7 @@ from propolis.platform.fields.choices import (
 
 class Select(Choice):
     name = "select"
-    description = t("单选：从选项中选一个", "Select: one of a list of options")
+    description = _("Select: one of a list of options")
     value_kind = "select"
     keys = {**OPTIONS_KEYS, "default": {"type": "string"}}
     filter_ops = frozenset({"eq", "ne", "in", "isnull"})

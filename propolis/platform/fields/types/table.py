@@ -14,7 +14,7 @@ from propolis.metadata.expressions.activation import variable_types
 from propolis.metadata.expressions.typecheck import CelType, list_of, map_of
 from propolis.metadata.fieldtypes import Scope, definition
 from propolis.metadata.normalize import normalize_field
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import ApiSchemas, Field, FieldType, Schema
 from propolis.platform.fields.cells import json_cell, json_text
 from propolis.platform.fields.registry import field_type
@@ -40,8 +40,7 @@ def written_rows(field: Field, rows: list[Any]) -> list[Any]:
 
 class Table(FieldType):
     name = "table"
-    description = t("子表：记录里的多行明细，如订单明细",
-                    "Table: rows inside the record, e.g. order lines")
+    description = _("Table: rows inside the record, e.g. order lines")
     value_kind = "table"
     has_rows = True
     in_table = False
@@ -82,8 +81,7 @@ class Table(FieldType):
         return json_text(value)
 
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
-        rows = json_cell(text, list, "应为 JSON 数组，如 [{\"qty\": 1}]",
-                         "must be a JSON array such as [{\"qty\": 1}]")
+        rows = json_cell(text, list, _("must be a JSON array such as [{\"qty\": 1}]"))
         # computed sub-fields come out of an export; they are not written back
         return written_rows(field, rows)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.textual import ShortText
 
@@ -13,8 +13,7 @@ DEFAULT_MAX_LENGTH = 255
 
 class Text(ShortText):
     name = "text"
-    description = t("单行文本：名称、编号等短文字",
-                    "Text: a short line, e.g. a name or code")
+    description = _("Text: a short line, e.g. a name or code")
     keys = {"max_length": {"type": "integer", "minimum": 1, "maximum": 10000},
             "default": {"type": "string"}}
     length = DEFAULT_MAX_LENGTH

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from propolis.metadata.expressions.typecheck import TIME
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import bad
 from propolis.platform.fields.temporal import Temporal
@@ -18,7 +18,7 @@ TIME_LIKE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 class Time(Temporal):
     name = "time"
-    description = t("时间（时:分）", "Time of day")
+    description = _("Time of day")
     value_kind = "time"
     cel = TIME
 
@@ -34,6 +34,6 @@ class Time(Temporal):
     def from_cell(self, field: Field, text: str, tz: str) -> Any:
         match = TIME_LIKE.match(text)
         if match is None:
-            raise bad("时间应写作 09:30", "a time looks like 09:30")
+            raise bad(_("a time looks like 09:30"))
         return (f"{int(match[1]):02d}:{match[2]}"
                 + (f":{match[3]}" if match[3] else ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.textual import ShortText
 
 
@@ -20,7 +20,7 @@ def is_web_url(value: object) -> bool:
 
 class Url(ShortText):
     name = "url"
-    description = t("网址", "Web address (URL)")
+    description = _("Web address (URL)")
     length = 2000
     text_format = "uri"
-    formats = {"uri": (is_web_url, t("应为 http(s) 网址", "must be an http(s) URL"))}
+    formats = {"uri": (is_web_url, _("must be an http(s) URL"))}

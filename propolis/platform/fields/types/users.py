@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement
 
 from propolis.metadata.expressions.typecheck import STRING, CelType, list_of
 from propolis.platform.db import Dialect
-from propolis.platform.errors import t
+from propolis.platform.errors import _
 from propolis.platform.fields.base import Field, Schema
 from propolis.platform.fields.cells import SPLIT_VALUES
 from propolis.platform.fields.structured import JsonList
@@ -19,7 +19,7 @@ from propolis.platform.fields.types.audience import ID_LIST
 
 class Users(JsonList):
     name = "users"
-    description = t("多个人员：本企业的几名员工", "Users: several employees")
+    description = _("Users: several employees")
     value_kind = "multiselect"
     filter_ops = frozenset({"contains", "isnull"})
 
