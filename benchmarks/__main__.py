@@ -68,10 +68,10 @@ def main() -> int:
             if wanted("p7"):
                 add(pages.p7_detail(s, rows))
         if wanted("approvals"):
-            with setup(kind) as s:
+            with setup(kind, ("oa",)) as s:
                 add(*approvals.runs(s))
         if wanted("p8"):
-            with setup(kind) as s:
+            with setup(kind, ("work",)) as s:
                 add(*feed.p8_feed(s, people, posts))
         results[kind] = found
     write(results, rows, creates, requests, import_rows, people, posts)

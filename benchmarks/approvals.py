@@ -25,7 +25,6 @@ from propolis.platform.tenancy.services import (
     apply_metadata,
     current_version,
     effective_for,
-    install_extension,
 )
 from propolis.platform.workflow.services import ApprovalService
 
@@ -35,7 +34,6 @@ CHUNK = 5000
 
 
 def _people(s: Setup) -> tuple[str, list[str]]:
-    install_extension(s.database, s.account, "oa")
     effective = effective_for(s.database, s.account,
                               current_version(s.database, s.account))
     with s.database.tenant_session(s.account) as session, session.begin():

@@ -42,8 +42,9 @@ def postgres_url() -> str | None:
 
 
 @contextmanager
-def setup(kind: str) -> Iterator[Setup]:
-    """A fresh system database and one enterprise, removed afterwards."""
+def setup(kind: str, extensions: tuple[str, ...] = ()) -> Iterator[Setup]:
+    """A fresh system database and one enterprise (with ``extensions``),
+    removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="propolis-bench-") as tmp:
         if kind == "sqlite":
             url = f"sqlite:///{tmp}/system.sqlite"
@@ -66,7 +67,7 @@ def setup(kind: str) -> Iterator[Setup]:
             account = f"bench{uuid.uuid4().hex[:8]}"
             created = create_enterprise(
                 database, account=account, name="Bench", admin_phone="13800000000",
-                admin_password="bench-password-1",
+                admin_password="bench-password-1", extensions=extensions,
             )
             yield Setup(kind, database, account, created.admin_id)
         finally:

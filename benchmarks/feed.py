@@ -23,7 +23,6 @@ from propolis.platform.storage.platform_tables import (
     department_tree,
     record_audience,
 )
-from propolis.platform.tenancy.services import install_extension
 
 PAGE = 20
 BATCH = 20000
@@ -108,7 +107,6 @@ def load_posts(s: Setup, posts: int, ids: list[str], departments: list[str],
 
 
 def p8_feed(s: Setup, people: int, posts: int) -> list[Row]:
-    install_extension(s.database, s.account, "work")
     rng = random.Random(8)
     ids, departments, home = company(s, people, rng)
     load_posts(s, posts, ids, departments, rng)
