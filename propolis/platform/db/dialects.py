@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -97,7 +98,7 @@ def _mapped_schema(conn: Connection) -> str | None:
 DateLabeller = Callable[[dt.date, str], str]
 
 
-class Dialect:
+class Dialect(ABC):
     """What the platform needs to know of one database. Every method has one
     answer per database; the class attributes are its facts."""
 
@@ -121,47 +122,49 @@ class Dialect:
 
     # -- engines and an enterprise's storage ----------------------------------------
 
+    @abstractmethod
     def make_engine(self, url: str, **kw: Any) -> Engine:
         """The engine of ``url`` (``kw``: more of ``create_engine``'s arguments)."""
-        raise NotImplementedError
 
     def reader(self, engine: Engine) -> Engine:
         """``engine`` for single reads outside any transaction."""
         return engine
 
+    @abstractmethod
     def storage_key(self, account: str) -> str:
         """The name of an enterprise's storage as its connections show it."""
-        raise NotImplementedError
 
     def storage_name(self, tenant_dir: str, account: str) -> str:
         """Where an enterprise's tables live: its file, or its schema."""
         return self.storage_key(account)
 
+    @abstractmethod
     def storage_of(self, conn: Connection) -> str:
         """The ``storage_key`` of the enterprise whose tables ``conn`` reaches."""
-        raise NotImplementedError
 
+    @abstractmethod
     def tenant_engine(self, system_engine: Engine, name: str) -> Engine:
         """The engine of the storage ``name`` (``storage_name``)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def create_storage(self, system_engine: Engine, name: str) -> None:
         """Makes the storage ``name``, empty, unless it exists."""
-        raise NotImplementedError
 
+    @abstractmethod
     def drop_storage(
         self, system_engine: Engine, name: str, engine: Engine | None
     ) -> None:
         """Removes the storage ``name`` and all it holds; ``engine`` is its
         engine when one was made."""
-        raise NotImplementedError
 
     def dispose_tenant_engine(self, engine: Engine) -> None:
         """Closes the connections of an enterprise's engine (process end)."""
+        return None  # nothing to do, unless a database says otherwise
 
     def prepare_tenant(self, conn: Connection) -> None:
         """What a new enterprise's storage needs besides its tables, installed
         once there rather than by the first metadata change that needs it."""
+        return None  # nothing to do, unless a database says otherwise
 
     def tenant_schema(self, conn: Connection) -> str | None:
         """The schema an enterprise's connection writes to, named explicitly in
@@ -171,22 +174,23 @@ class Dialect:
 
     # -- SQL expressions ---------------------------------------------------------
 
+    @abstractmethod
     def contains_text(self, column: Any, term: str) -> ColumnElement[bool]:
         """The column's text holds the (lower-case) ``term``, in any case."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_contains(self, column: Any, value: str) -> ColumnElement[bool]:
         """The JSON list in the column holds ``value``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_object(self, *args: Any) -> ColumnElement[Any]:
         """A JSON object built by the database from key, value, key, value …"""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_array(self, *args: Any) -> ColumnElement[Any]:
         """A JSON array built by the database from its items."""
-        raise NotImplementedError
 
+    @abstractmethod
     def keyword_conditions(
         self, search_text: Any, record_id: Any, terms: Sequence[str],
         fts: Table | None,
@@ -195,11 +199,10 @@ class Dialect:
         record's column whose id is ``record_id``; ``fts`` is the object's
         full-text table where the dialect has them (``search_table``). Terms are
         literals: LIKE wildcards are escaped, full-text terms quoted phrases."""
-        raise NotImplementedError
 
+    @abstractmethod
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An INSERT that can take ``on_conflict_do_update``."""
-        raise NotImplementedError
 
     def upsert(
         self, table: Table, values: Mapping[str, Any], *, keys: Sequence[Any],
@@ -220,12 +223,13 @@ class Dialect:
     def lock_table(self, conn: Connection, table: str) -> None:
         """One writer of ``table`` at a time until the transaction ends; readers
         never wait."""
+        return None  # nothing to do, unless a database says otherwise
 
     # -- column types ------------------------------------------------------------
 
+    @abstractmethod
     def exact_decimal(self, digits: int, scale: int) -> TypeEngine[Any]:
         """The column type that keeps a decimal of ``scale`` places exactly."""
-        raise NotImplementedError
 
     def decimal_to_column(self, value: Decimal, scale: int) -> Any:
         """A decimal (already of ``scale`` places) as ``exact_decimal`` stores it."""
@@ -242,26 +246,27 @@ class Dialect:
 
     # -- DDL -------------------------------------------------------------------
 
+    @abstractmethod
     def create_search_index(
         self, conn: Connection, ops: Operations, *, table: str, name: str,
         schema: str | None,
     ) -> None:
         """What serves the keyword search of ``table``'s ``search_text``, named
         ``name``; the record code only ever writes ``search_text``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def index_definition(
         self, conn: Connection, schema: str | None, name: str
     ) -> str | None:
         """The CREATE INDEX statement of the index ``name``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def make_append_only(self, conn: Connection, table: str, message: str) -> None:
         """Triggers refusing every UPDATE and DELETE of ``table`` with ``message``."""
-        raise NotImplementedError
 
     # -- dates -----------------------------------------------------------------------
 
+    @abstractmethod
     def date_label(self, conn: Connection, column: Any, unit: str, tz: str,
                    datetime: bool, label_of: DateLabeller) -> ColumnElement[str]:
         """``column`` (a date, or a datetime taken as its calendar day in ``tz``) as
@@ -269,7 +274,6 @@ class Dialect:
         ``2026-03-05``, ``2026-W10``, ``2026-03``, ``2026-Q1``, ``2026``), computed in
         SQL so a statement groups by it. ``label_of(day, unit)`` is the caller's own
         labelling, for a database without the functions (both sides then agree)."""
-        raise NotImplementedError
 
 
 class SQLiteDialect(Dialect):

@@ -9,7 +9,7 @@ the whole request. Work for Celery is sent from a subscriber with
 ``event.request.task(fn).delay(...)``, which leaves only after the commit.
 
 Subscribe with ``config.add_subscriber(fn, RecordUpdated)``; the ``object``
-predicate keeps one object's events (``object="customer"`` or a list of names).
+predicate keeps one object's events (``object="order"`` or a list of names).
 ``OwnerChanged`` and ``LifeStatusChanged`` are ``RecordUpdated`` events too (a
 subscriber to ``RecordUpdated`` sees every change of a record's values); a
 subscriber to ``RecordEvent`` sees them all.
@@ -126,7 +126,7 @@ def pairs(changes: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, Any]]:
 
 
 class ObjectPredicate:
-    """``config.add_subscriber(fn, RecordUpdated, object="customer")``: only the
+    """``config.add_subscriber(fn, RecordUpdated, object="order")``: only the
     events of that object (or of any of a list of objects)."""
 
     def __init__(self, value: str | Iterable[str], config: Configurator) -> None:

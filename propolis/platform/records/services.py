@@ -39,7 +39,6 @@ from propolis.platform.auth.passwords import hash_password
 from propolis.platform.errors import Conflict, Forbidden, NotFound, _
 from propolis.platform.fields.registry import field_type
 from propolis.platform.fields.values import to_json_value, zone
-from propolis.platform.ids import new_id
 from propolis.platform.permissions.grants import ADMIN
 from propolis.platform.permissions.policy import READ, AccessPolicy
 from propolis.platform.query.interfaces import IQueryService
@@ -48,7 +47,6 @@ from propolis.platform.records.bulk import Bulk
 from propolis.platform.records.checks import Checks
 from propolis.platform.records.compute import (
     RollupLink,
-    empty_rollup,
     next_number,
     refresh_rollups,
 )
@@ -90,29 +88,9 @@ class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
         """Validates and stores a new record; returns it as JSON values."""
         plan = self._plan(object)
         self.policy.require(plan.name, "create")
-        self._check_keys(plan, data)
         conn = self.session.connection()
         now = dt.datetime.now(dt.UTC)
-        data = {**{n: self._default(f, now) for n, f in plan.defaults.items()
-                   if n not in data}, **data}
-        errors = plan.create_validator.errors(data)
-        if errors:
-            raise invalid(errors)
-        actor = self.actor.user_id
-        rec: dict[str, Any] = {
-            "id": new_id(), "owner": actor,
-            "owner_department": self.actor.department_id, "created_by": actor,
-            "created_at": now, "updated_by": actor, "updated_at": now,
-            "life_status": "normal", "version": 1, "deleted_at": None,
-            "deleted_by": None}
-        for f in plan.stored:
-            rec[f["api_name"]] = None
-        for f in plan.own_rollups:
-            rec[f["api_name"]] = empty_rollup(f)
-        for f in plan.tables:
-            rec[f["api_name"]] = []
-        rec.update(self._parse(plan, data, {}))
-        self._check_dependent(plan, rec, None)
+        rec = self._new_record(plan, data, now)
         self._check_references(conn, plan, rec, None)
         self._check_user_status(conn, plan, None, rec)
         self._check_unique(conn, plan, rec, plan.unique, exclude=None)
@@ -138,7 +116,7 @@ class RecordService(Bulk, Checks, Derived, Teams, Duplicates, Timeline):
         self._index(conn, plan, rec, None)
         out = self._json(plan, rec, self._quotes(conn, plan, [rec])[rec["id"]])
         history.write(conn, object=plan.name, record_id=rec["id"], version=1,
-                      action="create", actor_id=actor, at=now,
+                      action="create", actor_id=self.actor.user_id, at=now,
                       changes={**{n: [None, out[n]] for n in plan.history_names
                                   if out[n] not in (None, [])},
                                **{n: [None, MASK] for n in plan.secrets if rec[n]}})

@@ -7,7 +7,7 @@ command line and the worker load from the ini), for one enterprise on behalf of
 one actor (the system by default), inside a transaction of its own::
 
     with service_request(registry, "acme") as request:
-        request.find_service(IRecordService).create("customer", {...})
+        request.find_service(IRecordService).create("order", {...})
 
 The transaction commits when the block ends and aborts when it raises; tasks
 sent with ``request.task(fn).delay(...)`` leave after the commit, as from a
